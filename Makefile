@@ -1,0 +1,37 @@
+# The two commands a newcomer needs: `make up` (the platform on embedded defaults) and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PACKAGES := -e libs/common -e services/catalog -e services/access -e services/linkage \
+            -e services/audit -e gateway -e tools/devstack
+STAMP := $(VENV)/.installed
+
+.PHONY: install up test lint fmt clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python $(wildcard */pyproject.toml */*/pyproject.toml pyproject.toml)
+	$(BIN)/pip install --quiet --config-settings editable_mode=compat $(PACKAGES) -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+up: $(STAMP)
+	$(BIN)/python -m hdh_dev.up
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,61 @@
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import uvicorn
+
+from catalog.main import create_app as create_catalog
+from gateway.config import Settings
+from gateway.main import create_app
+from hdh_dev.processes import free_port
+from hdh_dev.testing import SettingsFactory, running
+
+
+@pytest.fixture
+async def catalog_url(make_settings: SettingsFactory) -> AsyncIterator[str]:
+    """The catalogue served over real HTTP on a free port."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_catalog(make_settings("catalog")), port=port, log_config=None)
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+async def test_liveness() -> None:
+    async with running(create_app(Settings())) as client:
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_readiness_names_each_service(catalog_url: str) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    settings = Settings(
+        catalog_url=catalog_url, access_url=closed, linkage_url=closed, audit_url=closed
+    )
+    async with running(create_app(settings)) as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["services"] == {
+        "catalog": "ready",
+        "access": "unreachable",
+        "linkage": "unreachable",
+        "audit": "unreachable",
+    }
+
+
+async def test_ready_when_every_service_is(catalog_url: str) -> None:
+    settings = Settings(
+        catalog_url=catalog_url,
+        access_url=catalog_url,
+        linkage_url=catalog_url,
+        audit_url=catalog_url,
+    )
+    async with running(create_app(settings)) as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert set(response.json()["services"].values()) == {"ready"}

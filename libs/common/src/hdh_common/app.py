@@ -1,0 +1,113 @@
+"""``create_service_app``: the one way a service becomes a FastAPI app."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CollectorRegistry
+
+from hdh_common.consumer import ConsumerMetrics, EventConsumer, Subscription
+from hdh_common.db import create_engine, create_sessionmaker, ping
+from hdh_common.errors import install_error_handlers
+from hdh_common.identity import InternalTokenVerifier
+from hdh_common.kafka import broker_reachable
+from hdh_common.logs import configure_logging
+from hdh_common.middleware import HttpMetrics, RequestContextMiddleware
+from hdh_common.outbox import Outbox, OutboxRelay, RelayMetrics
+from hdh_common.probes import probes_router
+from hdh_common.settings import ServiceSettings
+from hdh_common.storage import create_object_store
+
+SHUTDOWN_GRACE_SECONDS = 5.0
+Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """What makes a service: its name (= schema, token audience, topic suffix) and its parts."""
+
+    name: str
+    title: str
+    description: str
+    version: str
+    outbox: Outbox
+    routers: Sequence[APIRouter] = ()
+    subscriptions: Sequence[Subscription] = ()
+    openapi_tags: list[dict[str, Any]] = field(default_factory=list)
+
+
+def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
+    registry = CollectorRegistry()
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version=definition.version,
+        lifespan=_lifespan(
+            definition, settings, relay_metrics=RelayMetrics(registry),
+            consumer_metrics=ConsumerMetrics(registry),
+        ),
+        openapi_tags=definition.openapi_tags or None,
+    )
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
+    app.include_router(probes_router(registry))
+    for router in definition.routers:
+        app.include_router(router)
+    return app
+
+
+def _lifespan(
+    definition: ServiceDefinition, settings: ServiceSettings, *, relay_metrics: RelayMetrics,
+    consumer_metrics: ConsumerMetrics,
+) -> Lifespan:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        configure_logging(definition.name, settings.log_level)
+        engine = create_engine(
+            settings.database_url, schema=definition.name, pool_size=settings.database_pool_size
+        )
+        sessionmaker = create_sessionmaker(engine)
+        bootstrap = settings.kafka_bootstrap_servers
+        relay = OutboxRelay(
+            outbox=definition.outbox, sessionmaker=sessionmaker, bootstrap_servers=bootstrap,
+            metrics=relay_metrics, poll_interval=settings.outbox_poll_interval,
+        )
+        consumers = [
+            EventConsumer(
+                subscription, tables=definition.outbox.tables, sessionmaker=sessionmaker,
+                bootstrap_servers=bootstrap, metrics=consumer_metrics,
+            )
+            for subscription in definition.subscriptions
+        ]
+        tasks = [asyncio.create_task(worker.run()) for worker in (relay, *consumers)]
+
+        async def database_ready() -> bool:
+            await ping(engine)
+            return True
+
+        async def broker_ready() -> bool:
+            return await broker_reachable(bootstrap)
+
+        try:
+            yield {
+                "settings": settings,
+                "sessionmaker": sessionmaker,
+                "outbox_relay": relay,
+                "object_store": create_object_store(settings),
+                "token_verifier": InternalTokenVerifier(
+                    settings.internal_token_public_key,
+                    issuer=settings.internal_token_issuer,
+                    audience=definition.name,
+                ),
+                "readiness_checks": {"database": database_ready, "broker": broker_ready},
+            }
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+            await engine.dispose()
+
+    return lifespan

@@ -1,0 +1,187 @@
+"""Idempotent event consumers: exactly-once effect on at-least-once delivery.
+
+Each event's id is recorded in the consumer's ``inbox`` in the same transaction as its
+effect, so a redelivered event is skipped. The offset is committed only after that
+transaction. An event that cannot be parsed, or whose handler keeps failing, goes to the
+dead-letter topic ``dlq.<consumer>`` with the error, and the consumer goes on.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from prometheus_client import CollectorRegistry, Counter
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError, InterfaceError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hdh_common.events import CloudEvent
+from hdh_common.kafka import ensure_topics, new_consumer, new_producer
+from hdh_common.logs import correlation_id_var
+from hdh_common.outbox import MessagingTables
+
+logger = logging.getLogger(__name__)
+Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A named consumer (its group id) of some topics, or of a topic pattern."""
+
+    name: str
+    handler: Handler
+    topics: tuple[str, ...] = ()
+    pattern: str | None = None
+    max_attempts: int = 3
+
+
+class ConsumerMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        labels = ["consumer"]
+        self.processed = Counter(
+            "events_processed_total", "Events applied.", labels, registry=registry
+        )
+        self.duplicates = Counter(
+            "events_duplicate_total", "Redelivered events skipped.", labels, registry=registry
+        )
+        self.dead_lettered = Counter(
+            "events_dead_lettered_total", "Events sent to the DLQ.", labels, registry=registry
+        )
+
+
+class PoisonMessage(Exception):
+    """The message can never be applied."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Errors of the infrastructure (retry forever), not of the message."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, InterfaceError)
+    return isinstance(exc, (OSError, ConnectionError, TimeoutError))
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        subscription: Subscription,
+        *,
+        tables: MessagingTables,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        bootstrap_servers: str,
+        metrics: ConsumerMetrics,
+    ) -> None:
+        self.subscription = subscription
+        self.inbox = tables.inbox
+        self.sessionmaker = sessionmaker
+        self.bootstrap_servers = bootstrap_servers
+        self.metrics = metrics
+        self.dlq_topic = f"dlq.{subscription.name}"
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self._start()
+                await self._consume_forever()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("consumer %s restarting: %r", self.subscription.name, exc)
+                await asyncio.sleep(1.0)
+            finally:
+                await self._stop()
+
+    async def _start(self) -> None:
+        sub = self.subscription
+        await ensure_topics(self.bootstrap_servers, [*sub.topics, self.dlq_topic])
+        self._producer = new_producer(self.bootstrap_servers)
+        await self._producer.start()
+        self._consumer = new_consumer(self.bootstrap_servers, group_id=sub.name)
+        if sub.pattern is not None:
+            self._consumer.subscribe(pattern=sub.pattern)
+        else:
+            self._consumer.subscribe(list(sub.topics))
+        await self._consumer.start()
+
+    async def _stop(self) -> None:
+        for client in (self._consumer, self._producer):
+            if client is not None:
+                try:
+                    await client.stop()
+                except Exception as exc:
+                    logger.debug("client stop failed: %r", exc)
+        self._consumer = self._producer = None
+
+    async def _consume_forever(self) -> None:
+        assert self._consumer is not None
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=500, max_records=100)
+            for partition, records in batches.items():
+                for record in records:
+                    await self.handle(record)
+                    await self._consumer.commit({partition: record.offset + 1})
+
+    async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Apply one record (retrying transient failures) or dead-letter it."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self._apply(record)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if is_transient(exc):
+                    logger.warning("transient failure, retrying: %r", exc)
+                    await asyncio.sleep(min(0.5 * attempt, 5.0))
+                    continue
+                if isinstance(exc, PoisonMessage) or attempt >= self.subscription.max_attempts:
+                    await self._dead_letter(record, exc)
+                    return
+
+    async def _apply(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            event = CloudEvent.model_validate_json(record.value or b"")
+        except ValidationError as exc:
+            raise PoisonMessage(f"not a CloudEvent: {exc.error_count()} errors") from exc
+        token = correlation_id_var.set(event.correlationid)
+        try:
+            async with self.sessionmaker.begin() as session:
+                if await self._record_once(session, event):
+                    await self.subscription.handler(session, event)
+                    self.metrics.processed.labels(self.subscription.name).inc()
+                else:
+                    self.metrics.duplicates.labels(self.subscription.name).inc()
+        finally:
+            correlation_id_var.reset(token)
+
+    async def _record_once(self, session: AsyncSession, event: CloudEvent) -> bool:
+        inserted = await session.scalar(
+            insert(self.inbox)
+            .values(consumer=self.subscription.name, event_id=event.id, event_type=event.type)
+            .on_conflict_do_nothing()
+            .returning(self.inbox.c.event_id)
+        )
+        return inserted is not None
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], exc: Exception) -> None:
+        assert self._producer is not None
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        logger.error(
+            "dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, error
+        )
+        headers = [
+            ("error", error.encode()),
+            ("original_topic", record.topic.encode()),
+            ("original_partition", str(record.partition).encode()),
+            ("original_offset", str(record.offset).encode()),
+        ]
+        await self._producer.send_and_wait(
+            self.dlq_topic, record.value, key=record.key, headers=headers
+        )
+        self.metrics.dead_lettered.labels(self.subscription.name).inc()

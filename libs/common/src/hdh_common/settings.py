@@ -1,0 +1,58 @@
+"""Every configuration variable of the platform, in one place.
+
+Each service subclasses :class:`ServiceSettings`; the gateway has its own class in the same
+spirit. All variables carry the ``HDH_`` prefix (``HDH_DATABASE_URL``, ...).
+"""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hdh"
+
+
+class CommonSettings(BaseSettings):
+    """What the gateway and every service read."""
+
+    model_config = SettingsConfigDict(env_prefix="HDH_", extra="ignore")
+
+    environment: Literal["dev", "production"] = Field(
+        "dev", description="Deployment profile: `dev` or `production`."
+    )
+    host: str = Field("127.0.0.1", description="Address the HTTP server binds to.")
+    port: int = Field(8000, description="Port the HTTP server listens on.")
+    log_level: str = Field("INFO", description="Python log level of the JSON logs.")
+    internal_token_issuer: str = Field(
+        "hdh-gateway", description="`iss` of the internal tokens the gateway signs."
+    )
+    internal_token_public_key: str = Field(
+        "", description="PEM public key (Ed25519) that verifies internal tokens."
+    )
+
+
+class ServiceSettings(CommonSettings):
+    """What every service (catalog, access, linkage, audit) reads."""
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the PostgreSQL database (asyncpg)."
+    )
+    database_pool_size: int = Field(5, description="Connections kept open per process.")
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", description="Comma-separated Kafka bootstrap servers."
+    )
+    outbox_poll_interval: float = Field(
+        0.5, description="Seconds between outbox scans when no write nudged the relay."
+    )
+    storage_backend: Literal["filesystem", "s3"] = Field(
+        "filesystem", description="Object store: local `filesystem` or an `s3` API (MinIO)."
+    )
+    storage_path: Path = Field(
+        Path(".hdh/objects"), description="Root folder of the filesystem object store."
+    )
+    s3_endpoint: str = Field("127.0.0.1:9000", description="S3 API host:port.")
+    s3_access_key: str = Field("", description="S3 access key.")
+    s3_secret_key: SecretStr = Field(SecretStr(""), description="S3 secret key.")
+    s3_secure: bool = Field(False, description="Use HTTPS for the S3 API.")
+    s3_region: str = Field("us-east-1", description="S3 region.")

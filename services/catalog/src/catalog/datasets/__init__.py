@@ -1,0 +1,3 @@
+from catalog.datasets.router import router
+
+__all__ = ["router"]

@@ -1,0 +1,31 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog.datasets.models import Dataset
+
+
+class DatasetRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, dataset_id: uuid.UUID) -> Dataset | None:
+        return await self.session.get(Dataset, dataset_id)
+
+    async def slug_taken(self, slug: str) -> bool:
+        found = await self.session.scalar(select(Dataset.id).where(Dataset.slug == slug))
+        return found is not None
+
+    async def add(self, dataset: Dataset) -> Dataset:
+        self.session.add(dataset)
+        await self.session.flush()
+        await self.session.refresh(dataset)
+        return dataset
+
+    async def page(self, *, after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[Dataset]:
+        query = select(Dataset).order_by(Dataset.created_at, Dataset.id).limit(limit)
+        if after is not None:
+            query = query.where(tuple_(Dataset.created_at, Dataset.id) > after)
+        return list(await self.session.scalars(query))

@@ -1,0 +1,54 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from catalog.datasets import schemas, service
+from hdh_common.db import SessionDep
+from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
+from hdh_common.identity import Principal, PrincipalDep, Role, require_roles
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+
+router = APIRouter(prefix="/catalog/datasets", tags=["datasets"])
+Registrar = Annotated[Principal, Depends(require_roles(Role.PRODUCER, Role.HUB_STAFF))]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.Dataset,
+    summary="Register a dataset",
+    responses=problem_responses(Unauthorized, Forbidden, Conflict),
+)
+async def register_dataset(
+    payload: schemas.DatasetCreate, session: SessionDep, principal: Registrar
+) -> schemas.Dataset:
+    dataset = await service.register(session, principal, payload)
+    return schemas.Dataset.model_validate(dataset)
+
+
+@router.get(
+    "",
+    response_model=Page[schemas.Dataset],
+    summary="List datasets",
+    responses=problem_responses(Unauthorized),
+)
+async def list_datasets(
+    session: SessionDep,
+    principal: PrincipalDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> Page[schemas.Dataset]:
+    return await service.page(session, cursor=cursor, limit=limit)
+
+
+@router.get(
+    "/{dataset_id}",
+    response_model=schemas.Dataset,
+    summary="Get a dataset",
+    responses=problem_responses(Unauthorized, NotFound),
+)
+async def get_dataset(
+    dataset_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> schemas.Dataset:
+    return schemas.Dataset.model_validate(await service.get(session, dataset_id))

@@ -1,0 +1,57 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog.datasets import schemas
+from catalog.datasets.models import Dataset
+from catalog.datasets.repository import DatasetRepository
+from catalog.db import outbox
+from hdh_common.errors import Conflict, Forbidden, NotFound
+from hdh_common.identity import Principal, Role
+from hdh_common.pagination import Page, decode_cursor, encode_cursor
+
+REGISTERED = "hdh.catalog.dataset.registered.v1"
+
+
+async def register(
+    session: AsyncSession, principal: Principal, payload: schemas.DatasetCreate
+) -> Dataset:
+    if Role.HUB_STAFF not in principal.roles and payload.publisher != principal.organisation:
+        raise Forbidden("Producers register datasets for their own organisation only.")
+    repository = DatasetRepository(session)
+    if await repository.slug_taken(payload.slug):
+        raise Conflict(f"A dataset named {payload.slug!r} already exists.")
+    dataset = await repository.add(Dataset(**payload.model_dump(), created_by=principal.subject))
+    event = schemas.DatasetRegistered(
+        dataset_id=dataset.id, slug=dataset.slug, title=dataset.title, publisher=dataset.publisher
+    )
+    await outbox.publish(
+        session,
+        type=REGISTERED,
+        subject=str(dataset.id),
+        data=event.model_dump(mode="json"),
+        actor=principal.subject,
+    )
+    return dataset
+
+
+async def get(session: AsyncSession, dataset_id: uuid.UUID) -> Dataset:
+    dataset = await DatasetRepository(session).get(dataset_id)
+    if dataset is None:
+        raise NotFound(f"No dataset with id {dataset_id}.")
+    return dataset
+
+
+async def page(session: AsyncSession, *, cursor: str | None, limit: int) -> Page[schemas.Dataset]:
+    after = None
+    if cursor is not None:
+        created_at, dataset_id = decode_cursor(cursor, length=2)
+        after = (datetime.fromisoformat(created_at), uuid.UUID(dataset_id))
+    rows = await DatasetRepository(session).page(after=after, limit=limit + 1)
+    items = [schemas.Dataset.model_validate(row) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = encode_cursor([last.created_at.isoformat(), str(last.id)])
+    return Page(items=items, next_cursor=next_cursor)

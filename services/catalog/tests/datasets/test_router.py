@@ -1,0 +1,95 @@
+import uuid
+
+import httpx
+import pytest
+
+from hdh_dev.testing import TokenFactory
+
+PROBLEM = "application/problem+json"
+
+
+def dataset(slug: str = "snds-dcir", publisher: str = "cnam") -> dict[str, str]:
+    return {"slug": slug, "title": "DCIR", "description": "Soins de ville", "publisher": publisher}
+
+
+@pytest.fixture
+def producer(make_token: TokenFactory) -> dict[str, str]:
+    token = make_token("catalog", "producer", sub="paul", org="cnam")
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_register_then_get(client: httpx.AsyncClient, producer: dict[str, str]) -> None:
+    created = await client.post("/catalog/datasets", json=dataset(), headers=producer)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    fetched = await client.get(f"/catalog/datasets/{body['id']}", headers=producer)
+    assert fetched.status_code == 200
+    assert fetched.json() == body
+
+
+async def test_duplicate_slug_is_a_conflict(
+    client: httpx.AsyncClient, producer: dict[str, str]
+) -> None:
+    assert (
+        await client.post("/catalog/datasets", json=dataset(), headers=producer)
+    ).status_code == 201
+    again = await client.post("/catalog/datasets", json=dataset(), headers=producer)
+    assert again.status_code == 409
+    assert again.headers["content-type"] == PROBLEM
+    assert again.json()["type"] == "/problems/conflict"
+
+
+async def test_producer_registers_only_for_own_organisation(
+    client: httpx.AsyncClient, producer: dict[str, str]
+) -> None:
+    response = await client.post(
+        "/catalog/datasets", json=dataset(publisher="aphp"), headers=producer
+    )
+    assert response.status_code == 403
+    assert response.json()["type"] == "/problems/forbidden"
+
+
+async def test_researcher_cannot_register(
+    client: httpx.AsyncClient, make_token: TokenFactory
+) -> None:
+    headers = {"Authorization": f"Bearer {make_token('catalog', 'researcher', org='cnam')}"}
+    response = await client.post("/catalog/datasets", json=dataset(), headers=headers)
+    assert response.status_code == 403
+
+
+async def test_list_paginates_with_a_cursor(
+    client: httpx.AsyncClient, producer: dict[str, str]
+) -> None:
+    slugs = [f"dataset-{i:02d}" for i in range(5)]
+    for slug in slugs:
+        assert (
+            await client.post("/catalog/datasets", json=dataset(slug), headers=producer)
+        ).status_code == 201
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get("/catalog/datasets", params=params, headers=producer)).json()
+        assert len(page["items"]) <= 2
+        seen += [item["slug"] for item in page["items"]]
+        cursor = page.get("next_cursor")
+        if cursor is None:
+            break
+    assert seen == slugs
+
+
+async def test_a_forged_cursor_is_a_bad_request(
+    client: httpx.AsyncClient, producer: dict[str, str]
+) -> None:
+    response = await client.get("/catalog/datasets", params={"cursor": "bm9wZQ"}, headers=producer)
+    assert response.status_code == 400
+    assert response.json()["type"] == "/problems/invalid-cursor"
+
+
+async def test_unknown_dataset_is_not_found(
+    client: httpx.AsyncClient, producer: dict[str, str]
+) -> None:
+    response = await client.get(f"/catalog/datasets/{uuid.uuid4()}", headers=producer)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["type"] == "/problems/not-found"

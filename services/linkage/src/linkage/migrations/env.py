@@ -1,0 +1,4 @@
+from hdh_common.migrations import run_env
+from linkage.db import SCHEMA, Base
+
+run_env(metadata=Base.metadata, schema=SCHEMA)

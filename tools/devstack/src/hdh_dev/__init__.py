@@ -1,0 +1,1 @@
+"""Development stack: embedded servers and the `make up` launcher."""
