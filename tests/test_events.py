@@ -125,7 +125,7 @@ def recording_consumer(
         if event.data.get("poison"):
             raise ValueError("this event cannot be applied")
         await session.execute(
-            sa.text(f"INSERT INTO {table} VALUES (:id, :subject)"),  # noqa: S608
+            sa.text(f"INSERT INTO {table} VALUES (:id, :subject)"),
             {"id": event.id, "subject": event.subject},
         )
 
@@ -172,14 +172,14 @@ async def test_redelivered_event_takes_effect_once(
         )
 
         async def applied() -> bool:
-            return await scalar(engine, f"SELECT count(*) FROM {effects}") >= 2  # noqa: S608
+            return await scalar(engine, f"SELECT count(*) FROM {effects}") >= 2
 
         await eventually(applied)
         await asyncio.sleep(0.5)
     finally:
         task.cancel()
-    assert await scalar(engine, f"SELECT count(*) FROM {effects}") == 2  # noqa: S608
-    assert await scalar(engine, f"SELECT count(*) FROM {effects} WHERE subject = 'b'") == 1  # noqa: S608
+    assert await scalar(engine, f"SELECT count(*) FROM {effects}") == 2
+    assert await scalar(engine, f"SELECT count(*) FROM {effects} WHERE subject = 'b'") == 1
 
 
 async def read_all(broker: str, topic: str, expected: int) -> list[tuple[bytes, dict[str, bytes]]]:
@@ -218,16 +218,16 @@ async def test_poison_messages_go_to_the_dead_letter_topic(
         )
 
         async def applied() -> bool:
-            return await scalar(engine, f"SELECT count(*) FROM {effects}") == 1  # noqa: S608
+            return await scalar(engine, f"SELECT count(*) FROM {effects}") == 1
 
         await eventually(applied)
         dead = await read_all(kafka.bootstrap_servers, f"dlq.{name}", expected=2)
     finally:
         task.cancel()
-    assert [value for value, _ in dead][0] == b"{not json"
+    assert dead[0][0] == b"{not json"
     assert b"ValueError: this event cannot be applied" in dead[1][1]["error"]
     assert dead[1][1]["original_topic"] == topic.encode()
-    assert await scalar(engine, f"SELECT count(*) FROM {effects} WHERE subject = 'ok'") == 1  # noqa: S608
+    assert await scalar(engine, f"SELECT count(*) FROM {effects} WHERE subject = 'ok'") == 1
 
 
 async def test_events_written_while_the_broker_is_down_all_arrive_once(

@@ -1,4 +1,4 @@
-"""Each service's migrations upgrade an empty database, downgrade cleanly, and stay in their schema."""
+"""Each service's migrations upgrade an empty database, downgrade cleanly, stay in their schema."""
 
 import asyncio
 import os

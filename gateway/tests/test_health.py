@@ -19,7 +19,7 @@ async def catalog_url(make_settings: SettingsFactory) -> AsyncIterator[str]:
         uvicorn.Config(create_catalog(make_settings("catalog")), port=port, log_config=None)
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110  (uvicorn exposes a flag, not an event)
         await asyncio.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True

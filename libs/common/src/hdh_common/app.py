@@ -46,7 +46,9 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         description=definition.description,
         version=definition.version,
         lifespan=_lifespan(
-            definition, settings, relay_metrics=RelayMetrics(registry),
+            definition,
+            settings,
+            relay_metrics=RelayMetrics(registry),
             consumer_metrics=ConsumerMetrics(registry),
         ),
         openapi_tags=definition.openapi_tags or None,
@@ -60,7 +62,10 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
 
 
 def _lifespan(
-    definition: ServiceDefinition, settings: ServiceSettings, *, relay_metrics: RelayMetrics,
+    definition: ServiceDefinition,
+    settings: ServiceSettings,
+    *,
+    relay_metrics: RelayMetrics,
     consumer_metrics: ConsumerMetrics,
 ) -> Lifespan:
     @contextlib.asynccontextmanager
@@ -72,17 +77,24 @@ def _lifespan(
         sessionmaker = create_sessionmaker(engine)
         bootstrap = settings.kafka_bootstrap_servers
         relay = OutboxRelay(
-            outbox=definition.outbox, sessionmaker=sessionmaker, bootstrap_servers=bootstrap,
-            metrics=relay_metrics, poll_interval=settings.outbox_poll_interval,
+            outbox=definition.outbox,
+            sessionmaker=sessionmaker,
+            bootstrap_servers=bootstrap,
+            metrics=relay_metrics,
+            poll_interval=settings.outbox_poll_interval,
         )
         consumers = [
             EventConsumer(
-                subscription, tables=definition.outbox.tables, sessionmaker=sessionmaker,
-                bootstrap_servers=bootstrap, metrics=consumer_metrics,
+                subscription,
+                tables=definition.outbox.tables,
+                sessionmaker=sessionmaker,
+                bootstrap_servers=bootstrap,
+                metrics=consumer_metrics,
             )
             for subscription in definition.subscriptions
         ]
-        tasks = [asyncio.create_task(worker.run()) for worker in (relay, *consumers)]
+        workers: list[OutboxRelay | EventConsumer] = [relay, *consumers]
+        tasks = [asyncio.create_task(worker.run()) for worker in workers]
 
         async def database_ready() -> bool:
             await ping(engine)

@@ -52,7 +52,7 @@ async def ensure_topics(bootstrap_servers: str, topics: list[str]) -> None:
         await admin.close()
 
 
-async def broker_reachable(bootstrap_servers: str, timeout: float = 1.0) -> bool:
+async def broker_reachable(bootstrap_servers: str, *, timeout: float = 1.0) -> bool:  # noqa: ASYNC109
     for server in bootstrap_servers.split(","):
         host, _, port = server.strip().rpartition(":")
         try:

@@ -10,9 +10,8 @@ import os
 from importlib import import_module
 
 import sqlalchemy as sa
-from alembic import command, context
+from alembic import command, context, op
 from alembic.config import Config
-from alembic.operations import Operations
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
@@ -86,8 +85,8 @@ def _configure_and_run(connection: Connection, *, metadata: MetaData, schema: st
         context.run_migrations()
 
 
-def create_messaging_tables_v1(op: Operations, schema: str) -> None:
-    """The outbox and inbox of a service, as its first migration creates them. Frozen: never edit."""
+def create_messaging_tables_v1(schema: str) -> None:
+    """A service's outbox and inbox, as its first migration creates them. Frozen: never edit."""
     op.create_table(
         "outbox",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
@@ -120,7 +119,7 @@ def create_messaging_tables_v1(op: Operations, schema: str) -> None:
     )
 
 
-def drop_messaging_tables_v1(op: Operations, schema: str) -> None:
+def drop_messaging_tables_v1(schema: str) -> None:
     op.drop_table("inbox", schema=schema)
     op.drop_index("ix_outbox_unsent", table_name="outbox", schema=schema)
     op.drop_table("outbox", schema=schema)

@@ -5,10 +5,13 @@ order, marks them sent, and keeps retrying while the broker is down: delayed, ne
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 import zlib
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
@@ -155,10 +158,8 @@ class OutboxRelay:
             await self._reset_producer()
 
     async def _wait(self) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-        except TimeoutError:
-            pass
         self._wake.clear()
 
     async def publish_pending(self) -> int:
@@ -192,7 +193,7 @@ class OutboxRelay:
         self.metrics.pending.set(0)
         return len(rows)
 
-    async def _send(self, rows: list[sa.Row[tuple[int, str, str, dict[str, object]]]]) -> None:
+    async def _send(self, rows: Sequence[Any]) -> None:
         producer = await self._started_producer()
         new_topics = sorted({r.topic for r in rows} - self._known_topics)
         if new_topics:

@@ -32,7 +32,7 @@ async def run_checks(checks: Mapping[str, Check]) -> dict[str, str]:
 
 
 def probes_router(registry: CollectorRegistry) -> APIRouter:
-    """``/healthz``, ``/readyz`` (the checks are the lifespan state's ``readiness_checks``) and ``/metrics``."""
+    """``/healthz``, ``/readyz`` (runs the lifespan state's ``readiness_checks``), ``/metrics``."""
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", response_model=Health, summary="Liveness")

@@ -144,7 +144,7 @@ SettingsFactory = Callable[..., Any]
 def make_settings(
     clean_database: str, kafka: TansuBroker, token_public_key: str, tmp_path: Any
 ) -> SettingsFactory:
-    """``make_settings("catalog", **overrides)``: settings of a service wired to the test servers."""
+    """``make_settings("catalog", **overrides)``: a service's settings wired to the test servers."""
 
     def make(service: str, **overrides: Any) -> Any:
         defaults: dict[str, Any] = {

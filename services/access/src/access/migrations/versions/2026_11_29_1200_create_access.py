@@ -20,7 +20,7 @@ SCHEMA = "access"
 
 
 def upgrade() -> None:
-    create_messaging_tables_v1(op, SCHEMA)
+    create_messaging_tables_v1(SCHEMA)
     op.create_table(
         "dataset_ref",
         sa.Column("id", sa.Uuid, nullable=False),
@@ -40,4 +40,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("dataset_ref", schema=SCHEMA)
-    drop_messaging_tables_v1(op, SCHEMA)
+    drop_messaging_tables_v1(SCHEMA)

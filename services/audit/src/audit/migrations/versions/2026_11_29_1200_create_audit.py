@@ -7,8 +7,6 @@ Create Date: 2026-11-29 12:00:00
 
 from collections.abc import Sequence
 
-from alembic import op
-
 from hdh_common.migrations import create_messaging_tables_v1, drop_messaging_tables_v1
 
 revision: str = "a0001"
@@ -19,8 +17,8 @@ SCHEMA = "audit"
 
 
 def upgrade() -> None:
-    create_messaging_tables_v1(op, SCHEMA)
+    create_messaging_tables_v1(SCHEMA)
 
 
 def downgrade() -> None:
-    drop_messaging_tables_v1(op, SCHEMA)
+    drop_messaging_tables_v1(SCHEMA)

@@ -20,7 +20,7 @@ SCHEMA = "catalog"
 
 
 def upgrade() -> None:
-    create_messaging_tables_v1(op, SCHEMA)
+    create_messaging_tables_v1(SCHEMA)
     op.create_table(
         "dataset",
         sa.Column("id", sa.Uuid, nullable=False),
@@ -42,4 +42,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_dataset_publisher", table_name="dataset", schema=SCHEMA)
     op.drop_table("dataset", schema=SCHEMA)
-    drop_messaging_tables_v1(op, SCHEMA)
+    drop_messaging_tables_v1(SCHEMA)
