@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 from access.db import outbox as access_outbox
 from access.main import create_app as create_access
+from catalog.datasets import schemas, service
 from catalog.main import create_app as create_catalog
 from hdh_common.consumer import ConsumerMetrics, EventConsumer, Subscription
 from hdh_common.db import create_sessionmaker
 from hdh_common.events import CloudEvent
+from hdh_common.identity import Principal, Role
 from hdh_dev.broker import TansuBroker, start_tansu
 from hdh_dev.processes import free_port
 from hdh_dev.testing import SettingsFactory, TokenFactory, running
@@ -57,23 +59,26 @@ async def test_write_and_event_commit_together(
     async with running(
         create_catalog(make_settings("catalog", kafka_bootstrap_servers=f"127.0.0.1:{free_port()}"))
     ) as catalog:
-        assert (
-            await catalog.post("/catalog/datasets", json=dataset("first"), headers=producer_headers)
-        ).status_code == 201
+        headers = producer_headers | {"X-Correlation-ID": "corr-42"}
+        created = await catalog.post("/catalog/datasets", json=dataset("first"), headers=headers)
+        assert created.status_code == 201
         refused = await catalog.post(
             "/catalog/datasets", json=dataset("first"), headers=producer_headers
         )
         assert refused.status_code == 409
     assert await scalar(engine, "SELECT count(*) FROM catalog.dataset") == 1
     assert await scalar(engine, "SELECT count(*) FROM catalog.outbox WHERE sent_at IS NULL") == 1
+    async with engine.connect() as connection:
+        payload = await connection.scalar(sa.text("SELECT payload FROM catalog.outbox"))
+    assert payload["type"] == "hdh.catalog.dataset.registered.v1"
+    assert payload["subject"] == created.json()["id"]
+    assert payload["actor"] == "paul"
+    assert payload["correlationid"] == "corr-42"
 
 
 async def test_rolled_back_write_leaves_no_event(
     make_settings: SettingsFactory, engine: AsyncEngine
 ) -> None:
-    from catalog.datasets import schemas, service
-    from hdh_common.identity import Principal, Role
-
     sessionmaker = create_sessionmaker(engine)
     principal = Principal("paul", frozenset({Role.PRODUCER}), "cnam")
     async with sessionmaker() as session:

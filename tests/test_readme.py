@@ -4,6 +4,7 @@ from pydantic_settings import BaseSettings
 
 from gateway.config import Settings as GatewaySettings
 from hdh_common.settings import ServiceSettings
+from hdh_dev.up import LauncherSettings
 
 README = Path(__file__).parents[1] / "README.md"
 
@@ -15,7 +16,11 @@ def variables(settings: type[BaseSettings]) -> set[str]:
 def test_readme_lists_every_variable() -> None:
     text = README.read_text()
     missing = {
-        v for v in variables(ServiceSettings) | variables(GatewaySettings) if f"`{v}`" not in text
+        v
+        for v in variables(ServiceSettings)
+        | variables(GatewaySettings)
+        | variables(LauncherSettings)
+        if f"`{v}`" not in text
     }
     assert not missing
 

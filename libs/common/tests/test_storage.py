@@ -303,7 +303,7 @@ async def test_a_cancelled_put_leaves_no_object(
     put.cancel()
 
     with pytest.raises(asyncio.CancelledError):
-        await put
+        await asyncio.wait_for(put, timeout=30)
     with pytest.raises(ObjectNotFound):
         await store.stat(bucket, "folder/k")
     assert leftovers() == []
@@ -317,15 +317,13 @@ async def test_concurrent_puts_fed_from_threads_complete(store: ObjectStore, buc
     async def put(index: int) -> None:
         await store.put(bucket, f"k{index:02}", from_threads(index))
 
-    await asyncio.wait_for(asyncio.gather(*(put(i) for i in range(40))), timeout=60)
+    await asyncio.wait_for(asyncio.gather(*(put(i) for i in range(40))), timeout=30)
 
     listed = await store.list(bucket)
     assert [(i.key, i.size) for i in listed] == [(f"k{i:02}", 3 * len(str(i))) for i in range(40)]
 
 
-async def test_64_mib_streams_through_in_bounded_memory(
-    store: ObjectStore, bucket: str, record_property: Callable[[str, object], None]
-) -> None:
+async def test_64_mib_streams_through_in_bounded_memory(store: ObjectStore, bucket: str) -> None:
     expected = hashlib.sha256()
 
     async def generate() -> AsyncIterator[bytes]:
@@ -350,12 +348,11 @@ async def test_64_mib_streams_through_in_bounded_memory(
     finally:
         if not tracing:
             tracemalloc.stop()
-    record_property("peak_mib", round(peak / MIB, 1))
-    record_property("seconds", round(time.perf_counter() - started, 2))
+    seconds = time.perf_counter() - started
 
     assert info.size == size == 64 * MIB
     assert info.sha256 == digest.hexdigest() == expected.hexdigest()
-    assert peak < 32 * MIB
+    assert peak < 32 * MIB, f"peak {peak / MIB:.1f} MiB in {seconds:.1f}s"
 
 
 async def test_filesystem_store_writes_nothing_outside_its_root(tmp_path: Path) -> None:

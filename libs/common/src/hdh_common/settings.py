@@ -19,7 +19,8 @@ class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HDH_", extra="ignore")
 
     environment: Literal["dev", "production"] = Field(
-        "dev", description="Deployment profile: `dev` or `production`."
+        "production",
+        description="`dev` turns on development conveniences (`make up` sets it).",
     )
     host: str = Field("127.0.0.1", description="Address the HTTP server binds to.")
     port: int = Field(8000, description="Port the HTTP server listens on.")

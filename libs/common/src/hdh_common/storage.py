@@ -5,7 +5,8 @@ bucket is a folder under a root) and :class:`S3ObjectStore` (MinIO or any S3 API
 the synchronous ``minio`` client run in threads). Build one with :func:`create_object_store`.
 
 ``put`` reads an async iterator of chunks and ``get`` yields chunks, so no object is ever
-held whole in memory; on S3 an object larger than :data:`PART_SIZE` goes multipart.
+held whole in memory; on S3 an object larger than :data:`PART_SIZE` goes multipart, and
+an upload holds about three parts at most (minio reads a part while sending the last).
 A ``put`` that fails or is cancelled leaves no partial object: the filesystem store writes
 a temporary file and renames it into place, the S3 store aborts its multipart upload (or
 removes the object if the cancellation came after its last request).
@@ -22,6 +23,9 @@ rules; a key is at most 1024 UTF-8 bytes of "/"-separated segments, none empty, 
 "..", none starting with ``.hdh-tmp-``, and no NUL. On the filesystem a key cannot be both
 an object and a folder of other objects ("a" and "a/b").
 
+Failures of the disk or of the S3 API raise :class:`StorageError`; an exception raised by
+the chunks given to ``put`` propagates unchanged.
+
 A missing bucket holds nothing: ``list`` returns ``[]``, ``delete`` does nothing, ``get``
 and ``stat`` raise :class:`ObjectNotFound`, ``put`` raises :class:`StorageError`.
 """
@@ -31,18 +35,20 @@ import builtins
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import io
 import os
 import re
 import stat as stat_module
+import threading
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
-from typing import BinaryIO, Protocol, TypeVar, cast
+from typing import BinaryIO, ParamSpec, Protocol, TypeVar, cast
 
 from minio import Minio
 from minio.datatypes import Object
@@ -60,6 +66,7 @@ _TEMP_PREFIX = ".hdh-tmp-"
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _MISSING = frozenset({"NoSuchKey", "NoSuchBucket", "ResourceNotFound"})
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 
 class StorageError(Exception):
@@ -124,12 +131,12 @@ def create_object_store(settings: ServiceSettings) -> ObjectStore:
     return FilesystemObjectStore(settings.storage_path)
 
 
-def check_bucket(bucket: str) -> None:
+def _check_bucket(bucket: str) -> None:
     if not _BUCKET_NAME.fullmatch(bucket) or ".." in bucket:
         raise InvalidKey(f"invalid bucket name {bucket!r}")
 
 
-def check_key(key: str) -> None:
+def _check_key(key: str) -> None:
     try:
         size = len(key.encode())
     except UnicodeEncodeError:
@@ -150,7 +157,7 @@ class FilesystemObjectStore:
         self._root = root
 
     async def ensure_bucket(self, bucket: str) -> None:
-        await asyncio.to_thread(self._bucket_dir(bucket).mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(_make_folder, self._bucket_dir(bucket))
 
     async def put(
         self,
@@ -176,21 +183,15 @@ class FilesystemObjectStore:
     async def get(
         self, bucket: str, key: str, *, chunk_size: int = CHUNK_SIZE
     ) -> AsyncIterator[bytes]:
-        file = await asyncio.to_thread(_open_object, self._path(bucket, key))
+        file = await asyncio.to_thread(_open_object, self._path(bucket, key), f"{bucket}/{key}")
         try:
-            while chunk := await asyncio.to_thread(file.read, chunk_size):
+            while chunk := await asyncio.to_thread(_read, file, chunk_size):
                 yield chunk
         finally:
             file.close()
 
     async def stat(self, bucket: str, key: str) -> ObjectInfo:
-        path = self._path(bucket, key)
-        try:
-            status = await asyncio.to_thread(path.stat)
-        except (FileNotFoundError, NotADirectoryError) as exc:
-            raise ObjectNotFound(f"{bucket}/{key}") from exc
-        if not stat_module.S_ISREG(status.st_mode):
-            raise ObjectNotFound(f"{bucket}/{key}")
+        status = await asyncio.to_thread(_stat, self._path(bucket, key), f"{bucket}/{key}")
         return _file_info(bucket, key, status)
 
     async def list(self, bucket: str, prefix: str = "") -> builtins.list[ObjectInfo]:
@@ -201,14 +202,33 @@ class FilesystemObjectStore:
         await asyncio.to_thread(_remove, path, bucket_dir=self._bucket_dir(bucket))
 
     def _bucket_dir(self, bucket: str) -> Path:
-        check_bucket(bucket)
+        _check_bucket(bucket)
         return self._root / bucket
 
     def _path(self, bucket: str, key: str) -> Path:
-        check_key(key)
+        _check_key(key)
         return self._bucket_dir(bucket) / key
 
 
+def _os_errors(function: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Raise the ``OSError`` that ``function`` did not expect as a :class:`StorageError`."""
+
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return function(*args, **kwargs)
+        except OSError as exc:
+            raise StorageError(str(exc)) from exc
+
+    return wrapper
+
+
+@_os_errors
+def _make_folder(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+@_os_errors
 def _open_temp(path: Path, *, bucket_dir: Path) -> io.BufferedWriter:
     if not bucket_dir.is_dir():
         raise StorageError(f"no bucket {bucket_dir.name!r}")
@@ -224,16 +244,19 @@ def _open_temp(path: Path, *, bucket_dir: Path) -> io.BufferedWriter:
     raise StorageError(f"the folder of {path} keeps being removed")
 
 
+@_os_errors
 def _write(file: io.BufferedWriter, digest: "hashlib._Hash", chunk: bytes) -> None:
     digest.update(chunk)
     file.write(chunk)
 
 
+@_os_errors
 def _flush(file: io.BufferedWriter) -> None:
     file.flush()
     os.fsync(file.fileno())
 
 
+@_os_errors
 def _commit(file: io.BufferedWriter, path: Path) -> os.stat_result:
     status = os.fstat(file.fileno())
     file.close()
@@ -245,16 +268,21 @@ def _commit(file: io.BufferedWriter, path: Path) -> os.stat_result:
 
 
 def _discard(file: io.BufferedWriter, *, bucket_dir: Path) -> None:
-    file.close()
     temp = Path(file.name)
-    temp.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        file.close()
+    with contextlib.suppress(OSError):
+        temp.unlink(missing_ok=True)
     _prune(temp.parent, bucket_dir=bucket_dir)
 
 
+@_os_errors
 def _remove(path: Path, *, bucket_dir: Path) -> None:
+    if path.is_dir():
+        return
     try:
         path.unlink(missing_ok=True)
-    except (IsADirectoryError, NotADirectoryError, PermissionError):
+    except NotADirectoryError:
         return
     _prune(path.parent, bucket_dir=bucket_dir)
 
@@ -268,13 +296,31 @@ def _prune(folder: Path, *, bucket_dir: Path) -> None:
         folder = folder.parent
 
 
-def _open_object(path: Path) -> io.BufferedReader:
+@_os_errors
+def _open_object(path: Path, what: str) -> io.BufferedReader:
     try:
         return path.open("rb")
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
-        raise ObjectNotFound(str(path)) from exc
+        raise ObjectNotFound(what) from exc
 
 
+@_os_errors
+def _read(file: io.BufferedReader, size: int) -> bytes:
+    return file.read(size)
+
+
+@_os_errors
+def _stat(path: Path, what: str) -> os.stat_result:
+    try:
+        status = path.stat()
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        raise ObjectNotFound(what) from exc
+    if not stat_module.S_ISREG(status.st_mode):
+        raise ObjectNotFound(what)
+    return status
+
+
+@_os_errors
 def _scan(bucket: str, bucket_dir: Path, prefix: str) -> list[ObjectInfo]:
     found = []
     for folder, _, names in os.walk(bucket_dir):
@@ -315,7 +361,7 @@ class S3ObjectStore:
         self._part_size = part_size
 
     async def ensure_bucket(self, bucket: str) -> None:
-        check_bucket(bucket)
+        _check_bucket(bucket)
         with _translated(bucket):
             await asyncio.to_thread(self._make_bucket, bucket)
 
@@ -327,8 +373,8 @@ class S3ObjectStore:
         *,
         content_type: str = DEFAULT_CONTENT_TYPE,
     ) -> ObjectInfo:
-        check_bucket(bucket)
-        check_key(key)
+        _check_bucket(bucket)
+        _check_key(key)
         reader = _ChunkReader(chunks, loop=asyncio.get_running_loop())
         upload = _in_new_thread(lambda: self._upload(bucket, key, reader, content_type))
         try:
@@ -343,8 +389,8 @@ class S3ObjectStore:
     async def get(
         self, bucket: str, key: str, *, chunk_size: int = CHUNK_SIZE
     ) -> AsyncIterator[bytes]:
-        check_bucket(bucket)
-        check_key(key)
+        _check_bucket(bucket)
+        _check_key(key)
         with _translated(f"{bucket}/{key}"):
             response = await asyncio.to_thread(self._client.get_object, bucket, key)
             try:
@@ -355,21 +401,21 @@ class S3ObjectStore:
                 response.release_conn()
 
     async def stat(self, bucket: str, key: str) -> ObjectInfo:
-        check_bucket(bucket)
-        check_key(key)
+        _check_bucket(bucket)
+        _check_key(key)
         with _translated(f"{bucket}/{key}"):
             found = await asyncio.to_thread(self._client.stat_object, bucket, key)
         return _s3_info(bucket, found)
 
     async def list(self, bucket: str, prefix: str = "") -> builtins.list[ObjectInfo]:
-        check_bucket(bucket)
+        _check_bucket(bucket)
         with contextlib.suppress(ObjectNotFound), _translated(bucket):
             return await asyncio.to_thread(self._list, bucket, prefix)
         return []
 
     async def delete(self, bucket: str, key: str) -> None:
-        check_bucket(bucket)
-        check_key(key)
+        _check_bucket(bucket)
+        _check_key(key)
         with contextlib.suppress(ObjectNotFound), _translated(f"{bucket}/{key}"):
             await asyncio.to_thread(self._client.remove_object, bucket, key)
 
@@ -399,7 +445,8 @@ class S3ObjectStore:
         reader.abort()
         await asyncio.wait([upload])
         if upload.exception() is None:
-            await asyncio.to_thread(self._client.remove_object, bucket, key)
+            with contextlib.suppress(MinioException, HTTPError):
+                await asyncio.to_thread(self._client.remove_object, bucket, key)
 
     def _list(self, bucket: str, prefix: str) -> builtins.list[ObjectInfo]:
         found = self._client.list_objects(bucket, prefix=prefix, recursive=True)
@@ -419,6 +466,7 @@ class _ChunkReader:
         self._exhausted = False
         self._aborted = False
         self._waiting: concurrent.futures.Future[bytes | None] | None = None
+        self._lock = threading.Lock()
         self.digest = hashlib.sha256()
         self.size = 0
 
@@ -434,16 +482,18 @@ class _ChunkReader:
         return b"".join(parts)
 
     def abort(self) -> None:
-        self._aborted = True
-        if self._waiting is not None:
-            self._waiting.cancel()
+        with self._lock:
+            self._aborted = True
+            if self._waiting is not None:
+                self._waiting.cancel()
 
     def _next(self) -> bytes | None:
-        if self._aborted:
-            raise StorageError("upload abandoned")
         if self._exhausted:
             return None
-        self._waiting = asyncio.run_coroutine_threadsafe(self._anext(), self._loop)
+        with self._lock:
+            if self._aborted:
+                raise StorageError("upload abandoned")
+            self._waiting = asyncio.run_coroutine_threadsafe(self._anext(), self._loop)
         chunk = self._waiting.result()
         if chunk is None:
             self._exhausted = True

@@ -27,6 +27,7 @@ from hdh_common.identity import (
     public_key_pem,
 )
 from hdh_dev.broker import TansuBroker, start_tansu
+from hdh_dev.s3server import S3Server, start_s3_server
 
 SERVICES = ("catalog", "access", "linkage", "audit")
 SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -83,6 +84,14 @@ def kafka() -> Iterator[TansuBroker]:
     broker = start_tansu()
     yield broker
     broker.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """A moto S3 API server, one for the session; tests isolate themselves by bucket."""
+    server = start_s3_server()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

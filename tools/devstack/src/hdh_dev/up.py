@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import make_url
 
@@ -39,18 +40,18 @@ class LauncherSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HDH_", extra="ignore")
 
-    data_dir: Path = Path(".hdh")
+    data_dir: Path = Field(Path(".hdh"), description="Folder of all `make up` data and logs.")
     database_url: str = ""
     kafka_bootstrap_servers: str = ""
     internal_token_private_key: str = ""
-    embedded_postgres_port: int = 5433
-    embedded_kafka_port: int = 9092
-    gateway_port: int = 8000
-    catalog_port: int = 8001
-    access_port: int = 8002
-    linkage_port: int = 8003
-    audit_port: int = 8004
-    ready_timeout: float = 60.0
+    embedded_postgres_port: int = Field(5433, description="Port of the embedded PostgreSQL.")
+    embedded_kafka_port: int = Field(9092, description="Port of the embedded broker.")
+    gateway_port: int = Field(8000, description="Port `make up` gives the gateway.")
+    catalog_port: int = Field(8001, description="Port `make up` gives the catalogue.")
+    access_port: int = Field(8002, description="Port `make up` gives the access service.")
+    linkage_port: int = Field(8003, description="Port `make up` gives the linkage service.")
+    audit_port: int = Field(8004, description="Port `make up` gives the audit service.")
+    ready_timeout: float = Field(60.0, description="Seconds `make up` waits for `/readyz`.")
 
     def port(self, name: str) -> int:
         return int(getattr(self, f"{name}_port"))

@@ -1,0 +1,29 @@
+import json
+import logging
+
+from hdh_common.logs import JsonFormatter, correlation_id_var, request_id_var
+
+
+def record(message: str, **extra: object) -> logging.LogRecord:
+    return logging.makeLogRecord({"name": "t", "levelname": "INFO", "msg": message, **extra})
+
+
+def test_a_line_is_json_with_the_request_context() -> None:
+    request_token = request_id_var.set("req-1")
+    correlation_token = correlation_id_var.set("corr-1")
+    try:
+        line = JsonFormatter("catalog").format(record("GET /x 200", status=200))
+    finally:
+        request_id_var.reset(request_token)
+        correlation_id_var.reset(correlation_token)
+    entry = json.loads(line)
+    assert entry["service"] == "catalog"
+    assert entry["message"] == "GET /x 200"
+    assert entry["request_id"] == "req-1"
+    assert entry["correlation_id"] == "corr-1"
+    assert entry["status"] == 200
+
+
+def test_outside_a_request_there_is_no_request_id() -> None:
+    entry = json.loads(JsonFormatter("audit").format(record("started")))
+    assert "request_id" not in entry
