@@ -16,6 +16,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from hdh_common.logs import configure_logging
 from hdh_common.settings import DEFAULT_DATABASE_URL
 
 VERSION_TABLE = "alembic_version"
@@ -131,6 +132,7 @@ def main() -> None:
     parser.add_argument("action", choices=["upgrade", "downgrade"])
     parser.add_argument("revision", nargs="?")
     args = parser.parse_args()
+    configure_logging(f"{args.package}-migrations")
     import_module(args.package)
     url = os.environ.get("HDH_DATABASE_URL", DEFAULT_DATABASE_URL)
     if args.action == "upgrade":
