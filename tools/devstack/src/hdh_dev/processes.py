@@ -1,11 +1,21 @@
 """Starting local servers as child processes and waiting for them."""
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
 import subprocess
 import time
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for test servers: the kernel stops the child if its parent dies, so a
+    killed test run leaves no broker or S3 server behind (Linux; elsewhere a no-op)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

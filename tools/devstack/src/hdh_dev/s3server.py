@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from hdh_dev.processes import free_port, stop_process, wait_for_port
+from hdh_dev.processes import die_with_parent, free_port, stop_process, wait_for_port
 
 
 @dataclass
@@ -39,6 +39,7 @@ def start_s3_server(
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
     try:
         wait_for_port(host, port, process=process, timeout=timeout)
