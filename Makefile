@@ -6,7 +6,7 @@ PACKAGES := -e libs/common -e services/catalog -e services/access -e services/li
             -e services/audit -e gateway -e tools/devstack
 STAMP := $(VENV)/.installed
 
-.PHONY: install up test lint fmt clean
+.PHONY: install up test bench lint fmt clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -23,6 +23,13 @@ up: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# Benchmarks: every bench/bench_*.py of every part, each printing its figures and its ratio
+# against a baseline measured in the same run.
+bench: $(STAMP)
+	$(BIN)/pip install --quiet --config-settings editable_mode=compat -e '.[bench]'
+	@set -e; for script in $(wildcard */bench/bench_*.py services/*/bench/bench_*.py); do \
+		echo "== $$script"; $(BIN)/python $$script; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -22,7 +22,8 @@ UNION ALL SELECT 'type ' || n.nspname || '.' || t.typname FROM pg_type t
 UNION ALL SELECT 'function ' || n.nspname || '.' || p.proname FROM pg_proc p
   JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname NOT IN (:schema, 'pg_catalog', 'information_schema')
-UNION ALL SELECT 'extension ' || extname FROM pg_extension
+UNION ALL SELECT 'extension ' || e.extname FROM pg_extension e
+  JOIN pg_namespace n ON n.oid = e.extnamespace WHERE n.nspname <> :schema
 """
 TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = :schema ORDER BY tablename"
 
