@@ -6,7 +6,7 @@ PACKAGES := -e libs/common -e services/catalog -e services/access -e services/li
             -e services/audit -e gateway -e tools/devstack
 STAMP := $(VENV)/.installed
 
-.PHONY: install up test bench lint fmt clean
+.PHONY: install up test bench seed lint fmt clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -23,6 +23,13 @@ up: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# Import a folder of Table Schemas into the catalogue: make seed PATH=../shared/data/snds
+# ($(BIN)/python, not python: PATH is the folder here, not the shell's search path).
+# By default into the database of a running `make up`.
+SEED_DATABASE_URL ?= $(or $(HDH_DATABASE_URL),postgresql+asyncpg://postgres@127.0.0.1:5433/hdh)
+seed: $(STAMP)
+	HDH_DATABASE_URL="$(SEED_DATABASE_URL)" $(BIN)/python -m catalog.seed "$(PATH)"
 
 # Benchmarks: every bench/bench_*.py of every part, each printing its figures and its ratio
 # against a baseline measured in the same run.

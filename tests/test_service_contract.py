@@ -1,16 +1,15 @@
 """What every service guarantees: probes, OpenAPI, problem+json errors, internal-token checks."""
 
-import dataclasses
 import time
 from collections.abc import AsyncIterator
 from importlib import import_module
+from typing import Any
 
 import httpx
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
-from hdh_common.app import create_service_app
 from hdh_common.identity import (
     InternalTokenSigner,
     Principal,
@@ -46,10 +45,10 @@ def contract_router() -> APIRouter:
     return router
 
 
-def app_for(service: str, settings: object) -> object:
-    definition = import_module(f"{service}.main").DEFINITION
-    extended = dataclasses.replace(definition, routers=[*definition.routers, contract_router()])
-    return create_service_app(extended, settings)  # type: ignore[arg-type]
+def app_for(service: str, settings: Any) -> FastAPI:
+    app: FastAPI = import_module(f"{service}.main").create_app(settings)
+    app.include_router(contract_router())
+    return app
 
 
 @pytest.fixture(params=SERVICES)
@@ -59,7 +58,7 @@ def service(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 async def client(service: str, make_settings: SettingsFactory) -> AsyncIterator[httpx.AsyncClient]:
-    async with running(app_for(service, make_settings(service))) as client:  # type: ignore[arg-type]
+    async with running(app_for(service, make_settings(service))) as client:
         yield client
 
 
@@ -80,7 +79,7 @@ async def test_probes_and_openapi(client: httpx.AsyncClient, service: str) -> No
 
 async def test_not_ready_without_broker(service: str, make_settings: SettingsFactory) -> None:
     settings = make_settings(service, kafka_bootstrap_servers=f"127.0.0.1:{free_port()}")
-    async with running(app_for(service, settings)) as client:  # type: ignore[arg-type]
+    async with running(app_for(service, settings)) as client:
         response = await client.get("/readyz")
     assert response.status_code == 503
     assert response.headers["content-type"] == PROBLEM

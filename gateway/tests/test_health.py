@@ -1,5 +1,6 @@
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -26,15 +27,19 @@ async def catalog_url(make_settings: SettingsFactory) -> AsyncIterator[str]:
     await task
 
 
-async def test_liveness() -> None:
-    async with running(create_app(Settings())) as client:
+async def test_liveness(tmp_path: Path) -> None:
+    async with running(create_app(Settings(request_log_spool_dir=tmp_path))) as client:
         assert (await client.get("/healthz")).json() == {"status": "ok"}
 
 
-async def test_readiness_names_each_service(catalog_url: str) -> None:
+async def test_readiness_names_each_service(catalog_url: str, tmp_path: Path) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
     settings = Settings(
-        catalog_url=catalog_url, access_url=closed, linkage_url=closed, audit_url=closed
+        catalog_url=catalog_url,
+        access_url=closed,
+        linkage_url=closed,
+        audit_url=closed,
+        request_log_spool_dir=tmp_path,
     )
     async with running(create_app(settings)) as client:
         response = await client.get("/readyz")
@@ -48,12 +53,13 @@ async def test_readiness_names_each_service(catalog_url: str) -> None:
     }
 
 
-async def test_ready_when_every_service_is(catalog_url: str) -> None:
+async def test_ready_when_every_service_is(catalog_url: str, tmp_path: Path) -> None:
     settings = Settings(
         catalog_url=catalog_url,
         access_url=catalog_url,
         linkage_url=catalog_url,
         audit_url=catalog_url,
+        request_log_spool_dir=tmp_path,
     )
     async with running(create_app(settings)) as client:
         response = await client.get("/readyz")

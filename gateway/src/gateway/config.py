@@ -1,8 +1,13 @@
-from pydantic import Field, SecretStr
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
 
 from hdh_common.settings import CommonSettings
 
 SERVICES = ("catalog", "access", "linkage", "audit")
+MIB = 1024 * 1024
+GIB = 1024 * MIB
 
 
 class Settings(CommonSettings):
@@ -19,7 +24,131 @@ class Settings(CommonSettings):
         SecretStr(""),
         description="PEM private key (Ed25519) the gateway signs internal tokens with.",
     )
+    internal_token_ttl: int = Field(
+        30, ge=1, le=60, description="Seconds an internal token lives (at most 60)."
+    )
     readiness_timeout: float = Field(2.0, description="Seconds to wait for a service's `/readyz`.")
+    public_url: str = Field(
+        "http://localhost:8000", description="URL at which users reach the gateway."
+    )
+    oidc_issuer: str = Field(
+        "",
+        description="OIDC issuer URL (Keycloak realm); empty means the dev issuer "
+        "(`<public URL>/idp`).",
+    )
+    oidc_discovery_url: str = Field(
+        "",
+        description="Where to fetch the issuer's discovery document, when not "
+        "`<issuer>/.well-known/openid-configuration` (e.g. an in-cluster address).",
+    )
+    oidc_audience: str = Field("hdh-api", description="`aud` every access token must carry.")
+    oidc_algorithms: list[str] = Field(
+        ["RS256", "ES256", "EdDSA"], description="Signature algorithms accepted in tokens."
+    )
+    oidc_clock_skew: int = Field(
+        30, ge=0, description="Seconds of clock skew allowed on `exp`, `nbf`, `iat`."
+    )
+    oidc_max_token_lifetime: int = Field(
+        3600, ge=1, description="Longest accepted `exp - iat` of an access token, in seconds."
+    )
+    oidc_roles_claims: list[str] = Field(
+        ["realm_access.roles", "roles"],
+        description="Dotted claim paths holding role names (Keycloak's and a flat one).",
+    )
+    oidc_role_mapping: dict[str, str] = Field(
+        {},
+        description="Provider role name to platform role, for names that differ "
+        '(JSON, e.g. `{"hdh-researcher": "researcher"}`).',
+    )
+    oidc_organisation_claim: str = Field(
+        "organisation", description="Claim holding the caller's organisation."
+    )
+    jwks_min_refresh_interval: float = Field(
+        10.0, description="Fewest seconds between two JWKS fetches caused by unknown `kid`s."
+    )
+    jwks_max_age: float = Field(
+        300.0, description="Seconds after which the cached JWKS is refreshed anyway."
+    )
+    oidc_http_timeout: float = Field(
+        5.0, description="Seconds to wait for the issuer's discovery document and JWKS."
+    )
+    dev_issuer: bool = Field(
+        False, description="Serve the dev OIDC issuer at `/idp` (refused in production)."
+    )
+    dev_issuer_key_dir: Path = Field(
+        Path(".hdh/idp"), description="Folder of the dev issuer's signing keys."
+    )
+    dev_issuer_token_ttl: int = Field(
+        900, ge=1, description="Seconds a dev issuer access token lives."
+    )
+    upstream_connect_timeout: float = Field(
+        2.0, description="Seconds to open a connection to a service."
+    )
+    upstream_timeout: float = Field(
+        30.0, description="Seconds to wait on a service between two reads or writes."
+    )
+    route_timeouts: dict[str, float] = Field(
+        {"/catalog/datasets/*/uploads*": 600.0, "/linkage/extracts*": 600.0},
+        description="Per-route read timeout in seconds, by path pattern (JSON, `*` wildcard).",
+    )
+    upstream_retries: int = Field(
+        1, ge=0, description="Retries of idempotent requests whose connection failed."
+    )
+    max_body_bytes: int = Field(
+        10 * MIB, description="Largest request body accepted by default, in bytes."
+    )
+    route_body_limits: dict[str, int] = Field(
+        {"/catalog/datasets/*/uploads*": 50 * GIB, "/access/requests/*/documents*": 200 * MIB},
+        description="Per-route largest request body in bytes, by path pattern (JSON).",
+    )
+    rate_limit_ip_rate: float = Field(
+        200.0, description="Requests per second refilled per client IP (0 turns it off)."
+    )
+    rate_limit_ip_burst: int = Field(400, description="Bucket size per client IP.")
+    rate_limit_subject_rate: float = Field(
+        100.0, description="Requests per second refilled per token subject (0 turns it off)."
+    )
+    rate_limit_subject_burst: int = Field(200, description="Bucket size per token subject.")
+    cors_origins: list[str] = Field(
+        [], description="Origins allowed by CORS (JSON list); empty turns CORS off."
+    )
+    hsts_max_age: int = Field(
+        0, description="`Strict-Transport-Security` max-age in seconds (0: header not sent)."
+    )
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", description="Comma-separated Kafka bootstrap servers."
+    )
+    gateway_instance: str = Field(
+        "gateway-1", description="Name of this gateway instance: the key of its request log."
+    )
+    request_log_spool_dir: Path = Field(
+        Path(".hdh/gateway-spool"),
+        description="Folder of the on-disk spool where request-log events wait for the broker.",
+    )
+    request_log_spool_max_bytes: int = Field(
+        256 * MIB, description="Largest size of the request-log spool on disk."
+    )
+    public_routes: list[str] = Field(
+        ["/access/register", "/access/register/*"],
+        description="Path patterns served without a token (an anonymous caller) when none is sent.",
+    )
+    health_data_routes: list[str] = Field(
+        ["/linkage/*", "/catalog/datasets/*/samples*"],
+        description="Path patterns of routes returning health data: refused with 503 when the "
+        "request log cannot take an entry.",
+    )
+
+    @model_validator(mode="after")
+    def _no_dev_issuer_in_production(self) -> Self:
+        if self.dev_issuer and self.environment == "production":
+            raise ValueError("the dev OIDC issuer is refused when HDH_ENVIRONMENT=production")
+        return self
 
     def service_urls(self) -> dict[str, str]:
         return {name: getattr(self, f"{name}_url").rstrip("/") for name in SERVICES}
+
+    def issuer(self) -> str:
+        return (self.oidc_issuer or f"{self.public_url.rstrip('/')}/idp").rstrip("/")
+
+    def discovery_url(self) -> str:
+        return self.oidc_discovery_url or f"{self.issuer()}/.well-known/openid-configuration"

@@ -2,12 +2,13 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hdh_common.consumer import ConsumerMetrics, EventConsumer, Subscription
 from hdh_common.db import create_engine, create_sessionmaker, ping
@@ -23,6 +24,8 @@ from hdh_common.storage import create_object_store
 
 SHUTDOWN_GRACE_SECONDS = 5.0
 Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[dict[str, Any]]]
+Worker = Callable[[async_sessionmaker[AsyncSession], Any], Coroutine[Any, Any, None]]
+"""A background loop beside the app, given its sessionmaker and settings; cancelled at shutdown."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class ServiceDefinition:
     outbox: Outbox
     routers: Sequence[APIRouter] = ()
     subscriptions: Sequence[Subscription] = ()
+    workers: Sequence[Worker] = ()
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -95,6 +99,7 @@ def _lifespan(
         ]
         workers: list[OutboxRelay | EventConsumer] = [relay, *consumers]
         tasks = [asyncio.create_task(worker.run()) for worker in workers]
+        tasks += [asyncio.create_task(work(sessionmaker, settings)) for work in definition.workers]
 
         async def database_ready() -> bool:
             await ping(engine)

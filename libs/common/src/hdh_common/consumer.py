@@ -25,6 +25,7 @@ from hdh_common.outbox import MessagingTables
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+STOP_TIMEOUT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,8 @@ class EventConsumer:
         for client in (self._consumer, self._producer):
             if client is not None:
                 try:
-                    await client.stop()
+                    # Bounded: a consumer stopped while still joining its group can linger.
+                    await asyncio.wait_for(client.stop(), STOP_TIMEOUT_SECONDS)
                 except Exception as exc:
                     logger.debug("client stop failed: %r", exc)
         self._consumer = self._producer = None

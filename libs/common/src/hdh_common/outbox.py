@@ -25,6 +25,7 @@ from hdh_common.kafka import ensure_topics, new_producer
 logger = logging.getLogger(__name__)
 SENT_RETENTION = timedelta(hours=1)
 PURGE_EVERY_SECONDS = 60.0
+PRODUCER_START_TIMEOUT = 10.0
 
 
 class MessagingTables:
@@ -220,7 +221,11 @@ class OutboxRelay:
     async def _started_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
             producer = new_producer(self.bootstrap_servers)
-            await producer.start()
+            try:
+                await asyncio.wait_for(producer.start(), PRODUCER_START_TIMEOUT)
+            except BaseException:
+                await producer.stop()
+                raise
             self._producer = producer
         return self._producer
 

@@ -1,8 +1,21 @@
+import dataclasses
+
 from fastapi import FastAPI
 
 from access.catalog_refs.consumers import catalog_subscription
 from access.config import Settings
 from access.db import SCHEMA, outbox
+from access.documents.router import router as documents_router
+from access.grants.consumers import linkage_subscription
+from access.grants.router import router as grants_router
+from access.grants.sweeper import sweep_forever
+from access.projects.router import router as projects_router
+from access.register.router import router as register_router
+from access.requests.router import router as requests_router
+from access.requests.router import stats_router
+from access.reviews.router import router as reviews_router
+from access.workflow.router import router as workflow_router
+from access.workflow.router import table_router as workflow_table_router
 from hdh_common.app import ServiceDefinition, create_service_app
 
 DEFINITION = ServiceDefinition(
@@ -11,9 +24,25 @@ DEFINITION = ServiceDefinition(
     description="Projects, access requests and their workflow, grants, the public register.",
     version="0.1.0",
     outbox=outbox,
+    routers=[
+        projects_router,
+        requests_router,
+        stats_router,
+        workflow_router,
+        workflow_table_router,
+        reviews_router,
+        documents_router,
+        grants_router,
+        register_router,
+    ],
     subscriptions=[catalog_subscription],
+    workers=[sweep_forever],
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(DEFINITION, settings or Settings())
+    settings = settings or Settings()
+    definition = dataclasses.replace(
+        DEFINITION, subscriptions=[catalog_subscription, linkage_subscription(settings)]
+    )
+    return create_service_app(definition, settings)

@@ -1,7 +1,31 @@
-from pydantic import Field
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 
 from hdh_common.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     port: int = Field(8004, description="Port the HTTP server listens on.")
+    audit_signing_key: SecretStr = Field(
+        SecretStr(""),
+        description="PEM private key (Ed25519) that signs tree heads; "
+        "when empty, read from `HDH_AUDIT_SIGNING_KEY_FILE`.",
+    )
+    audit_signing_key_file: Path = Field(
+        Path(".hdh/keys/audit-signing.pem"),
+        description="File of the tree-head signing key (PEM, Ed25519); "
+        "in `dev`, generated when missing.",
+    )
+    audit_tree_head_interval: float = Field(
+        60.0, description="Seconds between signed tree heads (signed only when the log grew)."
+    )
+    audit_ingest_enabled: bool = Field(
+        True, description="Consume the `hdh.*` topics into the log (off: HTTP appends only)."
+    )
+    audit_ingest_topic_pattern: str = Field(
+        r"^hdh\..*", description="Regular expression of the topics the audit log consumes."
+    )
+    audit_ingest_batch_size: int = Field(
+        500, description="Most events sequenced in one transaction by the audit ingester."
+    )

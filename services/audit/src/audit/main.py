@@ -2,16 +2,26 @@ from fastapi import FastAPI
 
 from audit.config import Settings
 from audit.db import SCHEMA, outbox
+from audit.entries.router import router as entries_router
+from audit.export.router import router as export_router
+from audit.runtime import extend_lifespan
+from audit.tree.router import router as proofs_router
+from audit.treeheads.router import router as treeheads_router
 from hdh_common.app import ServiceDefinition, create_service_app
 
 DEFINITION = ServiceDefinition(
     name=SCHEMA,
     title="Health Data Hub — audit log",
-    description="The append-only, tamper-evident audit log.",
+    description="The append-only, tamper-evident audit log: an RFC 9162 Merkle tree, "
+    "signed tree heads, inclusion and consistency proofs, queries and exports for auditors.",
     version="0.1.0",
     outbox=outbox,
+    routers=[entries_router, proofs_router, treeheads_router, export_router],
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(DEFINITION, settings or Settings())
+    settings = settings or Settings()
+    app = create_service_app(DEFINITION, settings)
+    extend_lifespan(app, settings)
+    return app

@@ -142,7 +142,9 @@ def service_settings(service: str, **overrides: Any) -> Any:
 @asynccontextmanager
 async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An app with its lifespan running, and an HTTP client speaking to it over ASGI."""
-    async with LifespanManager(app) as manager:
+    # Generous timeouts: on a loaded 2-core machine a consumer still joining its group takes
+    # seconds to stop, and the app itself gives its workers up to 5 s.
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager:
         transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
@@ -164,6 +166,10 @@ def make_settings(
             "internal_token_public_key": token_public_key,
             "storage_path": tmp_path / "objects",
             "outbox_poll_interval": 0.1,
+            # dev: keys a service would require in production are generated under tmp_path
+            "environment": "dev",
+            "audit_signing_key_file": tmp_path / "keys" / "audit-signing.pem",
+            "linkage_master_key_path": tmp_path / "keys" / "linkage-master.key",
         }
         return service_settings(service, **(defaults | overrides))
 

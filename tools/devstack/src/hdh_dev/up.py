@@ -32,6 +32,7 @@ HOST = "127.0.0.1"
 SERVICES = ("catalog", "access", "linkage", "audit")
 DATABASE = "hdh"
 STOP_TIMEOUT = 10.0
+SHARED_SNDS = Path(__file__).resolve().parents[4].parent / "shared" / "data" / "snds"
 STARTED_AT = time.monotonic()
 
 
@@ -197,7 +198,13 @@ def start_apps(
     """The four services, then the gateway (registered last, so stopped first)."""
     logs = settings.data_dir / "logs"
     service_env = env | {"HDH_INTERNAL_TOKEN_PUBLIC_KEY": public_key_pem(key)}
-    gateway_env = env | {"HDH_INTERNAL_TOKEN_PRIVATE_KEY": key}
+    gateway_env = env | {
+        "HDH_INTERNAL_TOKEN_PRIVATE_KEY": key,
+        "HDH_DEV_ISSUER": "true",
+        "HDH_PUBLIC_URL": f"http://localhost:{settings.gateway_port}",
+        "HDH_DEV_ISSUER_KEY_DIR": str(settings.data_dir / "keys" / "idp"),
+        "HDH_REQUEST_LOG_SPOOL_DIR": str(settings.data_dir / "gateway-spool"),
+    }
     gateway_env |= {
         f"HDH_{name.upper()}_URL": f"http://{HOST}:{settings.port(name)}" for name in SERVICES
     }
@@ -268,6 +275,10 @@ def run(settings: LauncherSettings, *, stack: ExitStack) -> None:
         "HDH_DATABASE_URL": database_url,
         "HDH_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
         "HDH_STORAGE_PATH": str(settings.data_dir / "objects"),
+        "HDH_AUDIT_SIGNING_KEY_FILE": str(settings.data_dir / "keys" / "audit-signing.pem"),
+        "HDH_LINKAGE_MASTER_KEY_PATH": str(settings.data_dir / "keys" / "linkage-master.key"),
+        # the SNDS dictionary seeds an empty catalogue (a small demo when the folder is absent)
+        "HDH_CATALOG_SEED_PATH": str(SHARED_SNDS),
         "HDH_ENVIRONMENT": "dev",
     }
     migrate(env=env, logs=settings.data_dir / "logs")

@@ -19,3 +19,13 @@ class DatasetRef(Base):
     registered_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class VariableRef(Base):
+    """A variable of a catalogue table, as announced by ``hdh.catalog.table.published.v1``."""
+
+    __tablename__ = "variable_ref"
+
+    dataset_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -1,4 +1,4 @@
-import access.catalog_refs.models  # noqa: F401  (registers the tables on the metadata)
+import access.models  # noqa: F401  (registers the tables on the metadata)
 from access.db import SCHEMA, Base
 from hdh_common.migrations import run_env
 

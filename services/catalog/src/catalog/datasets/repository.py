@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.datasets.models import Dataset
@@ -29,3 +29,12 @@ class DatasetRepository:
         if after is not None:
             query = query.where(tuple_(Dataset.created_at, Dataset.id) > after)
         return list(await self.session.scalars(query))
+
+    async def all(self) -> list[Dataset]:
+        return list(await self.session.scalars(select(Dataset).order_by(Dataset.slug)))
+
+    async def by_slug(self, slug: str) -> Dataset | None:
+        return await self.session.scalar(select(Dataset).where(Dataset.slug == slug))
+
+    async def count(self) -> int:
+        return int(await self.session.scalar(select(func.count(Dataset.id))) or 0)

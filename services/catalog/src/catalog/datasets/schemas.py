@@ -1,9 +1,50 @@
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$"
+AccessRights = Literal["public", "restricted", "non_public"]
+Status = Literal["draft", "published", "deprecated"]
+Identifier = Literal["direct", "indirect", "none"]
+
+
+class ContactPoint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=300)
+    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=300)
+    url: str | None = Field(None, max_length=1000)
+
+
+class DatasetDetails(BaseModel):
+    """DCAT-AP and HealthDCAT-AP properties beyond title, description and publisher."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contact_point: ContactPoint | None = None
+    temporal_start: date | None = None
+    temporal_end: date | None = None
+    spatial: list[str] = Field(default_factory=list, description="Places, e.g. `FRA` or a URI.")
+    legal_basis: list[str] = Field(default_factory=list, description="GDPR art. 6/9 bases.")
+    applicable_legislation: list[str] = Field(
+        default_factory=list, description="ELI URIs, e.g. the EHDS regulation."
+    )
+    health_categories: list[str] = Field(default_factory=list)
+    personal_data: list[str] = Field(
+        default_factory=list, description="Categories of personal data held."
+    )
+    population_covered: str = ""
+    number_of_records: int | None = Field(None, ge=0)
+    number_of_individuals: int | None = Field(None, ge=0)
+    update_frequency: str | None = Field(None, description="EU frequency code, e.g. `ANNUAL`.")
+    version: str | None = None
+    provenance: str = ""
+    publications: list[str] = Field(default_factory=list)
+    health_data_access_body: str | None = Field(None, description="HDAB that grants access.")
+    dataset_type: str | None = Field(None, description="EU dataset-type code, e.g. `STATISTICAL`.")
+    landing_page: str | None = None
 
 
 class DatasetCreate(BaseModel):
@@ -27,6 +68,12 @@ class DatasetCreate(BaseModel):
     publisher: str = Field(
         min_length=1, max_length=100, description="Organisation that produces the dataset."
     )
+    title_en: str = Field("", max_length=500)
+    description_en: str = Field("", max_length=20_000)
+    access_rights: AccessRights = "non_public"
+    themes: list[str] = Field(default_factory=list, max_length=50)
+    keywords: list[str] = Field(default_factory=list, max_length=100)
+    details: DatasetDetails = Field(default_factory=DatasetDetails)
 
 
 class Dataset(BaseModel):
@@ -37,6 +84,14 @@ class Dataset(BaseModel):
     title: str
     description: str
     publisher: str
+    title_en: str
+    description_en: str
+    access_rights: AccessRights
+    status: Status
+    themes: list[str]
+    keywords: list[str]
+    details: DatasetDetails
+    revision: int
     created_at: datetime
 
 

@@ -3,10 +3,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog.curation import service as curation
 from catalog.datasets import schemas
 from catalog.datasets.models import Dataset
 from catalog.datasets.repository import DatasetRepository
 from catalog.db import outbox
+from catalog.search.indexer import reindex_dataset
 from hdh_common.errors import Conflict, Forbidden, NotFound
 from hdh_common.identity import Principal, Role
 from hdh_common.pagination import Page, decode_cursor, encode_cursor
@@ -22,7 +24,10 @@ async def register(
     repository = DatasetRepository(session)
     if await repository.slug_taken(payload.slug):
         raise Conflict(f"A dataset named {payload.slug!r} already exists.")
-    dataset = await repository.add(Dataset(**payload.model_dump(), created_by=principal.subject))
+    values = payload.model_dump(mode="json")
+    dataset = await repository.add(Dataset(**values, created_by=principal.subject))
+    await reindex_dataset(session, dataset.id)
+    await curation.record(session, principal, dataset, "registered")
     event = schemas.DatasetRegistered(
         dataset_id=dataset.id, slug=dataset.slug, title=dataset.title, publisher=dataset.publisher
     )

@@ -1,3 +1,4 @@
+import linkage.models  # noqa: F401  (the mapped tables, for autogenerate)
 from hdh_common.migrations import run_env
 from linkage.db import SCHEMA, Base
 

@@ -1,0 +1,3 @@
+from joserfc.jwk import ECKey, OKPKey, RSAKey
+
+PublicKey = RSAKey | ECKey | OKPKey

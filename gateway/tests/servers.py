@@ -1,0 +1,150 @@
+"""Real servers for the gateway tests: uvicorn on free ports, a recording echo service."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from hdh_common.errors import install_error_handlers
+from hdh_common.identity import InternalTokenVerifier, PrincipalDep
+from hdh_dev.processes import free_port
+from hdh_dev.testing import TOKEN_ISSUER
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Any, *, port: int | None = None) -> AsyncIterator[str]:
+    """``app`` served over real HTTP on a free port, in this event loop."""
+    port = port or free_port()
+    config = uvicorn.Config(app, port=port, log_config=None, lifespan="on", access_log=False)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class Calls:
+    """What reached the echo service."""
+
+    paths: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def echo_service(name: str, *, public_key: str, calls: Calls, delay: float = 2.0) -> FastAPI:
+    """A service named ``name`` that accepts only the gateway's internal token for it."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        verifier = InternalTokenVerifier(public_key, issuer=TOKEN_ISSUER, audience=name)
+        yield {"token_verifier": verifier}
+
+    app = FastAPI(lifespan=lifespan, openapi_url="/openapi.json")
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def record(request: Request, call_next: Any) -> Any:
+        calls.paths.append(request.url.path)
+        calls.headers.append(dict(request.headers))
+        return await call_next(request)
+
+    async def echo(request: Request, principal: PrincipalDep) -> dict[str, Any]:
+        return {
+            "subject": principal.subject,
+            "roles": sorted(principal.roles),
+            "organisation": principal.organisation,
+            "request_id": principal.request_id,
+            "query": str(request.url.query),
+        }
+
+    for method in ("GET", "POST", "DELETE"):
+        app.add_api_route(
+            f"/{name}/echo", echo, methods=[method], operation_id=f"echo_{method.lower()}"
+        )
+
+    @app.post(f"/{name}/datasets/{{dataset_id}}/uploads/{{part}}", summary="Upload a part")
+    async def upload(request: Request, principal: PrincipalDep) -> dict[str, int]:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+        return {"size": size}
+
+    @app.get(f"/{name}/download", summary="Download")
+    async def download(size: int, principal: PrincipalDep) -> Any:
+        from fastapi.responses import StreamingResponse
+
+        async def chunks() -> AsyncIterator[bytes]:
+            left = size
+            while left > 0:
+                part = min(left, 65536)
+                left -= part
+                yield b"x" * part
+
+        return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+    @app.get(f"/{name}/slow", summary="Slow")
+    async def slow(principal: PrincipalDep) -> JSONResponse:
+        await asyncio.sleep(delay)
+        return JSONResponse({"slow": True})
+
+    return app
+
+
+class TcpProxy:
+    """A TCP relay that can be cut (connections dropped, new ones refused) and restored."""
+
+    def __init__(self, *, port: int, target_port: int) -> None:
+        self.port = port
+        self.target_port = target_port
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(
+                "127.0.0.1", self.target_port
+            )
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers |= {writer, upstream_writer}
+        await asyncio.gather(
+            self._pipe(reader, upstream_writer),
+            self._pipe(upstream_reader, writer),
+            return_exceptions=True,
+        )
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.transport.abort()
+            self._writers.discard(writer)

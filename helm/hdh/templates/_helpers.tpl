@@ -1,0 +1,117 @@
+{{/* Names and labels. Helpers called inside a range take (dict "root" $ "name" $name). */}}
+
+{{- define "hdh.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "hdh.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else if contains (include "hdh.name" .) .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name (include "hdh.name" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{/* <fullname>-<part>: the Deployment, Service, HPA, PDB of one part. */}}
+{{- define "hdh.partName" -}}
+{{- printf "%s-%s" (include "hdh.fullname" .root) .name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "hdh.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "hdh.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .name }}
+{{- end }}
+
+{{- define "hdh.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace "+" "_" }}
+{{ include "hdh.selectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: hdh
+{{- end }}
+
+{{/* Every pod of the release: what the default-deny and DNS policies select. */}}
+{{- define "hdh.releaseSelector" -}}
+app.kubernetes.io/name: {{ include "hdh.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "hdh.image" -}}
+{{- $image := .root.Values.image -}}
+{{- printf "%s%s/%s:%s" $image.registry $image.repository .name (default .root.Chart.AppVersion $image.tag) }}
+{{- end }}
+
+{{/* HDH_DATABASE_URL from a role and its password's Secret: the password enters through
+     $(DATABASE_PASSWORD), expanded by the kubelet, never rendered. */}}
+{{- define "hdh.databaseEnv" -}}
+{{- $pg := .root.Values.external.postgres -}}
+- name: DATABASE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .role.passwordSecret.name }}
+      key: {{ .role.passwordSecret.key }}
+- name: HDH_DATABASE_URL
+  value: {{ printf "postgresql+asyncpg://%s:$(DATABASE_PASSWORD)@%s:%v/%s" .role.user $pg.host $pg.port $pg.database | quote }}
+{{- end }}
+
+{{/* Settings every service reads, beside its database. */}}
+{{- define "hdh.serviceEnv" -}}
+{{- $values := .root.Values -}}
+- name: HDH_KAFKA_BOOTSTRAP_SERVERS
+  value: {{ $values.external.kafka.bootstrapServers | quote }}
+- name: HDH_STORAGE_BACKEND
+  value: s3
+- name: HDH_S3_ENDPOINT
+  value: {{ $values.external.s3.endpoint | quote }}
+- name: HDH_S3_SECURE
+  value: {{ $values.external.s3.secure | quote }}
+- name: HDH_S3_REGION
+  value: {{ $values.external.s3.region | quote }}
+- name: HDH_S3_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $values.secrets.s3.name }}
+      key: {{ $values.secrets.s3.accessKeyKey }}
+- name: HDH_S3_SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $values.secrets.s3.name }}
+      key: {{ $values.secrets.s3.secretKeyKey }}
+- name: HDH_INTERNAL_TOKEN_PUBLIC_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $values.secrets.internalToken.name }}
+      key: {{ $values.secrets.internalToken.publicKeyKey }}
+{{- end }}
+
+{{/* Settings of the gateway. */}}
+{{- define "hdh.gatewayEnv" -}}
+{{- $values := .root.Values -}}
+{{- range $service := list "catalog" "access" "linkage" "audit" }}
+- name: {{ printf "HDH_%s_URL" (upper $service) }}
+  value: {{ printf "http://%s:%v" (include "hdh.partName" (dict "root" $.root "name" $service)) (index $values.parts $service).port | quote }}
+{{- end }}
+- name: HDH_INTERNAL_TOKEN_PRIVATE_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $values.secrets.internalToken.name }}
+      key: {{ $values.secrets.internalToken.privateKeyKey }}
+- name: HDH_OIDC_ISSUER
+  value: {{ $values.external.oidc.issuer | quote }}
+- name: HDH_OIDC_DISCOVERY_URL
+  value: {{ $values.external.oidc.discoveryUrl | quote }}
+- name: HDH_OIDC_AUDIENCE
+  value: {{ $values.external.oidc.audience | quote }}
+- name: HDH_KAFKA_BOOTSTRAP_SERVERS
+  value: {{ $values.external.kafka.bootstrapServers | quote }}
+# Each pod keys its own request log.
+- name: HDH_GATEWAY_INSTANCE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: HDH_REQUEST_LOG_SPOOL_DIR
+  value: /var/lib/hdh/spool
+{{- end }}

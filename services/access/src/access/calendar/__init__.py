@@ -1,0 +1,1 @@
+"""The legal clock: French business days."""

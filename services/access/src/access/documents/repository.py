@@ -1,0 +1,36 @@
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from access.documents.models import Document
+
+
+class DocumentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, document_id: uuid.UUID) -> Document | None:
+        return await self.session.get(Document, document_id)
+
+    async def next_version(self, request_id: uuid.UUID, kind: str) -> int:
+        latest = await self.session.scalar(
+            select(func.max(Document.version)).where(
+                Document.request_id == request_id, Document.kind == kind
+            )
+        )
+        return int(latest or 0) + 1
+
+    async def add(self, document: Document) -> Document:
+        self.session.add(document)
+        await self.session.flush()
+        await self.session.refresh(document, attribute_names=["uploaded_at"])
+        return document
+
+    async def list(self, request_id: uuid.UUID) -> list[Document]:
+        rows = await self.session.scalars(
+            select(Document)
+            .where(Document.request_id == request_id)
+            .order_by(Document.kind, Document.version)
+        )
+        return list(rows)

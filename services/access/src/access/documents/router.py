@@ -1,0 +1,103 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, status
+from fastapi.responses import StreamingResponse
+
+from access.db import SettingsDep
+from access.documents import schemas, service
+from access.errors import ConflictOfInterest, DocumentTooLarge, FourEyes, UnsupportedDocumentType
+from access.requests.dependencies import RequestFromPath
+from hdh_common.db import SessionDep
+from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
+from hdh_common.identity import PrincipalDep
+from hdh_common.storage import ObjectStore
+
+router = APIRouter(prefix="/access/requests/{request_id}/documents", tags=["documents"])
+FILENAME = r"^[^/\\\"\x00-\x1f]{1,255}$"
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.Document,
+    summary="Upload a document (the body is the file; a new version per upload of a kind)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                media_type: {"schema": {"type": "string", "format": "binary"}}
+                for media_type in sorted(schemas.ACCEPTED_TYPES)
+            },
+        }
+    },
+    responses=problem_responses(
+        Unauthorized,
+        Forbidden,
+        FourEyes,
+        ConflictOfInterest,
+        NotFound,
+        DocumentTooLarge,
+        UnsupportedDocumentType,
+    ),
+)
+async def upload_document(
+    request: Request,
+    context: RequestFromPath,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    kind: schemas.DocumentKind,
+    filename: Annotated[str, Query(pattern=FILENAME)],
+    content_type: Annotated[str | None, Header()] = None,
+    content_length: Annotated[int | None, Header()] = None,
+) -> schemas.Document:
+    media_type = service.check_type(content_type, content_length, settings)
+    store: ObjectStore = request.state.object_store
+    document = await service.upload(
+        session,
+        principal,
+        context,
+        kind=kind,
+        filename=filename,
+        media_type=media_type,
+        chunks=request.stream(),
+        store=store,
+        settings=settings,
+    )
+    return schemas.Document.model_validate(document)
+
+
+@router.get(
+    "",
+    response_model=list[schemas.Document],
+    summary="Every version of every document of the request",
+    responses=problem_responses(Unauthorized, NotFound),
+)
+async def list_documents(context: RequestFromPath, session: SessionDep) -> list[schemas.Document]:
+    return [schemas.Document.model_validate(d) for d in await service.listing(session, context)]
+
+
+@router.get(
+    "/{document_id}/content",
+    response_class=StreamingResponse,
+    summary="Download one version; its sha256 is the ETag",
+    responses=problem_responses(Unauthorized, NotFound),
+)
+async def download_document(
+    document_id: uuid.UUID,
+    request: Request,
+    context: RequestFromPath,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> StreamingResponse:
+    document = await service.get(session, context, document_id)
+    store: ObjectStore = request.state.object_store
+    return StreamingResponse(
+        store.get(settings.documents_bucket, document.object_key),
+        media_type=document.content_type,
+        headers={
+            "ETag": f'"{document.sha256}"',
+            "Content-Disposition": f'attachment; filename="{document.filename}"',
+        },
+    )

@@ -1,0 +1,113 @@
+"""Documents of a request: streamed to the object store with their sha256, one version each."""
+
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from access.config import Settings
+from access.documents.models import Document
+from access.documents.repository import DocumentRepository
+from access.documents.schemas import ACCEPTED_TYPES
+from access.errors import DocumentTooLarge, UnsupportedDocumentType
+from access.requests.service import RequestInContext
+from access.workflow.policy import ensure_independent
+from hdh_common.errors import Forbidden, NotFound
+from hdh_common.identity import Principal, Role
+from hdh_common.storage import ObjectStore
+
+TERMINAL = ("closed", "rejected", "withdrawn")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _bounded(chunks: AsyncIterable[bytes], limit: int) -> AsyncIterator[bytes]:
+    total = 0
+    async for chunk in chunks:
+        total += len(chunk)
+        if total > limit:
+            raise _TooLarge
+        yield chunk
+
+
+async def _ensure_may_upload(
+    session: AsyncSession, principal: Principal, context: RequestInContext
+) -> None:
+    if context.request.state in TERMINAL:
+        raise Forbidden(f"The request is {context.request.state}; its file is closed.")
+    if context.is_member:
+        return
+    if not principal.has_any(Role.HUB_STAFF, Role.COMMITTEE_MEMBER, Role.REGULATOR):
+        raise Forbidden("Only the project's members and the reviewers add documents.")
+    await ensure_independent(session, principal, context)
+
+
+def check_type(content_type: str | None, declared_size: int | None, settings: Settings) -> str:
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type not in ACCEPTED_TYPES:
+        raise UnsupportedDocumentType(
+            f"Documents of type {media_type or 'unknown'!r} are not accepted.",
+            accepted_types=sorted(ACCEPTED_TYPES),
+        )
+    if declared_size is not None and declared_size > settings.document_max_bytes:
+        raise DocumentTooLarge(
+            f"Documents are limited to {settings.document_max_bytes} bytes.",
+            max_bytes=settings.document_max_bytes,
+        )
+    return media_type
+
+
+async def upload(
+    session: AsyncSession,
+    principal: Principal,
+    context: RequestInContext,
+    *,
+    kind: str,
+    filename: str,
+    media_type: str,
+    chunks: AsyncIterable[bytes],
+    store: ObjectStore,
+    settings: Settings,
+) -> Document:
+    await _ensure_may_upload(session, principal, context)
+    repository = DocumentRepository(session)
+    version = await repository.next_version(context.request.id, kind)
+    key = f"requests/{context.request.id}/{kind}/v{version}-{uuid.uuid4().hex}"
+    await store.ensure_bucket(settings.documents_bucket)
+    try:
+        info = await store.put(
+            settings.documents_bucket,
+            key,
+            _bounded(chunks, settings.document_max_bytes),
+            content_type=media_type,
+        )
+    except _TooLarge:
+        raise DocumentTooLarge(
+            f"Documents are limited to {settings.document_max_bytes} bytes.",
+            max_bytes=settings.document_max_bytes,
+        ) from None
+    document = Document(
+        request_id=context.request.id,
+        kind=kind,
+        version=version,
+        filename=filename,
+        content_type=media_type,
+        size=info.size,
+        sha256=info.sha256 or "",
+        object_key=key,
+        uploaded_by=principal.subject,
+    )
+    return await repository.add(document)
+
+
+async def listing(session: AsyncSession, context: RequestInContext) -> Sequence[Document]:
+    return await DocumentRepository(session).list(context.request.id)
+
+
+async def get(session: AsyncSession, context: RequestInContext, document_id: uuid.UUID) -> Document:
+    document = await DocumentRepository(session).get(document_id)
+    if document is None or document.request_id != context.request.id:
+        raise NotFound(f"No document {document_id} on this request.")
+    return document

@@ -1,0 +1,56 @@
+"""Problems of this service, beyond the common tree; each has a stable ``type``."""
+
+from hdh_common.errors import BadRequest, Conflict, Forbidden, PayloadTooLarge, ValidationFailed
+
+
+class UnknownDataset(ValidationFailed):
+    slug, title = "unknown-dataset", "Unknown dataset"
+
+
+class UnknownVariable(ValidationFailed):
+    slug, title = "unknown-variable", "Unknown variable"
+
+
+class InvalidRequestContent(ValidationFailed):
+    slug, title = "invalid-request-content", "Invalid request content"
+
+
+class IllegalTransition(Conflict):
+    slug, title = "illegal-transition", "Transition not allowed in this state"
+
+
+class GuardFailed(Conflict):
+    slug, title = "transition-guard-failed", "A condition of the transition is not met"
+
+
+class StaleVersion(Conflict):
+    slug, title = "stale-version", "The resource changed since you read it"
+
+
+class ReasonRequired(ValidationFailed):
+    slug, title = "reason-required", "A reason is required"
+
+
+class DocumentTooLarge(PayloadTooLarge):
+    slug, title = "document-too-large", "Document too large"
+
+
+class UnsupportedDocumentType(BadRequest):
+    status = 415
+    slug, title = "unsupported-document-type", "Unsupported document type"
+
+
+class FourEyes(Forbidden):
+    slug, title = "four-eyes-rule", "Nobody decides on a request they filed or belong to"
+
+
+class ConflictOfInterest(Forbidden):
+    slug, title = "conflict-of-interest", "Excluded by a declared conflict of interest"
+
+
+class NotApplicant(Forbidden):
+    slug, title = "not-applicant", "Only the project's members may do this"
+
+
+class WrongState(Conflict):
+    slug, title = "wrong-state", "Not possible in the request's current state"

@@ -1,0 +1,48 @@
+import uuid
+from datetime import date
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from access.grants.models import Grant
+from access.pagination import Key
+from access.projects.models import ProjectMember
+
+
+class GrantRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, grant_id: uuid.UUID, *, lock: bool = False) -> Grant | None:
+        return await self.session.get(Grant, grant_id, with_for_update=lock)
+
+    async def for_request(self, request_id: uuid.UUID) -> Grant | None:
+        return await self.session.scalar(
+            select(Grant).where(Grant.request_id == request_id).with_for_update()
+        )
+
+    async def add(self, grant: Grant) -> Grant:
+        self.session.add(grant)
+        await self.session.flush()
+        return grant
+
+    async def due_for_expiry(self, today: date) -> list[Grant]:
+        rows = await self.session.scalars(
+            select(Grant)
+            .where(Grant.status == "active", Grant.expires_on < today)
+            .order_by(Grant.expires_on)
+            .with_for_update(skip_locked=True)
+        )
+        return list(rows)
+
+    async def page(self, *, member: str | None, after: Key | None, limit: int) -> list[Grant]:
+        query = select(Grant).order_by(Grant.issued_at, Grant.id).limit(limit)
+        if member is not None:
+            query = query.where(
+                Grant.project_id.in_(
+                    select(ProjectMember.project_id).where(ProjectMember.subject == member)
+                )
+            )
+        if after is not None:
+            query = query.where(tuple_(Grant.issued_at, Grant.id) > after)
+        return list(await self.session.scalars(query))

@@ -1,0 +1,72 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from access.calendar.dependencies import NowDep
+from access.grants import schemas, service
+from hdh_common.db import SessionDep
+from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
+from hdh_common.identity import Principal, PrincipalDep, Role, require_roles
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+
+router = APIRouter(prefix="/access/grants", tags=["grants"])
+HubStaff = Annotated[Principal, Depends(require_roles(Role.HUB_STAFF))]
+Sweeper = Annotated[Principal, Depends(require_roles(Role.HUB_STAFF, Role.SYSTEM))]
+
+
+@router.get(
+    "",
+    response_model=Page[schemas.Grant],
+    summary="List grants (one's projects'; all for staff, auditors and systems)",
+    responses=problem_responses(Unauthorized, Forbidden),
+)
+async def list_grants(
+    session: SessionDep,
+    principal: PrincipalDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> Page[schemas.Grant]:
+    return await service.page(session, principal, cursor=cursor, limit=limit)
+
+
+@router.get(
+    "/{grant_id}",
+    response_model=schemas.Grant,
+    summary="Get a grant",
+    responses=problem_responses(Unauthorized, NotFound),
+)
+async def get_grant(
+    grant_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> schemas.Grant:
+    return schemas.Grant.model_validate(await service.get_readable(session, principal, grant_id))
+
+
+@router.post(
+    "/{grant_id}/revocation",
+    response_model=schemas.Grant,
+    summary="Revoke a grant, with a reason (hub staff)",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
+)
+async def revoke_grant(
+    grant_id: uuid.UUID,
+    payload: schemas.Revocation,
+    session: SessionDep,
+    principal: HubStaff,
+    now: NowDep,
+) -> schemas.Grant:
+    grant = await service.get_readable(session, principal, grant_id, lock=True)
+    revoked = await service.revoke(session, principal, grant, reason=payload.reason, now=now)
+    return schemas.Grant.model_validate(revoked)
+
+
+@router.post(
+    "/expiry-sweep",
+    response_model=schemas.Sweep,
+    summary="Expire the grants past their expiry date now (the scheduled sweep does it too)",
+    responses=problem_responses(Unauthorized, Forbidden),
+)
+async def sweep(session: SessionDep, principal: Sweeper, now: NowDep) -> schemas.Sweep:
+    return schemas.Sweep(
+        expired=await service.expire_due(session, now=now, actor=principal.subject)
+    )

@@ -1,0 +1,145 @@
+"""Grants: issued when a request becomes active; ended by expiry, revocation or closure."""
+
+import calendar
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from access.calendar.legal_clock import legal_day
+from access.db import outbox
+from access.grants import schemas
+from access.grants.models import Grant
+from access.grants.repository import GrantRepository
+from access.pagination import after_key, next_cursor
+from access.projects.models import member_role
+from access.projects.repository import ProjectRepository
+from access.register import service as register
+from access.requests.models import AccessRequest
+from hdh_common.errors import Conflict, Forbidden, NotFound
+from hdh_common.identity import Principal, Role
+from hdh_common.pagination import Page
+
+READ_ALL = (Role.HUB_STAFF, Role.AUDITOR, Role.SYSTEM)
+
+
+def add_months(start: date, months: int) -> date:
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def _payload(grant: Grant) -> dict[str, object]:
+    return schemas.Grant.model_validate(grant).model_dump(mode="json") | {"grant_id": str(grant.id)}
+
+
+async def issue(
+    session: AsyncSession, request: AccessRequest, *, now: datetime, actor: str
+) -> Grant:
+    today = legal_day(now)
+    grant = Grant(
+        request_id=request.id,
+        project_id=request.project_id,
+        datasets=[
+            {
+                "dataset_id": str(d.dataset_id),
+                "variables": [{"table": v["table"], "name": v["name"]} for v in d.variables],
+            }
+            for d in request.datasets
+        ],
+        period_start=request.period_start,
+        period_end=request.period_end,
+        expires_on=add_months(today, request.expected_duration_months),
+        status="active",
+        issued_at=now,
+    )
+    await GrantRepository(session).add(grant)
+    await _emit(session, grant, "issued", actor)
+    if request.amends_id is not None:
+        previous = await GrantRepository(session).for_request(request.amends_id)
+        if previous is not None and previous.status == "active":
+            await _end(
+                session,
+                previous,
+                status="superseded",
+                reason=f"amended by {request.id}",
+                now=now,
+                actor=actor,
+            )
+    return grant
+
+
+async def _emit(session: AsyncSession, grant: Grant, verb: str, actor: str) -> None:
+    await outbox.publish(
+        session,
+        type=f"hdh.access.grant.{verb}.v1",
+        subject=str(grant.project_id),
+        data=_payload(grant),
+        actor=actor,
+    )
+
+
+async def _end(
+    session: AsyncSession, grant: Grant, *, status: str, reason: str, now: datetime, actor: str
+) -> None:
+    grant.status, grant.end_reason, grant.ended_at = status, reason, now
+    await session.flush()
+    await _emit(session, grant, status, actor)
+
+
+async def end_for_closure(
+    session: AsyncSession, request: AccessRequest, *, now: datetime, actor: str
+) -> None:
+    """Closure ends the grant; ``grant.ended`` tells the linkage service to remove the extract."""
+    grant = await GrantRepository(session).for_request(request.id)
+    if grant is not None and grant.status == "active":
+        await _end(session, grant, status="ended", reason="project closed", now=now, actor=actor)
+
+
+async def revoke(
+    session: AsyncSession, principal: Principal, grant: Grant, *, reason: str, now: datetime
+) -> Grant:
+    if grant.status != "active":
+        raise Conflict(f"The grant is already {grant.status}.", current_status=grant.status)
+    await _end(session, grant, status="revoked", reason=reason, now=now, actor=principal.subject)
+    await register.update_status(session, grant.request_id, status="revoked", now=now)
+    return grant
+
+
+async def expire_due(session: AsyncSession, *, now: datetime, actor: str) -> int:
+    grants = await GrantRepository(session).due_for_expiry(legal_day(now))
+    for grant in grants:
+        await _end(
+            session, grant, status="expired", reason="expiry date passed", now=now, actor=actor
+        )
+        await register.update_status(session, grant.request_id, status="expired", now=now)
+    return len(grants)
+
+
+async def get_readable(
+    session: AsyncSession, principal: Principal, grant_id: uuid.UUID, *, lock: bool = False
+) -> Grant:
+    grant = await GrantRepository(session).get(grant_id, lock=lock)
+    if grant is not None and not principal.has_any(*READ_ALL):
+        project = await ProjectRepository(session).get(grant.project_id)
+        if project is None or member_role(project, principal.subject) is None:
+            grant = None
+    if grant is None:
+        raise NotFound(f"No grant with id {grant_id}.")
+    return grant
+
+
+async def page(
+    session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
+) -> Page[schemas.Grant]:
+    if not principal.has_any(Role.RESEARCHER, *READ_ALL):
+        raise Forbidden("Only researchers, hub staff, auditors and systems list grants.")
+    member = None if principal.has_any(*READ_ALL) else principal.subject
+    rows = await GrantRepository(session).page(
+        member=member, after=after_key(cursor), limit=limit + 1
+    )
+    keys = [(g.issued_at, g.id) for g in rows]
+    return Page(
+        items=[schemas.Grant.model_validate(g) for g in rows[:limit]],
+        next_cursor=next_cursor(keys, limit),
+    )

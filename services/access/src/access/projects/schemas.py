@@ -1,0 +1,62 @@
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ProjectRole = Literal["pi", "member", "data_manager"]
+Text = Field(min_length=1, max_length=20_000)
+
+
+class ProjectCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=300)
+    summary: str = Text
+    purpose: str = Text
+    public_interest: str = Field(
+        min_length=1, max_length=20_000, description="Why the project serves the public interest."
+    )
+    organisation: str = Field(min_length=1, max_length=100)
+    funding: str = Field("", max_length=5_000)
+
+
+class ProjectUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, min_length=1, max_length=300)
+    summary: str | None = Field(None, min_length=1, max_length=20_000)
+    purpose: str | None = Field(None, min_length=1, max_length=20_000)
+    public_interest: str | None = Field(None, min_length=1, max_length=20_000)
+    funding: str | None = Field(None, max_length=5_000)
+
+
+class MemberCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str = Field(min_length=1, max_length=255, description="The member's subject id.")
+    role: Literal["member", "data_manager"]
+
+
+class Member(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    subject: str
+    role: ProjectRole
+    added_at: datetime
+
+
+class Project(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    title: str
+    summary: str
+    purpose: str
+    public_interest: str
+    organisation: str
+    funding: str
+    principal_investigator: str
+    members: list[Member]
+    version: int
+    created_at: datetime

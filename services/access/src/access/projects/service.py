@@ -1,0 +1,95 @@
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from access.pagination import after_key, next_cursor
+from access.projects import schemas
+from access.projects.models import Project, ProjectMember, member_role
+from access.projects.repository import ProjectRepository
+from hdh_common.errors import Conflict, Forbidden, NotFound
+from hdh_common.identity import Principal, Role
+from hdh_common.pagination import Page
+
+READ_ALL = (Role.HUB_STAFF, Role.AUDITOR)
+EDITORS = ("pi", "data_manager")
+
+
+def to_schema(project: Project) -> schemas.Project:
+    return schemas.Project.model_validate(project)
+
+
+async def create(
+    session: AsyncSession, principal: Principal, payload: schemas.ProjectCreate
+) -> Project:
+    project = Project(**payload.model_dump(), created_by=principal.subject)
+    project.members = [ProjectMember(subject=principal.subject, role="pi")]
+    await ProjectRepository(session).add(project)
+    return await ProjectRepository(session).refresh(project)
+
+
+async def get_readable(
+    session: AsyncSession, principal: Principal, project_id: uuid.UUID
+) -> Project:
+    """The project if ``principal`` may know of it, else 404 (even if it exists)."""
+    project = await ProjectRepository(session).get(project_id)
+    if project is None or not can_read(principal, project):
+        raise NotFound(f"No project with id {project_id}.")
+    return project
+
+
+def can_read(principal: Principal, project: Project) -> bool:
+    return principal.has_any(*READ_ALL) or member_role(project, principal.subject) is not None
+
+
+def ensure_role(principal: Principal, project: Project, allowed: tuple[str, ...]) -> None:
+    if member_role(project, principal.subject) not in allowed:
+        raise Forbidden(f"Only the project's {' or '.join(allowed)} may do this.")
+
+
+async def update(
+    session: AsyncSession, principal: Principal, project: Project, payload: schemas.ProjectUpdate
+) -> Project:
+    ensure_role(principal, project, EDITORS)
+    for field, value in payload.model_dump(exclude_unset=True).items():
+        if value is not None:
+            setattr(project, field, value)
+    project.version += 1
+    return await ProjectRepository(session).refresh(project)
+
+
+async def add_member(
+    session: AsyncSession, principal: Principal, project: Project, payload: schemas.MemberCreate
+) -> Project:
+    ensure_role(principal, project, ("pi",))
+    if member_role(project, payload.subject) is not None:
+        raise Conflict(f"{payload.subject} is already a member of this project.")
+    project.members.append(ProjectMember(subject=payload.subject, role=payload.role))
+    project.version += 1
+    return await ProjectRepository(session).refresh(project)
+
+
+async def remove_member(
+    session: AsyncSession, principal: Principal, project: Project, subject: str
+) -> Project:
+    ensure_role(principal, project, ("pi",))
+    role = member_role(project, subject)
+    if role is None:
+        raise NotFound(f"{subject} is not a member of this project.")
+    if role == "pi":
+        raise Conflict("The principal investigator cannot be removed.")
+    project.members = [m for m in project.members if m.subject != subject]
+    project.version += 1
+    return await ProjectRepository(session).refresh(project)
+
+
+async def page(
+    session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
+) -> Page[schemas.Project]:
+    if not principal.has_any(Role.RESEARCHER, *READ_ALL):
+        raise Forbidden("Only researchers, hub staff and auditors list projects.")
+    member = None if principal.has_any(*READ_ALL) else principal.subject
+    rows = await ProjectRepository(session).page(
+        member=member, after=after_key(cursor), limit=limit + 1
+    )
+    keys = [(p.created_at, p.id) for p in rows]
+    return Page(items=[to_schema(p) for p in rows[:limit]], next_cursor=next_cursor(keys, limit))

@@ -1,0 +1,64 @@
+import uuid
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from access.documents.models import Document
+from access.reviews.models import ConflictDeclaration, Decision, Message
+from access.workflow.machine import Evidence
+
+AGREEMENTS = ("data_holder_agreement", "data_use_agreement")
+
+
+class ReviewRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: Decision | Message | ConflictDeclaration) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def conflicted(self, request_id: uuid.UUID, subject: str) -> bool:
+        found = await self.session.scalar(
+            select(
+                exists().where(
+                    ConflictDeclaration.request_id == request_id,
+                    ConflictDeclaration.subject == subject,
+                )
+            )
+        )
+        return bool(found)
+
+    async def decisions(self, request_id: uuid.UUID) -> list[Decision]:
+        rows = await self.session.scalars(
+            select(Decision)
+            .where(Decision.request_id == request_id)
+            .order_by(Decision.recorded_at, Decision.id)
+        )
+        return list(rows)
+
+    async def messages(self, request_id: uuid.UUID) -> list[Message]:
+        rows = await self.session.scalars(
+            select(Message)
+            .where(Message.request_id == request_id)
+            .order_by(Message.created_at, Message.id)
+        )
+        return list(rows)
+
+    async def evidence(self, request_id: uuid.UUID, *, legal_basis: str) -> Evidence:
+        kinds = await self.session.scalars(
+            select(Document.kind).distinct().where(Document.request_id == request_id)
+        )
+        decisions = await self.decisions(request_id)
+        latest = {d.kind: d for d in decisions}
+        opinion, regulator = latest.get("opinion"), latest.get("regulator")
+        return Evidence(
+            legal_basis=legal_basis,
+            documents=frozenset(kinds),
+            opinion=opinion.outcome if opinion else None,
+            regulator=regulator.outcome if regulator else None,
+            authorisation_number=(
+                regulator.reference if regulator and regulator.outcome == "authorised" else None
+            ),
+            agreements=frozenset(k for k in latest if k in AGREEMENTS),
+        )

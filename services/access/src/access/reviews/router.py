@@ -1,0 +1,129 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from access.errors import ConflictOfInterest, FourEyes, InvalidRequestContent, WrongState
+from access.requests.dependencies import RequestFromPath
+from access.reviews import schemas, service
+from hdh_common.db import SessionDep
+from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
+from hdh_common.identity import Principal, PrincipalDep, Role, require_roles
+
+router = APIRouter(prefix="/access/requests/{request_id}", tags=["reviews"])
+CommitteeMember = Annotated[Principal, Depends(require_roles(Role.COMMITTEE_MEMBER))]
+Regulator = Annotated[Principal, Depends(require_roles(Role.REGULATOR))]
+HubStaff = Annotated[Principal, Depends(require_roles(Role.HUB_STAFF))]
+RECORD_ERRORS = problem_responses(
+    Unauthorized,
+    Forbidden,
+    FourEyes,
+    ConflictOfInterest,
+    NotFound,
+    WrongState,
+    InvalidRequestContent,
+)
+
+
+@router.post(
+    "/opinions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.Record,
+    summary="Record the committee's opinion (committee member, during committee review)",
+    responses=RECORD_ERRORS,
+)
+async def record_opinion(
+    payload: schemas.OpinionCreate,
+    context: RequestFromPath,
+    session: SessionDep,
+    principal: CommitteeMember,
+) -> schemas.Record:
+    record = await service.record_opinion(session, principal, context, payload)
+    return schemas.Record.model_validate(record)
+
+
+@router.post(
+    "/decisions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.Record,
+    summary="Record the regulator's decision (regulator, during regulator review)",
+    responses=RECORD_ERRORS,
+)
+async def record_decision(
+    payload: schemas.RegulatorDecisionCreate,
+    context: RequestFromPath,
+    session: SessionDep,
+    principal: Regulator,
+) -> schemas.Record:
+    record = await service.record_regulator_decision(session, principal, context, payload)
+    return schemas.Record.model_validate(record)
+
+
+@router.post(
+    "/agreements",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.Record,
+    summary="Record a signed agreement (hub staff, once authorised)",
+    responses=RECORD_ERRORS,
+)
+async def record_agreement(
+    payload: schemas.AgreementCreate,
+    context: RequestFromPath,
+    session: SessionDep,
+    principal: HubStaff,
+) -> schemas.Record:
+    record = await service.record_agreement(session, principal, context, payload)
+    return schemas.Record.model_validate(record)
+
+
+@router.get(
+    "/records",
+    response_model=list[schemas.Record],
+    summary="Opinions, decisions and agreements recorded on the request",
+    responses=problem_responses(Unauthorized, NotFound),
+)
+async def list_records(context: RequestFromPath, session: SessionDep) -> list[schemas.Record]:
+    return [schemas.Record.model_validate(r) for r in await service.records(session, context)]
+
+
+@router.post(
+    "/conflicts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.Conflict,
+    summary="Declare a conflict of interest (committee member); excludes one from the request",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
+)
+async def declare_conflict(
+    payload: schemas.ConflictCreate,
+    context: RequestFromPath,
+    session: SessionDep,
+    principal: CommitteeMember,
+) -> schemas.Conflict:
+    declaration = await service.declare_conflict(session, principal, context, payload)
+    return schemas.Conflict.model_validate(declaration)
+
+
+@router.post(
+    "/messages",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.Message,
+    summary="Write in the request's information thread",
+    responses=problem_responses(Unauthorized, Forbidden, FourEyes, ConflictOfInterest, NotFound),
+)
+async def post_message(
+    payload: schemas.MessageCreate,
+    context: RequestFromPath,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> schemas.Message:
+    message = await service.post_message(session, principal, context, payload)
+    return schemas.Message.model_validate(message)
+
+
+@router.get(
+    "/messages",
+    response_model=list[schemas.Message],
+    summary="The request's information thread",
+    responses=problem_responses(Unauthorized, NotFound),
+)
+async def list_messages(context: RequestFromPath, session: SessionDep) -> list[schemas.Message]:
+    return [schemas.Message.model_validate(m) for m in await service.thread(session, context)]

@@ -1,0 +1,165 @@
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from access.db import outbox
+from access.documents.repository import DocumentRepository
+from access.errors import InvalidRequestContent, WrongState
+from access.requests.service import RequestInContext
+from access.reviews import schemas
+from access.reviews.models import ConflictDeclaration, Decision, Message
+from access.reviews.repository import ReviewRepository
+from access.workflow.policy import ensure_independent
+from hdh_common.errors import Conflict, Forbidden
+from hdh_common.identity import Principal, Role
+
+RECORD_EVENTS = {
+    "opinion": "hdh.access.opinion.recorded.v1",
+    "regulator": "hdh.access.decision.recorded.v1",
+    "data_holder_agreement": "hdh.access.agreement.recorded.v1",
+    "data_use_agreement": "hdh.access.agreement.recorded.v1",
+}
+
+
+def _ensure_state(context: RequestInContext, *states: str) -> None:
+    if context.request.state not in states:
+        raise WrongState(
+            f"Not possible while the request is {context.request.state}.",
+            current_state=context.request.state,
+            required_states=list(states),
+        )
+
+
+DOCUMENT_KINDS = {
+    "opinion": "committee_opinion",
+    "regulator": "regulator_decision",
+    "data_holder_agreement": "signed_agreement",
+    "data_use_agreement": "signed_agreement",
+}
+
+
+async def _check_document(
+    session: AsyncSession, context: RequestInContext, document_id: uuid.UUID | None, kind: str
+) -> None:
+    if document_id is None:
+        return
+    document = await DocumentRepository(session).get(document_id)
+    if document is None or document.request_id != context.request.id:
+        raise InvalidRequestContent(f"No document {document_id} on this request.")
+    if document.kind != DOCUMENT_KINDS[kind]:
+        raise InvalidRequestContent(
+            f"Document {document_id} is a {document.kind}, not a {DOCUMENT_KINDS[kind]}."
+        )
+
+
+async def _record(
+    session: AsyncSession,
+    principal: Principal,
+    context: RequestInContext,
+    *,
+    kind: str,
+    values: dict[str, object],
+) -> Decision:
+    document_id = values.get("document_id")
+    await _check_document(session, context, document_id, kind)  # type: ignore[arg-type]
+    decision = Decision(
+        request_id=context.request.id, kind=kind, recorded_by=principal.subject, **values
+    )
+    await ReviewRepository(session).add(decision)
+    await outbox.publish(
+        session,
+        type=RECORD_EVENTS[kind],
+        subject=str(context.request.id),
+        data={
+            "request_id": str(context.request.id),
+            "record_id": str(decision.id),
+            "kind": kind,
+            "outcome": decision.outcome,
+            "reference": decision.reference,
+            "decided_on": decision.decided_on.isoformat(),
+        },
+        actor=principal.subject,
+    )
+    return decision
+
+
+async def record_opinion(
+    session: AsyncSession,
+    principal: Principal,
+    context: RequestInContext,
+    payload: schemas.OpinionCreate,
+) -> Decision:
+    await ensure_independent(session, principal, context)
+    _ensure_state(context, "committee_review")
+    return await _record(session, principal, context, kind="opinion", values=payload.model_dump())
+
+
+async def record_regulator_decision(
+    session: AsyncSession,
+    principal: Principal,
+    context: RequestInContext,
+    payload: schemas.RegulatorDecisionCreate,
+) -> Decision:
+    await ensure_independent(session, principal, context)
+    _ensure_state(context, "regulator_review")
+    return await _record(session, principal, context, kind="regulator", values=payload.model_dump())
+
+
+async def record_agreement(
+    session: AsyncSession,
+    principal: Principal,
+    context: RequestInContext,
+    payload: schemas.AgreementCreate,
+) -> Decision:
+    await ensure_independent(session, principal, context)
+    _ensure_state(context, "authorised")
+    values = payload.model_dump(exclude={"kind", "signed_on"})
+    values |= {"outcome": "signed", "decided_on": payload.signed_on}
+    return await _record(session, principal, context, kind=payload.kind, values=values)
+
+
+async def records(session: AsyncSession, context: RequestInContext) -> Sequence[Decision]:
+    return await ReviewRepository(session).decisions(context.request.id)
+
+
+async def declare_conflict(
+    session: AsyncSession,
+    principal: Principal,
+    context: RequestInContext,
+    payload: schemas.ConflictCreate,
+) -> ConflictDeclaration:
+    repository = ReviewRepository(session)
+    if await repository.conflicted(context.request.id, principal.subject):
+        raise Conflict("You already declared a conflict of interest on this request.")
+    declaration = ConflictDeclaration(
+        request_id=context.request.id, subject=principal.subject, statement=payload.statement
+    )
+    await repository.add(declaration)
+    await session.refresh(declaration, attribute_names=["declared_at"])
+    return declaration
+
+
+async def post_message(
+    session: AsyncSession,
+    principal: Principal,
+    context: RequestInContext,
+    payload: schemas.MessageCreate,
+) -> Message:
+    if context.is_member:
+        role = Role.RESEARCHER
+    elif principal.has_any(Role.HUB_STAFF, Role.COMMITTEE_MEMBER):
+        await ensure_independent(session, principal, context)
+        role = Role.HUB_STAFF if Role.HUB_STAFF in principal.roles else Role.COMMITTEE_MEMBER
+    else:
+        raise Forbidden("Only the project's members, hub staff and the committee write here.")
+    message = Message(
+        request_id=context.request.id, author=principal.subject, author_role=role, body=payload.body
+    )
+    await ReviewRepository(session).add(message)
+    await session.refresh(message, attribute_names=["created_at"])
+    return message
+
+
+async def thread(session: AsyncSession, context: RequestInContext) -> Sequence[Message]:
+    return await ReviewRepository(session).messages(context.request.id)

@@ -1,0 +1,74 @@
+from fastapi import APIRouter
+
+from access.calendar.dependencies import NowDep
+from access.db import SettingsDep
+from access.errors import (
+    ConflictOfInterest,
+    FourEyes,
+    GuardFailed,
+    IllegalTransition,
+    ReasonRequired,
+    StaleVersion,
+)
+from access.requests import schemas as request_schemas
+from access.requests.dependencies import RequestFromPath
+from access.requests.service import history, to_schema
+from access.workflow import service
+from access.workflow.schemas import TransitionCreate, TransitionRule
+from hdh_common.db import SessionDep
+from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
+from hdh_common.identity import PrincipalDep
+
+router = APIRouter(prefix="/access/requests/{request_id}/transitions", tags=["workflow"])
+table_router = APIRouter(prefix="/access/workflow", tags=["workflow"])
+
+
+@table_router.get(
+    "",
+    response_model=list[TransitionRule],
+    summary="The workflow's transitions table (public, like the design it documents)",
+)
+async def get_workflow() -> list[TransitionRule]:
+    return service.table()
+
+
+@router.post(
+    "",
+    response_model=request_schemas.AccessRequest,
+    summary="Take a transition of the workflow",
+    description="409 `illegal-transition` names `current_state`, `allowed_transitions` and "
+    "`allowed_states`; 409 `stale-version` when someone else acted first.",
+    responses=problem_responses(
+        Unauthorized,
+        Forbidden,
+        FourEyes,
+        ConflictOfInterest,
+        NotFound,
+        IllegalTransition,
+        GuardFailed,
+        StaleVersion,
+        ReasonRequired,
+    ),
+)
+async def take_transition(
+    payload: TransitionCreate,
+    context: RequestFromPath,
+    session: SessionDep,
+    principal: PrincipalDep,
+    now: NowDep,
+    settings: SettingsDep,
+) -> request_schemas.AccessRequest:
+    await service.take(session, principal, context, payload, now=now, settings=settings)
+    return to_schema(context.request)
+
+
+@router.get(
+    "",
+    response_model=list[request_schemas.Transition],
+    summary="The request's history of transitions",
+    responses=problem_responses(Unauthorized, NotFound),
+)
+async def list_transitions(
+    context: RequestFromPath, session: SessionDep
+) -> list[request_schemas.Transition]:
+    return await history(session, context)

@@ -1,0 +1,32 @@
+"""Documents: in the object store with their sha256, versioned, read by who sees the request."""
+
+import hashlib
+
+
+async def test_versions_sha256_and_download(hub) -> None:
+    request = await hub.draft()
+    rid = request["id"]
+    first = (await hub.upload(rid, "protocol", content=b"%PDF v1")).json()
+    second = (await hub.upload(rid, "protocol", content=b"%PDF v2")).json()
+    assert (first["version"], second["version"]) == (1, 2)
+    assert second["sha256"] == hashlib.sha256(b"%PDF v2").hexdigest()
+    alice = hub.as_("researcher", "alice")
+    listed = await hub.client.get(f"/access/requests/{rid}/documents", headers=alice)
+    assert [(d["kind"], d["version"]) for d in listed.json()] == [("protocol", 1), ("protocol", 2)]
+    url = f"/access/requests/{rid}/documents/{first['id']}/content"
+    download = await hub.client.get(url, headers=alice)
+    assert download.status_code == 200 and download.content == b"%PDF v1"
+    assert download.headers["etag"] == f'"{first["sha256"]}"'
+    assert (await hub.client.get(url, headers=hub.as_("researcher", "mallory"))).status_code == 404
+    assert (await hub.client.get(url, headers=hub.as_("hub_staff"))).status_code == 404  # a draft
+
+
+async def test_reviewers_read_documents_once_submitted(hub) -> None:
+    request = await hub.draft()
+    await hub.drive_to(request["id"], "submitted")
+    listed = await hub.client.get(
+        f"/access/requests/{request['id']}/documents", headers=hub.as_("committee_member", "carl")
+    )
+    assert listed.status_code == 200 and len(listed.json()) == 2
+    producer = await hub.upload(request["id"], "other", role="producer", sub="paul")
+    assert producer.status_code == 404

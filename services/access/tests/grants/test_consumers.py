@@ -1,0 +1,53 @@
+"""``hdh.linkage.extract.completed.v1`` through the real broker moves a request to active."""
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+
+from hdh_common.events import CloudEvent
+from hdh_common.kafka import ensure_topics
+from hdh_dev.broker import TansuBroker
+
+
+@pytest.fixture
+def settings_overrides(kafka: TansuBroker) -> dict[str, Any]:
+    return {"kafka_bootstrap_servers": kafka.bootstrap_servers}
+
+
+async def test_extract_completed_activates_and_issues_the_grant(hub, kafka: TansuBroker) -> None:
+    request = await hub.draft()
+    await hub.drive_to(request["id"], "data_preparation")
+    event = CloudEvent(
+        source="/linkage",
+        type="hdh.linkage.extract.completed.v1",
+        subject=str(uuid.uuid4()),
+        data={"request_id": request["id"], "extract_id": "e-1"},
+    )
+    await ensure_topics(kafka.bootstrap_servers, ["hdh.linkage"])
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
+    await producer.start()
+    try:
+        for _ in range(2):  # delivered twice: applied once
+            await producer.send_and_wait("hdh.linkage", event.to_json(), key=request["id"].encode())
+    finally:
+        await producer.stop()
+    deadline = asyncio.get_running_loop().time() + 45
+    while (await hub.get(request["id"]))["state"] != "active":
+        assert asyncio.get_running_loop().time() < deadline, "not activated in time"
+        await asyncio.sleep(0.2)
+    async with hub.engine.connect() as connection:
+        issued = await connection.scalar(
+            sa.text(
+                "SELECT count(*) FROM access.outbox"
+                " WHERE payload->>'type' = 'hdh.access.grant.issued.v1'"
+            )
+        )
+    assert issued == 1
+    history = await hub.client.get(
+        f"/access/requests/{request['id']}/transitions", headers=hub.as_("auditor")
+    )
+    assert history.json()[-1]["actor"] == "hdh-linkage"

@@ -1,0 +1,88 @@
+"""Projects: members and roles; a researcher sees and edits only projects they belong to."""
+
+
+async def test_creator_is_principal_investigator_and_adds_members(hub) -> None:
+    project = await hub.project("alice")
+    assert project["principal_investigator"] == "alice"
+    added = await hub.client.post(
+        f"/access/projects/{project['id']}/members",
+        json={"subject": "bob", "role": "data_manager"},
+        headers=hub.as_("researcher", "alice"),
+    )
+    assert added.status_code == 201
+    assert {(m["subject"], m["role"]) for m in added.json()["members"]} == {
+        ("alice", "pi"),
+        ("bob", "data_manager"),
+    }
+    edited = await hub.client.patch(
+        f"/access/projects/{project['id']}",
+        json={"funding": "ANR"},
+        headers=hub.as_("researcher", "bob"),
+    )
+    assert edited.status_code == 200 and edited.json()["funding"] == "ANR"
+    assert edited.json()["version"] == 3
+
+
+async def test_another_researcher_cannot_see_or_edit(hub) -> None:
+    project = await hub.project("alice")
+    await hub.project("mallory")
+    url = f"/access/projects/{project['id']}"
+    mallory = hub.as_("researcher", "mallory")
+    assert (await hub.client.get(url, headers=mallory)).status_code == 404
+    assert (await hub.client.patch(url, json={"title": "x"}, headers=mallory)).status_code == 404
+    members = await hub.client.post(
+        f"{url}/members", json={"subject": "mallory", "role": "member"}, headers=mallory
+    )
+    assert members.status_code == 404
+    listed = (await hub.client.get("/access/projects", headers=mallory)).json()["items"]
+    assert [p["principal_investigator"] for p in listed] == ["mallory"]
+    unchanged = (await hub.client.get(url, headers=hub.as_("researcher", "alice"))).json()
+    assert unchanged["title"] == project["title"] and len(unchanged["members"]) == 1
+
+
+async def test_plain_member_reads_but_cannot_edit_or_manage(hub) -> None:
+    project = await hub.project("alice")
+    url = f"/access/projects/{project['id']}"
+    await hub.client.post(
+        f"{url}/members",
+        json={"subject": "bob", "role": "member"},
+        headers=hub.as_("researcher", "alice"),
+    )
+    bob = hub.as_("researcher", "bob")
+    assert (await hub.client.get(url, headers=bob)).status_code == 200
+    assert (await hub.client.patch(url, json={"title": "x"}, headers=bob)).status_code == 403
+    removal = await hub.client.delete(f"{url}/members/alice", headers=bob)
+    assert removal.status_code == 403
+    pi_removal = await hub.client.delete(
+        f"{url}/members/alice", headers=hub.as_("researcher", "alice")
+    )
+    assert pi_removal.status_code == 409
+
+
+async def test_staff_read_all_other_roles_do_not(hub) -> None:
+    project = await hub.project("alice")
+    url = f"/access/projects/{project['id']}"
+    assert (await hub.client.get(url, headers=hub.as_("hub_staff"))).status_code == 200
+    assert (await hub.client.get(url, headers=hub.as_("committee_member"))).status_code == 404
+    assert (
+        await hub.client.patch(url, json={"title": "x"}, headers=hub.as_("hub_staff"))
+    ).status_code == 403
+    assert (
+        await hub.client.get("/access/projects", headers=hub.as_("producer"))
+    ).status_code == 403
+    creation = await hub.client.post("/access/projects", json={}, headers=hub.as_("hub_staff"))
+    assert creation.status_code == 403
+
+
+async def test_bad_project_input(hub) -> None:
+    response = await hub.client.post(
+        "/access/projects", json={"title": ""}, headers=hub.as_("researcher", "alice")
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert {tuple(e["loc"]) for e in response.json()["errors"]} >= {
+        ("body", "title"),
+        ("body", "purpose"),
+    }
+    unauthenticated = await hub.client.get("/access/projects")
+    assert unauthenticated.status_code == 401

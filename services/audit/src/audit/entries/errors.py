@@ -1,0 +1,5 @@
+from hdh_common.errors import NotFound
+
+
+class EntryNotFound(NotFound):
+    slug = "audit-entry-not-found"

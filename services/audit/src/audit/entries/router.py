@@ -1,0 +1,58 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+
+from audit.dependencies import Auditor, System
+from audit.entries import service
+from audit.entries.schemas import EntryCreate, EntryFilter, EntryWithProof, Receipt
+from hdh_common.db import SessionDep
+from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
+
+router = APIRouter(prefix="/audit/entries", tags=["entries"])
+FilterQuery = Annotated[EntryFilter, Depends()]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Receipt,
+    summary="Append an entry (services); answers with its leaf index",
+    responses={
+        200: {"model": Receipt, "description": "Already logged: the first receipt."},
+        **problem_responses(Unauthorized, Forbidden),
+    },
+)
+async def append_entry(
+    payload: EntryCreate, session: SessionDep, principal: System, response: Response
+) -> Receipt:
+    [receipt] = await service.append(session, [payload])
+    if receipt.duplicate:
+        response.status_code = status.HTTP_200_OK
+    return receipt
+
+
+@router.get(
+    "",
+    response_model=Page[EntryWithProof],
+    summary="Search the log (auditors)",
+    responses=problem_responses(Unauthorized, Forbidden, InvalidCursor),
+)
+async def search_entries(
+    session: SessionDep,
+    principal: Auditor,
+    where: FilterQuery,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> Page[EntryWithProof]:
+    return await service.page(session, where=where, cursor=cursor, limit=limit)
+
+
+@router.get(
+    "/{seq}",
+    response_model=EntryWithProof,
+    summary="One entry as hashed into the tree (auditors)",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound),
+)
+async def get_entry(seq: int, session: SessionDep, principal: Auditor) -> EntryWithProof:
+    return await service.get(session, seq)

@@ -1,0 +1,118 @@
+"""Appending: entries get the next sequence numbers, gap-free, and become leaves of the tree."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audit.entries.document import document_hash, entry_document
+from audit.entries.errors import EntryNotFound
+from audit.entries.models import Entry
+from audit.entries.repository import EntryRepository
+from audit.entries.schemas import EntryCreate, EntryFilter, EntryWithProof, Receipt
+from audit.merkle import CompactRange, Node
+from audit.merkle.tree import frontier
+from audit.tree.repository import TreeRepository
+from hdh_common.errors import ValidationFailed
+from hdh_common.pagination import InvalidCursor, Page, decode_cursor, encode_cursor
+
+Prepared = dict[str, Any]
+"""An entry's columns and its ``leaf_hash``: everything but its sequence number."""
+
+
+def prepare(drafts: Sequence[EntryCreate]) -> list[Prepared]:
+    """The CPU part of appending (canonical JSON, hashing), done before taking the lock."""
+    return [prepare_fields(draft.model_dump()) for draft in drafts]
+
+
+def prepare_fields(fields: dict[str, Any]) -> Prepared:
+    """``fields``: the columns of an :class:`EntryCreate`."""
+    fields["leaf_hash"] = document_hash(entry_document(fields))
+    return fields
+
+
+@dataclass(frozen=True, slots=True)
+class Sequenced:
+    event_id: str
+    seq: int
+    leaf_hash: bytes
+    duplicate: bool
+
+    def receipt(self) -> Receipt:
+        return Receipt(
+            seq=self.seq,
+            leaf_index=self.seq,
+            leaf_hash=self.leaf_hash.hex(),
+            event_id=self.event_id,
+            duplicate=self.duplicate,
+        )
+
+
+async def append(session: AsyncSession, drafts: Sequence[EntryCreate]) -> list[Receipt]:
+    try:
+        rows = prepare(drafts)
+    except (ValueError, TypeError) as exc:
+        raise ValidationFailed(f"The entry cannot be logged: {exc}") from exc
+    return [sequenced.receipt() for sequenced in await append_prepared(session, rows)]
+
+
+async def append_prepared(session: AsyncSession, rows: Sequence[Prepared]) -> list[Sequenced]:
+    """Sequence ``rows`` in this transaction; an event id already logged gets its old receipt.
+
+    Appenders queue on a transaction-scoped lock, so sequence numbers have no gaps and each
+    batch extends the tree from the previous one's right edge.
+    """
+    tree, entries = TreeRepository(session), EntryRepository(session)
+    await tree.lock_for_append()
+    known = await entries.existing({row["event_id"] for row in rows})
+    receipts = {
+        event_id: Sequenced(event_id, seq, leaf, True) for event_id, (seq, leaf) in known.items()
+    }
+    size = await tree.size()
+    edge = CompactRange.from_nodes(size=size, nodes=await tree.nodes(frontier(size)))
+    fresh: list[Prepared] = []
+    nodes: list[tuple[Node, bytes]] = []
+    for row in rows:
+        if row["event_id"] in receipts:
+            continue
+        row["seq"] = edge.size
+        fresh.append(row)
+        receipts[row["event_id"]] = Sequenced(row["event_id"], edge.size, row["leaf_hash"], False)
+        nodes.extend(edge.append(row["leaf_hash"]))
+    await entries.add_many(fresh)
+    await tree.add(nodes)
+    return [receipts[row["event_id"]] for row in rows]
+
+
+def _after(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    value = decode_cursor(cursor, length=1)[0]
+    if not isinstance(value, int):
+        raise InvalidCursor("The cursor is not one this API returned.")
+    return value
+
+
+def with_proof_material(entry: Entry) -> EntryWithProof:
+    document = entry_document(entry.__dict__)
+    return EntryWithProof(
+        seq=entry.seq, leaf_index=entry.seq, entry=document, leaf_hash=document_hash(document).hex()
+    )
+
+
+async def get(session: AsyncSession, seq: int) -> EntryWithProof:
+    entry = await EntryRepository(session).get(seq)
+    if entry is None:
+        raise EntryNotFound(f"No audit entry with sequence number {seq}.")
+    return with_proof_material(entry)
+
+
+async def page(
+    session: AsyncSession, *, where: EntryFilter, cursor: str | None, limit: int
+) -> Page[EntryWithProof]:
+    after = _after(cursor)
+    rows = await EntryRepository(session).page(where=where, after=after, limit=limit + 1)
+    items = [with_proof_material(entry) for entry in rows[:limit]]
+    next_cursor = encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)

@@ -1,0 +1,1 @@
+"""Streaming exports of the log."""

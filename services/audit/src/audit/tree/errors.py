@@ -1,0 +1,5 @@
+from hdh_common.errors import BadRequest
+
+
+class UnknownTreeSize(BadRequest):
+    slug, title = "audit-tree-size", "No such tree size or leaf"

@@ -1,0 +1,1 @@
+"""Signed tree heads and the keys that sign them."""

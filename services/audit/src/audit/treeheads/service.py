@@ -1,0 +1,61 @@
+import base64
+import time
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audit.tree import service as tree
+from audit.treeheads.contract import signed_message
+from audit.treeheads.models import TreeHead
+from audit.treeheads.repository import TreeHeadRepository
+from audit.treeheads.schemas import PublicKey, PublicKeys, SignedTreeHead
+from audit.treeheads.signing import ALGORITHM, Signer
+
+
+async def register_key(session: AsyncSession, signer: Signer) -> None:
+    await TreeHeadRepository(session).register_key(
+        key_id=signer.key_id, algorithm=ALGORITHM, public_key=signer.public_key
+    )
+
+
+async def keys(session: AsyncSession) -> PublicKeys:
+    rows = await TreeHeadRepository(session).keys()
+    return PublicKeys(
+        keys=[
+            PublicKey(key_id=row.key_id, public_key=base64.b64encode(row.public_key).decode())
+            for row in rows
+        ]
+    )
+
+
+async def current(session: AsyncSession, signer: Signer) -> SignedTreeHead:
+    """The latest signed head if it covers the whole log, else a new one, signed now."""
+    repository = TreeHeadRepository(session)
+    size = await tree.current_size(session)
+    latest = await repository.latest()
+    if latest is None or latest.tree_size != size or latest.key_id != signer.key_id:
+        await register_key(session, signer)
+        latest = await repository.add(await _sign(session, signer, size=size))
+    return _schema(latest)
+
+
+async def _sign(session: AsyncSession, signer: Signer, *, size: int) -> TreeHead:
+    root = await tree.root(session, size=size)
+    timestamp = int(time.time() * 1000)
+    message = signed_message(tree_size=size, root_hash=root.hex(), timestamp=timestamp)
+    return TreeHead(
+        tree_size=size,
+        root_hash=root,
+        timestamp=timestamp,
+        signature=signer.sign(message),
+        key_id=signer.key_id,
+    )
+
+
+def _schema(head: TreeHead) -> SignedTreeHead:
+    return SignedTreeHead(
+        tree_size=head.tree_size,
+        root_hash=head.root_hash.hex(),
+        timestamp=head.timestamp,
+        signature=base64.b64encode(head.signature).decode(),
+        key_id=head.key_id,
+    )

@@ -1,0 +1,110 @@
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from audit.config import Settings
+from audit.main import create_app
+from hdh_common.db import create_sessionmaker
+from hdh_dev.testing import SettingsFactory, TokenFactory
+
+AuditSettings = Callable[..., Settings]
+Headers = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def audit_settings(make_settings: SettingsFactory, tmp_path: Path) -> AuditSettings:
+    def make(**overrides: Any) -> Settings:
+        defaults: dict[str, Any] = {
+            "environment": "dev",
+            "audit_signing_key_file": tmp_path / "keys" / "audit-signing.pem",
+            "audit_ingest_enabled": False,
+            "audit_tree_head_interval": 3600.0,
+        }
+        settings: Settings = make_settings("audit", **(defaults | overrides))
+        return settings
+
+    return make
+
+
+Serve = Callable[[Settings], AbstractAsyncContextManager[httpx.AsyncClient]]
+SHUTDOWN_TIMEOUT = 30.0
+
+
+@asynccontextmanager
+async def serve(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """``hdh_dev.testing.running`` with more patience at shutdown: on this shared 2-core
+    machine, closing the pool's connections under load sometimes outlasts its 5 s."""
+    app = create_app(settings)
+    async with LifespanManager(app, shutdown_timeout=SHUTDOWN_TIMEOUT) as manager:
+        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+@pytest.fixture
+def audit_app() -> Serve:
+    """``async with audit_app(settings) as client``: the audit app running, and a client."""
+    return serve
+
+
+@pytest.fixture
+async def client(audit_settings: AuditSettings) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(audit_settings()) as client:
+        yield client
+
+
+@pytest.fixture
+def as_role(make_token: TokenFactory) -> Headers:
+    """``as_role("auditor")``: headers carrying an internal token for the audit service."""
+
+    def headers(*roles: str, sub: str = "tester") -> dict[str, str]:
+        return {"Authorization": f"Bearer {make_token('audit', *roles, sub=sub)}"}
+
+    return headers
+
+
+@pytest.fixture
+async def engine(clean_database: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(clean_database)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(engine)
+
+
+Draft = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def draft() -> Draft:
+    """``draft(3, actor="x")``: an append payload."""
+    return make_draft
+
+
+def make_draft(number: int, **fields: Any) -> dict[str, Any]:
+    return {
+        "event_id": f"evt-{number}",
+        "actor": fields.pop("actor", f"user-{number % 3}"),
+        "action": fields.pop("action", "hdh.access.grant.issued.v1"),
+        "resource_type": "grant",
+        "resource_id": f"grant-{number}",
+        "project": fields.pop("project", f"project-{number % 2}"),
+        "outcome": fields.pop("outcome", "success"),
+        "client_ip": "10.0.0.1",
+        "payload": {"number": number, "ratio": number / 7, "nested": {"é": [1, 2.5, None]}},
+        **fields,
+    }

@@ -1,0 +1,58 @@
+"""Acceptance 2 (second half): with triggers on, the database refuses to rewrite the log,
+even for a superuser."""
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+Headers = Callable[..., dict[str, str]]
+Draft = Callable[..., dict[str, Any]]
+STATEMENTS = [
+    "UPDATE audit.entry SET actor = 'mallory' WHERE seq = 1",
+    "DELETE FROM audit.entry WHERE seq = 1",
+    "TRUNCATE audit.entry CASCADE",
+    "UPDATE audit.tree_node SET hash = '\\x00' WHERE level = 0 AND idx = 1",
+    "DELETE FROM audit.tree_node",
+    "TRUNCATE audit.tree_node",
+    "UPDATE audit.tree_head SET tree_size = 99",
+    "DELETE FROM audit.tree_head",
+    "TRUNCATE audit.tree_head",
+    "DELETE FROM audit.signing_key",
+    "TRUNCATE audit.signing_key CASCADE",
+]
+
+
+@pytest.fixture
+async def logged(client: httpx.AsyncClient, as_role: Headers, draft: Draft) -> None:
+    for n in range(3):
+        await client.post("/audit/entries", json=draft(n), headers=as_role("system"))
+    await client.get("/audit/tree-head", headers=as_role("auditor"))
+
+
+@pytest.mark.usefixtures("logged")
+async def test_rewrites_are_refused(engine: AsyncEngine) -> None:
+    before = await counts(engine)
+    for statement in STATEMENTS:
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with engine.begin() as connection:
+                await connection.execute(sa.text(statement))
+    assert await counts(engine) == before
+    assert before[0] == 3
+
+
+async def counts(engine: AsyncEngine) -> list[int]:
+    async with engine.connect() as connection:
+        return [
+            int(await connection.scalar(sa.text(f"SELECT count(*) FROM audit.{table}")) or 0)
+            for table in ("entry", "tree_node", "tree_head", "signing_key")
+        ]
+
+
+async def test_an_empty_table_may_be_truncated(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(sa.text("TRUNCATE audit.entry, audit.tree_node"))

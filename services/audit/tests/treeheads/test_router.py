@@ -1,0 +1,84 @@
+"""Signed tree heads and keys: the exact public contracts, verification, key rotation."""
+
+import base64
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from audit.canonical import canonical_json
+
+Headers = Callable[..., dict[str, str]]
+Draft = Callable[..., dict[str, Any]]
+
+
+def check_signature(head: dict[str, Any], keys: dict[str, Any]) -> None:
+    [key] = [k for k in keys["keys"] if k["key_id"] == head["key_id"]]
+    assert key["algorithm"] == "Ed25519"
+    raw = base64.b64decode(key["public_key"])
+    assert len(raw) == 32
+    message = canonical_json({k: head[k] for k in ("tree_size", "root_hash", "timestamp")})
+    Ed25519PublicKey.from_public_bytes(raw).verify(base64.b64decode(head["signature"]), message)
+
+
+async def test_tree_head_contract_and_signature(
+    client: httpx.AsyncClient, as_role: Headers, draft: Draft
+) -> None:
+    reader = as_role("researcher")
+    empty = (await client.get("/audit/tree-head", headers=reader)).json()
+    assert set(empty) == {"tree_size", "root_hash", "timestamp", "signature", "key_id"}
+    assert empty["tree_size"] == 0
+    assert empty["root_hash"] == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    for n in range(3):
+        await client.post("/audit/entries", json=draft(n), headers=as_role("system"))
+    head = (await client.get("/audit/tree-head", headers=reader)).json()
+    assert head["tree_size"] == 3 and isinstance(head["timestamp"], int)
+    again = (await client.get("/audit/tree-head", headers=reader)).json()
+    assert again == head
+    keys = (await client.get("/audit/keys", headers=reader)).json()
+    check_signature(head, keys)
+
+
+async def test_old_keys_stay_listed_after_rotation(
+    audit_settings: Callable[..., Any],
+    audit_app: Callable[..., Any],
+    as_role: Headers,
+    draft: Draft,
+    tmp_path: Path,
+) -> None:
+    reader = as_role("auditor")
+    async with audit_app(audit_settings()) as client:
+        await client.post("/audit/entries", json=draft(1), headers=as_role("system"))
+        old = (await client.get("/audit/tree-head", headers=reader)).json()
+    rotated = audit_settings(audit_signing_key_file=tmp_path / "new" / "key.pem")
+    async with audit_app(rotated) as client:
+        new = (await client.get("/audit/tree-head", headers=reader)).json()
+        keys = (await client.get("/audit/keys", headers=reader)).json()
+    assert new["key_id"] != old["key_id"] and new["root_hash"] == old["root_hash"]
+    assert {k["key_id"] for k in keys["keys"]} == {old["key_id"], new["key_id"]}
+    check_signature(old, keys)
+    check_signature(new, keys)
+
+
+async def test_heads_are_signed_at_the_configured_cadence(
+    audit_settings: Callable[..., Any],
+    audit_app: Callable[..., Any],
+    as_role: Headers,
+    draft: Draft,
+) -> None:
+    import asyncio
+
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    settings = audit_settings(audit_tree_head_interval=0.2)
+    async with audit_app(settings) as client:
+        await client.post("/audit/entries", json=draft(1), headers=as_role("system"))
+        await asyncio.sleep(1.0)
+    engine = create_async_engine(settings.database_url)
+    async with engine.connect() as connection:
+        sizes = (await connection.scalars(sa.text("SELECT tree_size FROM audit.tree_head"))).all()
+    await engine.dispose()
+    assert 1 in sizes

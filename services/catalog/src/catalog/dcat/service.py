@@ -1,0 +1,44 @@
+from rdflib import Graph
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog.datasets.models import Dataset
+from catalog.datasets.repository import DatasetRepository
+from catalog.dcat.graph import Site, add_catalog, add_dataset, new_graph
+from hdh_common.errors import AppError
+
+TURTLE = "text/turtle"
+JSON_LD = "application/ld+json"
+_FORMATS = {TURTLE: "turtle", JSON_LD: "json-ld", "application/json": "json-ld"}
+
+
+class NotAcceptable(AppError):
+    status, slug, title = 406, "not-acceptable", "Not acceptable"
+
+
+def negotiate(accept: str | None) -> str:
+    """The media type to answer with: Turtle or JSON-LD (the default)."""
+    if not accept:
+        return JSON_LD
+    for part in accept.split(","):
+        media = part.split(";")[0].strip().lower()
+        if media in _FORMATS:
+            return TURTLE if media == TURTLE else JSON_LD
+        if media in ("*/*", "application/*", "text/*"):
+            return TURTLE if media == "text/*" else JSON_LD
+    raise NotAcceptable("This resource is served as text/turtle or application/ld+json.")
+
+
+def serialise(graph: Graph, media_type: str) -> bytes:
+    return graph.serialize(format=_FORMATS[media_type], encoding="utf-8")
+
+
+def dataset_graph(site: Site, dataset: Dataset) -> Graph:
+    graph = new_graph()
+    add_dataset(graph, site, dataset)
+    return graph
+
+
+async def catalog_graph(session: AsyncSession, site: Site) -> Graph:
+    graph = new_graph()
+    add_catalog(graph, site, await DatasetRepository(session).all())
+    return graph

@@ -1,0 +1,71 @@
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from catalog.datasets.schemas import Identifier
+
+
+class Variable(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    label: str
+    description: str
+    type: str
+    format: str
+    length: int | None
+    unit: str
+    required: bool
+    nomenclature: str | None
+    identifier: Identifier
+    sensitivity: str
+    created_year: int | None
+    deleted_year: int | None
+    extra: dict[str, Any]
+
+
+class ForeignKey(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    fields: list[str]
+    reference_table: str
+    reference_fields: list[str]
+
+
+class TableSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    title: str
+    description: str
+    product: str
+    primary_key: list[str]
+    variable_count: int
+
+
+class Table(TableSummary):
+    variables: list[Variable]
+    foreign_keys: list[ForeignKey]
+
+
+class GraphNode(BaseModel):
+    id: str
+    title: str
+    product: str
+    primary_key: list[str]
+
+
+class GraphEdge(BaseModel):
+    source: str
+    target: str
+    fields: list[str]
+    reference_fields: list[str]
+
+
+class Graph(BaseModel):
+    """Tables as nodes and foreign keys as edges, ready for a front end to draw."""
+
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]

@@ -1,0 +1,79 @@
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog.dictionary import schemas
+from catalog.dictionary.models import DatasetTable
+from catalog.dictionary.repository import DictionaryRepository
+from hdh_common.errors import NotFound
+from hdh_common.pagination import Page, decode_cursor, encode_cursor
+
+
+async def tables_page(
+    session: AsyncSession, dataset_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> Page[schemas.TableSummary]:
+    after = str(decode_cursor(cursor, length=1)[0]) if cursor else None
+    rows = await DictionaryRepository(session).tables(dataset_id, after=after, limit=limit + 1)
+    items = [_summary(table, count) for table, count in rows[:limit]]
+    next_cursor = encode_cursor([items[-1].name]) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def table(session: AsyncSession, dataset_id: uuid.UUID, name: str) -> schemas.Table:
+    repository = DictionaryRepository(session)
+    found = await repository.table(dataset_id, name)
+    if found is None:
+        raise NotFound(f"No table {name!r} in this dataset.")
+    variables = await repository.variables([found.id])
+    foreign_keys = await repository.foreign_keys([found.id])
+    return schemas.Table(
+        **_summary(found, len(variables)).model_dump(),
+        variables=[schemas.Variable.model_validate(v) for v in variables],
+        foreign_keys=[schemas.ForeignKey.model_validate(fk) for fk in foreign_keys],
+    )
+
+
+async def variables_page(
+    session: AsyncSession, dataset_id: uuid.UUID, name: str, *, cursor: str | None, limit: int
+) -> Page[schemas.Variable]:
+    repository = DictionaryRepository(session)
+    found = await repository.table(dataset_id, name)
+    if found is None:
+        raise NotFound(f"No table {name!r} in this dataset.")
+    after = int(decode_cursor(cursor, length=1)[0]) if cursor else None
+    rows = await repository.variables([found.id], after=after, limit=limit + 1)
+    items = [schemas.Variable.model_validate(v) for v in rows[:limit]]
+    next_cursor = encode_cursor([rows[limit - 1].position]) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def graph(session: AsyncSession, dataset_id: uuid.UUID) -> schemas.Graph:
+    repository = DictionaryRepository(session)
+    tables = [table for table, _ in await repository.tables(dataset_id)]
+    names = {table.id: table.name for table in tables}
+    edges = [
+        schemas.GraphEdge(
+            source=names[fk.table_id],
+            target=fk.reference_table,
+            fields=fk.fields,
+            reference_fields=fk.reference_fields,
+        )
+        for fk in await repository.foreign_keys(list(names))
+    ]
+    nodes = [
+        schemas.GraphNode(id=t.name, title=t.title, product=t.product, primary_key=t.primary_key)
+        for t in tables
+    ]
+    return schemas.Graph(nodes=nodes, edges=edges)
+
+
+def _summary(table: DatasetTable, count: int) -> schemas.TableSummary:
+    return schemas.TableSummary(
+        id=table.id,
+        name=table.name,
+        title=table.title,
+        description=table.description,
+        product=table.product,
+        primary_key=table.primary_key,
+        variable_count=count,
+    )

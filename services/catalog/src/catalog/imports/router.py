@@ -1,0 +1,43 @@
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query
+
+from catalog.datasets import service as datasets
+from catalog.datasets.dependencies import ensure_can_write
+from catalog.imports import schemas, service
+from catalog.imports.errors import InvalidTableSchema
+from hdh_common.db import SessionDep
+from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
+from hdh_common.identity import Principal, Role, require_roles
+
+router = APIRouter(prefix="/catalog/import", tags=["import"])
+Importer = Annotated[Principal, Depends(require_roles(Role.PRODUCER, Role.HUB_STAFF))]
+Document = Annotated[
+    dict[str, Any],
+    Body(description="A Frictionless Table Schema, or a Data Package whose resources have one."),
+]
+
+
+@router.post(
+    "/table-schema",
+    response_model=schemas.ImportReport,
+    summary="Import a Table Schema or Data Package",
+    description=(
+        "A Data Package replaces the dataset's whole dictionary; a Table Schema adds or "
+        "replaces one table. Resources whose fields carry `role: code` are nomenclatures "
+        "(hub staff only), with their code list as inline `data`. Idempotent: the report "
+        "says what changed."
+    ),
+    responses=problem_responses(InvalidTableSchema, Unauthorized, Forbidden, NotFound),
+)
+async def import_table_schema(
+    document: Document,
+    session: SessionDep,
+    principal: Importer,
+    dataset_id: Annotated[uuid.UUID | None, Query(description="Target dataset.")] = None,
+) -> schemas.ImportReport:
+    dataset = await datasets.get(session, dataset_id) if dataset_id else None
+    if dataset is not None:
+        ensure_can_write(principal, dataset)
+    return await service.import_document(session, principal, dataset=dataset, document=document)

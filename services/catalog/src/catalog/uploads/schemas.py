@@ -1,0 +1,98 @@
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SHA256 = r"^[0-9a-f]{64}$"
+
+
+class UploadCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    table: str = Field(min_length=1, max_length=200, description="Table of the dataset.")
+    format: Literal["csv", "parquet"] = "csv"
+    delimiter: str = Field(",", min_length=1, max_length=1, description="CSV delimiter.")
+    size: int = Field(ge=1, description="Declared size of the whole file, in bytes.")
+    sha256: str = Field(pattern=SHA256, description="Declared SHA-256 of the whole file (hex).")
+
+
+class Part(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    size: int
+    sha256: str
+    received_at: datetime
+
+
+class Upload(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    dataset_id: uuid.UUID
+    table_name: str
+    format: str
+    delimiter: str
+    declared_size: int
+    declared_sha256: str
+    status: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class Version(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    dataset_id: uuid.UUID
+    table_name: str
+    number: int
+    status: Literal["validated", "rejected"]
+    upload_id: uuid.UUID
+    source_size: int
+    source_sha256: str
+    row_count: int
+    object_sha256: str | None
+    object_size: int | None
+    created_by: str
+    created_at: datetime
+
+
+class ValidationReport(BaseModel):
+    """Errors of a version: the first ones in full (row, column, value, rule), and counts."""
+
+    version: int
+    status: str
+    rows: int
+    error_count: int
+    counts: dict[str, int]
+    errors: list[dict[str, Any]]
+
+
+class ColumnStatistics(BaseModel):
+    count: int | None
+    missing: int | None
+    min: float | None = None
+    max: float | None = None
+    categories: dict[str, int | None] | None = None
+    masked: bool = Field(description="Some figures are hidden by the small-cell rule (< 10).")
+
+
+class VersionEvent(BaseModel):
+    """Payload of ``hdh.catalog.version.validated.v1`` and ``...rejected.v1``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version_id: uuid.UUID
+    dataset_id: uuid.UUID
+    table: str
+    number: int
+    row_count: int
+    bucket: str | None
+    object_key: str | None
+    sha256: str | None
+    identifiers: dict[str, str] = Field(
+        default_factory=dict, description="Columns flagged direct or indirect identifiers."
+    )
+    error_count: int = 0

@@ -1,0 +1,363 @@
+import asyncio
+import io
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog.config import Settings
+from catalog.datasets.models import Dataset
+from catalog.db import outbox
+from catalog.dictionary.repository import DictionaryRepository
+from catalog.nomenclatures.repository import NomenclatureRepository
+from catalog.uploads import schemas
+from catalog.uploads.errors import ChecksumMismatch, IncompleteUpload, UploadClosed
+from catalog.uploads.models import DatasetVersion, Upload, UploadPart
+from catalog.uploads.repository import UploadRepository
+from catalog.uploads.statistics import mask
+from catalog.uploads.streams import ChainedReader, file_chunks
+from catalog.uploads.validator import (
+    ColumnRule,
+    Outcome,
+    Report,
+    TableRules,
+    Validator,
+    csv_batches,
+    new_workdir,
+)
+from hdh_common.errors import NotFound, PayloadTooLarge
+from hdh_common.identity import Principal
+from hdh_common.pagination import Page, decode_cursor, encode_cursor
+from hdh_common.storage import ObjectStore
+
+VALIDATED = "hdh.catalog.version.validated.v1"
+REJECTED = "hdh.catalog.version.rejected.v1"
+PARQUET_BATCH_ROWS = 65_536
+
+
+def part_key(upload_id: uuid.UUID, number: int) -> str:
+    return f"uploads/{upload_id}/parts/{number:05d}"
+
+
+async def start(
+    session: AsyncSession,
+    store: ObjectStore,
+    settings: Settings,
+    *,
+    principal: Principal,
+    dataset: Dataset,
+    payload: schemas.UploadCreate,
+) -> Upload:
+    await expire(session, store, settings)
+    if await DictionaryRepository(session).table(dataset.id, payload.table) is None:
+        raise NotFound(f"No table {payload.table!r} in this dataset.")
+    await store.ensure_bucket(settings.catalog_landing_bucket)
+    upload = Upload(
+        dataset_id=dataset.id,
+        table_name=payload.table,
+        format=payload.format,
+        delimiter=payload.delimiter,
+        declared_size=payload.size,
+        declared_sha256=payload.sha256,
+        status="open",
+        created_by=principal.subject,
+        expires_at=datetime.now(UTC) + timedelta(hours=settings.catalog_upload_ttl_hours),
+    )
+    await UploadRepository(session).add(upload)
+    return upload
+
+
+async def get_open(session: AsyncSession, dataset: Dataset, upload_id: uuid.UUID) -> Upload:
+    upload = await get(session, dataset, upload_id, lock=True)
+    if upload.status != "open" or upload.expires_at < datetime.now(UTC):
+        raise UploadClosed(f"Upload {upload_id} is {upload.status}; start a new one.")
+    return upload
+
+
+async def get(
+    session: AsyncSession, dataset: Dataset, upload_id: uuid.UUID, *, lock: bool = False
+) -> Upload:
+    upload = await UploadRepository(session).get(dataset.id, upload_id, lock=lock)
+    if upload is None:
+        raise NotFound(f"No upload {upload_id} for this dataset.")
+    return upload
+
+
+async def put_part(
+    session: AsyncSession,
+    store: ObjectStore,
+    settings: Settings,
+    *,
+    upload: Upload,
+    number: int,
+    chunks: AsyncIterator[bytes],
+    sha256: str,
+) -> UploadPart:
+    key = part_key(upload.id, number)
+    info = await store.put(
+        settings.catalog_landing_bucket,
+        key,
+        _bounded(chunks, settings.catalog_upload_max_part_bytes),
+    )
+    if info.sha256 != sha256:
+        await store.delete(settings.catalog_landing_bucket, key)
+        raise ChecksumMismatch(
+            f"Part {number} has SHA-256 {info.sha256}, not the declared {sha256}: send it again.",
+            received=info.sha256,
+        )
+    return await UploadRepository(session).save_part(
+        upload.id, number, size=info.size, sha256=info.sha256
+    )
+
+
+async def _bounded(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"A part holds at most {limit} bytes.")
+        yield chunk
+
+
+async def parts(session: AsyncSession, upload: Upload) -> list[UploadPart]:
+    return await UploadRepository(session).parts(upload.id)
+
+
+async def abort(
+    session: AsyncSession, store: ObjectStore, settings: Settings, upload: Upload
+) -> None:
+    await _discard(session, store, settings, upload, status="aborted")
+
+
+async def expire(session: AsyncSession, store: ObjectStore, settings: Settings) -> int:
+    """Purge uploads whose time ran out: their parts leave the landing bucket."""
+    expired = await UploadRepository(session).expired(datetime.now(UTC))
+    for upload in expired:
+        await _discard(session, store, settings, upload, status="expired")
+    return len(expired)
+
+
+async def _discard(
+    session: AsyncSession, store: ObjectStore, settings: Settings, upload: Upload, *, status: str
+) -> None:
+    repository = UploadRepository(session)
+    for part in await repository.parts(upload.id):
+        await store.delete(settings.catalog_landing_bucket, part_key(upload.id, part.number))
+    await repository.drop_parts(upload.id)
+    upload.status = status
+    await session.flush()
+
+
+async def complete(
+    session: AsyncSession,
+    store: ObjectStore,
+    settings: Settings,
+    *,
+    principal: Principal,
+    dataset: Dataset,
+    upload: Upload,
+) -> DatasetVersion:
+    received = await UploadRepository(session).parts(upload.id)
+    numbers = [p.number for p in received]
+    if not numbers or numbers != list(range(1, len(numbers) + 1)):
+        raise IncompleteUpload(f"Parts must be numbered 1..n without gaps; received {numbers}.")
+    if sum(p.size for p in received) != upload.declared_size:
+        raise IncompleteUpload(
+            f"The parts hold {sum(p.size for p in received)} bytes, not the declared "
+            f"{upload.declared_size}."
+        )
+    rules = await _rules(session, dataset.id, upload.table_name)
+    keys = [part_key(upload.id, n) for n in numbers]
+    with new_workdir() as workdir:
+        outcome, size, digest = await _validate(store, settings, upload, rules, keys, Path(workdir))
+        if digest != upload.declared_sha256:
+            outcome.report.add("checksum", row=None, column=None, value=digest)
+            outcome.parquet = None
+        version = await _record(
+            session,
+            store,
+            settings,
+            principal=principal,
+            upload=upload,
+            outcome=outcome,
+            source=(size, digest),
+        )
+    await _discard(session, store, settings, upload, status="completed")
+    await _publish(session, principal, version, rules, bucket=settings.catalog_central_bucket)
+    return version
+
+
+async def _rules(session: AsyncSession, dataset_id: uuid.UUID, table: str) -> TableRules:
+    repository = DictionaryRepository(session)
+    found = await repository.table(dataset_id, table)
+    if found is None:
+        raise NotFound(f"No table {table!r} in this dataset.")
+    variables = await repository.variables([found.id])
+    names = sorted({v.nomenclature.split(":")[0] for v in variables if v.nomenclature})
+    codes = await NomenclatureRepository(session).code_sets(names)
+    columns = tuple(
+        ColumnRule(
+            name=v.name,
+            type=v.type,
+            required=v.required or v.name in found.primary_key,
+            codes=codes.get((v.nomenclature or "").split(":")[0]),
+        )
+        for v in variables
+    )
+    identifiers = {v.name: v.identifier for v in variables if v.identifier != "none"}
+    return TableRules(
+        columns=columns, primary_key=tuple(found.primary_key), identifiers=identifiers
+    )
+
+
+async def _validate(
+    store: ObjectStore,
+    settings: Settings,
+    upload: Upload,
+    rules: TableRules,
+    keys: list[str],
+    workdir: Path,
+) -> tuple[Outcome, int, str]:
+    loop = asyncio.get_running_loop()
+    reader = ChainedReader(
+        lambda key: store.get(settings.catalog_landing_bucket, key), keys, loop=loop
+    )
+    validator = Validator(rules, workdir=workdir, max_errors=settings.catalog_report_max_errors)
+
+    source = io.BufferedReader(reader, buffer_size=1024 * 1024)
+
+    def run() -> Outcome:
+        if upload.format == "parquet":
+            local = workdir / "source.parquet"
+            with local.open("wb") as file:
+                while chunk := source.read(1024 * 1024):
+                    file.write(chunk)
+            return validator.run(pq.ParquetFile(local).iter_batches(batch_size=PARQUET_BATCH_ROWS))
+        columns = [c.name for c in rules.columns]
+        batches = csv_batches(
+            source, delimiter=upload.delimiter, report=validator.report, columns=columns
+        )
+        outcome = validator.run(batches)
+        while source.read(1024 * 1024):
+            pass
+        return outcome
+
+    outcome = await asyncio.to_thread(run)
+    return outcome, reader.size, reader.sha256.hexdigest()
+
+
+async def _record(
+    session: AsyncSession,
+    store: ObjectStore,
+    settings: Settings,
+    *,
+    principal: Principal,
+    upload: Upload,
+    outcome: Outcome,
+    source: tuple[int, str],
+) -> DatasetVersion:
+    repository = UploadRepository(session)
+    number = await repository.next_version(upload.dataset_id, upload.table_name)
+    version = DatasetVersion(
+        dataset_id=upload.dataset_id,
+        table_name=upload.table_name,
+        number=number,
+        status="validated" if outcome.parquet is not None else "rejected",
+        upload_id=upload.id,
+        source_size=source[0],
+        source_sha256=source[1],
+        row_count=outcome.report.rows,
+        report=_report(outcome.report),
+        statistics=outcome.statistics,
+        created_by=principal.subject,
+    )
+    if outcome.parquet is not None:
+        key = f"datasets/{upload.dataset_id}/{upload.table_name}/v{number:05d}.parquet"
+        await store.ensure_bucket(settings.catalog_central_bucket)
+        info = await store.put(
+            settings.catalog_central_bucket,
+            key,
+            file_chunks(str(outcome.parquet)),
+            content_type="application/vnd.apache.parquet",
+        )
+        version.object_key, version.object_sha256, version.object_size = key, info.sha256, info.size
+    try:
+        await repository.add(version)
+    except BaseException:
+        if version.object_key:
+            await store.delete(settings.catalog_central_bucket, version.object_key)
+        raise
+    return version
+
+
+def _report(report: Report) -> dict[str, Any]:
+    return {
+        "rows": report.rows,
+        "error_count": sum(report.counts.values()),
+        "counts": dict(report.counts),
+        "errors": report.errors,
+    }
+
+
+async def _publish(
+    session: AsyncSession,
+    principal: Principal,
+    version: DatasetVersion,
+    rules: TableRules,
+    *,
+    bucket: str,
+) -> None:
+    validated = version.status == "validated"
+    event = schemas.VersionEvent(
+        version_id=version.id,
+        dataset_id=version.dataset_id,
+        table=version.table_name,
+        number=version.number,
+        row_count=version.row_count,
+        bucket=bucket if validated else None,
+        object_key=version.object_key,
+        sha256=version.object_sha256,
+        identifiers=rules.identifiers,
+        error_count=int(version.report["error_count"]),
+    )
+    await outbox.publish(
+        session,
+        type=VALIDATED if validated else REJECTED,
+        subject=str(version.dataset_id),
+        data=event.model_dump(mode="json"),
+        actor=principal.subject,
+    )
+
+
+async def versions_page(
+    session: AsyncSession, dataset: Dataset, *, cursor: str | None, limit: int
+) -> Page[schemas.Version]:
+    after = None
+    if cursor is not None:
+        created_at, version_id = decode_cursor(cursor, length=2)
+        after = (datetime.fromisoformat(created_at), uuid.UUID(version_id))
+    rows = await UploadRepository(session).versions(dataset.id, after=after, limit=limit + 1)
+    items = [schemas.Version.model_validate(v) for v in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = encode_cursor([items[-1].created_at.isoformat(), str(items[-1].id)])
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def version(session: AsyncSession, dataset: Dataset, version_id: uuid.UUID) -> DatasetVersion:
+    found = await UploadRepository(session).version(dataset.id, version_id)
+    if found is None:
+        raise NotFound(f"No version {version_id} of this dataset.")
+    return found
+
+
+def report(found: DatasetVersion) -> schemas.ValidationReport:
+    return schemas.ValidationReport(version=found.number, status=found.status, **found.report)
+
+
+def statistics(found: DatasetVersion, threshold: int) -> dict[str, schemas.ColumnStatistics]:
+    return {name: mask(values, threshold) for name, values in found.statistics.items()}

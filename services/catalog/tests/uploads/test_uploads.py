@@ -1,0 +1,195 @@
+"""Acceptance 5: producer uploads to S3, validated in record batches, immutable versions."""
+
+import asyncio
+import io
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from hdh_dev.testing import TokenFactory
+
+from ..conftest import bearer
+from .conftest import Hub, csv_bytes, good_rows, sha256
+
+
+async def outbox_types(database_url: str) -> list[str]:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                sa.text("SELECT payload->>'type' FROM catalog.outbox ORDER BY id")
+            )
+            return [row[0] for row in rows]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_valid_csv_becomes_a_validated_parquet_version(
+    hub: Hub, clean_database: str
+) -> None:
+    data = csv_bytes(good_rows(120))
+    response = await hub.send(data, part_size=700)
+    assert response.status_code == 201, response.text
+    version = response.json()
+    assert (version["status"], version["row_count"], version["number"]) == ("validated", 120, 1)
+    assert version["source_sha256"] == sha256(data)
+    (key,) = hub.objects(hub.central)
+    table = pq.read_table(io.BytesIO(hub.minio.get_object(hub.central, key).read()))
+    assert table.num_rows == 120
+    assert table.schema.field("SEX_COD").type == pa.int64()
+    assert table.schema.field("NAI_DTE").type == pa.date32()
+    assert (
+        pq.read_metadata(io.BytesIO(hub.minio.get_object(hub.central, key).read()))
+        .row_group(0)
+        .column(0)
+        .compression
+        == "ZSTD"
+    )
+    assert hub.objects(hub.landing) == []
+    assert "hdh.catalog.version.validated.v1" in await outbox_types(clean_database)
+
+
+async def test_statistics_follow_the_small_cell_rule(hub: Hub, make_token: TokenFactory) -> None:
+    rows = [*good_rows(40), ["X00001", 9, "1960-01-01", 70.0]]
+    version = (await hub.send(csv_bytes(rows))).json()
+    researcher = bearer(make_token, "researcher", org="inserm")
+    response = await hub.client.get(
+        hub.url(f"/versions/{version['id']}/statistics"), headers=researcher
+    )
+    assert response.status_code == 200
+    statistics = response.json()
+    assert statistics["SEX_COD"]["categories"] is None and statistics["SEX_COD"]["masked"]
+    assert statistics["POIDS"]["count"] == 41 and statistics["POIDS"]["min"] == 60.5
+
+
+async def test_another_organisation_or_a_researcher_cannot_upload(
+    hub: Hub, make_token: TokenFactory
+) -> None:
+    body = {"table": "PATIENT", "size": 10, "sha256": "0" * 64}
+    for headers in (
+        bearer(make_token, "producer", org="cnam"),
+        bearer(make_token, "researcher", org="aphp"),
+    ):
+        response = await hub.client.post(hub.url("/uploads"), json=body, headers=headers)
+        assert response.status_code == 403
+        assert response.json()["type"] == "/problems/forbidden"
+    upload = await hub.start(b"x")
+    other = bearer(make_token, "producer", org="cnam") | {"X-Part-SHA256": sha256(b"x")}
+    refused = await hub.client.put(
+        hub.url(f"/uploads/{upload['id']}/parts/1"), content=b"x", headers=other
+    )
+    assert refused.status_code == 403
+    assert hub.objects(hub.landing) == []
+
+
+async def test_a_part_with_a_wrong_checksum_is_refused_and_can_be_resent(hub: Hub) -> None:
+    data = csv_bytes(good_rows(30))
+    upload = await hub.start(data)
+    first, second = data[:500], data[500:]
+    assert (await hub.put(upload["id"], 1, first)).status_code == 200
+    refused = await hub.put(upload["id"], 2, second, digest=sha256(b"something else"))
+    assert refused.status_code == 400
+    assert refused.json()["type"] == "/problems/checksum-mismatch"
+    parts = (
+        await hub.client.get(hub.url(f"/uploads/{upload['id']}/parts"), headers=hub.producer)
+    ).json()
+    assert [p["number"] for p in parts["items"]] == [1]
+    assert len(hub.objects(hub.landing)) == 1
+    assert (await hub.put(upload["id"], 2, second)).status_code == 200
+    done = await hub.client.post(hub.url(f"/uploads/{upload['id']}/complete"), headers=hub.producer)
+    assert done.status_code == 201 and done.json()["status"] == "validated"
+
+
+async def test_a_bad_file_is_rejected_with_a_report_naming_each_error(
+    hub: Hub, clean_database: str
+) -> None:
+    rows: list[list[Any]] = good_rows(20)
+    rows[3][2] = "pas une date"
+    rows[5][1] = 7
+    rows[8][0] = rows[2][0]
+    data = csv_bytes(rows) + b"P99999,1\n"
+    response = await hub.send(data)
+    assert response.status_code == 201
+    version = response.json()
+    assert version["status"] == "rejected"
+    report = (
+        await hub.client.get(hub.url(f"/versions/{version['id']}/report"), headers=hub.producer)
+    ).json()
+    found = {(e["rule"], e["column"], str(e["value"])) for e in report["errors"]}
+    assert ("type:date", "NAI_DTE", "pas une date") in found
+    assert ("nomenclature", "SEX_COD", "7") in found
+    assert ("duplicate-key", "PAT_ID", rows[2][0]) in found
+    assert any(e["rule"] == "ragged-row" for e in report["errors"])
+    rows_of = {e["rule"]: e["row"] for e in report["errors"]}
+    assert (
+        rows_of["type:date"] == 4 and rows_of["nomenclature"] == 6 and rows_of["duplicate-key"] == 9
+    )
+    assert hub.objects(hub.central) == [] and hub.objects(hub.landing) == []
+    assert "hdh.catalog.version.rejected.v1" in await outbox_types(clean_database)
+
+
+async def test_a_whole_file_checksum_mismatch_is_rejected(hub: Hub) -> None:
+    data = csv_bytes(good_rows(10))
+    response = await hub.send(data, sha256="a" * 64)
+    assert response.json()["status"] == "rejected"
+    assert hub.objects(hub.central) == []
+
+
+async def test_a_parquet_upload_validates(hub: Hub) -> None:
+    table = pa.table(
+        {
+            "PAT_ID": ["A1", "A2"],
+            "SEX_COD": [1, 2],
+            "NAI_DTE": ["1970-01-01", "1980-02-02"],
+            "POIDS": [1.5, 2.5],
+        }
+    )
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    response = await hub.send(buffer.getvalue(), format="parquet")
+    assert response.json()["status"] == "validated", response.json()
+
+
+async def test_an_abandoned_upload_expires_and_leaves_nothing(hub: Hub) -> None:
+    data = csv_bytes(good_rows(10))
+    upload = await hub.start(data)
+    assert (await hub.put(upload["id"], 1, data)).status_code == 200
+    assert len(hub.objects(hub.landing)) == 1
+    aborted = await hub.client.delete(hub.url(f"/uploads/{upload['id']}"), headers=hub.producer)
+    assert aborted.status_code == 204
+    assert hub.objects(hub.landing) == []
+    closed = await hub.put(upload["id"], 1, data)
+    assert closed.status_code == 409
+    assert closed.json()["type"] == "/problems/upload-closed"
+
+
+async def test_expiry_purges_parts(hub: Hub, clean_database: str) -> None:
+    data = csv_bytes(good_rows(10))
+    upload = await hub.start(data)
+    assert (await hub.put(upload["id"], 1, data)).status_code == 200
+    engine = create_async_engine(clean_database)
+    async with engine.begin() as connection:
+        await connection.execute(
+            sa.text("UPDATE catalog.upload SET expires_at = now() - interval '1 minute'")
+        )
+    await engine.dispose()
+    response = await hub.client.post("/catalog/uploads/expire", headers=hub.staff)
+    assert response.json() == {"expired": 1}
+    assert hub.objects(hub.landing) == []
+    refused = await hub.client.post("/catalog/uploads/expire", headers=hub.producer)
+    assert refused.status_code == 403
+    await asyncio.sleep(0)
+
+
+async def test_completing_with_missing_parts_is_a_conflict(hub: Hub) -> None:
+    data = csv_bytes(good_rows(10))
+    upload = await hub.start(data)
+    assert (await hub.put(upload["id"], 2, data)).status_code == 200
+    response = await hub.client.post(
+        hub.url(f"/uploads/{upload['id']}/complete"), headers=hub.producer
+    )
+    assert response.status_code == 409
+    assert response.json()["type"] == "/problems/incomplete-upload"

@@ -1,0 +1,64 @@
+"""What linkage listens to: validated catalogue versions, and the access service's grants."""
+
+import functools
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hdh_common.consumer import Handler, Subscription
+from hdh_common.events import CloudEvent
+from hdh_common.settings import ServiceSettings
+from hdh_common.storage import ObjectStore, create_object_store
+from linkage.events import (
+    GRANT_EXPIRED,
+    GRANT_ISSUED,
+    GRANT_REVOKED,
+    PROJECT_CLOSED,
+    VERSION_VALIDATED,
+    GrantEnded,
+    GrantIssued,
+    ProjectClosed,
+    VersionValidated,
+)
+from linkage.extracts import service as extracts
+from linkage.extracts.models import EXPIRED, REVOKED
+from linkage.jobs import service as jobs
+
+logger = logging.getLogger(__name__)
+SYSTEM_ACTOR = "linkage"
+
+
+async def on_catalog_event(session: AsyncSession, event: CloudEvent) -> None:
+    if event.type != VERSION_VALIDATED:
+        return
+    payload = VersionValidated.model_validate(event.data)
+    job = await jobs.queue_pseudonymisation(session, payload, actor=event.actor or SYSTEM_ACTOR)
+    logger.info("version %s queued for pseudonymisation as job %s", payload.version_id, job.id)
+
+
+def _access_handler(settings: ServiceSettings) -> Handler:
+    @functools.cache
+    def store() -> ObjectStore:
+        return create_object_store(settings)
+
+    async def on_access_event(session: AsyncSession, event: CloudEvent) -> None:
+        if event.type == GRANT_ISSUED:
+            payload = GrantIssued.model_validate(event.data)
+            await extracts.grant_issued(session, payload, actor=event.actor or SYSTEM_ACTOR)
+        elif event.type in (GRANT_REVOKED, GRANT_EXPIRED):
+            status = REVOKED if event.type == GRANT_REVOKED else EXPIRED
+            ended = GrantEnded.model_validate(event.data)
+            await extracts.grant_ended(session, store(), ended, status=status)
+        elif event.type == PROJECT_CLOSED:
+            await extracts.project_closed(session, ProjectClosed.model_validate(event.data))
+
+    return on_access_event
+
+
+def subscriptions(settings: ServiceSettings) -> list[Subscription]:
+    return [
+        Subscription(name="linkage.catalog", topics=("hdh.catalog",), handler=on_catalog_event),
+        Subscription(
+            name="linkage.access", topics=("hdh.access",), handler=_access_handler(settings)
+        ),
+    ]

@@ -1,0 +1,127 @@
+"""Event contracts: what linkage consumes (from catalog and access) and what it publishes."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+VERSION_VALIDATED = "hdh.catalog.version.validated.v1"
+GRANT_ISSUED = "hdh.access.grant.issued.v1"
+GRANT_REVOKED = "hdh.access.grant.revoked.v1"
+GRANT_EXPIRED = "hdh.access.grant.expired.v1"
+PROJECT_CLOSED = "hdh.access.project.closed.v1"
+VERSION_PSEUDONYMISED = "hdh.linkage.version.pseudonymised.v1"
+EXTRACT_COMPLETED = "hdh.linkage.extract.completed.v1"
+EXTRACT_FAILED = "hdh.linkage.extract.failed.v1"
+EXTRACT_REMOVED = "hdh.linkage.extract.removed.v1"
+EXTRACT_DOWNLOADED = "hdh.linkage.extract.downloaded.v1"
+DOMAIN_KEY_DESTROYED = "hdh.linkage.domain.key_destroyed.v1"
+
+
+class Identifier(StrEnum):
+    """How the catalogue flags a column; anything but ``none`` is handled before `central`."""
+
+    NONE = "none"
+    NIR = "nir"
+    NATIONAL_PSEUDONYM = "national_pseudonym"
+    NAME = "name"
+    DIRECT = "direct"
+    BIRTH_DATE = "birth_date"
+    SEX = "sex"
+
+
+PSEUDONYMISED_KINDS = frozenset(
+    {Identifier.NIR, Identifier.NATIONAL_PSEUDONYM, Identifier.NAME, Identifier.DIRECT}
+)
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class ColumnSpec(_Payload):
+    name: str = Field(min_length=1, max_length=255)
+    identifier: Identifier = Identifier.NONE
+
+
+class VersionValidated(_Payload):
+    """``hdh.catalog.version.validated.v1`` (topic ``hdh.catalog``, subject = version id)."""
+
+    dataset_id: uuid.UUID
+    version_id: uuid.UUID
+    object_key: str = Field(min_length=1, max_length=1024, description="Parquet in `landing`.")
+    columns: list[ColumnSpec] = Field(min_length=1)
+
+
+class GrantedDataset(_Payload):
+    dataset_id: uuid.UUID
+    variables: list[str] = Field(min_length=1)
+
+
+class GrantIssued(_Payload):
+    """``hdh.access.grant.issued.v1`` (topic ``hdh.access``, subject = grant id)."""
+
+    grant_id: uuid.UUID
+    project_id: uuid.UUID
+    datasets: list[GrantedDataset] = Field(min_length=1)
+    members: list[str] = Field(description="Subjects of the project members the grant covers.")
+    period_start: date | None = None
+    period_end: date | None = None
+    expires_at: datetime
+
+
+class GrantEnded(_Payload):
+    """``hdh.access.grant.revoked.v1`` / ``hdh.access.grant.expired.v1``."""
+
+    grant_id: uuid.UUID
+
+
+class ProjectClosed(_Payload):
+    """``hdh.access.project.closed.v1``: the project's pseudonym key is destroyed."""
+
+    project_id: uuid.UUID
+
+
+class InvalidCounts(_Payload):
+    column: str
+    rule: str
+    count: int
+
+
+class VersionPseudonymised(_Payload):
+    dataset_id: uuid.UUID
+    version_id: uuid.UUID
+    job_id: uuid.UUID
+    object_key: str
+    key_version: int
+    rows: int
+    sha256: str
+    invalid: list[InvalidCounts]
+
+
+class ExtractCompleted(_Payload):
+    grant_id: uuid.UUID
+    project_id: uuid.UUID
+    job_id: uuid.UUID
+    files: list[uuid.UUID]
+    key_version: int
+
+
+class ExtractFailed(_Payload):
+    grant_id: uuid.UUID
+    project_id: uuid.UUID
+    job_id: uuid.UUID
+    reason: str
+
+
+class ExtractRemoved(_Payload):
+    grant_id: uuid.UUID
+    project_id: uuid.UUID
+    files: int
+
+
+class ExtractDownloaded(_Payload):
+    file_id: uuid.UUID
+    grant_id: uuid.UUID
+    project_id: uuid.UUID

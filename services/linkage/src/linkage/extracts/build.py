@@ -1,0 +1,167 @@
+"""Running an extract job: central → the project's prefix, only the granted variables."""
+
+import asyncio
+import contextlib
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from linkage.db import outbox
+from linkage.events import (
+    EXTRACT_COMPLETED,
+    EXTRACT_FAILED,
+    ExtractCompleted,
+    ExtractFailed,
+    GrantedDataset,
+    Identifier,
+)
+from linkage.extracts.models import LIVE, ExtractFile, Grant
+from linkage.extracts.repository import ExtractFileRepository, GrantRepository
+from linkage.extracts.service import PROJECTS, object_key
+from linkage.jobs.context import JobContext, ProgressTracker, temporary_folder
+from linkage.jobs.execute import CENTRAL_BUCKET, finish, outcome_report
+from linkage.jobs.models import Job
+from linkage.jobs.pipeline import PROJECT_TAG, CentralKey, Outcome, PipelineError, extract_file
+from linkage.jobs.repository import PseudonymisedVersionRepository
+from linkage.keys import service as keys
+from linkage.keys.service import DomainKeyInUse
+from linkage.objections.repository import ObjectionRepository
+
+
+async def _grant(context: JobContext, job: Job) -> Grant:
+    async with context.sessionmaker.begin() as session:
+        grant = await GrantRepository(session).get(uuid.UUID(job.params["grant_id"]))
+    if grant is None or grant.status != LIVE:
+        raise PipelineError("the grant is not live")
+    return grant
+
+
+async def run_extract(context: JobContext, job: Job) -> None:
+    grant = await _grant(context, job)
+    async with context.sessionmaker.begin() as session:
+        key = await keys.active_key(session, context.master, keys.project_domain(grant.project_id))
+    tracker = ProgressTracker(context, job.id)
+    started = time.perf_counter()
+    files: list[ExtractFile] = []
+    total = Outcome()
+    watcher = asyncio.create_task(tracker.watch())
+    try:
+        for granted in grant.datasets:
+            dataset = GrantedDataset.model_validate(granted)
+            built, outcome = await _one_dataset(context, grant, dataset, key, tracker)
+            files.append(built)
+            total.rows_in += outcome.rows_in
+            total.rows_out += outcome.rows_out
+            total.excluded += outcome.excluded
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+    report = outcome_report(
+        total, domain=key.domain, version=key.version, seconds=time.perf_counter() - started
+    )
+    report["outputs"] = [f"{PROJECTS}/{f.object_key}" for f in files]
+    await _complete(context, job, grant, files, report=report, key_version=key.version)
+
+
+async def _one_dataset(
+    context: JobContext,
+    grant: Grant,
+    dataset: GrantedDataset,
+    key: DomainKeyInUse,
+    tracker: ProgressTracker,
+) -> tuple[ExtractFile, Outcome]:
+    async with context.sessionmaker.begin() as session:
+        version = await PseudonymisedVersionRepository(session).latest_for(dataset.dataset_id)
+    if version is None:
+        raise PipelineError(f"dataset {dataset.dataset_id} has no pseudonymised version yet")
+    project = CentralKey(
+        domain=key.domain, version=key.version, hashers={Identifier.NONE: key.hasher(PROJECT_TAG)}
+    )
+    async with temporary_folder() as folder:
+        source, target = folder / "central.parquet", folder / "extract.parquet"
+        await context.download(CENTRAL_BUCKET, version.object_key, source)
+        async with context.sessionmaker.begin() as session:
+            objectors = await ObjectionRepository(session).pseudonyms(version.key_version)
+        outcome = await asyncio.to_thread(
+            extract_file,
+            source,
+            target,
+            variables=dataset.variables,
+            project=project,
+            batch_rows=context.batch_rows,
+            progress=tracker,
+            excluded_persons=pa.array(objectors, pa.string()),
+        )
+        key_name = object_key(grant.project_id, grant.id, dataset.dataset_id)
+        info = await context.upload(target, PROJECTS, key_name)
+        columns = _columns(target)
+    built = ExtractFile(
+        grant_id=grant.id,
+        project_id=grant.project_id,
+        dataset_id=dataset.dataset_id,
+        version_id=version.version_id,
+        object_key=key_name,
+        columns=columns,
+        rows=outcome.rows_out,
+        size=info.size,
+        key_version=key.version,
+        sha256=info.sha256 or "",
+    )
+    return built, outcome
+
+
+def _columns(path: Path) -> list[str]:
+    return list(pq.read_schema(path).names)
+
+
+async def _complete(
+    context: JobContext,
+    job: Job,
+    grant: Grant,
+    files: list[ExtractFile],
+    *,
+    report: dict[str, Any],
+    key_version: int,
+) -> None:
+    async with context.sessionmaker.begin() as session:
+        repository = ExtractFileRepository(session)
+        await repository.remove_for_grant(grant.id)
+        for built in files:
+            await repository.add(built)
+        await finish(session, job, report=report, rows=report["rows_in"])
+        event = ExtractCompleted(
+            grant_id=grant.id,
+            project_id=grant.project_id,
+            job_id=job.id,
+            files=[f.id for f in files],
+            key_version=key_version,
+        )
+        await outbox.publish(
+            session,
+            type=EXTRACT_COMPLETED,
+            subject=str(grant.id),
+            data=event.model_dump(mode="json"),
+            actor=job.created_by,
+        )
+
+
+async def extract_failed(context: JobContext, job: Job, reason: str) -> None:
+    event = ExtractFailed(
+        grant_id=uuid.UUID(job.params["grant_id"]),
+        project_id=uuid.UUID(job.params["project_id"]),
+        job_id=job.id,
+        reason=reason,
+    )
+    async with context.sessionmaker.begin() as session:
+        await outbox.publish(
+            session,
+            type=EXTRACT_FAILED,
+            subject=str(event.grant_id),
+            data=event.model_dump(mode="json"),
+            actor=job.created_by,
+        )

@@ -1,0 +1,83 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkage.extracts.models import LIVE, ExtractFile, Grant
+
+
+class GrantRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def upsert(self, grant: Grant) -> None:
+        values = {
+            "id": grant.id,
+            "project_id": grant.project_id,
+            "members": grant.members,
+            "datasets": grant.datasets,
+            "expires_at": grant.expires_at,
+            "status": grant.status,
+        }
+        statement = insert(Grant).values(**values)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["id"], set_={k: statement.excluded[k] for k in values if k != "id"}
+            )
+        )
+
+    async def get(self, grant_id: uuid.UUID) -> Grant | None:
+        return await self.session.get(Grant, grant_id)
+
+    async def live_for_member(
+        self, project_id: uuid.UUID, subject: str, *, now: datetime
+    ) -> list[Grant]:
+        query = select(Grant).where(
+            Grant.project_id == project_id,
+            Grant.status == LIVE,
+            Grant.expires_at > now,
+            Grant.members.contains([subject]),
+        )
+        return list(await self.session.scalars(query))
+
+    async def for_project(self, project_id: uuid.UUID) -> list[Grant]:
+        return list(await self.session.scalars(select(Grant).where(Grant.project_id == project_id)))
+
+
+class ExtractFileRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, extract: ExtractFile) -> ExtractFile:
+        self.session.add(extract)
+        await self.session.flush()
+        return extract
+
+    async def get(self, file_id: uuid.UUID) -> ExtractFile | None:
+        return await self.session.get(ExtractFile, file_id)
+
+    async def of_grants(self, grant_ids: list[uuid.UUID]) -> list[ExtractFile]:
+        query = (
+            select(ExtractFile)
+            .where(ExtractFile.grant_id.in_(grant_ids))
+            .order_by(ExtractFile.created_at, ExtractFile.id)
+        )
+        return list(await self.session.scalars(query))
+
+    async def of_project(self, project_id: uuid.UUID) -> list[ExtractFile]:
+        query = (
+            select(ExtractFile)
+            .where(ExtractFile.project_id == project_id)
+            .order_by(ExtractFile.created_at, ExtractFile.id)
+        )
+        return list(await self.session.scalars(query))
+
+    async def remove_for_grant(self, grant_id: uuid.UUID) -> list[str]:
+        result = await self.session.execute(
+            delete(ExtractFile)
+            .where(ExtractFile.grant_id == grant_id)
+            .returning(ExtractFile.object_key)
+        )
+        return [row[0] for row in result]

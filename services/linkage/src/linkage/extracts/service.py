@@ -1,0 +1,123 @@
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hdh_common.errors import Forbidden, NotFound
+from hdh_common.identity import Principal, Role
+from hdh_common.storage import ObjectStore
+from linkage.db import outbox
+from linkage.events import (
+    DOMAIN_KEY_DESTROYED,
+    EXTRACT_DOWNLOADED,
+    EXTRACT_REMOVED,
+    ExtractDownloaded,
+    ExtractRemoved,
+    GrantEnded,
+    GrantIssued,
+    ProjectClosed,
+)
+from linkage.extracts.models import LIVE, ExtractFile, Grant
+from linkage.extracts.repository import ExtractFileRepository, GrantRepository
+from linkage.jobs import service as jobs
+from linkage.jobs.models import EXTRACT
+from linkage.keys import service as keys
+
+PROJECTS = "projects"
+
+
+def object_key(project_id: uuid.UUID, grant_id: uuid.UUID, dataset_id: uuid.UUID) -> str:
+    return f"{project_id}/grants/{grant_id}/{dataset_id}.parquet"
+
+
+async def grant_issued(session: AsyncSession, payload: GrantIssued, *, actor: str) -> None:
+    """Record the grant (who may read what) and queue its extract."""
+    grant = Grant(
+        id=payload.grant_id,
+        project_id=payload.project_id,
+        members=list(payload.members),
+        datasets=[d.model_dump(mode="json") for d in payload.datasets],
+        expires_at=payload.expires_at,
+        status=LIVE,
+    )
+    await GrantRepository(session).upsert(grant)
+    params = {"grant_id": str(payload.grant_id), "project_id": str(payload.project_id)}
+    await jobs.queue(session, kind=EXTRACT, params=params, actor=actor)
+
+
+async def grant_ended(
+    session: AsyncSession, store: ObjectStore, payload: GrantEnded, *, status: str
+) -> None:
+    """Revocation or expiry: the grant stops opening anything and its files are removed."""
+    grant = await GrantRepository(session).get(payload.grant_id)
+    if grant is None:
+        return
+    grant.status = status
+    removed = await ExtractFileRepository(session).remove_for_grant(grant.id)
+    for key in removed:
+        await store.delete(PROJECTS, key)
+    event = ExtractRemoved(grant_id=grant.id, project_id=grant.project_id, files=len(removed))
+    await outbox.publish(
+        session,
+        type=EXTRACT_REMOVED,
+        subject=str(grant.id),
+        data=event.model_dump(mode="json"),
+        actor=None,
+    )
+
+
+async def project_closed(session: AsyncSession, payload: ProjectClosed) -> None:
+    """Destroy the project's key: its extracts can never again be linked to anything."""
+    domain = keys.project_domain(payload.project_id)
+    await keys.destroy_if_any(session, domain)
+    await outbox.publish(
+        session,
+        type=DOMAIN_KEY_DESTROYED,
+        subject=domain,
+        data={"domain": domain},
+        actor=None,
+    )
+
+
+async def _member_grants(
+    session: AsyncSession, principal: Principal, project_id: uuid.UUID
+) -> list[Grant]:
+    if Role.RESEARCHER not in principal.roles:
+        return []
+    return await GrantRepository(session).live_for_member(
+        project_id, principal.subject, now=datetime.now(UTC)
+    )
+
+
+async def list_files(
+    session: AsyncSession, principal: Principal, project_id: uuid.UUID
+) -> list[ExtractFile]:
+    if Role.HUB_STAFF in principal.roles:
+        return await ExtractFileRepository(session).of_project(project_id)
+    grants = await _member_grants(session, principal, project_id)
+    if not grants:
+        raise Forbidden("Only members of the project holding a live grant see its extracts.")
+    return await ExtractFileRepository(session).of_grants([g.id for g in grants])
+
+
+async def open_for_download(
+    session: AsyncSession, principal: Principal, file_id: uuid.UUID
+) -> ExtractFile:
+    """The file, if the caller is a member holding its live grant; the download is recorded."""
+    found = await ExtractFileRepository(session).get(file_id)
+    if found is None:
+        raise NotFound(f"No extract file with id {file_id}.")
+    grants = await _member_grants(session, principal, found.project_id)
+    if found.grant_id not in {g.id for g in grants}:
+        raise Forbidden("Only members of the project holding a live grant download its extracts.")
+    event = ExtractDownloaded(
+        file_id=found.id, grant_id=found.grant_id, project_id=found.project_id
+    )
+    await outbox.publish(
+        session,
+        type=EXTRACT_DOWNLOADED,
+        subject=str(found.id),
+        data=event.model_dump(mode="json"),
+        actor=principal.subject,
+    )
+    return found

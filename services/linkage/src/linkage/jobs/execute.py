@@ -1,0 +1,133 @@
+"""Running a pseudonymisation job: landing → central, then its event, in one transaction."""
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkage.db import outbox
+from linkage.events import (
+    PSEUDONYMISED_KINDS,
+    VERSION_PSEUDONYMISED,
+    InvalidCounts,
+    VersionPseudonymised,
+    VersionValidated,
+)
+from linkage.jobs.context import JobContext, ProgressTracker, temporary_folder
+from linkage.jobs.models import SUCCEEDED, Job
+from linkage.jobs.pipeline import TAGS, CentralKey, Outcome, pseudonymise_file
+from linkage.jobs.repository import JobRepository, PseudonymisedVersionRepository
+from linkage.keys import service as keys
+from linkage.keys.service import CENTRAL
+
+LANDING, CENTRAL_BUCKET = "landing", "central"
+
+
+def central_object_key(payload: VersionValidated) -> str:
+    return f"datasets/{payload.dataset_id}/versions/{payload.version_id}/data.parquet"
+
+
+def outcome_report(
+    outcome: Outcome, *, domain: str, version: int, seconds: float
+) -> dict[str, Any]:
+    return {
+        "rows_in": outcome.rows_in,
+        "rows_out": outcome.rows_out,
+        "excluded_by_objection": outcome.excluded,
+        "key_domain": domain,
+        "key_version": version,
+        "columns": {n: dataclasses.asdict(c) for n, c in outcome.columns.items()},
+        "undeclared_columns": outcome.undeclared,
+        "seconds": round(seconds, 3),
+        "rows_per_second": round(outcome.rows_in / max(seconds, 1e-6), 1),
+    }
+
+
+async def run_pseudonymisation(context: JobContext, job: Job) -> None:
+    payload = VersionValidated.model_validate(job.params)
+    async with context.sessionmaker.begin() as session:
+        key = await keys.active_key(session, context.master, CENTRAL)
+    central = CentralKey(
+        domain=CENTRAL,
+        version=key.version,
+        hashers={kind: key.hasher(TAGS[kind]) for kind in PSEUDONYMISED_KINDS},
+    )
+    tracker = ProgressTracker(context, job.id)
+    async with temporary_folder() as folder:
+        source, target = folder / "source.parquet", folder / "central.parquet"
+        await context.download(LANDING, payload.object_key, source)
+        await tracker.flush(total=await asyncio.to_thread(_row_count, source))
+        started = time.perf_counter()
+        watcher = asyncio.create_task(tracker.watch())
+        try:
+            outcome = await asyncio.to_thread(
+                pseudonymise_file,
+                source,
+                target,
+                columns=payload.columns,
+                key=central,
+                batch_rows=context.batch_rows,
+                progress=tracker,
+                workers=context.workers,
+            )
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        seconds = time.perf_counter() - started
+        object_key = central_object_key(payload)
+        info = await context.upload(target, CENTRAL_BUCKET, object_key)
+    report = outcome_report(outcome, domain=CENTRAL, version=key.version, seconds=seconds)
+    report["outputs"] = [f"{CENTRAL_BUCKET}/{object_key}"]
+    async with context.sessionmaker.begin() as session:
+        await PseudonymisedVersionRepository(session).upsert(
+            version_id=payload.version_id,
+            dataset_id=payload.dataset_id,
+            job_id=job.id,
+            object_key=object_key,
+            columns=[c.model_dump(mode="json") for c in payload.columns],
+            key_version=key.version,
+            rows=outcome.rows_out,
+            sha256=info.sha256 or "",
+        )
+        await finish(session, job, report=report, rows=outcome.rows_in)
+        event = VersionPseudonymised(
+            dataset_id=payload.dataset_id,
+            version_id=payload.version_id,
+            job_id=job.id,
+            object_key=object_key,
+            key_version=key.version,
+            rows=outcome.rows_out,
+            sha256=info.sha256 or "",
+            invalid=[
+                InvalidCounts(column=name, rule=rule, count=n)
+                for name, column in outcome.columns.items()
+                for rule, n in column.invalid.items()
+            ],
+        )
+        await outbox.publish(
+            session,
+            type=VERSION_PSEUDONYMISED,
+            subject=str(payload.version_id),
+            data=event.model_dump(mode="json"),
+            actor=job.created_by,
+        )
+
+
+async def finish(session: AsyncSession, job: Job, *, report: dict[str, Any], rows: int) -> None:
+    stored = await JobRepository(session).get(job.id)
+    assert stored is not None
+    stored.state, stored.report, stored.error = SUCCEEDED, report, None
+    stored.rows_done, stored.rows_total = rows, max(rows, stored.rows_total)
+    stored.finished_at = datetime.now(UTC)
+    await session.flush()
+
+
+def _row_count(path: Path) -> int:
+    return int(pq.ParquetFile(path).metadata.num_rows)

@@ -1,0 +1,165 @@
+"""Running a linkage job on two pseudonymised versions of the ``central`` zone."""
+
+import asyncio
+import dataclasses
+import datetime as dt
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from linkage.db import outbox
+from linkage.events import Identifier
+from linkage.jobs.context import JobContext, temporary_folder
+from linkage.jobs.execute import CENTRAL_BUCKET, finish
+from linkage.jobs.models import Job, PseudonymisedVersion
+from linkage.jobs.pipeline import PipelineError
+from linkage.jobs.repository import PseudonymisedVersionRepository
+from linkage.jobs.schemas import LinkJobCreate
+from linkage.matching import fellegi_sunter as fs
+from linkage.matching.cascade import cascade
+from linkage.matching.comparisons import Comparison
+
+LINKAGE_COMPLETED = "hdh.linkage.linkage.completed.v1"
+AGE_BAND_YEARS = 10
+
+
+def _settings(spec: LinkJobCreate) -> fs.Settings | None:
+    if spec.probabilistic is None:
+        return None
+    return fs.Settings(
+        comparisons=[
+            Comparison(c.column, c.kind, tuple(c.thresholds), c.term_frequency)
+            for c in spec.probabilistic.comparisons
+        ],
+        blocking_rules=spec.probabilistic.blocking_rules,
+        threshold_probability=spec.probabilistic.threshold_probability,
+        one_to_one=spec.probabilistic.one_to_one,
+    )
+
+
+def _groups(version: PseudonymisedVersion, extra: list[str]) -> dict[str, str]:
+    """Columns to report match rates by: sex, age band (from a birth date), and ``extra``."""
+    groups = {c: c for c in extra}
+    for column in version.columns:
+        if column["identifier"] == Identifier.SEX:
+            groups["sex"] = column["name"]
+        elif column["identifier"] == Identifier.BIRTH_DATE:
+            groups["age_band"] = column["name"]
+    return groups
+
+
+def _needed(spec: LinkJobCreate, groups: dict[str, str]) -> list[str]:
+    columns = [*spec.pseudonym_columns, *groups.values()]
+    if spec.probabilistic is not None:
+        columns += [c.column for c in spec.probabilistic.comparisons]
+        columns += [name for rule in spec.probabilistic.blocking_rules for name in rule]
+    return list(dict.fromkeys(columns))
+
+
+def _read(path: Path, columns: list[str]) -> pa.Table:
+    present = pq.read_schema(path).names
+    missing = [c for c in columns if c not in present]
+    if missing:
+        raise PipelineError(f"columns absent from a linked version: {', '.join(missing)}")
+    return pq.read_table(path, columns=columns)
+
+
+def _age_band(dates: pa.ChunkedArray, today: dt.date) -> pa.Array:
+    years = pc.subtract(today.year, pc.year(dates))
+    low = pc.multiply(pc.divide(years, AGE_BAND_YEARS), AGE_BAND_YEARS)
+    return pc.binary_join_element_wise(
+        pc.cast(low, pa.string()), pc.cast(pc.add(low, AGE_BAND_YEARS - 1), pa.string()), "-"
+    )
+
+
+def match_rates(left: pa.Table, linked_rows: pa.Array, groups: dict[str, str]) -> dict[str, Any]:
+    """Share of left records linked, per value of each group column (linkage bias)."""
+    linked = pc.is_in(pa.array(range(left.num_rows)), value_set=linked_rows)
+    result: dict[str, Any] = {}
+    for label, column in groups.items():
+        values = left.column(column)
+        if label == "age_band":
+            values = _age_band(values, dt.datetime.now(dt.UTC).date())
+        table = pa.table({"g": pc.cast(values, pa.string()), "linked": pc.cast(linked, pa.int64())})
+        summary = table.group_by("g").aggregate([("linked", "mean"), ("linked", "count")])
+        result[label] = {
+            str(g): round(rate, 4)
+            for g, rate in zip(
+                summary.column("g").to_pylist(),
+                summary.column("linked_mean").to_pylist(),
+                strict=True,
+            )
+        }
+    return result
+
+
+def link_files(
+    left_path: Path, right_path: Path, target: Path, spec: LinkJobCreate, groups: dict[str, str]
+) -> dict[str, Any]:
+    left = _read(left_path, _needed(spec, groups))
+    right = _read(right_path, _needed(spec, {}))
+    links, model = cascade(
+        left, right, pseudonym_columns=spec.pseudonym_columns, settings=_settings(spec)
+    )
+    pq.write_table(links, target)
+    passes = links.column("pass").value_counts().to_pylist()
+    return {
+        "left_rows": left.num_rows,
+        "right_rows": right.num_rows,
+        "links": links.num_rows,
+        "by_pass": {p["values"]: p["counts"] for p in passes},
+        "match_rate": round(len(pc.unique(links.column("left_row"))) / max(left.num_rows, 1), 4),
+        "match_rate_by_group": match_rates(left, links.column("left_row"), groups),
+        "probabilistic": dataclasses.asdict(model) if model is not None else None,
+    }
+
+
+async def _version(context: JobContext, version_id: uuid.UUID) -> PseudonymisedVersion:
+    async with context.sessionmaker.begin() as session:
+        found = await PseudonymisedVersionRepository(session).get(version_id)
+    if found is None:
+        raise PipelineError(f"version {version_id} has not been pseudonymised")
+    return found
+
+
+async def run_link(context: JobContext, job: Job) -> None:
+    spec = LinkJobCreate.model_validate(job.params)
+    left = await _version(context, spec.left_version_id)
+    right = await _version(context, spec.right_version_id)
+    if left.key_version != right.key_version:
+        raise PipelineError("the versions were pseudonymised under different key versions")
+    started = time.perf_counter()
+    object_key = f"links/{job.id}/links.parquet"
+    async with temporary_folder() as folder:
+        await context.download(CENTRAL_BUCKET, left.object_key, folder / "left.parquet")
+        await context.download(CENTRAL_BUCKET, right.object_key, folder / "right.parquet")
+        summary = await asyncio.to_thread(
+            link_files,
+            folder / "left.parquet",
+            folder / "right.parquet",
+            folder / "links.parquet",
+            spec,
+            _groups(left, spec.group_columns),
+        )
+        await context.upload(folder / "links.parquet", CENTRAL_BUCKET, object_key)
+    seconds = time.perf_counter() - started
+    report = {
+        "rows_in": summary["left_rows"] + summary["right_rows"],
+        "rows_out": summary["links"],
+        "key_domain": "central",
+        "key_version": left.key_version,
+        "outputs": [f"{CENTRAL_BUCKET}/{object_key}"],
+        "seconds": round(seconds, 3),
+        "links": summary,
+    }
+    async with context.sessionmaker.begin() as session:
+        await finish(session, job, report=report, rows=report["rows_in"])
+        data = {"job_id": str(job.id), "links": summary["links"], "object_key": object_key}
+        await outbox.publish(
+            session, type=LINKAGE_COMPLETED, subject=str(job.id), data=data, actor=job.created_by
+        )

@@ -1,0 +1,82 @@
+import uuid
+
+from fastapi import APIRouter, BackgroundTasks, status
+
+from hdh_common.db import SessionDep
+from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from linkage.dependencies import HubStaff, RunnerDep
+from linkage.events import VersionValidated
+from linkage.jobs import schemas, service
+
+router = APIRouter(prefix="/linkage/jobs", tags=["jobs"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=schemas.Job,
+    summary="Queue a pseudonymisation or linkage job",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound),
+)
+async def create_job(
+    payload: schemas.JobCreate,
+    session: SessionDep,
+    principal: HubStaff,
+    runner: RunnerDep,
+    background: BackgroundTasks,
+) -> schemas.Job:
+    if isinstance(payload, schemas.LinkJobCreate):
+        job = await service.queue_linkage(session, payload, actor=principal.subject)
+    else:
+        version = VersionValidated.model_validate(payload.model_dump(exclude={"kind"}))
+        job = await service.queue_pseudonymisation(session, version, actor=principal.subject)
+    background.add_task(runner.nudge)
+    return schemas.Job.from_model(job)
+
+
+@router.get(
+    "",
+    response_model=Page[schemas.Job],
+    summary="List jobs",
+    responses=problem_responses(Unauthorized, Forbidden),
+)
+async def list_jobs(
+    session: SessionDep,
+    principal: HubStaff,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> Page[schemas.Job]:
+    return await service.page(session, cursor=cursor, limit=limit)
+
+
+@router.get(
+    "/{job_id}",
+    response_model=schemas.Job,
+    summary="A job's state and progress",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound),
+)
+async def get_job(job_id: uuid.UUID, session: SessionDep, principal: HubStaff) -> schemas.Job:
+    return schemas.Job.from_model(await service.get(session, job_id))
+
+
+@router.post(
+    "/{job_id}/cancel",
+    response_model=schemas.Job,
+    summary="Cancel a queued or running job",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
+)
+async def cancel_job(job_id: uuid.UUID, session: SessionDep, principal: HubStaff) -> schemas.Job:
+    return schemas.Job.from_model(await service.cancel(session, job_id))
+
+
+@router.get(
+    "/{job_id}/report",
+    response_model=schemas.JobReport,
+    summary="A finished job's quality report",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
+)
+async def job_report(
+    job_id: uuid.UUID, session: SessionDep, principal: HubStaff
+) -> schemas.JobReport:
+    return await service.report(session, job_id)

@@ -1,0 +1,1 @@
+"""Pseudonym domains and their keys, stored encrypted under the master key."""

@@ -1,0 +1,58 @@
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from linkage.keys.models import ACTIVE, DESTROYED, RETIRED, DomainKey
+
+
+class DomainKeyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def active(self, domain: str) -> DomainKey | None:
+        return await self.session.scalar(
+            select(DomainKey).where(DomainKey.domain == domain, DomainKey.status == ACTIVE)
+        )
+
+    async def version(self, domain: str, version: int) -> DomainKey | None:
+        return await self.session.scalar(
+            select(DomainKey).where(DomainKey.domain == domain, DomainKey.version == version)
+        )
+
+    async def latest_version(self, domain: str) -> int:
+        found = await self.session.scalar(
+            select(func.max(DomainKey.version)).where(DomainKey.domain == domain)
+        )
+        return int(found or 0)
+
+    async def insert(self, *, domain: str, version: int, sealed: bytes) -> bool:
+        """Add a version unless a concurrent writer added it first; True if this one did."""
+        inserted = await self.session.scalar(
+            insert(DomainKey)
+            .values(domain=domain, version=version, sealed=sealed, status=ACTIVE)
+            .on_conflict_do_nothing(index_elements=["domain", "version"])
+            .returning(DomainKey.id)
+        )
+        return inserted is not None
+
+    async def retire(self, domain: str) -> None:
+        await self.session.execute(
+            update(DomainKey)
+            .where(DomainKey.domain == domain, DomainKey.status == ACTIVE)
+            .values(status=RETIRED, retired_at=datetime.now(UTC))
+        )
+
+    async def destroy(self, domain: str) -> int:
+        result = await self.session.execute(
+            update(DomainKey)
+            .where(DomainKey.domain == domain, DomainKey.status != DESTROYED)
+            .values(sealed=None, status=DESTROYED, destroyed_at=datetime.now(UTC))
+            .returning(DomainKey.id)
+        )
+        return len(result.all())
+
+    async def all(self) -> list[DomainKey]:
+        query = select(DomainKey).order_by(DomainKey.domain, DomainKey.version)
+        return list(await self.session.scalars(query))

@@ -1,0 +1,2 @@
+"""Record linkage: deterministic on pseudonyms, probabilistic (Fellegi-Sunter) on
+quasi-identifiers."""

@@ -1,0 +1,8 @@
+"""Every mapped class, imported so the metadata is complete (migrations, tests)."""
+
+from linkage.extracts.models import ExtractFile, Grant
+from linkage.jobs.models import Job, PseudonymisedVersion
+from linkage.keys.models import DomainKey
+from linkage.objections.models import Objection
+
+__all__ = ["DomainKey", "ExtractFile", "Grant", "Job", "Objection", "PseudonymisedVersion"]

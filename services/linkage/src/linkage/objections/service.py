@@ -1,0 +1,39 @@
+"""The register of objections: persons excluded from every extract built afterwards."""
+
+import pyarrow as pa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hdh_common.errors import BadRequest
+from hdh_common.identity import Principal
+from linkage.events import Identifier
+from linkage.identifiers import nir
+from linkage.identifiers.checked import blank_to_null
+from linkage.jobs.pipeline import TAGS
+from linkage.keys import service as keys
+from linkage.keys.crypto import MasterKey
+from linkage.objections import schemas
+from linkage.objections.models import Objection
+from linkage.objections.repository import ObjectionRepository
+
+
+class InvalidIdentifier(BadRequest):
+    slug, title = "invalid-identifier", "Invalid identifier"
+
+
+async def record(
+    session: AsyncSession, master: MasterKey, principal: Principal, payload: schemas.ObjectionCreate
+) -> Objection:
+    clear = pa.array([payload.identifier.get_secret_value()])
+    kind = Identifier(payload.kind)
+    normal = nir.check(clear).values if kind is Identifier.NIR else blank_to_null(clear)
+    if normal.null_count:
+        raise InvalidIdentifier("The identifier is not valid; it was not recorded.")
+    key = await keys.active_key(session, master, keys.CENTRAL)
+    pseudonym = key.hasher(TAGS[kind]).pseudonyms(normal)[0].as_py()
+    return await ObjectionRepository(session).add(
+        central_pseudonym=pseudonym, key_version=key.version, recorded_by=principal.subject
+    )
+
+
+async def listed(session: AsyncSession) -> list[Objection]:
+    return await ObjectionRepository(session).all()

@@ -1,0 +1,137 @@
+import asyncio
+import base64
+import csv
+import logging
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from hdh_dev.processes import free_port
+from hdh_dev.s3server import S3Server
+from hdh_dev.testing import SettingsFactory
+from linkage.identifiers.nir import with_key
+
+SNDS = Path("/work/shared/data/snds/synthetic")
+
+
+def snds_beneficiaries() -> pa.Table:
+    """The synthetic SNDS ``IR_BEN_R`` table (national pseudonyms in ``BEN_NIR_PSA``)."""
+    with (SNDS / "BENEFICIAIRE" / "IR_BEN_R.csv").open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    columns = ["BEN_NIR_PSA", "BEN_SEX_COD", "BEN_NAI_ANN", "BEN_RES_DPT"]
+    return pa.table({c: [r[c] for r in rows] for c in columns})
+
+
+VALID_NIRS = [
+    with_key(b)
+    for b in ("1841276451089", "2920375123456", "169022A004013", "269022B004016", "1550599001002")
+]
+INVALID_NIRS = ["184127645108947", "18412764510894", "1841203A4510894"]
+
+
+def people_table() -> pa.Table:
+    """Five valid people (one twice), three invalid NIRs, one missing."""
+    nirs = [*VALID_NIRS, VALID_NIRS[0], *INVALID_NIRS, None]
+    n = len(nirs)
+    return pa.table(
+        {
+            "NIR": nirs,
+            "NOM": ["Dupont", "Martin", "Éloïse", "Léa", "Bernard", "DUPONT", "X", "Y", "Z", "W"],
+            "SEXE": ["1", "2", "1", "2", "1", "1", "9", "1", "2", "1"],
+            "DATE_NAISSANCE": ["1984-12-03"] * n,
+            "ACTE": [f"A{i}" for i in range(n)],
+            "MONTANT": [float(i) for i in range(n)],
+        }
+    )
+
+
+PEOPLE_COLUMNS = [
+    {"name": "NIR", "identifier": "nir"},
+    {"name": "NOM", "identifier": "name"},
+    {"name": "SEXE", "identifier": "sex"},
+    {"name": "DATE_NAISSANCE", "identifier": "birth_date"},
+    {"name": "ACTE", "identifier": "none"},
+    {"name": "MONTANT", "identifier": "none"},
+]
+CLEAR_VALUES = [*VALID_NIRS, *INVALID_NIRS, "Dupont", "DUPONT", "Martin", "BERNARD"]
+
+
+@pytest.fixture
+def master_key_b64() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.1)
+
+
+class Captured(logging.Handler):
+    """Every log line of the run, formatted, to scan for clear values."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record) + repr(record.args))
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[Captured]:
+    handler = Captured()
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(previous)
+
+
+ACCESS_KEY, SECRET_KEY = "test-access", "test-secret"
+
+
+@pytest.fixture
+def s3_settings(s3_server: S3Server) -> dict[str, Any]:
+    return {
+        "storage_backend": "s3",
+        "s3_endpoint": s3_server.endpoint,
+        "s3_access_key": ACCESS_KEY,
+        "s3_secret_key": SECRET_KEY,
+    }
+
+
+@pytest.fixture
+def linkage_settings(make_settings: SettingsFactory, master_key_b64: str) -> SettingsFactory:
+    """Linkage settings; with no broker unless ``broker=True`` (the consumers then idle)."""
+
+    def make(*, broker: bool = False, **overrides: Any) -> Any:
+        if not broker:
+            overrides.setdefault("kafka_bootstrap_servers", f"127.0.0.1:{free_port()}")
+        return make_settings(
+            "linkage",
+            linkage_master_key=master_key_b64,
+            linkage_job_poll_interval=0.2,
+            **overrides,
+        )
+
+    return make
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,78 @@
+import uuid
+from typing import Any
+
+import httpx
+import pyarrow as pa
+
+from hdh_common.storage import ObjectStore, create_object_store
+from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from linkage.main import create_app
+
+from ..conftest import PEOPLE_COLUMNS, bearer, eventually, people_table
+from .test_router import land
+
+
+async def finished(client: httpx.AsyncClient, job_id: str, staff: dict[str, str]) -> dict[str, Any]:
+    async def done() -> bool:
+        job = (await client.get(f"/linkage/jobs/{job_id}", headers=staff)).json()
+        return bool(job["state"] in ("succeeded", "failed"))
+
+    await eventually(done)
+    return dict((await client.get(f"/linkage/jobs/{job_id}", headers=staff)).json())
+
+
+async def pseudonymised_version(
+    client: httpx.AsyncClient, store: ObjectStore, table: pa.Table, staff: dict[str, str]
+) -> str:
+    body = {
+        "kind": "pseudonymise",
+        "dataset_id": str(uuid.uuid4()),
+        "version_id": str(uuid.uuid4()),
+        "object_key": await land(store, table),
+        "columns": PEOPLE_COLUMNS,
+    }
+    job = (await client.post("/linkage/jobs", json=body, headers=staff)).json()
+    assert (await finished(client, job["id"], staff))["state"] == "succeeded"
+    return body["version_id"]
+
+
+async def test_linkage_job_links_on_pseudonyms_then_probabilistically_with_a_report(
+    linkage_settings: SettingsFactory, make_token: TokenFactory
+) -> None:
+    settings = linkage_settings()
+    store = create_object_store(settings)
+    staff = bearer(make_token("linkage", "hub_staff"))
+    async with running(create_app(settings)) as client:
+        left = await pseudonymised_version(client, store, people_table(), staff)
+        right = await pseudonymised_version(client, store, people_table().slice(0, 5), staff)
+        body = {
+            "kind": "link",
+            "left_version_id": left,
+            "right_version_id": right,
+            "pseudonym_columns": ["NIR"],
+            "probabilistic": {
+                "comparisons": [
+                    {"column": "NOM"},
+                    {"column": "DATE_NAISSANCE", "kind": "date", "thresholds": [1]},
+                    {"column": "SEXE"},
+                ],
+                "blocking_rules": [["DATE_NAISSANCE"]],
+            },
+            "group_columns": ["ACTE"],
+        }
+        researcher = bearer(make_token("linkage", "researcher"))
+        denied = await client.post("/linkage/jobs", json=body, headers=researcher)
+        unknown = await client.post(
+            "/linkage/jobs", json=body | {"left_version_id": str(uuid.uuid4())}, headers=staff
+        )
+        created = await client.post("/linkage/jobs", json=body, headers=staff)
+        assert created.status_code == 202, created.text
+        job = await finished(client, created.json()["id"], staff)
+        report = (await client.get(f"/linkage/jobs/{job['id']}/report", headers=staff)).json()
+    assert (denied.status_code, unknown.status_code) == (403, 404)
+    assert job["state"] == "succeeded", job["error"]
+    links = report["links"]
+    assert links["by_pass"]["deterministic"] == 6  # one person appears twice on the left
+    assert set(links["match_rate_by_group"]) == {"sex", "age_band", "ACTE"}
+    assert links["probabilistic"]["candidate_pairs"] >= 0
+    assert report["outputs"] == [f"central/links/{job['id']}/links.parquet"]
