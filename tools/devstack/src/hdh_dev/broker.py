@@ -26,6 +26,7 @@ class TansuBroker:
 def start_tansu(
     *,
     port: int | None = None,
+    advertised_port: int | None = None,
     host: str = "127.0.0.1",
     log_path: Path | None = None,
     timeout: float = 15.0,
@@ -40,7 +41,7 @@ def start_tansu(
             "--listener-url",
             url,
             "--advertised-listener-url",
-            url,
+            f"tcp://{host}:{advertised_port or port}",
             "--storage-engine",
             "memory://tansu/",
         ],
