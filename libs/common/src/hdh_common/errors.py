@@ -5,6 +5,7 @@ their descriptions at that path.
 """
 
 from collections.abc import Sequence
+from http import HTTPStatus
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -149,6 +150,13 @@ def _validation_error(errors: Sequence[Any]) -> AppError:
     return ValidationFailed("The request does not match the expected schema.", errors=cleaned)
 
 
+def _http_error(status: int) -> type[AppError]:
+    """A problem class for an HTTP status the tree does not name (406, 415, ...)."""
+    phrase = HTTPStatus(status).phrase
+    slug = phrase.lower().replace(" ", "-").replace("'", "")
+    return type("HttpError", (AppError,), {"status": status, "slug": slug, "title": phrase})
+
+
 async def _app_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     return problem_response(exc, instance=request.url.path)
@@ -161,7 +169,7 @@ async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    error_class = _HTTP_ERRORS.get(exc.status_code, BadRequest)
+    error_class = _HTTP_ERRORS.get(exc.status_code) or _http_error(exc.status_code)
     detail = exc.detail if isinstance(exc.detail, str) else None
     error = error_class(detail)
     error.headers.update(exc.headers or {})

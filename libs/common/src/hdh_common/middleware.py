@@ -13,7 +13,7 @@ from hdh_common.logs import correlation_id_var, request_id_var
 REQUEST_ID_HEADER = "x-request-id"
 CORRELATION_ID_HEADER = "x-correlation-id"
 _MAX_ID_LENGTH = 128
-access_log = logging.getLogger("hdh.access")
+access_log = logging.getLogger("hdh.http")
 logger = logging.getLogger(__name__)
 
 
