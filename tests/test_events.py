@@ -2,7 +2,7 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import httpx
 import pytest
@@ -50,6 +50,15 @@ def dataset(slug: str) -> dict[str, str]:
 
 
 @pytest.fixture
+def own_broker() -> Iterator[dict[str, str]]:
+    """Settings for a broker of the test's own: the session broker carries every earlier
+    test's events, which a consumer joining late would have to wade through first."""
+    broker = start_tansu()
+    yield {"kafka_bootstrap_servers": broker.bootstrap_servers}
+    broker.stop()
+
+
+@pytest.fixture
 def producer_headers(make_token: TokenFactory) -> dict[str, str]:
     return {"Authorization": f"Bearer {make_token('catalog', 'producer', sub='paul', org='cnam')}"}
 
@@ -91,11 +100,14 @@ async def test_rolled_back_write_leaves_no_event(
 
 
 async def test_event_reaches_the_other_service(
-    make_settings: SettingsFactory, engine: AsyncEngine, producer_headers: dict[str, str]
+    make_settings: SettingsFactory,
+    engine: AsyncEngine,
+    producer_headers: dict[str, str],
+    own_broker: dict[str, str],
 ) -> None:
     async with (
-        running(create_catalog(make_settings("catalog"))) as catalog,
-        running(create_access(make_settings("access"))),
+        running(create_catalog(make_settings("catalog", **own_broker))) as catalog,
+        running(create_access(make_settings("access", **own_broker))),
     ):
         created = (
             await catalog.post("/catalog/datasets", json=dataset("dcir"), headers=producer_headers)
@@ -111,6 +123,44 @@ async def test_event_reaches_the_other_service(
 
         await eventually(arrived)
     assert await scalar(engine, "SELECT count(*) FROM catalog.outbox WHERE sent_at IS NULL") == 0
+
+
+async def test_imported_tables_reach_the_access_service_as_variables(
+    make_settings: SettingsFactory,
+    engine: AsyncEngine,
+    producer_headers: dict[str, str],
+    own_broker: dict[str, str],
+) -> None:
+    schema = {
+        "name": "SEJOUR",
+        "fields": [
+            {"name": "SEJ_ID", "type": "string"},
+            {"name": "BEN_NIR_PSA", "type": "string"},
+            {"name": "SEJ_ENT_DTE", "type": "date"},
+        ],
+    }
+    variables = "SELECT string_agg(name, ',' ORDER BY name) FROM access.variable_ref"
+    async with (
+        running(create_catalog(make_settings("catalog", **own_broker))) as catalog,
+        running(create_access(make_settings("access", **own_broker))),
+    ):
+        created = await catalog.post(
+            "/catalog/datasets", json=dataset("pmsi"), headers=producer_headers
+        )
+        imported = await catalog.post(
+            "/catalog/import/table-schema",
+            params={"dataset_id": created.json()["id"]},
+            json=schema,
+            headers=producer_headers,
+        )
+        assert imported.status_code == 200, imported.text
+
+        async def arrived() -> bool:
+            async with engine.connect() as connection:
+                found = await connection.scalar(sa.text(variables))
+            return bool(found == "BEN_NIR_PSA,SEJ_ENT_DTE,SEJ_ID")
+
+        await eventually(arrived)
 
 
 @pytest.fixture

@@ -52,3 +52,18 @@ class DictionaryUpdated(BaseModel):
     tables_removed: list[str]
     tables_changed: list[str]
     breaking: bool
+
+
+class PublishedVariable(BaseModel):
+    name: str
+    type: str
+    identifier: str
+
+
+class TablePublished(BaseModel):
+    """Payload of ``hdh.catalog.table.published.v1``: a table's whole current variable list."""
+
+    dataset_id: uuid.UUID
+    table: str
+    revision: int
+    variables: list[PublishedVariable]

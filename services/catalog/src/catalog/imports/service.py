@@ -18,6 +18,7 @@ from hdh_common.errors import Forbidden
 from hdh_common.identity import Principal, Role
 
 DICTIONARY_UPDATED = "hdh.catalog.dataset.dictionary_updated.v1"
+TABLE_PUBLISHED = "hdh.catalog.table.published.v1"
 
 
 @dataclass
@@ -47,6 +48,7 @@ async def import_document(
         await _apply(session, dataset, package, current, report)
         await curation.record(session, principal, dataset, "dictionary imported")
         await _publish(session, principal, dataset, report)
+        await _publish_tables(session, principal, dataset, package, report)
     report.nomenclatures = await nomenclatures.apply(session, principal, package.nomenclatures)
     report.dataset_id = dataset.id if dataset else None
     report.revision = dataset.revision if dataset else None
@@ -262,3 +264,33 @@ async def _publish(
         data=event.model_dump(mode="json"),
         actor=principal.subject,
     )
+
+
+async def _publish_tables(
+    session: AsyncSession,
+    principal: Principal,
+    dataset: Dataset,
+    package: PackageSpec,
+    report: schemas.ImportReport,
+) -> None:
+    """One snapshot per added, changed or removed table: its whole list of variables (empty
+    once removed), so a consumer can replace what it knew of the table."""
+    tables = {t.name: t for t in package.tables}
+    for name in report.tables.added + report.tables.changed + report.tables.removed:
+        table = tables.get(name)
+        event = schemas.TablePublished(
+            dataset_id=dataset.id,
+            table=name,
+            revision=dataset.revision,
+            variables=[
+                schemas.PublishedVariable(name=f.name, type=f.type, identifier=f.identifier)
+                for f in (table.fields if table and name not in report.tables.removed else ())
+            ],
+        )
+        await outbox.publish(
+            session,
+            type=TABLE_PUBLISHED,
+            subject=str(dataset.id),
+            data=event.model_dump(mode="json"),
+            actor=principal.subject,
+        )
