@@ -3,6 +3,9 @@
 import base64
 import binascii
 import json
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -32,14 +35,33 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, *, length: int) -> list[Any]:
+def decode_cursor(
+    cursor: str, *, length: int, parse: Sequence[Callable[[Any], Any]] = ()
+) -> list[Any]:
+    """The cursor's values, each passed through its ``parse`` function if given: a cursor
+    that does not decode or parse is a 400, never a 500."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError) as exc:
+        if not isinstance(values, list) or len(values) != length:
+            raise ValueError(cursor)
+        return [p(v) for p, v in zip(parse, values, strict=True)] if parse else values
+    except (binascii.Error, TypeError, ValueError) as exc:
         raise InvalidCursor("The cursor is not one this API returned.") from exc
-    if not isinstance(values, list) or len(values) != length:
-        raise InvalidCursor("The cursor is not one this API returned.")
-    return values
+
+
+TimeKey = tuple[datetime, uuid.UUID]
+
+
+def time_key_after(cursor: str | None) -> TimeKey | None:
+    """The ``(created_at, id)`` key a keyset page starts after."""
+    if cursor is None:
+        return None
+    created_at, item_id = decode_cursor(cursor, length=2, parse=(datetime.fromisoformat, uuid.UUID))
+    return created_at, item_id
+
+
+def time_key_cursor(created_at: datetime, item_id: uuid.UUID) -> str:
+    return encode_cursor([created_at.isoformat(), str(item_id)])
 
 
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")]

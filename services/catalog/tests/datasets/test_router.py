@@ -3,6 +3,7 @@ import uuid
 import httpx
 import pytest
 
+from hdh_common.pagination import encode_cursor
 from hdh_dev.testing import TokenFactory
 
 PROBLEM = "application/problem+json"
@@ -78,10 +79,11 @@ async def test_list_paginates_with_a_cursor(
     assert seen == slugs
 
 
+@pytest.mark.parametrize("cursor", ["bm9wZQ", encode_cursor(["not a date", "not a uuid"])])
 async def test_a_forged_cursor_is_a_bad_request(
-    client: httpx.AsyncClient, producer: dict[str, str]
+    client: httpx.AsyncClient, producer: dict[str, str], cursor: str
 ) -> None:
-    response = await client.get("/catalog/datasets", params={"cursor": "bm9wZQ"}, headers=producer)
+    response = await client.get("/catalog/datasets", params={"cursor": cursor}, headers=producer)
     assert response.status_code == 400
     assert response.json()["type"] == "/problems/invalid-cursor"
 

@@ -1,5 +1,4 @@
 import uuid
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,7 +10,7 @@ from catalog.db import outbox
 from catalog.search.indexer import reindex_dataset
 from hdh_common.errors import Conflict, Forbidden, NotFound
 from hdh_common.identity import Principal, Role
-from hdh_common.pagination import Page, decode_cursor, encode_cursor
+from hdh_common.pagination import Page, time_key_after, time_key_cursor
 
 REGISTERED = "hdh.catalog.dataset.registered.v1"
 
@@ -49,14 +48,10 @@ async def get(session: AsyncSession, dataset_id: uuid.UUID) -> Dataset:
 
 
 async def page(session: AsyncSession, *, cursor: str | None, limit: int) -> Page[schemas.Dataset]:
-    after = None
-    if cursor is not None:
-        created_at, dataset_id = decode_cursor(cursor, length=2)
-        after = (datetime.fromisoformat(created_at), uuid.UUID(dataset_id))
+    after = time_key_after(cursor)
     rows = await DatasetRepository(session).page(after=after, limit=limit + 1)
     items = [schemas.Dataset.model_validate(row) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
-        last = items[-1]
-        next_cursor = encode_cursor([last.created_at.isoformat(), str(last.id)])
+        next_cursor = time_key_cursor(items[-1].created_at, items[-1].id)
     return Page(items=items, next_cursor=next_cursor)

@@ -12,7 +12,7 @@ from hdh_common.pagination import Page, decode_cursor, encode_cursor
 async def tables_page(
     session: AsyncSession, dataset_id: uuid.UUID, *, cursor: str | None, limit: int
 ) -> Page[schemas.TableSummary]:
-    after = str(decode_cursor(cursor, length=1)[0]) if cursor else None
+    after = decode_cursor(cursor, length=1, parse=(str,))[0] if cursor else None
     rows = await DictionaryRepository(session).tables(dataset_id, after=after, limit=limit + 1)
     items = [_summary(table, count) for table, count in rows[:limit]]
     next_cursor = encode_cursor([items[-1].name]) if len(rows) > limit else None
@@ -40,7 +40,7 @@ async def variables_page(
     found = await repository.table(dataset_id, name)
     if found is None:
         raise NotFound(f"No table {name!r} in this dataset.")
-    after = int(decode_cursor(cursor, length=1)[0]) if cursor else None
+    after = decode_cursor(cursor, length=1, parse=(int,))[0] if cursor else None
     rows = await repository.variables([found.id], after=after, limit=limit + 1)
     items = [schemas.Variable.model_validate(v) for v in rows[:limit]]
     next_cursor = encode_cursor([rows[limit - 1].position]) if len(rows) > limit else None

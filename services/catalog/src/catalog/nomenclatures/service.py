@@ -83,7 +83,7 @@ async def _new_version(
 async def page(
     session: AsyncSession, *, cursor: str | None, limit: int
 ) -> Page[schemas.Nomenclature]:
-    after = str(decode_cursor(cursor, length=1)[0]) if cursor else None
+    after = decode_cursor(cursor, length=1, parse=(str,))[0] if cursor else None
     rows = await NomenclatureRepository(session).page(after=after, limit=limit + 1)
     items = [schemas.Nomenclature.model_validate(n) for n in rows[:limit]]
     next_cursor = encode_cursor([items[-1].name]) if len(rows) > limit else None
@@ -109,7 +109,7 @@ async def codes(
     chosen = [v for v in versions if version is None or v.number == version]
     if not chosen:
         raise NotFound(f"Nomenclature {name!r} has no such version.")
-    after = int(decode_cursor(cursor, length=1)[0]) if cursor else None
+    after = decode_cursor(cursor, length=1, parse=(int,))[0] if cursor else None
     rows = await repository.codes(chosen[-1].id, after=after, limit=limit + 1)
     items = [schemas.Code.model_validate(c) for c in rows[:limit]]
     next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None

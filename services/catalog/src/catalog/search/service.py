@@ -15,7 +15,7 @@ async def search(
     cursor: str | None,
     limit: int,
 ) -> schemas.SearchResults:
-    offset = int(decode_cursor(cursor, length=1)[0]) if cursor else 0
+    offset = decode_cursor(cursor, length=1, parse=(int,))[0] if cursor else 0
     repository = SearchRepository(session)
     rows, counts = await repository.search(query, filters, offset=offset, limit=limit + 1)
     facets = _facets(counts)

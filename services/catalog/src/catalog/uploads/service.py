@@ -31,7 +31,7 @@ from catalog.uploads.validator import (
 )
 from hdh_common.errors import NotFound, PayloadTooLarge
 from hdh_common.identity import Principal
-from hdh_common.pagination import Page, decode_cursor, encode_cursor
+from hdh_common.pagination import Page, time_key_after, time_key_cursor
 from hdh_common.storage import ObjectStore
 
 VALIDATED = "hdh.catalog.version.validated.v1"
@@ -336,15 +336,12 @@ async def _publish(
 async def versions_page(
     session: AsyncSession, dataset: Dataset, *, cursor: str | None, limit: int
 ) -> Page[schemas.Version]:
-    after = None
-    if cursor is not None:
-        created_at, version_id = decode_cursor(cursor, length=2)
-        after = (datetime.fromisoformat(created_at), uuid.UUID(version_id))
+    after = time_key_after(cursor)
     rows = await UploadRepository(session).versions(dataset.id, after=after, limit=limit + 1)
     items = [schemas.Version.model_validate(v) for v in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
-        next_cursor = encode_cursor([items[-1].created_at.isoformat(), str(items[-1].id)])
+        next_cursor = time_key_cursor(items[-1].created_at, items[-1].id)
     return Page(items=items, next_cursor=next_cursor)
 
 

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hdh_common.errors import Conflict, NotFound
-from hdh_common.pagination import Page, decode_cursor, encode_cursor
+from hdh_common.pagination import Page, time_key_after, time_key_cursor
 from linkage.events import VersionValidated
 from linkage.jobs import schemas
 from linkage.jobs.models import (
@@ -78,13 +78,10 @@ async def report(session: AsyncSession, job_id: uuid.UUID) -> schemas.JobReport:
 
 
 async def page(session: AsyncSession, *, cursor: str | None, limit: int) -> Page[schemas.Job]:
-    after = None
-    if cursor is not None:
-        created_at, job_id = decode_cursor(cursor, length=2)
-        after = (datetime.fromisoformat(created_at), uuid.UUID(job_id))
+    after = time_key_after(cursor)
     rows = await JobRepository(session).page(after=after, limit=limit + 1)
     items = [schemas.Job.from_model(row) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
-        next_cursor = encode_cursor([rows[limit - 1].created_at.isoformat(), str(items[-1].id)])
+        next_cursor = time_key_cursor(rows[limit - 1].created_at, rows[limit - 1].id)
     return Page(items=items, next_cursor=next_cursor)
