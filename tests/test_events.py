@@ -301,7 +301,7 @@ async def test_events_written_while_the_broker_is_down_all_arrive_once(
     try:
         async with running(catalog_app) as catalog, running(access_app):
             await post_datasets(catalog, producer_headers, "before", 3)
-            await eventually(lambda: refs_at_least(engine, 3))
+            await eventually(lambda: refs_at_least(engine, 3), timeout=60)
             await relay.cut()
             await post_datasets(catalog, producer_headers, "during", 10)
             await asyncio.sleep(2.0)

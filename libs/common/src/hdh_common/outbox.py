@@ -25,7 +25,7 @@ from hdh_common.kafka import ensure_topics, new_producer
 logger = logging.getLogger(__name__)
 SENT_RETENTION = timedelta(hours=1)
 PURGE_EVERY_SECONDS = 60.0
-PRODUCER_START_TIMEOUT = 10.0
+PRODUCER_TIMEOUT_SECONDS = 10.0
 
 
 class MessagingTables:
@@ -222,7 +222,7 @@ class OutboxRelay:
         if self._producer is None:
             producer = new_producer(self.bootstrap_servers)
             try:
-                await asyncio.wait_for(producer.start(), PRODUCER_START_TIMEOUT)
+                await asyncio.wait_for(producer.start(), PRODUCER_TIMEOUT_SECONDS)
             except BaseException:
                 await producer.stop()
                 raise
@@ -234,6 +234,7 @@ class OutboxRelay:
         self._known_topics.clear()
         if producer is not None:
             try:
-                await producer.stop()
+                # Bounded: with the broker gone, flushing what is in flight never ends.
+                await asyncio.wait_for(producer.stop(), PRODUCER_TIMEOUT_SECONDS)
             except Exception as exc:
                 logger.debug("producer stop failed: %r", exc)
