@@ -6,7 +6,7 @@ PACKAGES := -e libs/common -e services/catalog -e services/access -e services/li
             -e services/audit -e gateway -e tools/devstack
 STAMP := $(VENV)/.installed
 
-.PHONY: install up test bench seed lint fmt clean
+.PHONY: install up test demo soak bench seed lint fmt clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -23,6 +23,18 @@ up: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# The whole journey through the gateway of a running `make up` (DEMO_GATEWAY to point elsewhere).
+DEMO_GATEWAY ?= http://localhost:8000
+demo: $(STAMP)
+	$(BIN)/python -m hdh_dev.demo --gateway $(DEMO_GATEWAY)
+
+# Mixed traffic through the gateway of a running `make up`: SOAK_CLIENTS clients, SOAK_SECONDS.
+SOAK_CLIENTS ?= 20
+SOAK_SECONDS ?= 300
+soak: $(STAMP)
+	$(BIN)/python -m hdh_dev.soak --gateway $(DEMO_GATEWAY) --clients $(SOAK_CLIENTS) \
+		--duration $(SOAK_SECONDS)
 
 # Import a folder of Table Schemas into the catalogue: make seed PATH=../shared/data/snds
 # ($(BIN)/python, not python: PATH is the folder here, not the shell's search path).

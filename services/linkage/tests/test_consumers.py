@@ -3,7 +3,7 @@
 import io
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -63,6 +63,10 @@ async def land(store: ObjectStore, data: bytes) -> str:
     return key
 
 
+def granted(*names: str) -> list[dict[str, str]]:
+    return [{"table": "PEOPLE", "name": name} for name in names]
+
+
 def read(response: httpx.Response) -> dict[str, list[Any]]:
     return pq.read_table(io.BytesIO(response.content)).to_pydict()
 
@@ -89,6 +93,7 @@ async def test_validated_version_to_granted_extract_to_revocation(
             data = {
                 "dataset_id": str(dataset),
                 "version_id": str(uuid.uuid4()),
+                "table": "PEOPLE",
                 "object_key": await land(store, parquet_bytes(table)),
                 "columns": PEOPLE_COLUMNS,
             }
@@ -105,11 +110,14 @@ async def test_validated_version_to_granted_extract_to_revocation(
                 "grant_id": str(grant_id),
                 "project_id": str(project_id),
                 "datasets": [
-                    {"dataset_id": str(datasets[0]), "variables": ["NIR", "MONTANT"]},
-                    {"dataset_id": str(datasets[1]), "variables": ["NIR", "ACTE", "NOM"]},
+                    {"dataset_id": str(datasets[0]), "variables": granted("NIR", "MONTANT")},
+                    {"dataset_id": str(datasets[1]), "variables": granted("NIR", "ACTE", "NOM")},
                 ],
                 "members": [member],
-                "expires_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+                "request_id": str(uuid.uuid4()),
+                "period_start": "2020-01-01",
+                "period_end": "2022-12-31",
+                "expires_on": (date.today() + timedelta(days=30)).isoformat(),
             }
             return event("hdh.access.grant.issued.v1", str(grant_id), data)
 
@@ -119,6 +127,7 @@ async def test_validated_version_to_granted_extract_to_revocation(
         seen.append(objected.text)
         grant_id = uuid.uuid4()
         issued = grant(grant_id, project, "rita")
+        request_id = issued.data["request_id"]
         await publish(bootstrap, "hdh.access", issued)
         await publish(bootstrap, "hdh.access", issued)  # redelivered: applied once
         await publish(bootstrap, "hdh.access", grant(uuid.uuid4(), other_project, "quentin"))
@@ -131,7 +140,7 @@ async def test_validated_version_to_granted_extract_to_revocation(
         assert listed.status_code == 200, listed.text
         files = {f["dataset_id"]: f for f in listed.json()}
         first, second = files[str(datasets[0])], files[str(datasets[1])]
-        assert first["columns"] == ["NIR", "MONTANT"]
+        assert (first["table"], first["columns"]) == ("PEOPLE", ["NIR", "MONTANT"])
         assert (first["rows"], second["rows"]) == (9, 4)  # the objecting person is left out
         assert second["columns"] == ["NIR", "NOM", "ACTE"] and second["key_version"] == 1
         one = await client.get(f"/linkage/extracts/{first['id']}/download", headers=rita)
@@ -180,6 +189,14 @@ async def test_validated_version_to_granted_extract_to_revocation(
 
         await eventually(destroyed, timeout=60)
     types = await outbox_types(engine)
+    async with engine.connect() as connection:
+        completed = await connection.scalars(
+            sa.text(
+                "SELECT payload->'data'->>'request_id' FROM linkage.outbox"
+                " WHERE payload->>'type' = 'hdh.linkage.extract.completed.v1'"
+            )
+        )
+        assert request_id in list(completed)  # what the access service activates
     assert types.count("hdh.linkage.version.pseudonymised.v1") == 2
     assert types.count("hdh.linkage.extract.completed.v1") == 2  # the duplicate was skipped
     assert types.count("hdh.linkage.extract.downloaded.v1") == 2

@@ -18,7 +18,7 @@ def settings_overrides(kafka: TansuBroker) -> dict[str, Any]:
     return {"kafka_bootstrap_servers": kafka.bootstrap_servers}
 
 
-async def test_extract_completed_activates_and_issues_the_grant(hub, kafka: TansuBroker) -> None:
+async def test_extract_completed_activates_the_request(hub, kafka: TansuBroker) -> None:
     request = await hub.draft()
     await hub.drive_to(request["id"], "data_preparation")
     event = CloudEvent(

@@ -47,6 +47,43 @@ async def test_revocation_by_staff_with_reason(hub) -> None:
     assert other.status_code == 404
 
 
+async def grant_events(hub) -> list[dict]:
+    async with hub.engine.connect() as connection:
+        rows = await connection.scalars(
+            sa.text(
+                "SELECT payload FROM access.outbox WHERE payload->>'type' LIKE"
+                " 'hdh.access.grant.%' ORDER BY id"
+            )
+        )
+        return list(rows)
+
+
+async def test_the_grant_is_issued_when_preparation_starts_and_withdrawal_ends_it(hub) -> None:
+    request = await hub.draft()
+    rid = request["id"]
+    await hub.drive_to(rid, "agreement_signed")
+    assert await grant_events(hub) == []
+    await hub.step(rid, "data_preparation")
+    [issued] = await grant_events(hub)
+    assert issued["type"] == "hdh.access.grant.issued.v1"
+    data = issued["data"]
+    assert (data["request_id"], data["project_id"]) == (rid, request["project_id"])
+    assert data["members"] == ["alice"]  # who may read the extract
+    assert data["datasets"] == [
+        {
+            "dataset_id": d["dataset_id"],
+            "variables": [{"table": v["table"], "name": v["name"]} for v in d["variables"]],
+        }
+        for d in request["datasets"]
+    ]
+    assert (await hub.get(rid))["state"] == "data_preparation"  # active once the extract is in
+    await hub.ok(rid, "withdraw", "researcher", "alice", reason="The study was cancelled.")
+    assert await event_types(hub) == ["hdh.access.grant.issued.v1", "hdh.access.grant.ended.v1"]
+    grants = await hub.client.get("/access/grants", headers=hub.as_("hub_staff"))
+    [grant] = grants.json()["items"]
+    assert (grant["status"], grant["end_reason"]) == ("ended", "request withdrawn")
+
+
 async def test_closure_needs_report_and_certificate_and_ends_the_grant(hub) -> None:
     request, grant = await active_request(hub)
     rid = request["id"]

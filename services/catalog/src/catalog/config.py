@@ -19,10 +19,9 @@ class Settings(ServiceSettings):
         description="Contact e-mail of the health data access body in the DCAT-AP export.",
     )
     catalog_landing_bucket: str = Field(
-        "landing", description="Bucket receiving producer upload parts before validation."
-    )
-    catalog_central_bucket: str = Field(
-        "central", description="Bucket holding validated dataset versions (Parquet)."
+        "landing",
+        description="Bucket receiving producer uploads, and their validated Parquet versions"
+        " until the linkage service has pseudonymised them into `central`.",
     )
     catalog_upload_ttl_hours: float = Field(
         24.0, description="Hours after which an upload never completed expires and is purged."

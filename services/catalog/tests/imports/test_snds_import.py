@@ -120,7 +120,8 @@ async def test_identifier_flags_and_existence_years(snds: Snds) -> None:
     variables = {v["name"]: v for v in response.json()["variables"]}
     assert variables["BEN_NIR_PSA"]["identifier"] == "direct"
     assert variables["BEN_NAI_ANN"]["identifier"] == "indirect"
-    assert variables["BEN_SEX_COD"]["identifier"] == "none"
+    assert variables["BEN_SEX_COD"]["identifier"] == "indirect"
+    assert variables["BEN_IDT_TOP"]["identifier"] == "none"  # a flag about the identifier
     response = await snds.client.get(
         f"/catalog/datasets/{snds.dataset_id}/tables/ER_PRS_F", headers=snds.staff
     )

@@ -71,7 +71,6 @@ class Hub:
     staff: dict[str, str]
     minio: Minio
     landing: str
-    central: str
 
     def url(self, path: str = "") -> str:
         return f"/catalog/datasets/{self.dataset_id}{path}"
@@ -118,7 +117,6 @@ async def hub(
         s3_access_key=ACCESS_KEY,
         s3_secret_key=SECRET_KEY,
         catalog_landing_bucket=f"landing-{suffix}",
-        catalog_central_bucket=f"central-{suffix}",
     )
     staff = bearer(make_token, "hub_staff", org="hdh")
     producer = bearer(make_token, "producer", org="aphp")
@@ -144,5 +142,4 @@ async def hub(
             staff,
             minio,
             settings.catalog_landing_bucket,
-            settings.catalog_central_bucket,
         )

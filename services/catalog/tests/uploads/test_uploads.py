@@ -15,6 +15,19 @@ from ..conftest import bearer
 from .conftest import Hub, csv_bytes, good_rows, sha256
 
 
+async def outbox_events(database_url: str, type_: str) -> list[dict[str, Any]]:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                sa.text("SELECT payload->'data' FROM catalog.outbox WHERE payload->>'type' = :t"),
+                {"t": type_},
+            )
+            return [row[0] for row in rows]
+    finally:
+        await engine.dispose()
+
+
 async def outbox_types(database_url: str) -> list[str]:
     engine = create_async_engine(database_url)
     try:
@@ -36,20 +49,27 @@ async def test_a_valid_csv_becomes_a_validated_parquet_version(
     version = response.json()
     assert (version["status"], version["row_count"], version["number"]) == ("validated", 120, 1)
     assert version["source_sha256"] == sha256(data)
-    (key,) = hub.objects(hub.central)
-    table = pq.read_table(io.BytesIO(hub.minio.get_object(hub.central, key).read()))
+    (key,) = hub.objects(hub.landing)  # the parts are gone, the version waits for linkage
+    assert key == f"validated/{hub.dataset_id}/PATIENT/v00001.parquet"
+    table = pq.read_table(io.BytesIO(hub.minio.get_object(hub.landing, key).read()))
     assert table.num_rows == 120
     assert table.schema.field("SEX_COD").type == pa.int64()
     assert table.schema.field("NAI_DTE").type == pa.date32()
     assert (
-        pq.read_metadata(io.BytesIO(hub.minio.get_object(hub.central, key).read()))
+        pq.read_metadata(io.BytesIO(hub.minio.get_object(hub.landing, key).read()))
         .row_group(0)
         .column(0)
         .compression
         == "ZSTD"
     )
-    assert hub.objects(hub.landing) == []
-    assert "hdh.catalog.version.validated.v1" in await outbox_types(clean_database)
+    (event,) = await outbox_events(clean_database, "hdh.catalog.version.validated.v1")
+    assert (event["object_key"], event["bucket"]) == (key, hub.landing)
+    assert event["columns"] == [
+        {"name": "PAT_ID", "identifier": "none"},
+        {"name": "SEX_COD", "identifier": "sex"},
+        {"name": "NAI_DTE", "identifier": "birth_date"},
+        {"name": "POIDS", "identifier": "none"},
+    ]
 
 
 async def test_statistics_follow_the_small_cell_rule(hub: Hub, make_token: TokenFactory) -> None:
@@ -127,7 +147,7 @@ async def test_a_bad_file_is_rejected_with_a_report_naming_each_error(
     assert (
         rows_of["type:date"] == 4 and rows_of["nomenclature"] == 6 and rows_of["duplicate-key"] == 9
     )
-    assert hub.objects(hub.central) == [] and hub.objects(hub.landing) == []
+    assert hub.objects(hub.landing) == []
     assert "hdh.catalog.version.rejected.v1" in await outbox_types(clean_database)
 
 
@@ -135,7 +155,7 @@ async def test_a_whole_file_checksum_mismatch_is_rejected(hub: Hub) -> None:
     data = csv_bytes(good_rows(10))
     response = await hub.send(data, sha256="a" * 64)
     assert response.json()["status"] == "rejected"
-    assert hub.objects(hub.central) == []
+    assert hub.objects(hub.landing) == []
 
 
 async def test_a_parquet_upload_validates(hub: Hub) -> None:
@@ -193,3 +213,11 @@ async def test_completing_with_missing_parts_is_a_conflict(hub: Hub) -> None:
     )
     assert response.status_code == 409
     assert response.json()["type"] == "/problems/incomplete-upload"
+
+
+async def test_concurrent_uploads_of_one_table_get_distinct_versions(hub: Hub) -> None:
+    files = [csv_bytes(good_rows(20 + n)) for n in range(3)]
+    responses = await asyncio.gather(*(hub.send(data) for data in files))
+    assert [r.status_code for r in responses] == [201] * 3, [r.text for r in responses]
+    assert sorted(r.json()["number"] for r in responses) == [1, 2, 3]
+    assert len(hub.objects(hub.landing)) == 3  # none overwrote another's Parquet

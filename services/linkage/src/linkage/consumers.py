@@ -10,9 +10,11 @@ from hdh_common.events import CloudEvent
 from hdh_common.settings import ServiceSettings
 from hdh_common.storage import ObjectStore, create_object_store
 from linkage.events import (
+    GRANT_ENDED,
     GRANT_EXPIRED,
     GRANT_ISSUED,
     GRANT_REVOKED,
+    GRANT_SUPERSEDED,
     PROJECT_CLOSED,
     VERSION_VALIDATED,
     GrantEnded,
@@ -21,11 +23,17 @@ from linkage.events import (
     VersionValidated,
 )
 from linkage.extracts import service as extracts
-from linkage.extracts.models import EXPIRED, REVOKED
 from linkage.jobs import service as jobs
 
 logger = logging.getLogger(__name__)
 SYSTEM_ACTOR = "linkage"
+# How a grant can end; each removes its extract.
+ENDINGS = {
+    GRANT_REVOKED: "revoked",
+    GRANT_EXPIRED: "expired",
+    GRANT_SUPERSEDED: "superseded",
+    GRANT_ENDED: "ended",
+}
 
 
 async def on_catalog_event(session: AsyncSession, event: CloudEvent) -> None:
@@ -45,10 +53,9 @@ def _access_handler(settings: ServiceSettings) -> Handler:
         if event.type == GRANT_ISSUED:
             payload = GrantIssued.model_validate(event.data)
             await extracts.grant_issued(session, payload, actor=event.actor or SYSTEM_ACTOR)
-        elif event.type in (GRANT_REVOKED, GRANT_EXPIRED):
-            status = REVOKED if event.type == GRANT_REVOKED else EXPIRED
+        elif event.type in ENDINGS:
             ended = GrantEnded.model_validate(event.data)
-            await extracts.grant_ended(session, store(), ended, status=status)
+            await extracts.grant_ended(session, store(), ended, status=ENDINGS[event.type])
         elif event.type == PROJECT_CLOSED:
             await extracts.project_closed(session, ProjectClosed.model_validate(event.data))
 

@@ -1,7 +1,7 @@
 """Event contracts: what linkage consumes (from catalog and access) and what it publishes."""
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,6 +10,8 @@ VERSION_VALIDATED = "hdh.catalog.version.validated.v1"
 GRANT_ISSUED = "hdh.access.grant.issued.v1"
 GRANT_REVOKED = "hdh.access.grant.revoked.v1"
 GRANT_EXPIRED = "hdh.access.grant.expired.v1"
+GRANT_SUPERSEDED = "hdh.access.grant.superseded.v1"
+GRANT_ENDED = "hdh.access.grant.ended.v1"
 PROJECT_CLOSED = "hdh.access.project.closed.v1"
 VERSION_PSEUDONYMISED = "hdh.linkage.version.pseudonymised.v1"
 EXTRACT_COMPLETED = "hdh.linkage.extract.completed.v1"
@@ -46,33 +48,52 @@ class ColumnSpec(_Payload):
 
 
 class VersionValidated(_Payload):
-    """``hdh.catalog.version.validated.v1`` (topic ``hdh.catalog``, subject = version id)."""
+    """``hdh.catalog.version.validated.v1`` (topic ``hdh.catalog``, subject = dataset id)."""
 
     dataset_id: uuid.UUID
     version_id: uuid.UUID
+    table: str = Field(min_length=1, max_length=255)
+    bucket: str = Field("landing", min_length=1, max_length=255)
     object_key: str = Field(min_length=1, max_length=1024, description="Parquet in `landing`.")
     columns: list[ColumnSpec] = Field(min_length=1)
 
 
+class GrantedVariable(_Payload):
+    table: str = Field(min_length=1, max_length=255)
+    name: str = Field(min_length=1, max_length=255)
+
+
 class GrantedDataset(_Payload):
     dataset_id: uuid.UUID
-    variables: list[str] = Field(min_length=1)
+    variables: list[GrantedVariable] = Field(min_length=1)
+
+    def tables(self) -> dict[str, list[str]]:
+        """The granted variable names of each table, in the order granted."""
+        found: dict[str, list[str]] = {}
+        for variable in self.variables:
+            found.setdefault(variable.table, []).append(variable.name)
+        return found
 
 
 class GrantIssued(_Payload):
-    """``hdh.access.grant.issued.v1`` (topic ``hdh.access``, subject = grant id)."""
+    """``hdh.access.grant.issued.v1`` (topic ``hdh.access``, subject = project id).
+
+    The access service issues the grant when data preparation starts; the extract built
+    from it is what moves the request (``request_id``) on to ``active``.
+    """
 
     grant_id: uuid.UUID
+    request_id: uuid.UUID
     project_id: uuid.UUID
     datasets: list[GrantedDataset] = Field(min_length=1)
     members: list[str] = Field(description="Subjects of the project members the grant covers.")
     period_start: date | None = None
     period_end: date | None = None
-    expires_at: datetime
+    expires_on: date = Field(description="Last day of access (Europe/Paris).")
 
 
 class GrantEnded(_Payload):
-    """``hdh.access.grant.revoked.v1`` / ``hdh.access.grant.expired.v1``."""
+    """``hdh.access.grant.{revoked,expired,superseded,ended}.v1``."""
 
     grant_id: uuid.UUID
 
@@ -102,6 +123,7 @@ class VersionPseudonymised(_Payload):
 
 class ExtractCompleted(_Payload):
     grant_id: uuid.UUID
+    request_id: uuid.UUID | None
     project_id: uuid.UUID
     job_id: uuid.UUID
     files: list[uuid.UUID]
@@ -110,6 +132,7 @@ class ExtractCompleted(_Payload):
 
 class ExtractFailed(_Payload):
     grant_id: uuid.UUID
+    request_id: uuid.UUID | None
     project_id: uuid.UUID
     job_id: uuid.UUID
     reason: str

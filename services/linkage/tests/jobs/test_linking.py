@@ -28,6 +28,7 @@ async def pseudonymised_version(
         "kind": "pseudonymise",
         "dataset_id": str(uuid.uuid4()),
         "version_id": str(uuid.uuid4()),
+        "table": "PEOPLE",
         "object_key": await land(store, table),
         "columns": PEOPLE_COLUMNS,
     }

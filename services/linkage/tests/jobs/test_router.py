@@ -57,6 +57,7 @@ async def test_staff_pseudonymise_a_landed_version_into_central_on_s3(
     body = {
         "dataset_id": str(uuid.uuid4()),
         "version_id": str(uuid.uuid4()),
+        "table": "PEOPLE",
         "object_key": await land(store, people_table()),
         "columns": PEOPLE_COLUMNS,
     }
@@ -119,6 +120,7 @@ async def test_missing_columns_fail_the_job_without_quoting_data(
     body = {
         "dataset_id": str(uuid.uuid4()),
         "version_id": str(uuid.uuid4()),
+        "table": "PEOPLE",
         "object_key": await land(store, people_table()),
         "columns": [{"name": "NUMERO", "identifier": "nir"}],
     }

@@ -1,4 +1,9 @@
-"""Grants: issued when a request becomes active; ended by expiry, revocation or closure."""
+"""Grants: issued when data preparation starts; ended by expiry, revocation or closure.
+
+The grant is what the linkage service builds the project's extract from (the datasets,
+the variables allowed, the period, who may read it); the extract delivered
+(``hdh.linkage.extract.completed.v1``) is what moves the request on to ``active``.
+"""
 
 import calendar
 import uuid
@@ -34,7 +39,12 @@ def _payload(grant: Grant) -> dict[str, object]:
 
 
 async def issue(
-    session: AsyncSession, request: AccessRequest, *, now: datetime, actor: str
+    session: AsyncSession,
+    request: AccessRequest,
+    *,
+    members: list[str],
+    now: datetime,
+    actor: str,
 ) -> Grant:
     today = legal_day(now)
     grant = Grant(
@@ -54,7 +64,7 @@ async def issue(
         issued_at=now,
     )
     await GrantRepository(session).add(grant)
-    await _emit(session, grant, "issued", actor)
+    await _emit(session, grant, "issued", actor, members=members)
     if request.amends_id is not None:
         previous = await GrantRepository(session).for_request(request.amends_id)
         if previous is not None and previous.status == "active":
@@ -69,12 +79,15 @@ async def issue(
     return grant
 
 
-async def _emit(session: AsyncSession, grant: Grant, verb: str, actor: str) -> None:
+async def _emit(
+    session: AsyncSession, grant: Grant, verb: str, actor: str, *, members: list[str] | None = None
+) -> None:
+    data = _payload(grant) | ({"members": members} if members is not None else {})
     await outbox.publish(
         session,
         type=f"hdh.access.grant.{verb}.v1",
         subject=str(grant.project_id),
-        data=_payload(grant),
+        data=data,
         actor=actor,
     )
 
@@ -87,13 +100,13 @@ async def _end(
     await _emit(session, grant, status, actor)
 
 
-async def end_for_closure(
-    session: AsyncSession, request: AccessRequest, *, now: datetime, actor: str
+async def end_for(
+    session: AsyncSession, request: AccessRequest, *, reason: str, now: datetime, actor: str
 ) -> None:
-    """Closure ends the grant; ``grant.ended`` tells the linkage service to remove the extract."""
+    """Closure or withdrawal ends the grant; ``grant.ended`` has the extract removed."""
     grant = await GrantRepository(session).for_request(request.id)
     if grant is not None and grant.status == "active":
-        await _end(session, grant, status="ended", reason="project closed", now=now, actor=actor)
+        await _end(session, grant, status="ended", reason=reason, now=now, actor=actor)
 
 
 async def revoke(

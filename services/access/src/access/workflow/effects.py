@@ -44,11 +44,12 @@ async def after(
             justification=reason if transition.publishes_reason else None,
             now=now,
         )
+    elif target is State.DATA_PREPARATION:
+        members = [m.subject for m in context.project.members]
+        await grants.issue(session, request, members=members, now=now, actor=principal.subject)
     elif target is State.ACTIVE:
-        await grants.issue(session, request, now=now, actor=principal.subject)
         await register.update_status(session, request.id, status="active", now=now)
-    elif target is State.CLOSED:
-        await grants.end_for_closure(session, request, now=now, actor=principal.subject)
-        await register.update_status(session, request.id, status="closed", now=now)
-    elif target is State.WITHDRAWN:
-        await register.update_status(session, request.id, status="withdrawn", now=now)
+    elif target in (State.CLOSED, State.WITHDRAWN):
+        reason_text = "project closed" if target is State.CLOSED else "request withdrawn"
+        await grants.end_for(session, request, reason=reason_text, now=now, actor=principal.subject)
+        await register.update_status(session, request.id, status=target.value, now=now)

@@ -130,19 +130,6 @@ async def _publish(
         "due_on": request.due_on.isoformat() if request.due_on else None,
         "version": request.version,
     }
-    if transition.target is State.DATA_PREPARATION:
-        data |= {
-            "datasets": [
-                {
-                    "dataset_id": str(d.dataset_id),
-                    "variables": [{"table": v["table"], "name": v["name"]} for v in d.variables],
-                }
-                for d in request.datasets
-            ],
-            "linkage": request.linkage,
-            "period_start": request.period_start.isoformat(),
-            "period_end": request.period_end.isoformat(),
-        }
     await outbox.publish(
         session,
         type=transition.event_type,

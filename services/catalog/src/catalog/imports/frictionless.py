@@ -33,6 +33,7 @@ FIELD_TYPES = frozenset(
 NO_NOMENCLATURE = frozenset({"", "-"})
 _YEAR = re.compile(r"^\s*(\d{4})")
 _EXTRA_KEYS = (
+    "identifierKind",
     "observation",
     "regle_gestion",
     "type_oracle",

@@ -59,6 +59,10 @@ class UploadRepository:
         return list(await self.session.scalars(query))
 
     async def next_version(self, dataset_id: uuid.UUID, table: str) -> int:
+        """The next number for the table, held until commit: concurrent uploads queue here."""
+        await self.session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended(f"{dataset_id}/{table}", 0)))
+        )
         query = select(func.coalesce(func.max(DatasetVersion.number), 0)).where(
             DatasetVersion.dataset_id == dataset_id, DatasetVersion.table_name == table
         )

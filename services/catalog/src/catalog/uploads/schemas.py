@@ -79,6 +79,15 @@ class ColumnStatistics(BaseModel):
     masked: bool = Field(description="Some figures are hidden by the small-cell rule (< 10).")
 
 
+class VersionColumn(BaseModel):
+    name: str
+    identifier: str = Field(
+        description="What kind of identifier the column holds (`nir`, `national_pseudonym`,"
+        " `name`, `direct`, `birth_date`, `sex`) or `none`; it tells the linkage service how"
+        " to validate and key it."
+    )
+
+
 class VersionEvent(BaseModel):
     """Payload of ``hdh.catalog.version.validated.v1`` and ``...rejected.v1``."""
 
@@ -92,7 +101,5 @@ class VersionEvent(BaseModel):
     bucket: str | None
     object_key: str | None
     sha256: str | None
-    identifiers: dict[str, str] = Field(
-        default_factory=dict, description="Columns flagged direct or indirect identifiers."
-    )
+    columns: list[VersionColumn] = Field(default_factory=list)
     error_count: int = 0

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.config import Settings
 from catalog.datasets.models import Dataset
 from catalog.db import outbox
+from catalog.dictionary.identifiers import kind as identifier_kind
 from catalog.dictionary.repository import DictionaryRepository
 from catalog.nomenclatures.repository import NomenclatureRepository
 from catalog.uploads import schemas
@@ -37,6 +38,11 @@ from hdh_common.storage import ObjectStore
 VALIDATED = "hdh.catalog.version.validated.v1"
 REJECTED = "hdh.catalog.version.rejected.v1"
 PARQUET_BATCH_ROWS = 65_536
+
+
+def validated_key(dataset_id: uuid.UUID, table: str, number: int) -> str:
+    """Where a validated version waits, still holding its identifiers, for pseudonymisation."""
+    return f"validated/{dataset_id}/{table}/v{number:05d}.parquet"
 
 
 def part_key(upload_id: uuid.UUID, number: int) -> str:
@@ -187,7 +193,7 @@ async def complete(
             source=(size, digest),
         )
     await _discard(session, store, settings, upload, status="completed")
-    await _publish(session, principal, version, rules, bucket=settings.catalog_central_bucket)
+    await _publish(session, principal, version, rules, bucket=settings.catalog_landing_bucket)
     return version
 
 
@@ -208,7 +214,11 @@ async def _rules(session: AsyncSession, dataset_id: uuid.UUID, table: str) -> Ta
         )
         for v in variables
     )
-    identifiers = {v.name: v.identifier for v in variables if v.identifier != "none"}
+    kinds = {
+        v.name: identifier_kind(v.name, v.identifier, v.extra.get("identifierKind"))
+        for v in variables
+    }
+    identifiers = {name: kind for name, kind in kinds.items() if kind != "none"}
     return TableRules(
         columns=columns, primary_key=tuple(found.primary_key), identifiers=identifiers
     )
@@ -276,10 +286,9 @@ async def _record(
         created_by=principal.subject,
     )
     if outcome.parquet is not None:
-        key = f"datasets/{upload.dataset_id}/{upload.table_name}/v{number:05d}.parquet"
-        await store.ensure_bucket(settings.catalog_central_bucket)
+        key = validated_key(upload.dataset_id, upload.table_name, number)
         info = await store.put(
-            settings.catalog_central_bucket,
+            settings.catalog_landing_bucket,
             key,
             file_chunks(str(outcome.parquet)),
             content_type="application/vnd.apache.parquet",
@@ -289,7 +298,7 @@ async def _record(
         await repository.add(version)
     except BaseException:
         if version.object_key:
-            await store.delete(settings.catalog_central_bucket, version.object_key)
+            await store.delete(settings.catalog_landing_bucket, version.object_key)
         raise
     return version
 
@@ -321,7 +330,10 @@ async def _publish(
         bucket=bucket if validated else None,
         object_key=version.object_key,
         sha256=version.object_sha256,
-        identifiers=rules.identifiers,
+        columns=[
+            schemas.VersionColumn(name=c.name, identifier=rules.identifiers.get(c.name, "none"))
+            for c in rules.columns
+        ],
         error_count=int(version.report["error_count"]),
     )
     await outbox.publish(

@@ -52,11 +52,14 @@ async def run_extract(context: JobContext, job: Job) -> None:
     try:
         for granted in grant.datasets:
             dataset = GrantedDataset.model_validate(granted)
-            built, outcome = await _one_dataset(context, grant, dataset, key, tracker)
-            files.append(built)
-            total.rows_in += outcome.rows_in
-            total.rows_out += outcome.rows_out
-            total.excluded += outcome.excluded
+            for table, variables in dataset.tables().items():
+                built, outcome = await _one_table(
+                    context, grant, dataset.dataset_id, table, variables, key, tracker
+                )
+                files.append(built)
+                total.rows_in += outcome.rows_in
+                total.rows_out += outcome.rows_out
+                total.excluded += outcome.excluded
     finally:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -68,17 +71,19 @@ async def run_extract(context: JobContext, job: Job) -> None:
     await _complete(context, job, grant, files, report=report, key_version=key.version)
 
 
-async def _one_dataset(
+async def _one_table(
     context: JobContext,
     grant: Grant,
-    dataset: GrantedDataset,
+    dataset_id: uuid.UUID,
+    table: str,
+    variables: list[str],
     key: DomainKeyInUse,
     tracker: ProgressTracker,
 ) -> tuple[ExtractFile, Outcome]:
     async with context.sessionmaker.begin() as session:
-        version = await PseudonymisedVersionRepository(session).latest_for(dataset.dataset_id)
+        version = await PseudonymisedVersionRepository(session).latest_for(dataset_id, table)
     if version is None:
-        raise PipelineError(f"dataset {dataset.dataset_id} has no pseudonymised version yet")
+        raise PipelineError(f"table {table} of dataset {dataset_id} has no pseudonymised version")
     project = CentralKey(
         domain=key.domain, version=key.version, hashers={Identifier.NONE: key.hasher(PROJECT_TAG)}
     )
@@ -91,19 +96,20 @@ async def _one_dataset(
             extract_file,
             source,
             target,
-            variables=dataset.variables,
+            variables=variables,
             project=project,
             batch_rows=context.batch_rows,
             progress=tracker,
             excluded_persons=pa.array(objectors, pa.string()),
         )
-        key_name = object_key(grant.project_id, grant.id, dataset.dataset_id)
+        key_name = object_key(grant.project_id, grant.id, dataset_id, table)
         info = await context.upload(target, PROJECTS, key_name)
         columns = _columns(target)
     built = ExtractFile(
         grant_id=grant.id,
         project_id=grant.project_id,
-        dataset_id=dataset.dataset_id,
+        dataset_id=dataset_id,
+        table_name=table,
         version_id=version.version_id,
         object_key=key_name,
         columns=columns,
@@ -136,6 +142,7 @@ async def _complete(
         await finish(session, job, report=report, rows=report["rows_in"])
         event = ExtractCompleted(
             grant_id=grant.id,
+            request_id=grant.request_id,
             project_id=grant.project_id,
             job_id=job.id,
             files=[f.id for f in files],
@@ -153,6 +160,7 @@ async def _complete(
 async def extract_failed(context: JobContext, job: Job, reason: str) -> None:
     event = ExtractFailed(
         grant_id=uuid.UUID(job.params["grant_id"]),
+        request_id=job.params.get("request_id"),
         project_id=uuid.UUID(job.params["project_id"]),
         job_id=job.id,
         reason=reason,

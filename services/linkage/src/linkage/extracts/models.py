@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from linkage.db import Base
 
-LIVE, REVOKED, EXPIRED = "live", "revoked", "expired"
+LIVE = "live"  # otherwise the way it ended: revoked, expired, superseded or ended
 
 
 class Grant(Base):
@@ -17,6 +17,7 @@ class Grant(Base):
     __tablename__ = "grant"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    request_id: Mapped[uuid.UUID | None]
     project_id: Mapped[uuid.UUID] = mapped_column(index=True)
     members: Mapped[list[str]] = mapped_column(ARRAY(Text))
     datasets: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
@@ -34,6 +35,7 @@ class ExtractFile(Base):
     grant_id: Mapped[uuid.UUID] = mapped_column(index=True)
     project_id: Mapped[uuid.UUID] = mapped_column(index=True)
     dataset_id: Mapped[uuid.UUID]
+    table_name: Mapped[str] = mapped_column(String(255))
     version_id: Mapped[uuid.UUID]
     object_key: Mapped[str] = mapped_column(String(1024), unique=True)
     columns: Mapped[list[str]] = mapped_column(ARRAY(Text))

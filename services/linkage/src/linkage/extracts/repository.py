@@ -15,6 +15,7 @@ class GrantRepository:
     async def upsert(self, grant: Grant) -> None:
         values = {
             "id": grant.id,
+            "request_id": grant.request_id,
             "project_id": grant.project_id,
             "members": grant.members,
             "datasets": grant.datasets,

@@ -11,6 +11,7 @@ class ExtractFile(BaseModel):
     project_id: uuid.UUID
     grant_id: uuid.UUID
     dataset_id: uuid.UUID
+    table: str = Field(validation_alias="table_name")
     version_id: uuid.UUID
     columns: list[str]
     rows: int

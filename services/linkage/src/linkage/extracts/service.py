@@ -1,5 +1,6 @@
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,24 +25,37 @@ from linkage.jobs.models import EXTRACT
 from linkage.keys import service as keys
 
 PROJECTS = "projects"
+PARIS = ZoneInfo("Europe/Paris")
 
 
-def object_key(project_id: uuid.UUID, grant_id: uuid.UUID, dataset_id: uuid.UUID) -> str:
-    return f"{project_id}/grants/{grant_id}/{dataset_id}.parquet"
+def object_key(
+    project_id: uuid.UUID, grant_id: uuid.UUID, dataset_id: uuid.UUID, table: str
+) -> str:
+    return f"{project_id}/grants/{grant_id}/{dataset_id}/{table}.parquet"
+
+
+def end_of(last_day: date) -> datetime:
+    """The instant access ends: midnight in Paris after the grant's last day."""
+    return datetime.combine(last_day + timedelta(days=1), time(), tzinfo=PARIS)
 
 
 async def grant_issued(session: AsyncSession, payload: GrantIssued, *, actor: str) -> None:
     """Record the grant (who may read what) and queue its extract."""
     grant = Grant(
         id=payload.grant_id,
+        request_id=payload.request_id,
         project_id=payload.project_id,
         members=list(payload.members),
         datasets=[d.model_dump(mode="json") for d in payload.datasets],
-        expires_at=payload.expires_at,
+        expires_at=end_of(payload.expires_on),
         status=LIVE,
     )
     await GrantRepository(session).upsert(grant)
-    params = {"grant_id": str(payload.grant_id), "project_id": str(payload.project_id)}
+    params = {
+        "grant_id": str(payload.grant_id),
+        "request_id": str(payload.request_id),
+        "project_id": str(payload.project_id),
+    }
     await jobs.queue(session, kind=EXTRACT, params=params, actor=actor)
 
 

@@ -26,7 +26,7 @@ from linkage.jobs.repository import JobRepository, PseudonymisedVersionRepositor
 from linkage.keys import service as keys
 from linkage.keys.service import CENTRAL
 
-LANDING, CENTRAL_BUCKET = "landing", "central"
+CENTRAL_BUCKET = "central"
 
 
 def central_object_key(payload: VersionValidated) -> str:
@@ -61,7 +61,7 @@ async def run_pseudonymisation(context: JobContext, job: Job) -> None:
     tracker = ProgressTracker(context, job.id)
     async with temporary_folder() as folder:
         source, target = folder / "source.parquet", folder / "central.parquet"
-        await context.download(LANDING, payload.object_key, source)
+        await context.download(payload.bucket, payload.object_key, source)
         await tracker.flush(total=await asyncio.to_thread(_row_count, source))
         started = time.perf_counter()
         watcher = asyncio.create_task(tracker.watch())
@@ -89,6 +89,7 @@ async def run_pseudonymisation(context: JobContext, job: Job) -> None:
         await PseudonymisedVersionRepository(session).upsert(
             version_id=payload.version_id,
             dataset_id=payload.dataset_id,
+            table_name=payload.table,
             job_id=job.id,
             object_key=object_key,
             columns=[c.model_dump(mode="json") for c in payload.columns],

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, Text, func
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,9 +41,11 @@ class PseudonymisedVersion(Base):
     """A dataset version in the ``central`` zone: where, which columns, under which key."""
 
     __tablename__ = "pseudonymised_version"
+    __table_args__ = (Index(None, "dataset_id", "table_name"),)
 
     version_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     dataset_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    table_name: Mapped[str] = mapped_column(String(255))
     job_id: Mapped[uuid.UUID]
     object_key: Mapped[str] = mapped_column(String(1024))
     columns: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)

@@ -70,10 +70,13 @@ class PseudonymisedVersionRepository:
     async def get(self, version_id: uuid.UUID) -> PseudonymisedVersion | None:
         return await self.session.get(PseudonymisedVersion, version_id)
 
-    async def latest_for(self, dataset_id: uuid.UUID) -> PseudonymisedVersion | None:
+    async def latest_for(self, dataset_id: uuid.UUID, table: str) -> PseudonymisedVersion | None:
         return await self.session.scalar(
             select(PseudonymisedVersion)
-            .where(PseudonymisedVersion.dataset_id == dataset_id)
+            .where(
+                PseudonymisedVersion.dataset_id == dataset_id,
+                PseudonymisedVersion.table_name == table,
+            )
             .order_by(PseudonymisedVersion.created_at.desc())
             .limit(1)
         )

@@ -88,6 +88,7 @@ class PseudonymiseJobCreate(BaseModel):
     kind: Literal["pseudonymise"] = "pseudonymise"
     dataset_id: uuid.UUID
     version_id: uuid.UUID
+    table: str = Field(min_length=1, max_length=255, examples=["IR_BEN_R"])
     object_key: str = Field(min_length=1, max_length=1024, description="Parquet in `landing`.")
     columns: list[ColumnSpec] = Field(min_length=1)
 
