@@ -160,7 +160,7 @@ async def test_imported_tables_reach_the_access_service_as_variables(
                 found = await connection.scalar(sa.text(variables))
             return bool(found == "BEN_NIR_PSA,SEJ_ENT_DTE,SEJ_ID")
 
-        await eventually(arrived)
+        await eventually(arrived, timeout=60)  # the consumer's first join may be slow
 
 
 @pytest.fixture

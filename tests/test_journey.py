@@ -3,35 +3,93 @@
 Issue acceptance: a producer's upload is validated and pseudonymised, a researcher's request
 goes through staff, committee, regulator and agreement, the grant produces the extract the
 researcher downloads, and the auditor verifies the trail; then the grant expires and the
-extract goes with it. Everything goes through the gateway with the demo accounts.
+extract goes with it. Everything goes through the gateway with the demo accounts. The
+platform exports its traces to an OTLP receiver here: the request that starts data
+preparation is one trace from the gateway through the access service and the broker to the
+linkage service's consumer.
 """
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI, Request, Response
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from hdh_dev.demo import Journey
 from hdh_dev.launching import LaunchFactory
 from hdh_dev.processes import free_port
+from hdh_dev.testing import serve_http
 
 
-def execute(database_url: str, statement: str, *args: Any) -> str:
+async def execute(database_url: str, statement: str, *args: Any) -> str:
     url = sa.make_url(database_url)
+    connection = await asyncpg.connect(
+        host=url.host, port=url.port, user=url.username, database=url.database
+    )
+    try:
+        return str(await connection.execute(statement, *args))
+    finally:
+        await connection.close()
 
-    async def run() -> str:
-        connection = await asyncpg.connect(
-            host=url.host, port=url.port, user=url.username, database=url.database
-        )
-        try:
-            return str(await connection.execute(statement, *args))
-        finally:
-            await connection.close()
 
-    return asyncio.run(run())
+@dataclass(frozen=True)
+class Span:
+    service: str
+    name: str
+    kind: int
+    trace_id: str
+    span_id: str
+    parent_id: str
+
+
+def otlp_receiver(spans: list[Span]) -> FastAPI:
+    """An OTLP/HTTP trace receiver keeping every span it is sent."""
+    app = FastAPI()
+
+    @app.post("/v1/traces")
+    async def traces(request: Request) -> Response:
+        export = ExportTraceServiceRequest.FromString(await request.body())
+        for resource_spans in export.resource_spans:
+            attributes = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+            for scope in resource_spans.scope_spans:
+                spans.extend(
+                    Span(
+                        service=attributes["service.name"],
+                        name=s.name,
+                        kind=s.kind,
+                        trace_id=s.trace_id.hex(),
+                        span_id=s.span_id.hex(),
+                        parent_id=s.parent_span_id.hex(),
+                    )
+                    for s in scope.spans
+                )
+        return Response(status_code=200)
+
+    return app
+
+
+def preparation_trace(spans: list[Span]) -> list[Span] | None:
+    """The trace in which the linkage service consumed the grant, if it has arrived whole."""
+    consumed = [
+        s
+        for s in spans
+        if s.service == "hdh-linkage" and s.name == "consume hdh.access.grant.issued.v1"
+    ]
+    for consumer in consumed:
+        trace = {s.span_id: s for s in spans if s.trace_id == consumer.trace_id}
+        chain = [consumer]
+        while chain[-1].parent_id in trace:
+            chain.append(trace[chain[-1].parent_id])
+        if chain[-1].service == "hdh-gateway":
+            return chain
+    return None
 
 
 def partner_token(gateway: str) -> str:
@@ -47,13 +105,27 @@ def partner_token(gateway: str) -> str:
     return str(response.json()["access_token"])
 
 
-def test_upload_to_audited_extract_then_expiry(launch: LaunchFactory, empty_database: str) -> None:
-    launcher = launch(HDH_DATABASE_URL=empty_database, HDH_EMBEDDED_KAFKA_PORT=str(free_port()))
-    launcher.wait_ready()
+@pytest.fixture
+async def received_spans() -> AsyncIterator[tuple[str, list[Span]]]:
+    spans: list[Span] = []
+    async with serve_http(otlp_receiver(spans)) as url:
+        yield url, spans
+
+
+async def test_upload_to_audited_extract_then_expiry_traced_end_to_end(
+    launch: LaunchFactory, empty_database: str, received_spans: tuple[str, list[Span]]
+) -> None:
+    receiver, spans = received_spans
+    launcher = launch(
+        HDH_DATABASE_URL=empty_database,
+        HDH_EMBEDDED_KAFKA_PORT=str(free_port()),
+        HDH_OTLP_ENDPOINT=receiver,
+    )
+    await asyncio.to_thread(launcher.wait_ready)
     printed: list[str] = []
     journey = Journey(launcher.gateway, say=printed.append, timeout=90)
 
-    facts = journey.run()
+    facts = await asyncio.to_thread(journey.run)
 
     assert [line.split(":")[0] for line in printed if line.startswith("  ")] == [
         line.split(":")[0] for line in printed if line.startswith("  ok ")
@@ -64,15 +136,32 @@ def test_upload_to_audited_extract_then_expiry(launch: LaunchFactory, empty_data
     # A year passes (behind the services' back); the nightly sweep, run by a partner system
     # through the gateway, expires the grant; the linkage service removes the extract.
     assert (
-        execute(
+        await execute(
             empty_database,
             "UPDATE access.grant SET expires_on = current_date - 1 WHERE id = $1",
             facts["grant_id"],
         )
         == "UPDATE 1"
     )
-    system = {"Authorization": f"Bearer {partner_token(launcher.gateway)}"}
-    swept = httpx.post(f"{launcher.gateway}/access/grants/expiry-sweep", headers=system)
+    await asyncio.to_thread(expire, journey, launcher.gateway, facts)
+
+    # one trace: gateway → access (which wrote the grant's event) → broker → linkage
+    deadline = time.monotonic() + 30
+    while (chain := preparation_trace(spans)) is None:
+        assert time.monotonic() < deadline, sorted({(s.service, s.name) for s in spans})
+        await asyncio.sleep(0.5)
+    assert [(s.service, s.kind) for s in chain] == [
+        ("hdh-linkage", 5),  # CONSUMER
+        ("hdh-access", 2),  # SERVER
+        ("hdh-gateway", 2),  # SERVER
+    ]
+    assert chain[1].name == "POST /access/requests/{request_id}/transitions"
+    assert await asyncio.to_thread(launcher.interrupt) == 0, launcher.output.read_text()
+
+
+def expire(journey: Journey, gateway: str, facts: dict[str, Any]) -> None:
+    system = {"Authorization": f"Bearer {partner_token(gateway)}"}
+    swept = httpx.post(f"{gateway}/access/grants/expiry-sweep", headers=system)
     assert (swept.status_code, swept.json()) == (200, {"expired": 1})
     extracts = f"/linkage/extracts?project={facts['project_id']}"
     deadline = time.monotonic() + 60
@@ -83,4 +172,3 @@ def test_upload_to_audited_extract_then_expiry(launch: LaunchFactory, empty_data
     assert journey.client.get(download, headers=journey.bearer("alice")).status_code == 404
     register = journey.client.get("/access/register", params={"limit": 100}).json()["items"]
     assert {e["request_id"]: e["status"] for e in register}[facts["request_id"]] == "expired"
-    assert launcher.interrupt() == 0, launcher.output.read_text()

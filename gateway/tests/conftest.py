@@ -16,8 +16,9 @@ from gateway.config import Settings
 from gateway.idp.keys import ALGORITHM, IssuerKeys
 from gateway.main import create_app
 from hdh_dev.processes import free_port
+from hdh_dev.testing import serve_http
 
-from .servers import Calls, echo_service, serve
+from .servers import Calls, echo_service
 
 DEMO_PASSWORD_ACCOUNTS = ("alice", "bruno", "paul", "sara", "carl", "rita", "odile")
 
@@ -103,12 +104,12 @@ async def gateway_stack(
 ) -> AsyncIterator[Stack]:
     """A gateway over HTTP (dev issuer on) in front of an echo catalogue, also over HTTP."""
     calls = Calls()
-    async with serve(echo_service("catalog", public_key=public_key, calls=calls)) as echo:
+    async with serve_http(echo_service("catalog", public_key=public_key, calls=calls)) as echo:
         port = free_port()
         values = {"catalog_url": echo, "route_timeouts": {"/catalog/slow": 0.3}} | overrides
         settings = gateway_settings(port=port, tmp=tmp, private_key=private_key, **values)
         async with (
-            serve(create_app(settings), port=port) as url,
+            serve_http(create_app(settings), port=port) as url,
             httpx.AsyncClient(base_url=url, timeout=30) as client,
         ):
             yield Stack(url=url, client=client, calls=calls, settings=settings)

@@ -1,4 +1,4 @@
-"""Real servers for the gateway tests: uvicorn on free ports, a recording echo service."""
+"""A recording echo service for the gateway tests (served by ``hdh_dev.testing.serve_http``)."""
 
 import asyncio
 import contextlib
@@ -6,32 +6,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from hdh_common.errors import install_error_handlers
 from hdh_common.identity import InternalTokenVerifier, PrincipalDep
-from hdh_dev.processes import free_port
 from hdh_dev.testing import TOKEN_ISSUER
-
-
-@contextlib.asynccontextmanager
-async def serve(app: Any, *, port: int | None = None) -> AsyncIterator[str]:
-    """``app`` served over real HTTP on a free port, in this event loop."""
-    port = port or free_port()
-    config = uvicorn.Config(app, port=port, log_config=None, lifespan="on", access_log=False)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @dataclass

@@ -16,11 +16,12 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def test_a_service_down_is_502_naming_it(stack: Stack) -> None:
+async def test_a_service_down_is_503_naming_it(stack: Stack) -> None:
     response = await stack.client.get("/access/projects", headers=auth(await stack.token("alice")))
-    assert response.status_code == 502
+    assert response.status_code == 503
     assert response.headers["content-type"] == PROBLEM
-    assert response.json()["type"] == "/problems/bad-gateway"
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["type"] == "/problems/service-unavailable"
     assert response.json()["service"] == "access"
 
 
@@ -36,6 +37,8 @@ async def test_query_and_method_pass_through(stack: Stack) -> None:
     response = await stack.client.delete("/catalog/echo?x=1&y=%C3%A9", headers=auth(token))
     assert response.status_code == 200
     assert response.json()["query"] == "x=1&y=%C3%A9"
+    metrics = (await stack.client.get("/metrics")).text
+    assert 'method="DELETE",route="/catalog/{path:path}",status="200"' in metrics
 
 
 async def test_a_streamed_download_passes(stack: Stack) -> None:

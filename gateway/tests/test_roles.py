@@ -12,10 +12,10 @@ import pytest
 from catalog.main import create_app as create_catalog
 from gateway.main import create_app
 from hdh_dev.processes import free_port
-from hdh_dev.testing import SettingsFactory
+from hdh_dev.testing import SettingsFactory, serve_http
 
 from .conftest import Stack, gateway_settings
-from .servers import Calls, serve
+from .servers import Calls
 
 ALLOWED_TO_REGISTER = {"paul", "sara"}
 ACCOUNTS = ["alice", "bruno", "paul", "sara", "carl", "rita", "odile"]
@@ -25,13 +25,13 @@ ACCOUNTS = ["alice", "bruno", "paul", "sara", "carl", "rita", "odile"]
 async def catalog_stack(
     make_settings: SettingsFactory, tmp_path: Path, token_private_key: str
 ) -> AsyncIterator[tuple[Stack, str]]:
-    async with serve(create_catalog(make_settings("catalog"))) as catalog_url:
+    async with serve_http(create_catalog(make_settings("catalog"))) as catalog_url:
         port = free_port()
         settings = gateway_settings(
             port=port, tmp=tmp_path, private_key=token_private_key, catalog_url=catalog_url
         )
         async with (
-            serve(create_app(settings), port=port) as url,
+            serve_http(create_app(settings), port=port) as url,
             httpx.AsyncClient(base_url=url, timeout=30) as client,
         ):
             yield Stack(url=url, client=client, calls=Calls(), settings=settings), catalog_url

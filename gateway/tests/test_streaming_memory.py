@@ -14,8 +14,9 @@ import psutil
 import pytest
 
 from hdh_dev.processes import free_port, stop_group, wait_for_port
+from hdh_dev.testing import serve_http
 
-from .servers import Calls, echo_service, serve
+from .servers import Calls, echo_service
 
 GIB = 1024 * 1024 * 1024
 CHUNK = b"h" * (1024 * 1024)
@@ -81,7 +82,7 @@ async def test_one_gib_upload_in_bounded_gateway_memory(
     process, url, service_port = gateway_process
     sink = echo_service("catalog", public_key=token_public_key, calls=Calls())
     async with (
-        serve(sink, port=service_port),
+        serve_http(sink, port=service_port),
         httpx.AsyncClient(base_url=url, timeout=120) as client,
     ):
         login = {

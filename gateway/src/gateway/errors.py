@@ -7,6 +7,10 @@ class BadGateway(AppError):
     status, slug, title = 502, "bad-gateway", "Service unreachable"
 
 
+class ServiceDown(ServiceUnavailable):
+    """A service that cannot be reached at all (stopped, restarting): retry shortly."""
+
+
 class GatewayTimeout(AppError):
     status, slug, title = 504, "gateway-timeout", "Service timed out"
 

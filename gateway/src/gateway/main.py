@@ -1,3 +1,4 @@
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -6,7 +7,6 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from starlette.middleware.cors import CORSMiddleware
 
 from gateway import health, openapi, problems
 from gateway.auth.internal import InternalTokenMinter
@@ -18,6 +18,7 @@ from gateway.idp import router as idp_router
 from gateway.idp.issuer import DevIssuer
 from gateway.idp.keys import IssuerKeys
 from gateway.middleware import (
+    Cors,
     IpRateLimitMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
@@ -32,6 +33,7 @@ from hdh_common.errors import install_error_handlers
 from hdh_common.identity import generate_private_key_pem
 from hdh_common.logs import configure_logging
 from hdh_common.middleware import HttpMetrics, RequestContextMiddleware
+from hdh_common.tracing import Tracing
 
 logger = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 5.0
@@ -41,17 +43,18 @@ PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     registry = CollectorRegistry()
+    tracing = Tracing("hdh-gateway", settings.otlp_endpoint)
     app = FastAPI(
         title="Health Data Hub",
         description="The public API of the Health Data Hub.",
         version="0.1.0",
-        lifespan=_lifespan(settings, registry),
+        lifespan=_lifespan(settings, registry, tracing),
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
     )
     install_error_handlers(app)
-    _add_middleware(app, settings, registry)
+    _add_middleware(app, settings, registry, tracing)
     app.include_router(health.router)
     app.include_router(openapi.router)
     app.include_router(problems.router)
@@ -67,20 +70,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _add_middleware(app: FastAPI, settings: Settings, registry: CollectorRegistry) -> None:
+def _add_middleware(
+    app: FastAPI, settings: Settings, registry: CollectorRegistry, tracing: Tracing
+) -> None:
+    """Outermost last: every answer, refusals and unexpected errors included, gets the
+    security headers, and CORS ones when they apply."""
+    app.add_middleware(IpRateLimitMiddleware)
+    app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(
+        RequestContextMiddleware, metrics=HttpMetrics(registry), tracer=tracing.tracer
+    )
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            Cors,
             allow_origins=settings.cors_origins,
             allow_methods=PROXY_METHODS,
-            allow_headers=["authorization", "content-type", "x-request-id"],
+            allow_headers=["authorization", "content-type", "x-request-id", "x-correlation-id"],
             expose_headers=["x-request-id", "retry-after"],
             max_age=600,
         )
-    app.add_middleware(IpRateLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts_max_age=settings.hsts_max_age)
-    app.add_middleware(RequestLogMiddleware)
-    app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
 
 
 def _add_proxy_routes(app: FastAPI, service: str) -> None:
@@ -88,11 +97,12 @@ def _add_proxy_routes(app: FastAPI, service: str) -> None:
         handler: Proxy = request.state.proxy
         return await handler.handle(request, service=service)
 
+    # API routes, so that metrics, logs and traces name the route (`/access/{path:path}`)
     for path in (f"/{service}", f"/{service}/{{path:path}}"):
-        app.router.add_route(path, proxy, methods=PROXY_METHODS, include_in_schema=False)
+        app.add_api_route(path, proxy, methods=PROXY_METHODS, include_in_schema=False)
 
 
-def _lifespan(settings: Settings, registry: CollectorRegistry) -> Any:
+def _lifespan(settings: Settings, registry: CollectorRegistry, tracing: Tracing) -> Any:
     jwks_metrics = JwksMetrics(registry)
     log_metrics = RequestLogMetrics(registry)
 
@@ -136,6 +146,7 @@ def _lifespan(settings: Settings, registry: CollectorRegistry) -> Any:
                 upstream.close()
                 await request_log.close(timeout=SHUTDOWN_GRACE_SECONDS)
                 spool.close()
+                await asyncio.to_thread(tracing.shutdown)
 
     return lifespan
 

@@ -1,7 +1,10 @@
-"""The gateway's ASGI middleware: per-IP rate limit, security headers, the request log."""
+"""The gateway's ASGI middleware: per-IP rate limit, security headers, CORS, the request log."""
 
 import time
 
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.context import context_of
@@ -9,7 +12,7 @@ from gateway.errors import TooManyRequests
 from gateway.proxy.routes import route_template, service_of
 from gateway.ratelimit import TokenBuckets
 from gateway.requestlog.log import RequestLog
-from hdh_common.errors import problem_response
+from hdh_common.errors import BadRequest, problem_response
 from hdh_common.logs import request_id_var
 
 UNLOGGED = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -19,6 +22,8 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    # answers carry health data and tokens: no cache along the way keeps them
+    (b"cache-control", b"no-store"),
 ]
 API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
 PAGE_PREFIXES = ("/docs", "/idp/authorize")
@@ -54,6 +59,21 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class Cors(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered as a problem."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code == 200:
+            return response
+        detail = bytes(response.body).decode()
+        problem = problem_response(BadRequest(f"{detail}."))
+        problem.headers.update(
+            {k: v for k, v in response.headers.items() if k.startswith(("access-control-", "vary"))}
+        )
+        return problem
 
 
 class IpRateLimitMiddleware:

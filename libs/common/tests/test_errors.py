@@ -1,5 +1,7 @@
 import httpx
+import jsonschema
 from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel
 
 from hdh_common.errors import install_error_handlers
 
@@ -24,3 +26,27 @@ async def test_an_http_status_outside_the_tree_keeps_its_status() -> None:
         "detail": "Ask for JSON-LD or Turtle.",
         "instance": "/teapot",
     }
+
+
+class Item(BaseModel):
+    count: int
+
+
+async def test_validation_errors_are_documented_as_the_problems_they_are() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/items")
+    async def create(item: Item) -> Item:
+        return item
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        spec = (await client.get("/openapi.json")).json()
+        refused = await client.post("/items", json={"count": "many"})
+    documented = spec["paths"]["/items"]["post"]["responses"]["422"]["content"]
+    assert list(documented) == [refused.headers["content-type"]] == ["application/problem+json"]
+    name = documented["application/problem+json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    problem = spec["components"]["schemas"][name]
+    jsonschema.validate(refused.json(), problem)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]

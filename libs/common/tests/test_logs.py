@@ -1,7 +1,7 @@
 import json
 import logging
 
-from hdh_common.logs import JsonFormatter, correlation_id_var, request_id_var
+from hdh_common.logs import JsonFormatter, configure_logging, correlation_id_var, request_id_var
 
 
 def record(message: str, **extra: object) -> logging.LogRecord:
@@ -27,3 +27,16 @@ def test_a_line_is_json_with_the_request_context() -> None:
 def test_outside_a_request_there_is_no_request_id() -> None:
     entry = json.loads(JsonFormatter("audit").format(record("started")))
     assert "request_id" not in entry
+
+
+def test_client_request_lines_are_not_logged() -> None:
+    """httpx logs each URL, query string included, at INFO: not in the services' logs."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("gateway", "INFO")
+        assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+        assert logging.getLogger("hdh.http").isEnabledFor(logging.INFO)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)

@@ -178,15 +178,13 @@ async def build_big_tree(url: str, size: int) -> float:
     engine = create_async_engine(url)
     async with engine.connect() as connection:
         driver: Any = (await connection.get_raw_connection()).driver_connection
-        records: list[tuple[int, int, bytes]] = []
-        for index in range(size):
-            leaf = hashlib.sha256(b"\x00" + index.to_bytes(8, "big")).digest()
-            records.extend((node.level, node.index, digest) for node, digest in edge.append(leaf))
-            if len(records) >= COPY_CHUNK or index == size - 1:
-                await driver.copy_records_to_table(
-                    "tree_node", schema_name="audit", records=records
-                )
-                records = []
+        for start in range(0, size, COPY_CHUNK):
+            leaves = (
+                hashlib.sha256(b"\x00" + index.to_bytes(8, "big")).digest()
+                for index in range(start, min(start + COPY_CHUNK, size))
+            )
+            records = edge.extend(leaves)
+            await driver.copy_records_to_table("tree_node", schema_name="audit", records=records)
         await connection.commit()
         await connection.execute(sa.text("ANALYZE audit.tree_node"))
         await connection.commit()

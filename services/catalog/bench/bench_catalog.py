@@ -445,10 +445,11 @@ async def bench_upload(stack: Stack, client: httpx.AsyncClient, size_mib: int) -
             f"service peak RSS growth, upload+validate : {memory.growth_mib:7.1f} MiB"
             " (target < 256 MiB)"
         )
-        local_mib, local_seconds = await asyncio.to_thread(_validate_locally, path)
+        local_mib, local_seconds, cpu_seconds = await asyncio.to_thread(_validate_locally, path)
         say(
             f"validation alone, 1 thread, in memory   : {local_mib / local_seconds:7.1f} MiB/s"
-            " of CSV (target >= 100 per core)"
+            f" of CSV, {local_mib / cpu_seconds:.1f} MiB/s of the thread's CPU time"
+            " (target >= 100 per core)"
         )
 
 
@@ -464,8 +465,9 @@ def _sha256(path: Path, offset: int, length: int) -> str:
     return digest.hexdigest()
 
 
-def _validate_locally(path: Path, limit: int = 128 * 2**20) -> tuple[float, float]:
-    """MiB/s of the validator alone over the first ``limit`` bytes (whole rows), in memory."""
+def _validate_locally(path: Path, limit: int = 128 * 2**20) -> tuple[float, float, float]:
+    """The validator alone over the first ``limit`` bytes (whole rows), in memory: MiB, wall
+    seconds and the thread's CPU seconds (a loaded machine stretches the first, not the last)."""
     from catalog.uploads.validator import ColumnRule, TableRules, Validator, csv_batches
 
     rules = TableRules(
@@ -482,13 +484,14 @@ def _validate_locally(path: Path, limit: int = 128 * 2**20) -> tuple[float, floa
     source = io.BytesIO(data)
     with tempfile.TemporaryDirectory(prefix="hdh-bench-") as folder:
         validator = Validator(rules, workdir=Path(folder), max_errors=10)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         names = [c.name for c in rules.columns]
         outcome = validator.run(
-            csv_batches(source, delimiter=",", report=validator.report, columns=names)
+            csv_batches(source, delimiter=",", report=validator.report, columns=names, rules=rules)
         )
         assert outcome.report.ok, outcome.report.errors
-        return len(data) / 2**20, time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.thread_time() - cpu_started
+        return len(data) / 2**20, seconds, cpu_seconds
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -36,7 +36,13 @@ class Snds:
     client: httpx.AsyncClient
     dataset_id: str
     first_report: dict[str, object]
-    staff: dict[str, str]
+    make_token: TokenFactory
+
+    @property
+    def staff(self) -> dict[str, str]:
+        """A hub staff token minted now: internal tokens live at most a minute, the session
+        much longer."""
+        return bearer(self.make_token, "hub_staff", org="hdh")
 
 
 async def _admin(url: str, statement: str) -> None:
@@ -103,4 +109,4 @@ async def snds(
             headers=staff,
         )
         assert response.status_code == 200, response.text
-        yield Snds(client, dataset_id, response.json(), staff)
+        yield Snds(client, dataset_id, response.json(), make_token)

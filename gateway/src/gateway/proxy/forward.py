@@ -8,7 +8,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 
-from gateway.errors import BadGateway, ClientClosedRequest, GatewayTimeout
+from gateway.errors import BadGateway, ClientClosedRequest, GatewayTimeout, ServiceDown
 from gateway.proxy.upstream import (
     Timeouts,
     UpstreamConnectError,
@@ -19,6 +19,7 @@ from gateway.proxy.upstream import (
 )
 from hdh_common.errors import PayloadTooLarge
 from hdh_common.logs import correlation_id_var, request_id_var
+from hdh_common.tracing import current_traceparent
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRY_DELAY = 0.05
@@ -55,10 +56,14 @@ IDENTITY_HEADERS = frozenset(
         "x-real-ip",
         "x-request-id",
         "x-correlation-id",
+        "traceparent",
+        "tracestate",
     }
 )
 IDENTITY_PREFIXES = ("x-user", "x-forwarded-", "x-auth-", "x-internal-", "x-hdh-")
 RESPONSE_DROPPED = HOP_BY_HOP | {"x-request-id", "x-correlation-id"}
+# CORS is the gateway's policy alone: a service's own answer to it would bypass it.
+RESPONSE_DROPPED_PREFIXES = ("access-control-",)
 
 
 class BodyTooLarge(Exception):
@@ -84,8 +89,10 @@ def forwarded_headers(request: Request, *, internal_token: str) -> list[tuple[st
         and not name.startswith(IDENTITY_PREFIXES)
     ]
     client = request.client.host if request.client else ""
+    traceparent = current_traceparent() or request.headers.get("traceparent")
     return [
         *kept,
+        *([("traceparent", traceparent)] if traceparent else []),
         ("authorization", f"Bearer {internal_token}"),
         ("x-request-id", request_id_var.get() or ""),
         ("x-correlation-id", correlation_id_var.get() or ""),
@@ -131,7 +138,7 @@ async def forward(
         length=length,
         retries=retries,
     )
-    headers = [(k, v) for k, v in response.headers if k.decode("latin-1") not in RESPONSE_DROPPED]
+    headers = [(k, v) for k, v in response.headers if _kept(k.decode("latin-1").lower())]
     if _small(response):
         return await _buffered(response, headers, service=upstream.service)
     streamed = StreamingResponse(
@@ -139,6 +146,10 @@ async def forward(
     )
     streamed.raw_headers = headers
     return streamed
+
+
+def _kept(name: str) -> bool:
+    return name not in RESPONSE_DROPPED and not name.startswith(RESPONSE_DROPPED_PREFIXES)
 
 
 def _small(response: UpstreamResponse) -> bool:
@@ -193,7 +204,7 @@ async def _send(
             ) from error
         except UpstreamConnectError as error:
             if attempt == retries:
-                raise BadGateway(
+                raise ServiceDown(
                     f"The {service} service is unreachable.", service=service
                 ) from error
             await asyncio.sleep(RETRY_DELAY * (attempt + 1))

@@ -21,6 +21,7 @@ from hdh_common.outbox import Outbox, OutboxRelay, RelayMetrics
 from hdh_common.probes import probes_router
 from hdh_common.settings import ServiceSettings
 from hdh_common.storage import create_object_store
+from hdh_common.tracing import Tracing
 
 SHUTDOWN_GRACE_SECONDS = 5.0
 Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[dict[str, Any]]]
@@ -45,6 +46,7 @@ class ServiceDefinition:
 
 def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
     registry = CollectorRegistry()
+    tracing = Tracing(f"hdh-{definition.name}", settings.otlp_endpoint)
     app = FastAPI(
         title=definition.title,
         description=definition.description,
@@ -54,11 +56,14 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
             settings,
             relay_metrics=RelayMetrics(registry),
             consumer_metrics=ConsumerMetrics(registry),
+            tracing=tracing,
         ),
         openapi_tags=definition.openapi_tags or None,
     )
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
+    app.add_middleware(
+        RequestContextMiddleware, metrics=HttpMetrics(registry), tracer=tracing.tracer
+    )
     app.include_router(probes_router(registry))
     for router in definition.routers:
         app.include_router(router)
@@ -71,6 +76,7 @@ def _lifespan(
     *,
     relay_metrics: RelayMetrics,
     consumer_metrics: ConsumerMetrics,
+    tracing: Tracing,
 ) -> Lifespan:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
@@ -94,6 +100,7 @@ def _lifespan(
                 sessionmaker=sessionmaker,
                 bootstrap_servers=bootstrap,
                 metrics=consumer_metrics,
+                tracer=tracing.tracer,
             )
             for subscription in definition.subscriptions
         ]
@@ -126,5 +133,6 @@ def _lifespan(
                 task.cancel()
             await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
             await engine.dispose()
+            await asyncio.to_thread(tracing.shutdown)
 
     return lifespan

@@ -12,16 +12,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from opentelemetry import trace
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hdh_common.errors import is_transient
 from hdh_common.events import CloudEvent
 from hdh_common.kafka import ensure_topics, new_consumer, new_producer
 from hdh_common.logs import correlation_id_var
 from hdh_common.outbox import MessagingTables
+from hdh_common.tracing import SpanKind, parent_context
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
@@ -57,13 +59,6 @@ class PoisonMessage(Exception):
     """The message can never be applied."""
 
 
-def is_transient(exc: BaseException) -> bool:
-    """Errors of the infrastructure (retry forever), not of the message."""
-    if isinstance(exc, DBAPIError):
-        return exc.connection_invalidated or isinstance(exc, InterfaceError)
-    return isinstance(exc, (OSError, ConnectionError, TimeoutError))
-
-
 class EventConsumer:
     def __init__(
         self,
@@ -73,8 +68,10 @@ class EventConsumer:
         sessionmaker: async_sessionmaker[AsyncSession],
         bootstrap_servers: str,
         metrics: ConsumerMetrics,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self.subscription = subscription
+        self.tracer = tracer or trace.NoOpTracer()
         self.inbox = tables.inbox
         self.sessionmaker = sessionmaker
         self.bootstrap_servers = bootstrap_servers
@@ -152,13 +149,25 @@ class EventConsumer:
         except ValidationError as exc:
             raise PoisonMessage(f"not a CloudEvent: {exc.error_count()} errors") from exc
         token = correlation_id_var.set(event.correlationid)
+        span = self.tracer.start_as_current_span(
+            f"consume {event.type}",
+            context=parent_context(event.traceparent),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": record.topic,
+                "messaging.consumer.group.name": self.subscription.name,
+                "messaging.message.id": event.id,
+            },
+        )
         try:
-            async with self.sessionmaker.begin() as session:
-                if await self._record_once(session, event):
-                    await self.subscription.handler(session, event)
-                    self.metrics.processed.labels(self.subscription.name).inc()
-                else:
-                    self.metrics.duplicates.labels(self.subscription.name).inc()
+            with span:
+                async with self.sessionmaker.begin() as session:
+                    if await self._record_once(session, event):
+                        await self.subscription.handler(session, event)
+                        self.metrics.processed.labels(self.subscription.name).inc()
+                    else:
+                        self.metrics.duplicates.labels(self.subscription.name).inc()
         finally:
             correlation_id_var.reset(token)
 

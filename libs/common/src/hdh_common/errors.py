@@ -4,6 +4,7 @@ Problem ``type`` values are stable relative URIs (``/problems/<slug>``); the gat
 their descriptions at that path.
 """
 
+import json
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -12,9 +13,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, InterfaceError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hdh_common.logs import request_id_var
+from hdh_common.storage import StorageUnavailable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -91,6 +95,20 @@ class ValidationFailed(AppError):
 
 class ServiceUnavailable(AppError):
     status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 5, **extensions: Any):
+        super().__init__(detail, **extensions)
+        self.headers["Retry-After"] = str(retry_after)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure of the infrastructure (the database, the broker, the object store out of
+    reach), not of the request or the message: worth retrying, a 503 to a client."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, InterfaceError)
+    return isinstance(
+        exc, (OSError, ConnectionError, TimeoutError, PoolTimeout, StorageUnavailable)
+    )
 
 
 class InternalError(AppError):
@@ -178,7 +196,37 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Problems for application, validation and HTTP errors; the request middleware renders
-    unexpected ones (``hdh_common.middleware``)."""
+    unexpected ones (``hdh_common.middleware``). The OpenAPI says so for validation errors."""
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
+    _document_validation_problems(app)
+
+
+def _document_validation_problems(app: FastAPI) -> None:
+    """FastAPI documents its 422 as ``application/json`` ``HTTPValidationError``: the problem
+    the handler above sends is documented instead."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault(Problem.__name__, Problem.model_json_schema())
+        ref = {"$ref": f"#/components/schemas/{Problem.__name__}"}
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
+                if "422" in responses:
+                    responses["422"] = {
+                        "description": ValidationFailed.title,
+                        "content": {PROBLEM_MEDIA_TYPE: {"schema": ref}},
+                    }
+        for unused in ("HTTPValidationError", "ValidationError"):
+            if f'"#/components/schemas/{unused}"' not in json.dumps(schema):
+                schemas.pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

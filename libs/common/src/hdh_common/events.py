@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from hdh_common.logs import correlation_id_var
+from hdh_common.tracing import current_traceparent
 
 
 def _now() -> datetime:
@@ -34,7 +35,7 @@ class CloudEvent(BaseModel):
     def new(
         cls, *, source: str, type: str, subject: str, data: dict[str, Any], actor: str | None
     ) -> "CloudEvent":
-        """An event carrying the correlation id of the request in progress."""
+        """An event carrying the correlation id and trace context of the work in progress."""
         return cls(
             source=source,
             type=type,
@@ -42,6 +43,7 @@ class CloudEvent(BaseModel):
             data=data,
             actor=actor,
             correlationid=correlation_id_var.get(),
+            traceparent=current_traceparent(),
         )
 
     def to_json(self) -> bytes:

@@ -48,3 +48,5 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # httpx logs each request's full URL, query string included, at INFO
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -3,12 +3,22 @@
 import logging
 import secrets
 import time
+import traceback
 
+from opentelemetry import context, trace
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hdh_common.errors import InternalError, problem_response
+from hdh_common.errors import (
+    AppError,
+    InternalError,
+    ServiceUnavailable,
+    is_transient,
+    problem_response,
+)
 from hdh_common.logs import correlation_id_var, request_id_var
+from hdh_common.redaction import redact
+from hdh_common.tracing import SpanKind, parent_context
 
 REQUEST_ID_HEADER = "x-request-id"
 CORRELATION_ID_HEADER = "x-correlation-id"
@@ -46,9 +56,12 @@ class HttpMetrics:
 class RequestContextMiddleware:
     """Gives each request an id (kept from ``X-Request-ID`` when sane), logs and measures it."""
 
-    def __init__(self, app: ASGIApp, *, metrics: HttpMetrics) -> None:
+    def __init__(
+        self, app: ASGIApp, *, metrics: HttpMetrics, tracer: trace.Tracer | None = None
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.tracer = tracer or trace.NoOpTracer()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -62,6 +75,13 @@ class RequestContextMiddleware:
         status = 500
         response_started = False
         started = time.perf_counter()
+        span = self.tracer.start_span(
+            f"{scope['method']} {scope['path']}",
+            context=parent_context(headers.get("traceparent")),
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": scope["method"], "hdh.request_id": request_id},
+        )
+        trace_token = context.attach(trace.set_span_in_context(span))
 
         async def send_with_ids(message: Message) -> None:
             nonlocal status, response_started
@@ -77,21 +97,32 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_ids)
-        except Exception:
-            logger.exception("unexpected error")
+        except Exception as exc:
+            # Its text is whatever the failing code put in it: secret-shaped values are hidden.
+            text = redact("".join(traceback.format_exception(exc)).rstrip())
+            error: AppError
+            if is_transient(exc):  # the database or the object store out of reach
+                logger.warning("a dependency is unavailable", extra={"exception": text})
+                error = ServiceUnavailable("A dependency of this service is unavailable.")
+            else:
+                logger.error("unexpected error", extra={"exception": text})
+                error = InternalError("An unexpected error occurred.")
             if response_started:
                 raise
-            response = problem_response(
-                InternalError("An unexpected error occurred."), instance=scope["path"]
-            )
+            response = problem_response(error, instance=scope["path"])
             await response(scope, receive, send_with_ids)
         finally:
-            self._record(scope, status, time.perf_counter() - started)
+            route = self._record(scope, status, time.perf_counter() - started)
+            span.update_name(f"{scope['method']} {route}")
+            span.set_attribute("http.route", route)
+            span.set_attribute("http.response.status_code", status)
+            span.end()
+            context.detach(trace_token)
             request_id_var.reset(request_token)
             correlation_id_var.reset(correlation_token)
 
-    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
-        route = getattr(scope.get("route"), "path", "unmatched")
+    def _record(self, scope: Scope, status: int, elapsed: float) -> str:
+        route: str = getattr(scope.get("route"), "path", "unmatched")
         method = scope["method"]
         self.metrics.requests.labels(method, route, str(status)).inc()
         self.metrics.duration.labels(method, route).observe(elapsed)
@@ -108,3 +139,4 @@ class RequestContextMiddleware:
                 "duration_ms": round(elapsed * 1000, 2),
             },
         )
+        return route

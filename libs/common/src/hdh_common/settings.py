@@ -31,6 +31,11 @@ class CommonSettings(BaseSettings):
     internal_token_public_key: str = Field(
         "", description="PEM public key (Ed25519) that verifies internal tokens."
     )
+    otlp_endpoint: str = Field(
+        "",
+        description="OTLP/HTTP endpoint receiving traces (e.g. `http://collector:4318`);"
+        " empty: tracing off.",
+    )
 
 
 class ServiceSettings(CommonSettings):

@@ -77,6 +77,10 @@ class ObjectNotFound(StorageError):
     pass
 
 
+class StorageUnavailable(StorageError):
+    """The object store cannot be reached or failed on its side: worth retrying later."""
+
+
 class InvalidKey(StorageError):
     """A bucket name or object key that the stores refuse."""
 
@@ -527,7 +531,7 @@ def _translated(what: str, *, missing: type[StorageError] = ObjectNotFound) -> I
         error = missing if exc.code in _MISSING else StorageError
         raise error(f"{what}: {exc.code}: {exc.message}") from exc
     except (MinioException, HTTPError) as exc:
-        raise StorageError(f"{what}: {exc}") from exc
+        raise StorageUnavailable(f"{what}: {exc}") from exc
 
 
 def _s3_info(bucket: str, found: Object) -> ObjectInfo:

@@ -100,6 +100,15 @@ async def test_closure_needs_report_and_certificate_and_ends_the_grant(hub) -> N
     assert await event_types(hub) == ["hdh.access.grant.issued.v1", "hdh.access.grant.ended.v1"]
     [entry] = (await hub.client.get("/access/register")).json()["items"]
     assert entry["status"] == "closed"
+    async with hub.engine.connect() as connection:
+        closed_projects = await connection.scalars(
+            sa.text(
+                "SELECT payload->'data'->>'project_id' FROM access.outbox"
+                " WHERE payload->>'type' = 'hdh.access.project.closed.v1'"
+            )
+        )
+        # no live grant is left: the linkage service is told to destroy the project's key
+        assert list(closed_projects) == [request["project_id"]]
 
 
 async def test_amendment_changes_the_grant_only_once_active(hub) -> None:

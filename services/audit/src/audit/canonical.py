@@ -14,17 +14,25 @@ import rfc8785
 
 SAFE_INTEGER = 2**53 - 1
 _BMP_LIMIT = "\ud800"
+# No check for cycles: ``_plain`` has walked the value first, and JSON input has none.
+_PLAIN_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=False
+)
 
 
 def canonical_json(value: Any) -> bytes:
-    if _plain(value):
-        return json.dumps(
-            value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-        ).encode()
+    text = plain_json(value)
+    if text is not None:
+        return text.encode()
     try:
         return rfc8785.dumps(value)
     except rfc8785.IntegerDomainError:
         return rfc8785.dumps(_doubles(value))
+
+
+def plain_json(value: Any) -> str | None:
+    """The canonical JSON text of a value that holds only plain items, else ``None``."""
+    return _PLAIN_ENCODER.encode(value) if _plain(value) else None
 
 
 def _plain(value: Any) -> bool:

@@ -5,7 +5,14 @@ import hashlib
 
 import pytest
 
-from audit.merkle import MemoryTree, leaf_hash, verify_consistency, verify_inclusion
+from audit.merkle import (
+    CompactRange,
+    MemoryTree,
+    Node,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
 
 SIZES = range(1, 71)
 
@@ -101,3 +108,17 @@ def test_every_consistency_proof_is_accepted(tree: MemoryTree, leaves: list[byte
                 second_root=roots[second],
                 proof=proof,
             )
+
+
+@pytest.mark.parametrize("cut", [0, 1, 5, 32, 33, 47])
+def test_extending_in_batches_writes_the_nodes_of_the_tree(
+    tree: MemoryTree, leaves: list[bytes], cut: int
+) -> None:
+    """From the right edge of any size, one batch completes the nodes the tree holds."""
+    hashes = [leaf_hash(leaf) for leaf in leaves]
+    edge = CompactRange.from_nodes(size=cut, nodes=tree.nodes)
+    rows = edge.extend(hashes[cut:])
+    assert {Node(level, index): digest for level, index, digest in rows} == {
+        node: digest for node, digest in tree.nodes.items() if (node.index + 1) << node.level > cut
+    }
+    assert edge.root() == mth(leaves)

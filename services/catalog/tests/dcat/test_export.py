@@ -6,13 +6,16 @@ import json
 import httpx
 import pytest
 from pyshacl import validate
-from rdflib import Graph
+from rdflib import Graph, Literal, Namespace
+from rdflib.namespace import RDF
 
 from hdh_dev.testing import TokenFactory
 
 from ..conftest import Snds, bearer
 from ..snds import DCAT
 
+CSVW = Namespace("http://www.w3.org/ns/csvw#")
+DCAT_NS = Namespace("http://www.w3.org/ns/dcat#")
 DCAT_AP = (DCAT / "dcat-ap-3.0.1" / "shacl" / "dcat-ap-SHACL.ttl",)
 HEALTH = (
     DCAT / "healthdcat-ap" / "shacl" / "healthdcat-ap-r5-non-public-shapes.ttl",
@@ -51,7 +54,22 @@ FULL = {
         "health_categories": ["IDHC"],
         "provenance": "Registres départementaux.",
         "version": "2024",
+        "temporal_start": "2003-01-01",
+        "temporal_end": "2023-12-31",
+        "legal_basis": ["GDPR art. 6(1)(e)", "https://w3id.org/dpv#PublicInterest"],
+        "personal_data": ["https://w3id.org/dpv/pd#HealthRecord"],
+        "landing_page": "https://www.francim.fr/registres",
     },
+}
+TABLE = {
+    "name": "TUMEUR",
+    "title": "Tumeurs",
+    "primaryKey": "TUM_ID",
+    "fields": [
+        {"name": "TUM_ID", "type": "string", "title": "Identifiant de la tumeur"},
+        {"name": "DIAG_DTE", "type": "date", "title": "Date du diagnostic"},
+        {"name": "STADE", "type": "integer", "description": "Stade au diagnostic"},
+    ],
 }
 
 
@@ -86,3 +104,40 @@ async def test_an_unsupported_media_type_is_not_acceptable(snds: Snds) -> None:
     )
     assert response.status_code == 406
     assert response.json()["type"] == "/problems/not-acceptable"
+
+
+async def test_each_table_is_a_distribution_with_its_columns_in_csvw(
+    client: httpx.AsyncClient, make_token: TokenFactory
+) -> None:
+    staff = bearer(make_token, "hub_staff", org="hdh")
+    body = {"slug": "tumeurs", "title": "Tumeurs", "publisher": "francim"}
+    created = await client.post("/catalog/datasets", json=body, headers=staff)
+    dataset_id = created.json()["id"]
+    imported = await client.post(
+        "/catalog/import/table-schema",
+        params={"dataset_id": dataset_id},
+        json={"resources": [{"name": "TUMEUR", "schema": TABLE}]},
+        headers=staff,
+    )
+    assert imported.status_code == 200, imported.text
+    response = await client.get(
+        f"/catalog/datasets/{dataset_id}/dcat", headers=staff | {"Accept": "text/turtle"}
+    )
+    graph = Graph().parse(data=response.text, format="turtle")
+    assert_conforms(graph, non_public=True)
+    (schema,) = graph.subjects(RDF.type, CSVW.Table)
+    assert (None, CSVW.tableSchema, schema) in graph
+    columns = {
+        str(graph.value(c, CSVW.name)): (
+            str(graph.value(c, CSVW.datatype)),
+            graph.value(c, CSVW.titles),
+        )
+        for c in graph.objects(schema, CSVW.column)
+    }
+    assert columns == {
+        "TUM_ID": ("string", Literal("Identifiant de la tumeur", lang="fr")),
+        "DIAG_DTE": ("date", Literal("Date du diagnostic", lang="fr")),
+        "STADE": ("integer", Literal("Stade au diagnostic", lang="fr")),
+    }
+    dataset = next(graph.subjects(RDF.type, DCAT_NS.Dataset))
+    assert set(graph.objects(dataset, DCAT_NS.keyword)) == {Literal("TUMEUR", lang="fr")}

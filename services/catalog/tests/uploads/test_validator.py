@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from catalog.uploads.validator import ColumnRule, Outcome, TableRules, Validator, csv_batches
 
@@ -71,3 +72,67 @@ def test_errors_beyond_the_limit_are_counted(tmp_path: Path) -> None:
     report = run(tmp_path, b"ID;N;OK;AT\n" + rows).report
     assert len(report.errors) == 50
     assert report.counts["type:integer:N"] == 500
+
+
+def test_long_and_composite_keys_are_compared_whole(tmp_path: Path) -> None:
+    rules = TableRules(
+        columns=(ColumnRule("A", "string", required=True), ColumnRule("B", "integer")),
+        primary_key=("A", "B"),
+    )
+    validator = Validator(rules, workdir=tmp_path, max_errors=100)
+    long = "x" * 20
+    rows = [(f"{long}{i % 7}", i % 3) for i in range(60)] + [(long + "1", 1), ("", 5), ("", 5)]
+    data = "A;B\n" + "".join(f"{a};{b}\n" for a, b in rows)
+    outcome = validator.run(
+        csv_batches(
+            io.BytesIO(data.encode()),
+            delimiter=";",
+            report=validator.report,
+            columns=["A", "B"],
+            rules=rules,
+        )
+    )
+    duplicates = [e for e in outcome.report.errors if e["rule"] == "duplicate-key"]
+    # 21 distinct (i % 7, i % 3) pairs over 60 rows: 39 repeats, then one more, then "", 5
+    assert outcome.report.counts["duplicate-key:A+B"] == 39 + 1 + 1
+    assert {"row": 61, "column": "A+B", "value": f"{long}1, 1", "rule": "duplicate-key"} in (
+        duplicates
+    )
+    required = [e for e in outcome.report.errors if e["rule"] == "required"]
+    assert [(e["row"], e["value"]) for e in required] == [(62, ""), (63, "")]
+
+
+def test_typed_and_text_blocks_give_the_same_parquet(tmp_path: Path) -> None:
+    data = b"ID;N;OK;AT\nx;1;oui;2020-02-03\ny;;non;\nz;-4;1;1999-12-31\n"
+    typed = Validator(RULES, workdir=tmp_path / "typed", max_errors=5)
+    (tmp_path / "typed").mkdir()
+    outcome = typed.run(
+        csv_batches(
+            io.BytesIO(data), delimiter=";", report=typed.report, columns=COLUMNS, rules=RULES
+        )
+    )
+    text = run(tmp_path, data)
+    assert outcome.parquet is not None and text.parquet is not None
+    assert pq.read_table(outcome.parquet).equals(pq.read_table(text.parquet))
+    assert outcome.statistics == text.statistics
+
+
+@pytest.mark.parametrize("rules", [None, RULES])
+def test_ragged_rows_are_counted_and_the_first_ones_named(
+    tmp_path: Path, rules: TableRules | None
+) -> None:
+    rows = "".join(f"k{i};1;1;2020-01-01\n" if i % 2 else f"k{i};1\n" for i in range(200))
+    validator = Validator(RULES, workdir=tmp_path, max_errors=50)
+    source = io.BytesIO(b"ID;N;OK;AT\n" + rows.encode())
+    report = validator.run(
+        csv_batches(source, delimiter=";", report=validator.report, columns=COLUMNS, rules=rules)
+    ).report
+    assert report.counts["ragged-row"] == 100
+    ragged = [e for e in report.errors if e["rule"] == "ragged-row"]
+    assert len(ragged) == 50
+    assert ragged[0] == {
+        "row": 1,
+        "column": None,
+        "value": "2 fields, 4 expected",
+        "rule": "ragged-row",
+    }

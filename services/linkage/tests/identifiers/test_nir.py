@@ -1,8 +1,10 @@
 import pyarrow as pa
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from linkage.identifiers import nir
+from linkage.pseudonyms.hmac import native_kernel
 
 
 def reference_key(body: str) -> int:
@@ -75,3 +77,28 @@ def test_vectorised_key_matches_the_published_rule(body: str) -> None:
     checked = nir.check(pa.array([good, bad, good.lower()]))
     assert checked.values.to_pylist() == [good, None, good]
     assert checked.invalid == {nir.RULE_KEY: 1}
+
+
+nir_like = st.one_of(
+    bodies.map(nir.with_key),
+    st.text(alphabet="0123456789ABab2 .-_\t\u00a0é", max_size=18),
+    st.from_regex(r"\A[0-9]{13,16}\Z"),
+)
+
+
+@given(st.lists(st.one_of(st.none(), nir_like), max_size=40), st.integers(0, 3))
+def test_the_c_kernel_classifies_like_the_pyarrow_rules(values: list[str | None], cut: int) -> None:
+    if native_kernel() is None:
+        pytest.skip("the C kernel is not built here")
+    for array in (pa.array(values, pa.string()), pa.array(values, pa.large_string())):
+        sliced = array.slice(min(cut, len(values)))
+        fast, reference = nir.check(sliced), nir._check(sliced)
+        assert fast.values.to_pylist() == reference.values.to_pylist()
+        assert fast.invalid == reference.invalid
+        assert fast.missing == reference.missing
+
+
+def test_non_string_columns_are_read_as_text() -> None:
+    checked = nir.check(pa.array([184127645108946, None, 12]))
+    assert checked.values.to_pylist() == [VALID, None, None]
+    assert checked.invalid == {nir.RULE_LENGTH: 1} and checked.missing == 1

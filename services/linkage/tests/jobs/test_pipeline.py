@@ -1,4 +1,5 @@
 import os
+import threading
 from pathlib import Path
 
 import pyarrow as pa
@@ -9,6 +10,7 @@ from linkage.events import PSEUDONYMISED_KINDS, ColumnSpec, Identifier
 from linkage.jobs.pipeline import (
     PROJECT_TAG,
     TAGS,
+    Cancelled,
     CentralKey,
     PipelineError,
     extract_file,
@@ -17,7 +19,7 @@ from linkage.jobs.pipeline import (
 )
 from linkage.pseudonyms.hmac import KeyedHasher
 
-from ..conftest import CLEAR_VALUES, PEOPLE_COLUMNS, people_table, snds_beneficiaries
+from ..conftest import CLEAR_VALUES, PEOPLE_COLUMNS, VALID_NIRS, people_table, snds_beneficiaries
 
 CENTRAL_SECRET = os.urandom(32)
 
@@ -176,3 +178,55 @@ def test_batch_threads_give_the_same_output_and_counts(tmp_path: Path) -> None:
     }
     single, parallel = (pq.read_table(tmp_path / f"out-{w}.parquet") for w in (1, 2))
     assert single.equals(parallel)
+
+
+def test_a_cancelled_parallel_run_stops_its_threads(tmp_path: Path) -> None:
+    source = write(pa.concat_tables([people_table()] * 40), tmp_path / "landing.parquet")
+    before = threading.active_count()
+
+    def cancel(_: int) -> None:
+        raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        pseudonymise_file(
+            source,
+            tmp_path / "out.parquet",
+            columns=[ColumnSpec.model_validate(c) for c in PEOPLE_COLUMNS],
+            key=central(),
+            batch_rows=16,
+            progress=cancel,
+            workers=2,
+        )
+    assert threading.active_count() == before
+
+
+def pseudonym_chunk(path: Path, column: str) -> pq.ColumnChunkMetaData:
+    metadata = pq.ParquetFile(path).metadata
+    return metadata.row_group(0).column(metadata.schema.names.index(column))
+
+
+@pytest.mark.parametrize("copies", [1, 8])
+def test_pseudonyms_are_stored_plain_unless_they_repeat(tmp_path: Path, copies: int) -> None:
+    people = pa.table({"NIR": [nir for nir in VALID_NIRS for _ in range(copies)]})
+    target = tmp_path / "central.parquet"
+    pseudonymise_file(
+        write(people, tmp_path / "landing.parquet"),
+        target,
+        columns=[ColumnSpec(name="NIR", identifier=Identifier.NIR)],
+        key=central(),
+        batch_rows=64,
+        progress=lambda _: None,
+    )
+    chunk = pseudonym_chunk(target, "NIR")
+    assert chunk.compression == "UNCOMPRESSED" and not chunk.is_stats_set
+    assert chunk.has_dictionary_page == (copies > 1)
+    assert (
+        pq.read_table(target).column("NIR").to_pylist()
+        == central().hashers[Identifier.NIR].pseudonyms(people.column("NIR")).to_pylist()
+    )
+
+
+def test_other_columns_keep_compression_and_statistics(tmp_path: Path) -> None:
+    target = pseudonymise(tmp_path, people_table(), PEOPLE_COLUMNS)
+    chunk = pseudonym_chunk(target, "MONTANT")
+    assert chunk.compression == "SNAPPY" and chunk.is_stats_set

@@ -71,3 +71,52 @@ def test_the_c_kernel_and_the_python_path_agree(values: list[bytes], cut: int) -
     for array in (pa.array(values, pa.binary()), pa.array(values, pa.large_binary())):
         sliced = array.slice(min(cut, len(values) - 1))
         assert hasher._native(sliced) == hasher._truncated(sliced.to_pylist())
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.binary(max_size=90)), min_size=1, max_size=60),
+    st.integers(0, 5),
+    st.sampled_from([b"", b"nir\x00", b"t" * 64]),
+)
+def test_the_arrow_kernel_gives_the_python_paths_pseudonyms(
+    values: list[bytes | None], cut: int, tag: bytes
+) -> None:
+    from linkage.pseudonyms import hmac as module
+
+    if module._native is None:
+        pytest.skip("the C kernel is not built here")
+    hasher = KeyedHasher(KEY, tag=tag)
+    want = [None if v is None else expected(KEY, tag + v) for v in values]
+    for kind in (pa.binary(), pa.large_binary()):
+        sliced = pa.array(values + values, kind).slice(min(cut, len(values)))
+        out = hasher.pseudonyms(sliced)
+        out.validate(full=True)
+        assert out.type == pa.string()
+        assert out.to_pylist() == (want + want)[min(cut, len(values)) :]
+
+
+def test_large_batches_run_on_threads_with_and_without_deduplication() -> None:
+    hasher = KeyedHasher(KEY)
+    values = pa.array([None if i % 11 == 0 else f"{i % 30_000:015d}" for i in range(120_000)])
+    first, second = hasher.pseudonyms(values), hasher.pseudonyms(values)
+    assert first.equals(second) and first.null_count == values.null_count
+    distinct = pa.array([f"{i:015d}" for i in range(120_000)])
+    hasher.pseudonyms(distinct)  # mostly distinct: the next batch skips the hash table
+    assert not hasher._dedupe
+    assert hasher.pseudonyms(values).equals(first)
+    assert first[1].as_py() == expected(KEY, b"000000000000001")
+
+
+def test_without_the_c_kernel_the_python_path_gives_the_same_pseudonyms(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from linkage.identifiers import nir
+    from linkage.pseudonyms import hmac as module
+
+    values = pa.array(["184127645108946", None, "1 84 12 76 451 089 46", "18412764510894"])
+    native = KeyedHasher(KEY).pseudonyms(nir.check(values).values)
+    monkeypatch.setattr(module, "_native", None)
+    checked = nir.check(values)
+    assert checked.invalid == {nir.RULE_LENGTH: 1} and checked.missing == 1
+    assert KeyedHasher(KEY).pseudonyms(checked.values).equals(native)
+    assert native[0].as_py() == native[2].as_py() == expected(KEY, b"184127645108946")

@@ -2,18 +2,28 @@
 
 PostgreSQL is the machine's at 127.0.0.1:5432 (or ``HDH_TEST_DATABASE_URL``), in a fresh
 database per session; the broker is a Tansu process on a free port.
+
+The logs of the whole session are scanned for secrets (``hdh_dev.logscan``): every log record
+of the test process, the captured output of each test, the output of the servers started
+here, and every ``*.log`` file left in the session's temporary folder (the platforms that
+tests launch write theirs there). A run whose logs hold one fails; ``--no-log-scan`` turns
+the scan off.
 """
 
 import asyncio
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
+import uvicorn
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -26,12 +36,113 @@ from hdh_common.identity import (
     generate_private_key_pem,
     public_key_pem,
 )
+from hdh_common.logs import JsonFormatter
 from hdh_dev.broker import TansuBroker, start_tansu
+from hdh_dev.logscan import LogScanner
+from hdh_dev.processes import free_port
 from hdh_dev.s3server import S3Server, start_s3_server
 
 SERVICES = ("catalog", "access", "linkage", "audit")
 SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 TOKEN_ISSUER = "hdh-gateway"
+LOG_SCANNER = pytest.StashKey[LogScanner]()
+_CAPTURED_OUTPUT = ("Captured stdout", "Captured stderr")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--no-log-scan",
+        action="store_true",
+        help="Do not fail the run when its logs hold a token, key, password or NIR.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("no_log_scan", False):
+        return
+    scanner = LogScanner()
+    config.stash[LOG_SCANNER] = scanner
+    _scanners.append(scanner)
+    _record_every_log_record(scanner)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if LOG_SCANNER in config.stash:
+        _scanners.remove(config.stash[LOG_SCANNER])
+        logging.Logger.callHandlers = _CALL_HANDLERS  # type: ignore[method-assign]
+
+
+_CALL_HANDLERS = logging.Logger.callHandlers
+_scanners: list[LogScanner] = []
+
+
+def _record_every_log_record(scanner: LogScanner) -> None:
+    """Shows the scanner each record as the services format it. Apps replace the root
+    logger's handlers when they start, so the scan sits where every record passes."""
+    formatter = JsonFormatter("test")
+
+    def call_handlers(self: logging.Logger, record: logging.LogRecord) -> None:
+        try:
+            text = formatter.format(record)
+        except Exception:
+            text = f"{record.msg} {record.args}"
+        scanner.check(text, source=f"logger {record.name!r}")
+        _CALL_HANDLERS(self, record)
+
+    logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign]
+
+
+def pytest_runtest_logstart(nodeid: str) -> None:
+    if _scanners:
+        _scanners[-1].test = nodeid
+
+
+def pytest_runtest_logfinish() -> None:
+    if _scanners:
+        _scanners[-1].test = "(between tests)"
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if not _scanners:
+        return
+    for name, content in report.sections:
+        if name.startswith(_CAPTURED_OUTPUT):
+            _scanners[-1].check(content, source=f"{name.lower()} of the test")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    scanner = session.config.stash.get(LOG_SCANNER, None)
+    if scanner is None:
+        return
+    for path in _log_files(session.config):
+        scanner.check(path.read_text(errors="replace"), source=f"the log file {path}")
+        scanner.files += 1
+    if scanner.findings and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _log_files(config: pytest.Config) -> list[Path]:
+    """The ``*.log`` files under this session's temporary folder, if it made one (pytest
+    keeps it on its ``TempPathFactory``, created only when a test asked for a folder)."""
+    factory = getattr(config, "_tmp_path_factory", None)
+    basetemp: Path | None = getattr(factory, "_basetemp", None)
+    if basetemp is None or not basetemp.is_dir():
+        return []
+    return sorted(path for path in basetemp.rglob("*.log") if path.is_file())
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    scanner = config.stash.get(LOG_SCANNER, None)
+    if scanner is None:
+        return
+    if scanner.findings:
+        terminalreporter.section("secrets in the logs", sep="=", red=True, bold=True)
+        terminalreporter.line(scanner.report())
+    else:
+        terminalreporter.line(
+            f"log scan: no secret in {scanner.texts} log texts ({scanner.files} log files)"
+        )
 
 
 async def _admin(url: str, statement: str) -> None:
@@ -62,7 +173,12 @@ async def database_url() -> AsyncIterator[str]:
 async def clean_database(database_url: str) -> AsyncIterator[str]:
     """The session database, emptied after the test (tests here commit, e.g. through the outbox)."""
     yield database_url
-    engine = create_async_engine(database_url)
+    await truncate_tables(database_url)
+
+
+async def truncate_tables(url: str) -> None:
+    """Every table of every service's schema truncated (their Alembic versions kept)."""
+    engine = create_async_engine(url)
     try:
         async with engine.begin() as connection:
             rows = await connection.execute(
@@ -81,19 +197,45 @@ async def clean_database(database_url: str) -> AsyncIterator[str]:
         await engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def kafka() -> Iterator[TansuBroker]:
-    broker = start_tansu()
-    yield broker
-    broker.stop()
+ServerLogs = Callable[[str], AbstractContextManager[Path]]
 
 
 @pytest.fixture(scope="session")
-def s3_server() -> Iterator[S3Server]:
+def server_logs(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> ServerLogs:
+    """``with server_logs(name) as path``: a file for a server's output, scanned for secrets
+    at the end of the block (once the server stopped)."""
+    folder = tmp_path_factory.mktemp("server-logs")
+    scanner = pytestconfig.stash.get(LOG_SCANNER, None)
+
+    @contextmanager
+    def log_of(name: str) -> Iterator[Path]:
+        path = folder / f"{name}.log"
+        yield path
+        if scanner is not None and path.exists():
+            scanner.check(path.read_text(errors="replace"), source=f"the output of {name}")
+            scanner.files += 1
+            path.rename(path.with_suffix(".scanned"))  # not read again at the end
+
+    return log_of
+
+
+@pytest.fixture(scope="session")
+def kafka(server_logs: ServerLogs) -> Iterator[TansuBroker]:
+    with server_logs("the tansu broker") as log_path:
+        broker = start_tansu(log_path=log_path)
+        yield broker
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(server_logs: ServerLogs) -> Iterator[S3Server]:
     """A moto S3 API server, one for the session; tests isolate themselves by bucket."""
-    server = start_s3_server()
-    yield server
-    server.stop()
+    with server_logs("the moto S3 server") as log_path:
+        server = start_s3_server(log_path=log_path)
+        yield server
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -174,3 +316,106 @@ def make_settings(
         return service_settings(service, **(defaults | overrides))
 
     return make
+
+
+@asynccontextmanager
+async def serve_http(app: Any, *, port: int | None = None) -> AsyncIterator[str]:
+    """``app`` served over real HTTP by uvicorn on a free port, in this event loop."""
+    port = port or free_port()
+    config = uvicorn.Config(app, port=port, log_config=None, lifespan="on", access_log=False)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError(f"the server on port {port} stopped before it started")
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class Platform:
+    """The four services and the gateway (dev issuer on), each over HTTP on loopback."""
+
+    url: str
+    services: dict[str, str]
+    gateway_settings: Any
+
+    async def token(self, username: str) -> str:
+        """An access token of a demo account (password grant of the dev issuer)."""
+        form = {"grant_type": "password", "client_id": "hdh-web"}
+        form |= {"username": username, "password": username}
+        async with httpx.AsyncClient(base_url=self.url, timeout=30) as client:
+            response = await client.post("/idp/token", data=form)
+        response.raise_for_status()
+        return str(response.json()["access_token"])
+
+
+@asynccontextmanager
+async def running_platform(
+    *,
+    database_url: str,
+    private_key: str,
+    folder: Path,
+    server_logs: ServerLogs,
+    **gateway_overrides: Any,
+) -> AsyncIterator[Platform]:
+    """The whole platform on a broker of its own; its tables emptied once it stopped."""
+    from gateway.config import Settings as GatewaySettings
+    from gateway.main import create_app as create_gateway
+
+    with server_logs(f"the platform's broker ({folder.name})") as log_path:
+        broker = start_tansu(log_path=log_path)
+        try:
+            async with AsyncExitStack() as stack:
+                services = {}
+                for service in SERVICES:
+                    settings = _platform_service_settings(
+                        service,
+                        database_url=database_url,
+                        kafka=broker.bootstrap_servers,
+                        public_key=public_key_pem(private_key),
+                        folder=folder,
+                    )
+                    app = __import__(f"{service}.main", fromlist=["create_app"]).create_app(
+                        settings
+                    )
+                    services[service] = await stack.enter_async_context(serve_http(app))
+                port = free_port()
+                values: dict[str, Any] = {
+                    "environment": "dev",
+                    "dev_issuer": True,
+                    "public_url": f"http://127.0.0.1:{port}",
+                    "dev_issuer_key_dir": folder / "idp",
+                    "request_log_spool_dir": folder / "spool",
+                    "internal_token_private_key": private_key,
+                    "kafka_bootstrap_servers": broker.bootstrap_servers,
+                } | {f"{name}_url": url for name, url in services.items()}
+                gateway_settings = GatewaySettings(**(values | gateway_overrides))
+                url = await stack.enter_async_context(
+                    serve_http(create_gateway(gateway_settings), port=port)
+                )
+                yield Platform(url=url, services=services, gateway_settings=gateway_settings)
+        finally:
+            broker.stop()
+            await truncate_tables(database_url)
+
+
+def _platform_service_settings(
+    service: str, *, database_url: str, kafka: str, public_key: str, folder: Path
+) -> Any:
+    return service_settings(
+        service,
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka,
+        internal_token_public_key=public_key,
+        storage_path=folder / "objects",
+        outbox_poll_interval=0.1,
+        environment="dev",
+        audit_signing_key_file=folder / "keys" / "audit-signing.pem",
+        linkage_master_key_path=folder / "keys" / "linkage-master.key",
+    )

@@ -50,9 +50,11 @@ async def upload_document(
     kind: schemas.DocumentKind,
     filename: Annotated[str, Query(pattern=FILENAME)],
     content_type: Annotated[str | None, Header()] = None,
-    content_length: Annotated[int | None, Header()] = None,
 ) -> schemas.Document:
-    media_type = service.check_type(content_type, content_length, settings)
+    # read, not declared: a client sets no Content-Length of its own, the HTTP layer does
+    length = request.headers.get("content-length", "")
+    declared = int(length) if length.isdigit() else None
+    media_type = service.check_type(content_type, declared, settings)
     store: ObjectStore = request.state.object_store
     document = await service.upload(
         session,

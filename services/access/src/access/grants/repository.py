@@ -26,6 +26,14 @@ class GrantRepository:
         await self.session.flush()
         return grant
 
+    async def any_active(self, project_id: uuid.UUID) -> bool:
+        found = await self.session.scalar(
+            select(Grant.id)
+            .where(Grant.project_id == project_id, Grant.status == "active")
+            .limit(1)
+        )
+        return found is not None
+
     async def due_for_expiry(self, today: date) -> list[Grant]:
         rows = await self.session.scalars(
             select(Grant)

@@ -109,6 +109,23 @@ async def end_for(
         await _end(session, grant, status="ended", reason=reason, now=now, actor=actor)
 
 
+async def close_project_if_done(
+    session: AsyncSession, request: AccessRequest, *, actor: str
+) -> None:
+    """A closed request that leaves its project no live grant closes the project:
+    ``hdh.access.project.closed.v1`` has the linkage service destroy the project's
+    pseudonym key, so whatever was extracted can never again be linked to anything."""
+    if await GrantRepository(session).any_active(request.project_id):
+        return
+    await outbox.publish(
+        session,
+        type="hdh.access.project.closed.v1",
+        subject=str(request.project_id),
+        data={"project_id": str(request.project_id), "request_id": str(request.id)},
+        actor=actor,
+    )
+
+
 async def revoke(
     session: AsyncSession, principal: Principal, grant: Grant, *, reason: str, now: datetime
 ) -> Grant:

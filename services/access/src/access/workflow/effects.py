@@ -53,3 +53,5 @@ async def after(
         reason_text = "project closed" if target is State.CLOSED else "request withdrawn"
         await grants.end_for(session, request, reason=reason_text, now=now, actor=principal.subject)
         await register.update_status(session, request.id, status=target.value, now=now)
+        if target is State.CLOSED:
+            await grants.close_project_if_done(session, request, actor=principal.subject)

@@ -1,10 +1,7 @@
-import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Any, TypeVarTuple
 
-import sqlalchemy as sa
-from sqlalchemy import RowMapping, Select, any_, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import RowMapping, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.db import copy_records
@@ -13,7 +10,13 @@ from audit.entries.schemas import EntryFilter
 from audit.tree.models import TreeNode
 
 STREAM_CHUNK = 2_000
-ENTRY_COLUMNS = tuple(column.name for column in Entry.__table__.columns)
+# A prepared row holds every column but ``seq``, the payload as JSON text and the leaf hash last.
+ROW_COLUMNS = (
+    *(c.name for c in Entry.__table__.columns if c.name not in ("seq", "payload", "leaf_hash")),
+    "payload",
+    "leaf_hash",
+)
+COPY_COLUMNS = ("seq", *ROW_COLUMNS)
 Ts = TypeVarTuple("Ts")
 
 
@@ -27,22 +30,11 @@ class EntryRepository:
     async def seq_of(self, event_id: str) -> int | None:
         return await self.session.scalar(select(Entry.seq).where(Entry.event_id == event_id))
 
-    async def existing(self, event_ids: Iterable[str]) -> dict[str, tuple[int, bytes]]:
-        rows = await self.session.execute(
-            select(Entry.event_id, Entry.seq, Entry.leaf_hash).where(
-                Entry.event_id == any_(sa.cast(list(event_ids), ARRAY(sa.String)))
-            )
-        )
-        return {event_id: (seq, leaf) for event_id, seq, leaf in rows}
-
-    async def add_many(self, rows: list[dict[str, Any]]) -> None:
-        """COPY, in the session's transaction: several times faster than INSERT for batches."""
-        if rows:
-            records = [
-                tuple(json.dumps(row[c]) if c == "payload" else row[c] for c in ENTRY_COLUMNS)
-                for row in rows
-            ]
-            await copy_records(self.session, "entry", columns=ENTRY_COLUMNS, records=records)
+    async def add_many(self, records: list[tuple[Any, ...]]) -> None:
+        """COPY rows of :data:`COPY_COLUMNS`, in the session's transaction: several times faster
+        than INSERT for batches."""
+        if records:
+            await copy_records(self.session, "entry", columns=COPY_COLUMNS, records=records)
 
     async def page(self, *, where: EntryFilter, after: int | None, limit: int) -> list[Entry]:
         query = _filtered(select(Entry), where).order_by(Entry.seq).limit(limit)

@@ -1,24 +1,35 @@
 """Appending: entries get the next sequence numbers, gap-free, and become leaves of the tree."""
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audit.entries.document import document_hash, entry_document
+from audit.entries.document import (
+    document_hash,
+    encode_entry,
+    entry_document,
+    hash_of_document_json,
+)
 from audit.entries.errors import EntryNotFound
 from audit.entries.models import Entry
-from audit.entries.repository import EntryRepository
+from audit.entries.repository import ROW_COLUMNS, EntryRepository
 from audit.entries.schemas import EntryCreate, EntryFilter, EntryWithProof, Receipt
-from audit.merkle import CompactRange, Node
-from audit.merkle.tree import frontier
+from audit.merkle import CompactRange
 from audit.tree.repository import TreeRepository
 from hdh_common.errors import ValidationFailed
 from hdh_common.pagination import InvalidCursor, Page, decode_cursor, encode_cursor
 
-Prepared = dict[str, Any]
-"""An entry's columns and its ``leaf_hash``: everything but its sequence number."""
+_ROW_FIELDS = itemgetter(*ROW_COLUMNS[:-2])
+
+
+class Prepared(NamedTuple):
+    """An entry hashed, not yet sequenced: its event id, leaf hash and row of ``ROW_COLUMNS``."""
+
+    event_id: str
+    leaf_hash: bytes
+    row: tuple[Any, ...]
 
 
 def prepare(drafts: Sequence[EntryCreate]) -> list[Prepared]:
@@ -26,14 +37,14 @@ def prepare(drafts: Sequence[EntryCreate]) -> list[Prepared]:
     return [prepare_fields(draft.model_dump()) for draft in drafts]
 
 
-def prepare_fields(fields: dict[str, Any]) -> Prepared:
+def prepare_fields(fields: Mapping[str, Any]) -> Prepared:
     """``fields``: the columns of an :class:`EntryCreate`."""
-    fields["leaf_hash"] = document_hash(entry_document(fields))
-    return fields
+    encoded = encode_entry(fields)
+    leaf = hash_of_document_json(encoded.document)
+    return Prepared(fields["event_id"], leaf, (*_ROW_FIELDS(fields), encoded.payload, leaf))
 
 
-@dataclass(frozen=True, slots=True)
-class Sequenced:
+class Sequenced(NamedTuple):
     event_id: str
     seq: int
     leaf_hash: bytes
@@ -64,25 +75,21 @@ async def append_prepared(session: AsyncSession, rows: Sequence[Prepared]) -> li
     batch extends the tree from the previous one's right edge.
     """
     tree, entries = TreeRepository(session), EntryRepository(session)
-    await tree.lock_for_append()
-    known = await entries.existing({row["event_id"] for row in rows})
+    start = await tree.lock_for_append([row.event_id for row in rows])
     receipts = {
-        event_id: Sequenced(event_id, seq, leaf, True) for event_id, (seq, leaf) in known.items()
+        event_id: Sequenced(event_id, seq, leaf, True)
+        for event_id, (seq, leaf) in start.logged.items()
     }
-    size = await tree.size()
-    edge = CompactRange.from_nodes(size=size, nodes=await tree.nodes(frontier(size)))
     fresh: list[Prepared] = []
-    nodes: list[tuple[Node, bytes]] = []
     for row in rows:
-        if row["event_id"] in receipts:
-            continue
-        row["seq"] = edge.size
-        fresh.append(row)
-        receipts[row["event_id"]] = Sequenced(row["event_id"], edge.size, row["leaf_hash"], False)
-        nodes.extend(edge.append(row["leaf_hash"]))
-    await entries.add_many(fresh)
-    await tree.add(nodes)
-    return [receipts[row["event_id"]] for row in rows]
+        if row.event_id not in receipts:
+            seq = start.size + len(fresh)
+            receipts[row.event_id] = Sequenced(row.event_id, seq, row.leaf_hash, False)
+            fresh.append(row)
+    await entries.add_many([(start.size + n, *row.row) for n, row in enumerate(fresh)])
+    edge = CompactRange(start.size, start.peaks)
+    await tree.add(edge.extend(row.leaf_hash for row in fresh))
+    return [receipts[row.event_id] for row in rows]
 
 
 def _after(cursor: str | None) -> int | None:

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from audit.entries import service as entries
 from audit.ingest.mapping import entry_fields
-from hdh_common.consumer import is_transient
+from hdh_common.consumer import STOP_TIMEOUT_SECONDS
+from hdh_common.errors import is_transient
 from hdh_common.events import CloudEvent
 from hdh_common.kafka import ensure_topics, new_consumer, new_producer
 
@@ -26,6 +27,9 @@ Record: TypeAlias = ConsumerRecord[bytes, bytes]
 Parsed: TypeAlias = tuple[Record, "entries.Prepared"]
 GROUP = "audit"
 DLQ_TOPIC = f"dlq.{GROUP}"
+# Records parsed between two yields to the event loop: parsing is CPU work in the loop's thread,
+# and the batch being sequenced meanwhile needs the loop for each of its statements.
+PARSE_SLICE = 16
 
 
 class BatchIngester:
@@ -72,14 +76,16 @@ class BatchIngester:
         for client in (self._consumer, self._producer):
             if client is not None:
                 try:
-                    await client.stop()
+                    # Bounded, as the common consumer does: one stopped while joining can linger.
+                    await asyncio.wait_for(client.stop(), STOP_TIMEOUT_SECONDS)
                 except Exception as exc:
                     logger.debug("client stop failed: %r", exc)
         self._consumer = self._producer = None
 
     async def _consume_forever(self) -> None:
         """Batch ``k`` is being sequenced while batch ``k + 1`` is fetched and parsed; offsets
-        of a batch are committed only once its transaction has committed."""
+        of a batch are committed only once its transaction has committed, while the next
+        batch is being sequenced."""
         assert self._consumer is not None
         in_flight: tuple[asyncio.Task[None], dict[TopicPartition, int]] | None = None
         try:
@@ -87,13 +93,15 @@ class BatchIngester:
                 fetched = await self._consumer.getmany(timeout_ms=500, max_records=self.batch_size)
                 records = [record for batch in fetched.values() for record in batch]
                 parsed = await self._parse(records)
+                stored: dict[TopicPartition, int] = {}
                 if in_flight is not None:
                     await in_flight[0]
-                    await self._consumer.commit(in_flight[1])
-                    in_flight = None
+                    stored, in_flight = in_flight[1], None
                 if records:
                     offsets = {tp: batch[-1].offset + 1 for tp, batch in fetched.items() if batch}
                     in_flight = (asyncio.create_task(self._store(parsed)), offsets)
+                if stored:
+                    await self._consumer.commit(stored)
         finally:
             if in_flight is not None:
                 in_flight[0].cancel()
@@ -101,7 +109,9 @@ class BatchIngester:
     async def _parse(self, records: Sequence[Record]) -> list[Parsed]:
         """Each record as a prepared entry (hashed, not yet sequenced); others dead-lettered."""
         parsed: list[Parsed] = []
-        for record in records:
+        for n, record in enumerate(records, 1):
+            if n % PARSE_SLICE == 0:
+                await asyncio.sleep(0)  # let the batch in flight send its next statement
             try:
                 event = CloudEvent.model_validate_json(record.value or b"")
                 row = entries.prepare_fields(entry_fields(event))

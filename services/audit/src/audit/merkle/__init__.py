@@ -9,7 +9,7 @@ from audit.merkle.proofs import (
     range_hash,
     range_nodes,
 )
-from audit.merkle.tree import CompactRange, MemoryTree
+from audit.merkle.tree import CompactRange, MemoryTree, NodeRow
 from audit.merkle.verify import (
     ProofError,
     root_from_inclusion,
@@ -23,6 +23,7 @@ __all__ = [
     "CompactRange",
     "MemoryTree",
     "Node",
+    "NodeRow",
     "ProofError",
     "consistency_ranges",
     "inclusion_ranges",

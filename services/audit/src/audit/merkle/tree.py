@@ -1,9 +1,13 @@
 """Appending leaves: the right edge of the tree and the complete subtrees each leaf closes."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from audit.merkle.hashing import EMPTY_ROOT, node_hash
 from audit.merkle.proofs import Node, consistency_ranges, inclusion_ranges, range_hash
+
+NodeRow: TypeAlias = tuple[int, int, bytes]
 
 
 @dataclass
@@ -19,15 +23,23 @@ class CompactRange:
 
     def append(self, leaf: bytes) -> list[tuple[Node, bytes]]:
         """Add one leaf hash; return every node it completes, the leaf itself included."""
-        index = self.size
-        created = [(Node(0, index), leaf)]
-        current, level = leaf, 0
-        while (index >> level) & 1:
-            current = node_hash(self.peaks.pop(), current)
-            level += 1
-            created.append((Node(level, index >> level), current))
-        self.peaks.append(current)
-        self.size += 1
+        return [(Node(level, index), digest) for level, index, digest in self.extend([leaf])]
+
+    def extend(self, leaves: Iterable[bytes]) -> list[NodeRow]:
+        """Add leaf hashes in one pass; return every node they complete, leaves included, as
+        ``(level, index, hash)`` rows."""
+        created: list[NodeRow] = []
+        peaks, size = self.peaks, self.size
+        for leaf in leaves:
+            created.append((0, size, leaf))
+            current, level, index = leaf, 0, size
+            while index & 1:
+                current = node_hash(peaks.pop(), current)
+                level, index = level + 1, index >> 1
+                created.append((level, index, current))
+            peaks.append(current)
+            size += 1
+        self.size = size
         return created
 
     def root(self) -> bytes:

@@ -53,8 +53,8 @@ async def catalog_dcat(
     responses=_CONTENT | problem_responses(Unauthorized, NotFound, service.NotAcceptable),
 )
 async def dataset_dcat(
-    dataset: DatasetFromPath, site: SiteDep, accept: AcceptHeader = None
+    session: SessionDep, dataset: DatasetFromPath, site: SiteDep, accept: AcceptHeader = None
 ) -> Response:
     media_type = service.negotiate(accept)
-    graph = service.dataset_graph(site, dataset)
+    graph = await service.dataset_graph(session, site, dataset)
     return Response(service.serialise(graph, media_type), media_type=media_type)

@@ -4,6 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.datasets.models import Dataset
 from catalog.datasets.repository import DatasetRepository
 from catalog.dcat.graph import Site, add_catalog, add_dataset, new_graph
+from catalog.dcat.repository import DcatRepository
 from hdh_common.errors import AppError
 
 TURTLE = "text/turtle"
@@ -32,13 +33,16 @@ def serialise(graph: Graph, media_type: str) -> bytes:
     return graph.serialize(format=_FORMATS[media_type], encoding="utf-8")
 
 
-def dataset_graph(site: Site, dataset: Dataset) -> Graph:
+async def dataset_graph(session: AsyncSession, site: Site, dataset: Dataset) -> Graph:
+    holdings = await DcatRepository(session).holdings([dataset.id])
     graph = new_graph()
-    add_dataset(graph, site, dataset)
+    add_dataset(graph, site, dataset, holdings[dataset.id])
     return graph
 
 
 async def catalog_graph(session: AsyncSession, site: Site) -> Graph:
+    datasets = await DatasetRepository(session).all()
+    holdings = await DcatRepository(session).holdings([d.id for d in datasets])
     graph = new_graph()
-    add_catalog(graph, site, await DatasetRepository(session).all())
+    add_catalog(graph, site, [(d, holdings[d.id]) for d in datasets])
     return graph

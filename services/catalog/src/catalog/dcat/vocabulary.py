@@ -12,6 +12,7 @@ DPV = Namespace("https://w3id.org/dpv#")
 HEALTH = Namespace("http://healthdataportal.eu/ns/health#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
+CSVW = Namespace("http://www.w3.org/ns/csvw#")
 EU = "http://publications.europa.eu/resource/authority/"
 ACCESS_RIGHT = Namespace(f"{EU}access-right/")
 DATA_THEME = Namespace(f"{EU}data-theme/")
@@ -23,3 +24,16 @@ ACCESS_RIGHTS = {"public": "PUBLIC", "restricted": "RESTRICTED", "non_public": "
 EHDS = "http://data.europa.eu/eli/reg/2025/327/oj"
 GDPR = "http://data.europa.eu/eli/reg/2016/679/oj"
 DEFAULT_HEALTH_CATEGORY = "EHR"
+# Frictionless Table Schema types as CSVW datatypes (https://www.w3.org/TR/tabular-metadata/).
+CSVW_DATATYPES = {
+    "string": "string",
+    "integer": "integer",
+    "number": "number",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "datetime",
+    "time": "time",
+    "year": "gYear",
+    "yearmonth": "gYearMonth",
+    "duration": "duration",
+}

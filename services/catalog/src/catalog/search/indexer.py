@@ -79,6 +79,31 @@ SELECT 'code', NULL, n.id, NULL, c.code, coalesce(c.label, ''), n.name || ' ' ||
 """
 
 
+_OWN_WORDS = """
+SELECT DISTINCT w FROM catalog.search_document s,
+       regexp_split_to_table(s.plain, '[^a-z0-9]+') AS w
+ WHERE s.{owner} = :{owner} AND s.kind <> 'code' AND length(w) >= 3
+"""
+# Sorted, so that two of these sharing words cannot deadlock.
+_ADD_WORDS = """
+INSERT INTO catalog.search_word (word)
+SELECT w FROM unnest(CAST(:words AS text[])) AS w ORDER BY w
+ON CONFLICT DO NOTHING
+"""
+
+
+async def _add_words(session: AsyncSession, owner: str, params: dict[str, uuid.UUID]) -> None:
+    """Add the owner's words to the typo lexicon, in a transaction of its own committed at
+    once: a long import holding new words until its end would make every registration that
+    shares one wait for it. A word left by a transaction that then rolls back only offers
+    a correction that finds nothing."""
+    words = sorted(await session.scalars(text(_OWN_WORDS.format(owner=owner)), params))
+    if not words:
+        return
+    async with AsyncSession(session.bind) as own, own.begin():
+        await own.execute(text(_ADD_WORDS), {"words": words})
+
+
 async def reindex_dataset(session: AsyncSession, dataset_id: uuid.UUID) -> None:
     params = {"dataset_id": dataset_id}
     await session.execute(
@@ -86,6 +111,7 @@ async def reindex_dataset(session: AsyncSession, dataset_id: uuid.UUID) -> None:
     )
     for statement in (_DATASET, _TABLES, _VARIABLES):
         await session.execute(text(statement), params)
+    await _add_words(session, "dataset_id", params)
 
 
 async def reindex_nomenclature(
@@ -98,3 +124,4 @@ async def reindex_nomenclature(
     await session.execute(text(_NOMENCLATURE), params)
     if version_id is not None:
         await session.execute(text(_CODES), {"version_id": version_id})
+    await _add_words(session, "nomenclature_id", params)

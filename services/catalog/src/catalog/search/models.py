@@ -27,3 +27,12 @@ search_document = sa.Table(
     sa.Column("plain", sa.Text, nullable=False),
     sa.Column("document", TSVECTOR, nullable=False),
 )
+
+# Every word (three characters or more) of the names and labels of the documents other than
+# code-list entries, unaccented and lower case, trigram-indexed: typos are corrected to it.
+# Words are never removed: a stale word only yields a correction that finds nothing.
+search_word = sa.Table(
+    "search_word",
+    Base.metadata,
+    sa.Column("word", sa.Text, primary_key=True),
+)

@@ -249,7 +249,11 @@ async def _validate(
             return validator.run(pq.ParquetFile(local).iter_batches(batch_size=PARQUET_BATCH_ROWS))
         columns = [c.name for c in rules.columns]
         batches = csv_batches(
-            source, delimiter=upload.delimiter, report=validator.report, columns=columns
+            source,
+            delimiter=upload.delimiter,
+            report=validator.report,
+            columns=columns,
+            rules=rules,
         )
         outcome = validator.run(batches)
         while source.read(1024 * 1024):

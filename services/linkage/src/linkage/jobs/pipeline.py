@@ -3,13 +3,16 @@
 Pure and synchronous: jobs run them in a thread on local temporary files.
 """
 
-import collections
 import contextlib
+import functools
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -31,6 +34,15 @@ PROJECT_TAG = b"central\x00"
 META_DOMAIN = b"hdh.domain"
 META_KEY_VERSION = b"hdh.key_version"
 META_PSEUDONYMISED = b"hdh.pseudonymised_columns"
+
+
+def open_parquet(source: Path) -> pq.ParquetFile:
+    """A reader that streams: pyarrow's default pre-buffering keeps every column chunk it
+    has read, so memory would grow with the file; a 1 MiB read buffer instead."""
+    return pq.ParquetFile(source, pre_buffer=False, buffer_size=READ_BUFFER)
+
+
+READ_BUFFER = 1 << 20
 
 
 class Cancelled(Exception):
@@ -115,7 +127,7 @@ def pseudonymise_file(
     With ``workers`` > 1 and a file of several batches, batches are transformed by that many
     threads and written in order.
     """
-    reader = pq.ParquetFile(source)
+    reader = open_parquet(source)
     kinds = {c.name: c.identifier for c in columns}
     missing = [name for name in kinds if name not in reader.schema_arrow.names]
     if missing:
@@ -133,9 +145,8 @@ def pseudonymise_file(
     job = _BatchJob(kinds=kinds, key=key, schema=schema)
     parallel = workers > 1 and reader.metadata.num_rows > PARALLEL_FROM_BATCHES * batch_rows
     batches = reader.iter_batches(batch_size=batch_rows)
-    plain = [n for n in schema.names if n not in hashed]  # pseudonyms never repeat enough
     with (
-        pq.ParquetWriter(target, schema, use_dictionary=plain) as writer,
+        _Writer(target, schema, pseudonymised=hashed) as writer,
         _mapper(job, workers if parallel else 1) as run,
     ):
         for batch, stats in run(batches):
@@ -149,6 +160,50 @@ def pseudonymise_file(
 
 
 PARALLEL_FROM_BATCHES = 8
+REPEATED = 0.5
+
+
+class _Writer:
+    """A Parquet writer opened at the first batch, which tells whether the pseudonym columns
+    repeat (care data: several rows per person), and are then dictionary-encoded. Pseudonyms
+    are stored uncompressed (a codec finds nothing in HMAC output but those repeats) and
+    without statistics (their minimum and maximum serve no query)."""
+
+    def __init__(self, target: Path, schema: pa.Schema, *, pseudonymised: Sequence[str]) -> None:
+        self._target, self._schema, self._pseudonymised = target, schema, set(pseudonymised)
+        self._writer: pq.ParquetWriter | None = None
+
+    def __enter__(self) -> "_Writer":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._open(None).close()
+
+    def write_batch(self, batch: pa.RecordBatch) -> None:
+        self._open(batch).write_batch(batch)
+
+    def _open(self, first: pa.RecordBatch | None) -> pq.ParquetWriter:
+        if self._writer is None:
+            names = self._schema.names
+            plain = [n for n in names if n in self._pseudonymised and not _repeats(first, n)]
+            self._writer = pq.ParquetWriter(
+                self._target,
+                self._schema,
+                use_dictionary=[n for n in names if n not in plain],
+                compression={n: "none" if n in self._pseudonymised else "snappy" for n in names},
+                write_statistics=[n for n in names if n not in self._pseudonymised],
+            )
+        return self._writer
+
+
+def _repeats(batch: pa.RecordBatch | None, name: str) -> bool:
+    if batch is None:
+        return False
+    values = batch.column(name)
+    present = len(values) - int(values.null_count)
+    return present > 0 and int(pc.count_distinct(values).as_py()) < REPEATED * present
+
+
 Stats = dict[str, tuple[int, int, dict[str, int]]]
 
 
@@ -176,31 +231,60 @@ class _BatchJob:
 
 
 Runner = Callable[[Iterable[pa.RecordBatch]], Iterator[tuple[pa.RecordBatch, Stats]]]
+_Done = object()
 
 
 @contextlib.contextmanager
 def _mapper(job: _BatchJob, workers: int) -> Iterator[Runner]:
-    """Batches transformed in order; with ``workers`` > 1, by threads (the pyarrow kernels and
-    the HMAC kernel release the GIL), at most two batches per thread in flight."""
+    """Batches transformed in order; with ``workers`` > 1, a pipeline: one thread reads
+    (decodes) batches, ``workers`` threads transform them, the caller's thread writes them,
+    all at once (the pyarrow kernels and the C kernel release the GIL), with at most two
+    batches per worker in flight."""
     if workers <= 1:
         yield lambda batches: map(job, batches)
         return
     with ThreadPoolExecutor(workers, thread_name_prefix="pseudonymise") as pool:
+        yield functools.partial(_pipelined, job, pool, 2 * workers)
 
-        def run(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[pa.RecordBatch, Stats]]:
-            pending: collections.deque[Future[tuple[pa.RecordBatch, Stats]]] = collections.deque()
-            try:
-                for batch in batches:
-                    pending.append(pool.submit(job, batch))
-                    if len(pending) >= 2 * workers:
-                        yield pending.popleft().result()
-                while pending:
-                    yield pending.popleft().result()
-            finally:
-                for future in pending:
-                    future.cancel()
 
-        yield run
+def _pipelined(
+    job: _BatchJob, pool: ThreadPoolExecutor, depth: int, batches: Iterable[pa.RecordBatch]
+) -> Iterator[tuple[pa.RecordBatch, Stats]]:
+    pending: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(queue.Full):
+                pending.put(item, timeout=0.05)
+                return
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                if stop.is_set():
+                    return
+                put(pool.submit(job, batch))
+        except BaseException as error:  # handed to the writing thread, which raises it
+            put(error)
+        else:
+            put(_Done)
+
+    reader = threading.Thread(target=read, name="pseudonymise-read", daemon=True)
+    reader.start()
+    try:
+        while (item := pending.get()) is not _Done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item.result()
+    finally:
+        stop.set()
+        while reader.is_alive() or not pending.empty():
+            with contextlib.suppress(queue.Empty):
+                item = pending.get(timeout=0.05)
+                if isinstance(item, Future):
+                    item.cancel()
+        reader.join()
 
 
 def read_metadata(path: Path) -> tuple[int, list[str]]:
@@ -224,7 +308,7 @@ def extract_file(
     Rows whose pseudonym columns hold one of ``excluded_persons`` (objections, as central
     pseudonyms) are dropped and counted.
     """
-    reader = pq.ParquetFile(source)
+    reader = open_parquet(source)
     _, pseudonymised = read_metadata(source)
     wanted = [n for n in reader.schema_arrow.names if n in set(variables)]
     if not wanted:
@@ -236,8 +320,7 @@ def extract_file(
         metadata=_metadata(project.domain, project.version, rekeyed),
     )
     outcome = Outcome()
-    plain = [n for n in wanted if n not in rekeyed]
-    with pq.ParquetWriter(target, schema, use_dictionary=plain) as writer:
+    with _Writer(target, schema, pseudonymised=rekeyed) as writer:
         for batch in reader.iter_batches(batch_size=batch_rows, columns=wanted):
             read = batch.num_rows
             outcome.rows_in += read

@@ -1,10 +1,11 @@
 """HMAC-SHA-256 (RFC 2104) over pyarrow arrays.
 
-The C kernel ``_hmac`` (built with the package where a compiler is present) hashes the
-values of an Arrow binary array straight from its buffers, without the GIL, on a few
-threads; it uses OpenSSL's SHA-256 (CPU SHA extensions) when built against it. Without it,
-a Python loop over precomputed HMAC inner and outer states does the same, slower. Repeated
-values within a batch are hashed once (dictionary encoding) while batches show repetition.
+The C kernel ``_hmac`` (built with the package where a compiler is present) reads an Arrow
+string or binary array straight from its buffers and writes the pseudonyms' string array,
+without the GIL, on a few threads; it uses OpenSSL's SHA-256 block function (CPU SHA
+extensions) when built against it. Without it, a Python loop over precomputed HMAC inner and
+outer states does the same, slower. Repeated values within a batch are hashed once (a hash
+table) while batches show repetition.
 A pseudonym is the first :data:`DIGEST_BYTES` bytes of the HMAC, base64url-encoded: 32
 ASCII characters, 192 bits.
 """
@@ -30,11 +31,25 @@ def _load_native() -> ModuleType | None:
 
 _native = _load_native()
 
+
+def native_kernel() -> ModuleType | None:
+    """The C kernel, or None where it was not built."""
+    return _native
+
+
 DIGEST_BYTES = 24
 THREADS = min(os.cpu_count() or 1, 4)
 PARALLEL_FROM = 50_000
 PSEUDONYM_CHARS = DIGEST_BYTES * 4 // 3
 _BLOCK = 64
+_NATIVE_MAX_ROWS = (2**31 - 1) // PSEUDONYM_CHARS
+# Arrow types read straight from their buffers, and whether their offsets are 64-bit.
+_VARIABLE_WIDTH = {
+    pa.string(): False,
+    pa.binary(): False,
+    pa.large_string(): True,
+    pa.large_binary(): True,
+}
 
 
 class KeyedHasher:
@@ -111,6 +126,10 @@ class KeyedHasher:
         """
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
+        if values.type not in _VARIABLE_WIDTH:
+            values = pc.cast(values, pa.binary())
+        if _native is not None and 0 < len(values) <= _NATIVE_MAX_ROWS:
+            return self._native_pseudonyms(values)
         binary = pc.cast(values, pa.binary())
         self._batches += 1
         if self._dedupe or self._batches % 16 == 0:
@@ -124,6 +143,32 @@ class KeyedHasher:
         valid = pc.is_valid(binary)
         positions = pc.subtract(pc.cumulative_sum(pc.cast(valid, pa.int64())), 1)
         return pc.take(hashed, pc.if_else(valid, positions, None))
+
+    def _native_pseudonyms(self, values: pa.Array) -> pa.Array:
+        assert _native is not None
+        validity, offsets, data = values.buffers()
+        if values.null_count == 0:
+            validity = None
+        self._batches += 1
+        dedupe = self._dedupe or self._batches % 16 == 0
+        out_validity, out_offsets, out_data, nulls, hashed = _native.pseudonyms(
+            self._inner_block,
+            self._outer_block,
+            validity,
+            offsets,
+            data if data is not None else b"",
+            values.offset,
+            len(values),
+            _VARIABLE_WIDTH[values.type],
+            DIGEST_BYTES,
+            THREADS if len(values) >= PARALLEL_FROM else 1,
+            dedupe,
+        )
+        if dedupe:
+            self._dedupe = hashed < 0.8 * max(len(values) - nulls, 1)
+        bitmap = None if out_validity is None else pa.py_buffer(out_validity)
+        buffers = [bitmap, pa.py_buffer(out_offsets), pa.py_buffer(out_data)]
+        return pa.Array.from_buffers(pa.string(), len(values), buffers, null_count=nulls)
 
     def _hashed(self, distinct: pa.Array) -> pa.Array:
         if len(distinct) == 0:
