@@ -1,5 +1,6 @@
 """Acceptance 4: synthetic rows of related tables join on their foreign keys."""
 
+import hashlib
 import io
 
 import pyarrow as pa
@@ -7,7 +8,11 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
-from ..conftest import Snds
+from catalog.main import create_app
+from hdh_dev.testing import SettingsFactory, TokenFactory, running
+
+from ..conftest import Snds, bearer
+from ..snds import nomenclature_package, table_package
 
 ROWS = 300
 
@@ -85,3 +90,48 @@ async def test_unknown_table_and_bad_size_are_refused(snds: Snds) -> None:
         f"{base}/IR_BEN_R/sample", params={"rows": 10**6}, headers=snds.staff
     )
     assert too_many.status_code == 422
+
+
+async def test_a_sample_uploads_as_a_valid_version_with_its_code_lists_loaded(
+    make_settings: SettingsFactory, make_token: TokenFactory, clean_database: str
+) -> None:
+    """What `make demo` does: a producer uploads a sample of IR_BEN_R, whose composite key
+    holds a coded rank (IR_BER_V) and whose dates refer to the calendar IR_DTE_V."""
+    staff = bearer(make_token, "hub_staff", org="hdh")
+    producer = bearer(make_token, "producer", org="cnam")
+    codes = {"IR_BER_V", "IR_DTE_V", "IR_SEX_V"}
+    async with running(create_app(make_settings("catalog"))) as client:
+        body = {"slug": "beneficiaires", "title": "Bénéficiaires", "publisher": "cnam"}
+        dataset_id = (await client.post("/catalog/datasets", json=body, headers=staff)).json()["id"]
+        for package, params in (
+            (nomenclature_package(with_codes=codes), {}),
+            (table_package(), {"dataset_id": dataset_id}),
+        ):
+            imported = await client.post(
+                "/catalog/import/table-schema", params=params, json=package, headers=staff
+            )
+            assert imported.status_code == 200, imported.text
+        base = f"/catalog/datasets/{dataset_id}"
+        data = (
+            await client.get(
+                f"{base}/tables/IR_BEN_R/sample",
+                params={"rows": 500, "format": "csv"},
+                headers=producer,
+            )
+        ).content
+        digest = hashlib.sha256(data).hexdigest()
+        upload = (
+            await client.post(
+                f"{base}/uploads",
+                json={"table": "IR_BEN_R", "size": len(data), "sha256": digest},
+                headers=producer,
+            )
+        ).json()
+        part = await client.put(
+            f"{base}/uploads/{upload['id']}/parts/1",
+            content=data,
+            headers=producer | {"X-Part-SHA256": digest},
+        )
+        assert part.status_code == 200, part.text
+        version = await client.post(f"{base}/uploads/{upload['id']}/complete", headers=producer)
+        assert version.json()["status"] == "validated", version.text

@@ -91,14 +91,24 @@ class Generator:
                     picked = self._hash(table, str(index), str(row)) % self.rows
                     return self.key(reference.table, target, picked, depth=depth + 1)
         column = next(c for c in self.schema.columns[table] if c.name == name)
+        codes = self._codes(column)
+        if codes and len(self.schema.primary_keys.get(table, ())) > 1:
+            # a coded part of a composite key (a rank, a type): its codes, in turn
+            return codes[row % len(codes)]
         return _base(column, row)
 
     def _free(self, table: str, column: Column, row: int) -> Any:
         rng = random.Random(self._hash(table, column.name, str(row)))
-        codes = self.schema.codes.get((column.nomenclature or "").split(":")[0])
+        codes = self._codes(column)
         if codes:
             return _cast(rng.choice(codes), column)
         return _random(column, rng)
+
+    def _codes(self, column: Column) -> list[str] | None:
+        """The column's nomenclature codes; a calendar (a date's dimension table) is no list."""
+        if column.type in ("date", "datetime"):
+            return None
+        return self.schema.codes.get((column.nomenclature or "").split(":")[0])
 
     def _hash(self, *parts: str) -> int:
         digest = hashlib.blake2b("|".join((str(self.seed), *parts)).encode(), digest_size=8)

@@ -210,7 +210,10 @@ async def _rules(session: AsyncSession, dataset_id: uuid.UUID, table: str) -> Ta
             name=v.name,
             type=v.type,
             required=v.required or v.name in found.primary_key,
-            codes=codes.get((v.nomenclature or "").split(":")[0]),
+            # a date's nomenclature is a calendar (IR_DTE_V), not a list of codes to check
+            codes=None
+            if v.type in ("date", "datetime")
+            else codes.get((v.nomenclature or "").split(":")[0]),
         )
         for v in variables
     )
