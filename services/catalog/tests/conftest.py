@@ -7,12 +7,18 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from catalog.main import create_app
 from hdh_common import migrations
 from hdh_dev.broker import TansuBroker
-from hdh_dev.testing import SERVER_URL, SettingsFactory, TokenFactory, running, service_settings
+from hdh_dev.testing import (
+    SERVER_URL,
+    SettingsFactory,
+    TokenFactory,
+    admin,
+    running,
+    service_settings,
+)
 
 from .snds import nomenclature_package, table_package
 
@@ -45,28 +51,19 @@ class Snds:
         return bearer(self.make_token, "hub_staff", org="hdh")
 
 
-async def _admin(url: str, statement: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(sa.text(statement))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(scope="session")
 async def snds_database() -> AsyncIterator[str]:
     """A database of its own: the per-test cleaning of the shared one must not empty it."""
     import os
 
     server = sa.make_url(os.environ.get("HDH_TEST_DATABASE_URL", SERVER_URL))
-    admin = server.render_as_string(hide_password=False)
+    server_url = server.render_as_string(hide_password=False)
     name = f"hdh_snds_{uuid.uuid4().hex[:10]}"
-    await _admin(admin, f'CREATE DATABASE "{name}"')
+    await admin(server_url, f'CREATE DATABASE "{name}"')
     url = server.set(database=name).render_as_string(hide_password=False)
     await asyncio.to_thread(migrations.upgrade, "catalog", url)
     yield url
-    await _admin(admin, f'DROP DATABASE "{name}" WITH (FORCE)')
+    await admin(server_url, f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -18,22 +18,12 @@ import httpx
 import psutil
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from hdh_dev.processes import free_port
-from hdh_dev.testing import SERVER_URL
+from hdh_dev.testing import SERVER_URL, admin
 from hdh_dev.up import SERVICES
 
 READY_TIMEOUT = 90.0
-
-
-async def admin(url: str, statement: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(sa.text(statement))
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture

@@ -145,7 +145,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         )
 
 
-async def _admin(url: str, statement: str) -> None:
+async def admin(url: str, statement: str) -> None:
+    """Run ``statement`` outside a transaction (``CREATE DATABASE``, ``DROP DATABASE``)."""
     engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as connection:
@@ -159,12 +160,12 @@ async def database_url() -> AsyncIterator[str]:
     """A fresh database with every service's migrations applied, dropped at the end."""
     server = sa.make_url(os.environ.get("HDH_TEST_DATABASE_URL", SERVER_URL))
     name = f"hdh_test_{uuid.uuid4().hex[:10]}"
-    await _admin(server.render_as_string(hide_password=False), f'CREATE DATABASE "{name}"')
+    await admin(server.render_as_string(hide_password=False), f'CREATE DATABASE "{name}"')
     url = server.set(database=name).render_as_string(hide_password=False)
     for service in SERVICES:
         await asyncio.to_thread(migrations.upgrade, service, url)
     yield url
-    await _admin(
+    await admin(
         server.render_as_string(hide_password=False), f'DROP DATABASE "{name}" WITH (FORCE)'
     )
 
