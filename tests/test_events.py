@@ -21,7 +21,6 @@ from hdh_common.events import CloudEvent
 from hdh_common.identity import Principal, Role
 from hdh_dev.broker import TansuBroker, start_tansu
 from hdh_dev.processes import free_port
-from hdh_dev.tcpproxy import TcpProxy
 from hdh_dev.testing import SettingsFactory, TokenFactory, running
 
 
@@ -284,39 +283,6 @@ async def test_poison_messages_go_to_the_dead_letter_topic(
     assert b"ValueError: this event cannot be applied" in dead[1][1]["error"]
     assert dead[1][1]["original_topic"] == topic.encode()
     assert await scalar(engine, f"SELECT count(*) FROM {effects} WHERE subject = 'ok'") == 1
-
-
-async def test_events_written_while_the_broker_is_down_all_arrive_once(
-    make_settings: SettingsFactory, engine: AsyncEngine, producer_headers: dict[str, str]
-) -> None:
-    # The broker is made unreachable, not killed: a stopped Tansu forgets its topics and
-    # offsets, which a real Kafka outage does not.
-    advertised = free_port()
-    broker = start_tansu(advertised_port=advertised)
-    relay = TcpProxy(port=advertised, target_port=broker.port)
-    await relay.start()
-    settings = {"kafka_bootstrap_servers": f"127.0.0.1:{advertised}"}
-    catalog_app = create_catalog(make_settings("catalog", **settings))
-    access_app = create_access(make_settings("access", **settings))
-    try:
-        async with running(catalog_app) as catalog, running(access_app):
-            await post_datasets(catalog, producer_headers, "before", 3)
-            await eventually(lambda: refs_at_least(engine, 3), timeout=60)
-            await relay.cut()
-            await post_datasets(catalog, producer_headers, "during", 10)
-            await asyncio.sleep(2.0)
-            unsent = "SELECT count(*) FROM catalog.outbox WHERE sent_at IS NULL"
-            assert await scalar(engine, unsent) == 10
-            await relay.start()
-            await post_datasets(catalog, producer_headers, "after", 2)
-            await eventually(lambda: refs_at_least(engine, 15), timeout=60)
-            await asyncio.sleep(1.0)
-    finally:
-        await relay.cut()
-        broker.stop()
-    assert await scalar(engine, "SELECT count(*) FROM access.dataset_ref") == 15
-    assert await scalar(engine, "SELECT count(*) FROM access.inbox") == 15
-    assert await scalar(engine, "SELECT count(*) FROM catalog.outbox WHERE sent_at IS NULL") == 0
 
 
 async def post_datasets(

@@ -234,6 +234,12 @@ async def test_a_broker_outage_under_traffic_loses_nothing(platform: Platform) -
         after = await platform.traffic(http, 3)
     assert all(a.is_success for a in before + during + after), problems(before + during + after)
     await platform.nothing_lost()
+    # every dataset registered, during the outage too, reached the access service
+    registered = await platform.scalar("SELECT count(*) FROM catalog.dataset")
+    deadline = time.monotonic() + 60
+    while await platform.scalar("SELECT count(*) FROM access.dataset_ref") != registered:
+        assert time.monotonic() < deadline, "registrations did not all reach the access service"
+        await asyncio.sleep(0.5)
 
 
 async def test_a_killed_service_is_503_while_the_others_keep_working(platform: Platform) -> None:
