@@ -168,7 +168,11 @@ async def platform(
     (data_dir / "logs").mkdir()
     await asyncio.to_thread(migrate, env=env | {"HDH_DATABASE_URL": direct}, logs=data_dir / "logs")
     key = generate_private_key_pem()
-    service_env = env | {"HDH_INTERNAL_TOKEN_PUBLIC_KEY": public_key_pem(key)}
+    service_env = env | {
+        "HDH_INTERNAL_TOKEN_PUBLIC_KEY": public_key_pem(key),
+        "HDH_SERVICE_TOKEN_PRIVATE_KEY": generate_private_key_pem(),
+        "HDH_ACCESS_URL": f"http://127.0.0.1:{settings.port('access')}",
+    }
     gateway_env = (
         env
         | {

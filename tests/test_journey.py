@@ -133,8 +133,8 @@ async def test_upload_to_audited_extract_then_expiry_traced_end_to_end(
     assert len([line for line in printed if line.startswith("  ok ")]) == 15
     assert printed[-1] == "journey complete"
 
-    # A year passes (behind the services' back); the nightly sweep, run by a partner system
-    # through the gateway, expires the grant; the linkage service removes the extract.
+    # A year passes (behind the services' back); hub staff run the sweep (the scheduled one
+    # would too), which expires the grant; the linkage service removes the extract.
     assert (
         await execute(
             empty_database,
@@ -160,8 +160,10 @@ async def test_upload_to_audited_extract_then_expiry_traced_end_to_end(
 
 
 def expire(journey: Journey, gateway: str, facts: dict[str, Any]) -> None:
-    system = {"Authorization": f"Bearer {partner_token(gateway)}"}
-    swept = httpx.post(f"{gateway}/access/grants/expiry-sweep", headers=system)
+    partner = {"Authorization": f"Bearer {partner_token(gateway)}"}
+    refused = httpx.post(f"{gateway}/access/grants/expiry-sweep", headers=partner)
+    assert refused.status_code == 403  # a partner system acts for no one inside
+    swept = httpx.post(f"{gateway}/access/grants/expiry-sweep", headers=journey.bearer("sara"))
     assert (swept.status_code, swept.json()) == (200, {"expired": 1})
     extracts = f"/linkage/extracts?project={facts['project_id']}"
     deadline = time.monotonic() + 60

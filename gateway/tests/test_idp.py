@@ -43,7 +43,7 @@ async def test_client_credentials_for_a_partner_system(stack: Stack) -> None:
     token = response.json()["access_token"]
     echoed = (await stack.client.get("/catalog/echo", headers=auth(token))).json()
     assert echoed["subject"] == "partner-system"
-    assert echoed["roles"] == ["system"]
+    assert echoed["roles"] == ["partner"]  # never an internal service identity
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,15 @@ from gateway.auth.jwks import internal_jwks_uri
 from gateway.auth.roles import RoleMapper
 from gateway.config import Settings
 from gateway.idp.accounts import ACCOUNTS, CLIENTS
-from hdh_common.identity import Role
+from hdh_common.identity import EXTERNAL_ROLES, Role
 
 REALM = json.loads((Path(__file__).parents[1] / "keycloak" / "realm-hdh.json").read_text())
 
 
-def test_realm_roles_are_the_platform_roles() -> None:
-    assert {role["name"] for role in REALM["roles"]["realm"]} == {role.value for role in Role}
+def test_realm_roles_are_the_platform_roles_a_provider_may_grant() -> None:
+    realm = {role["name"] for role in REALM["roles"]["realm"]}
+    assert realm == {role.value for role in EXTERNAL_ROLES}
+    assert Role.SYSTEM.value not in realm  # internal service identities are not the IdP's
 
 
 def test_demo_accounts_match_the_dev_issuer() -> None:

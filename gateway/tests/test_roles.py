@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from catalog.main import create_app as create_catalog
+from gateway.auth.roles import RoleMapper
 from gateway.main import create_app
+from hdh_common.identity import Role
 from hdh_dev.processes import free_port
 from hdh_dev.testing import SettingsFactory, serve_http
 
@@ -95,3 +97,13 @@ async def test_the_service_port_refuses_calls_that_bypass_the_gateway(
     assert through.status_code == 200
     spec = (await stack.client.get("/openapi.json")).json()
     assert "/catalog/datasets" in spec["paths"]
+
+
+def test_no_provider_claim_or_mapping_yields_the_internal_service_role() -> None:
+    mapper = RoleMapper(
+        claim_paths=["realm_access.roles", "roles"],
+        mapping={"admin": "system", "hdh-partner": "partner"},
+        organisation_claim="organisation",
+    )
+    claims = {"realm_access": {"roles": ["system", "admin"]}, "roles": ["hdh-partner"]}
+    assert mapper.roles(claims) == {Role.PARTNER}

@@ -85,6 +85,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
     secretKeyRef:
       name: {{ $values.secrets.internalToken.name }}
       key: {{ $values.secrets.internalToken.publicKeyKey }}
+- name: HDH_SERVICE_TOKEN_PRIVATE_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $values.secrets.serviceToken.name }}
+      key: {{ $values.secrets.serviceToken.privateKeyKey }}
+- name: HDH_ACCESS_URL
+  value: {{ printf "http://%s:%v" (include "hdh.partName" (dict "root" .root "name" "access")) $values.parts.access.port | quote }}
 {{- end }}
 
 {{/* Settings of the gateway. */}}

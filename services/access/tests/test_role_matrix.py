@@ -1,5 +1,7 @@
-"""Every endpoint x every role (and another researcher) gives its documented status."""
+"""Every endpoint x every role (and another researcher) gives its documented status; the
+partner system (last column) reaches nothing an internal service (``system``) does."""
 
+import uuid
 from typing import Any
 
 import pytest
@@ -14,62 +16,84 @@ WHO = [
     "regulator",
     "auditor",
     "system",
+    "partner",
 ]
 OPINION = {"outcome": "favourable", "reference": "C-1", "decided_on": "2026-01-05", "text": "ok"}
 DECISION = {"outcome": "authorised", "reference": "DR-1", "decided_on": "2026-02-01"}
 MATRIX: list[tuple[str, str, Any, list[int]]] = [
-    ("GET", "/access/projects", None, [200, 200, 403, 200, 403, 403, 200, 403]),
-    ("POST", "/access/projects", "project", [201, 201, 403, 403, 403, 403, 403, 403]),
-    ("GET", "/access/projects/{pid}", None, [200, 404, 404, 200, 404, 404, 200, 404]),
+    ("GET", "/access/projects", None, [200, 200, 403, 200, 403, 403, 200, 403, 403]),
+    ("POST", "/access/projects", "project", [201, 201, 403, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/access/projects/{pid}", None, [200, 404, 404, 200, 404, 404, 200, 404, 404]),
     (
         "PATCH",
         "/access/projects/{pid}",
         {"funding": "ANR"},
-        [200, 404, 404, 403, 404, 404, 403, 404],
+        [200, 404, 404, 403, 404, 404, 403, 404, 404],
     ),
     (
         "POST",
         "/access/projects/{pid}/members",
         {"subject": "zoe", "role": "member"},
-        [201, 404, 404, 403, 404, 404, 403, 404],
+        [201, 404, 404, 403, 404, 404, 403, 404, 404],
     ),
-    ("GET", "/access/requests", None, [200, 200, 403, 200, 200, 200, 200, 200]),
-    ("POST", "/access/requests", "request", [201, 404, 403, 403, 403, 403, 403, 403]),
-    ("GET", "/access/requests/{rid}", None, [200, 404, 404, 200, 200, 200, 200, 200]),
-    ("GET", "/access/requests/{rid}/transitions", None, [200, 404, 404, 200, 200, 200, 200, 200]),
+    ("GET", "/access/requests", None, [200, 200, 403, 200, 200, 200, 200, 200, 403]),
+    ("POST", "/access/requests", "request", [201, 404, 403, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/access/requests/{rid}", None, [200, 404, 404, 200, 200, 200, 200, 200, 404]),
+    (
+        "GET",
+        "/access/requests/{rid}/transitions",
+        None,
+        [200, 404, 404, 200, 200, 200, 200, 200, 404],
+    ),
     (
         "POST",
         "/access/requests/{rid}/transitions",
         {"transition": "authorise", "version": 1},
-        [403, 404, 404, 403, 403, 409, 403, 403],
+        [403, 404, 404, 403, 403, 409, 403, 403, 404],
     ),
     (
         "POST",
         "/access/requests/{rid}/transitions",
         {"transition": "forward_to_regulator", "version": 99},
-        [403, 404, 404, 409, 403, 403, 403, 403],
+        [403, 404, 404, 409, 403, 403, 403, 403, 404],
     ),
-    ("POST", "/access/requests/{rid}/opinions", OPINION, [403, 404, 404, 403, 201, 403, 403, 403]),
+    (
+        "POST",
+        "/access/requests/{rid}/opinions",
+        OPINION,
+        [403, 404, 404, 403, 201, 403, 403, 403, 404],
+    ),
     (
         "POST",
         "/access/requests/{rid}/decisions",
         DECISION,
-        [403, 404, 404, 403, 403, 409, 403, 403],
+        [403, 404, 404, 403, 403, 409, 403, 403, 404],
     ),
-    ("GET", "/access/requests/{rid}/records", None, [200, 404, 404, 200, 200, 200, 200, 200]),
+    ("GET", "/access/requests/{rid}/records", None, [200, 404, 404, 200, 200, 200, 200, 200, 404]),
     (
         "POST",
         "/access/requests/{rid}/messages",
         {"body": "?"},
-        [201, 404, 404, 201, 201, 403, 403, 403],
+        [201, 404, 404, 201, 201, 403, 403, 403, 404],
     ),
-    ("GET", "/access/requests/{rid}/messages", None, [200, 404, 404, 200, 200, 200, 200, 200]),
-    ("GET", "/access/requests/{rid}/documents", None, [200, 404, 404, 200, 200, 200, 200, 200]),
-    ("GET", "/access/grants", None, [200, 200, 403, 200, 403, 403, 200, 200]),
-    ("POST", "/access/grants/expiry-sweep", None, [403, 403, 403, 200, 403, 403, 403, 200]),
-    ("GET", "/access/stats", None, [403, 403, 403, 200, 403, 403, 200, 403]),
-    ("GET", "/access/register", None, [200, 200, 200, 200, 200, 200, 200, 200]),
-    ("GET", "/access/workflow", None, [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/access/requests/{rid}/messages", None, [200, 404, 404, 200, 200, 200, 200, 200, 404]),
+    (
+        "GET",
+        "/access/requests/{rid}/documents",
+        None,
+        [200, 404, 404, 200, 200, 200, 200, 200, 404],
+    ),
+    ("GET", "/access/grants", None, [200, 200, 403, 200, 403, 403, 200, 200, 403]),
+    (
+        "GET",
+        "/access/grants/{gid}/readers/alice",
+        None,
+        [403, 403, 403, 403, 403, 403, 403, 200, 403],
+    ),
+    ("POST", "/access/grants/expiry-sweep", None, [403, 403, 403, 200, 403, 403, 403, 200, 403]),
+    ("GET", "/access/stats", None, [403, 403, 403, 200, 403, 403, 200, 403, 403]),
+    ("GET", "/access/register", None, [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/access/workflow", None, [200, 200, 200, 200, 200, 200, 200, 200, 200]),
 ]
 PUBLIC = {"/access/register", "/access/workflow"}
 
@@ -86,7 +110,12 @@ async def world(hub) -> dict[str, Any]:
     await hub.project("mallory")
     await hub.drive_to(request["id"], "committee_review")
     dataset_id = request["datasets"][0]["dataset_id"]
-    return {"pid": request["project_id"], "rid": request["id"], "dataset_id": dataset_id}
+    return {
+        "pid": request["project_id"],
+        "rid": request["id"],
+        "dataset_id": dataset_id,
+        "gid": str(uuid.uuid4()),
+    }
 
 
 async def test_role_matrix(hub, world: dict[str, Any]) -> None:
@@ -116,3 +145,10 @@ async def test_no_token_is_401_except_public_routes(hub, world: dict[str, Any]) 
     for method, path, _, _ in MATRIX:
         response = await hub.client.request(method, path.format(**world))
         assert response.status_code == (200 if path in PUBLIC else 401), path
+
+
+def test_the_partner_reaches_nothing_an_internal_service_does() -> None:
+    system, partner = WHO.index("system"), WHO.index("partner")
+    for method, path, _, expected in MATRIX:
+        if expected[system] < 400 and path not in PUBLIC:
+            assert expected[partner] >= 400, (method, path)

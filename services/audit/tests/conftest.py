@@ -91,20 +91,18 @@ Draft = Callable[..., dict[str, Any]]
 
 @pytest.fixture
 def draft() -> Draft:
-    """``draft(3, actor="x")``: an append payload."""
+    """``draft(3, outcome="denied")``: an append payload (the actor is the caller's token)."""
     return make_draft
 
 
 def make_draft(number: int, **fields: Any) -> dict[str, Any]:
     return {
         "event_id": f"evt-{number}",
-        "actor": fields.pop("actor", f"user-{number % 3}"),
         "action": fields.pop("action", "hdh.access.grant.issued.v1"),
         "resource_type": "grant",
         "resource_id": f"grant-{number}",
         "project": fields.pop("project", f"project-{number % 2}"),
         "outcome": fields.pop("outcome", "success"),
-        "client_ip": "10.0.0.1",
         "payload": {"number": number, "ratio": number / 7, "nested": {"é": [1, 2.5, None]}},
         **fields,
     }

@@ -3,17 +3,22 @@ import base64
 import csv
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from fastapi import FastAPI, Request
 
+from access.grants.schemas import ReaderRights
+from hdh_common.identity import InternalTokenVerifier, Role, public_key_pem
 from hdh_dev.processes import free_port
 from hdh_dev.s3server import S3Server
-from hdh_dev.testing import SettingsFactory
+from hdh_dev.testing import SettingsFactory, serve_http
 from linkage.identifiers.nir import with_key
 
 SNDS = Path("/work/shared/data/snds/synthetic")
@@ -135,3 +140,42 @@ def linkage_settings(make_settings: SettingsFactory, master_key_b64: str) -> Set
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class AccessRights:
+    """The access service's live-rights answer, as the linkage service meets it over HTTP
+    (the whole path, with the real access service, runs in ``tests/security``)."""
+
+    url: str = ""
+    refused: set[str] = field(default_factory=set)
+    asked: list[tuple[uuid.UUID, str]] = field(default_factory=list)
+
+
+@pytest.fixture
+async def access_rights(
+    token_public_key: str, service_private_key: str
+) -> AsyncIterator[AccessRights]:
+    verifier = InternalTokenVerifier(
+        token_public_key,
+        issuer="hdh-gateway",
+        audience="access",
+        service_public_pem=public_key_pem(service_private_key),
+    )
+    rights = AccessRights()
+    app = FastAPI()
+
+    @app.get("/access/grants/{grant_id}/readers/{subject}")
+    async def readers(grant_id: uuid.UUID, subject: str, request: Request) -> ReaderRights:
+        caller = verifier.verify(request.headers["authorization"].removeprefix("Bearer "))
+        assert caller.roles == {Role.SYSTEM} and caller.subject == "hdh-linkage"
+        rights.asked.append((grant_id, subject))
+        allowed = subject not in rights.refused
+        reason = None if allowed else "Not a member of the project now."
+        return ReaderRights(
+            grant_id=grant_id, project_id=None, subject=subject, allowed=allowed, reason=reason
+        )
+
+    async with serve_http(app) as url:
+        rights.url = url
+        yield rights

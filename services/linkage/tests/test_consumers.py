@@ -21,6 +21,7 @@ from .conftest import (
     CLEAR_VALUES,
     PEOPLE_COLUMNS,
     VALID_NIRS,
+    AccessRights,
     Captured,
     bearer,
     eventually,
@@ -76,8 +77,9 @@ async def test_validated_version_to_granted_extract_to_revocation(
     make_token: TokenFactory,
     clean_database: str,
     captured_logs: Captured,
+    access_rights: AccessRights,
 ) -> None:
-    settings = linkage_settings(broker=True)
+    settings = linkage_settings(broker=True, access_url=access_rights.url)
     bootstrap = settings.kafka_bootstrap_servers
     store = create_object_store(settings)
     engine = create_async_engine(clean_database)
@@ -161,6 +163,15 @@ async def test_validated_version_to_granted_extract_to_revocation(
         ]
         assert [r.status_code for r in denied] == [403] * 5
         seen += [listed.text, other.text, *[r.text for r in denied], json.dumps(read(two))]
+        assert (grant_id, "rita") in access_rights.asked  # each download asked, live
+
+        # the access service says no (a member removed a moment ago, the event not yet here):
+        # the very next request is refused
+        access_rights.refused.add("rita")
+        refused = await client.get(f"/linkage/extracts/{first['id']}/download", headers=rita)
+        assert refused.status_code == 403, refused.text
+        assert "Not a member" in refused.json()["detail"]
+        access_rights.refused.clear()
 
         await publish(
             bootstrap,

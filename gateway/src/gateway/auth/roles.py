@@ -1,9 +1,13 @@
-"""Platform roles from the token: from configurable claim paths, through a name mapping."""
+"""Platform roles from the token: from configurable claim paths, through a name mapping.
+
+No provider can grant the internal service identity: ``system`` is never mapped, whatever the
+token or the mapping says.
+"""
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hdh_common.identity import Role
+from hdh_common.identity import EXTERNAL_ROLES, Role
 
 
 class RoleMapper:
@@ -15,9 +19,10 @@ class RoleMapper:
         organisation_claim: str,
     ) -> None:
         self._paths = [path.split(".") for path in claim_paths]
-        self._mapping = {value.value: value for value in Role} | {
+        granted = {value.value: value for value in EXTERNAL_ROLES} | {
             name: Role(role) for name, role in mapping.items()
         }
+        self._mapping = {name: role for name, role in granted.items() if role in EXTERNAL_ROLES}
         self._organisation_claim = organisation_claim.split(".")
 
     def roles(self, claims: Mapping[str, Any]) -> frozenset[Role]:

@@ -43,7 +43,7 @@ CLIENTS = {
     client.client_id: client
     for client in (
         Client(WEB_CLIENT, None),
-        Client("partner-system", "partner-secret", (Role.SYSTEM,), "partner"),
+        Client("partner-system", "partner-secret", (Role.PARTNER,), "partner"),
     )
 }
 

@@ -13,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hdh_common.consumer import ConsumerMetrics, EventConsumer, Subscription
 from hdh_common.db import create_engine, create_sessionmaker, ping
 from hdh_common.errors import install_error_handlers
-from hdh_common.identity import InternalTokenVerifier
+from hdh_common.identity import InternalTokenVerifier, public_key_pem
 from hdh_common.kafka import broker_reachable
 from hdh_common.logs import configure_logging
 from hdh_common.middleware import HttpMetrics, RequestContextMiddleware
 from hdh_common.outbox import Outbox, OutboxRelay, RelayMetrics
 from hdh_common.probes import probes_router
+from hdh_common.service_client import ServiceClient
 from hdh_common.settings import ServiceSettings
 from hdh_common.storage import create_object_store
 from hdh_common.tracing import Tracing
@@ -108,6 +109,14 @@ def _lifespan(
         tasks = [asyncio.create_task(worker.run()) for worker in workers]
         tasks += [asyncio.create_task(work(sessionmaker, settings)) for work in definition.workers]
 
+        service_key = settings.service_token_private_key.get_secret_value()
+        service_client = ServiceClient(
+            service=definition.name,
+            private_pem=service_key,
+            urls={"access": settings.access_url},
+            timeout=settings.service_call_timeout,
+        )
+
         async def database_ready() -> bool:
             await ping(engine)
             return True
@@ -125,13 +134,16 @@ def _lifespan(
                     settings.internal_token_public_key,
                     issuer=settings.internal_token_issuer,
                     audience=definition.name,
+                    service_public_pem=public_key_pem(service_key) if service_key else "",
                 ),
+                "service_client": service_client,
                 "readiness_checks": {"database": database_ready, "broker": broker_ready},
             }
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+            await service_client.aclose()
             await engine.dispose()
             await asyncio.to_thread(tracing.shutdown)
 

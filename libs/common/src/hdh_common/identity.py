@@ -1,9 +1,15 @@
-"""The internal token: a short-lived JWT the gateway signs for one service, and its verification.
+"""Internal tokens: short-lived JWTs meant for one service, and their verification.
 
-Services accept nothing else: a call that bypasses the gateway, carries a token meant for
-another service, or an expired one, gets 401.
+Two issuers sign them, each with its own key: the gateway, for users and partner systems it
+authenticated (never with the ``system`` role), and the services themselves, for what they
+do on the platform's behalf (always and only the ``system`` role). Services accept nothing
+else: a call that bypasses the gateway, carries a token meant for another service, or an
+expired one, gets 401. No OIDC client can obtain a service identity: the gateway strips
+``system`` from whatever a provider says, and only services hold the service key.
 """
 
+import base64
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,6 +26,7 @@ from hdh_common.errors import Forbidden, Unauthorized
 ALGORITHM = "Ed25519"
 DEFAULT_TTL_SECONDS = 60
 LEEWAY_SECONDS = 5
+SERVICE_TOKEN_ISSUER = "hdh-service"
 
 
 class Role(StrEnum):
@@ -29,7 +36,15 @@ class Role(StrEnum):
     COMMITTEE_MEMBER = "committee_member"
     REGULATOR = "regulator"
     AUDITOR = "auditor"
+    PARTNER = "partner"
+    """An external system (client credentials): reads what is published, follows the
+    requests of its own organisation."""
     SYSTEM = "system"
+    """An internal service acting on the platform's behalf; only service tokens carry it."""
+
+
+EXTERNAL_ROLES = frozenset(Role) - {Role.SYSTEM}
+"""What the gateway may put in a token: everything but the internal service identity."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +94,32 @@ class InternalTokenSigner:
 
 
 class InternalTokenVerifier:
-    def __init__(self, public_pem: str, *, issuer: str, audience: str) -> None:
+    """Verifies the gateway's tokens and, when a service key is configured, the services'.
+
+    Each issuer has its own key and its own roles: a gateway token never carries ``system``,
+    a service token carries nothing else.
+    """
+
+    def __init__(
+        self, public_pem: str, *, issuer: str, audience: str, service_public_pem: str = ""
+    ) -> None:
+        self._issuers = {issuer: _Issuer(public_pem, issuer, audience, EXTERNAL_ROLES)}
+        if service_public_pem:
+            self._issuers[SERVICE_TOKEN_ISSUER] = _Issuer(
+                service_public_pem, SERVICE_TOKEN_ISSUER, audience, frozenset({Role.SYSTEM})
+            )
+
+    def verify(self, token: str) -> Principal:
+        issuer = self._issuers.get(_unverified_issuer(token) or "")
+        if issuer is None:
+            raise Unauthorized("The internal token is not from an issuer this service trusts.")
+        return issuer.verify(token)
+
+
+class _Issuer:
+    def __init__(self, public_pem: str, issuer: str, audience: str, roles: frozenset[Role]) -> None:
         self._key = OKPKey.import_key(public_pem)
+        self._roles = roles
         self._claims = jwt.JWTClaimsRegistry(
             leeway=LEEWAY_SECONDS,
             iss={"essential": True, "value": issuer},
@@ -98,14 +137,29 @@ class InternalTokenVerifier:
                 "The internal token is invalid, expired or not meant for this service."
             ) from exc
         claims = decoded.claims
+        named = {Role(r) for r in claims.get("roles", []) if r in Role._value2member_map_}
         return Principal(
             subject=str(claims["sub"]),
-            roles=frozenset(
-                Role(r) for r in claims.get("roles", []) if r in Role._value2member_map_
-            ),
+            roles=frozenset(named) & self._roles,
             organisation=claims.get("org"),
             request_id=claims.get("rid"),
         )
+
+
+def _unverified_issuer(token: str) -> str | None:
+    """The ``iss`` claim, only to pick the key that then verifies the whole token."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    issuer = claims.get("iss") if isinstance(claims, dict) else None
+    return issuer if isinstance(issuer, str) else None
+
+
+def service_principal(service: str) -> Principal:
+    """The identity under which ``service`` acts on the platform's behalf."""
+    return Principal(subject=f"hdh-{service}", roles=frozenset({Role.SYSTEM}))
 
 
 def _bearer(request: Request) -> str:

@@ -62,3 +62,17 @@ class ServiceSettings(CommonSettings):
     s3_secret_key: SecretStr = Field(SecretStr(""), description="S3 secret key.")
     s3_secure: bool = Field(False, description="Use HTTPS for the S3 API.")
     s3_region: str = Field("us-east-1", description="S3 region.")
+    service_token_private_key: SecretStr = Field(
+        SecretStr(""),
+        description="PEM private key (Ed25519) of the internal service identity: services sign"
+        " the calls they make to each other with it and verify them with its public half."
+        " Services only, never the gateway; empty: no service-to-service call, and what needs"
+        " one is refused.",
+    )
+    access_url: str = Field(
+        "http://127.0.0.1:8002",
+        description="Base URL of the access service, which other services ask for live rights.",
+    )
+    service_call_timeout: float = Field(
+        2.0, gt=0, description="Seconds to wait for another service's answer before refusing."
+    )

@@ -49,7 +49,8 @@ async def test_search_filters_and_pages(
     client: httpx.AsyncClient, as_role: Headers, draft: Draft
 ) -> None:
     for n in range(12):
-        await append(client, as_role("system"), draft(n, outcome="denied" if n % 4 else "success"))
+        caller = as_role("system", sub=f"user-{n % 3}")
+        await append(client, caller, draft(n, outcome="denied" if n % 4 else "success"))
     auditor = as_role("auditor")
     seen: list[int] = []
     cursor = None

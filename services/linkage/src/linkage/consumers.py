@@ -15,10 +15,13 @@ from linkage.events import (
     GRANT_ISSUED,
     GRANT_REVOKED,
     GRANT_SUPERSEDED,
+    MEMBER_ADDED,
+    MEMBER_REMOVED,
     PROJECT_CLOSED,
     VERSION_VALIDATED,
     GrantEnded,
     GrantIssued,
+    MemberChanged,
     ProjectClosed,
     VersionValidated,
 )
@@ -58,6 +61,9 @@ def _access_handler(settings: ServiceSettings) -> Handler:
             await extracts.grant_ended(session, store(), ended, status=ENDINGS[event.type])
         elif event.type == PROJECT_CLOSED:
             await extracts.project_closed(session, ProjectClosed.model_validate(event.data))
+        elif event.type in (MEMBER_ADDED, MEMBER_REMOVED):
+            change = MemberChanged.model_validate(event.data)
+            await extracts.member_changed(session, change, added=event.type == MEMBER_ADDED)
 
     return on_access_event
 

@@ -13,6 +13,8 @@ GRANT_EXPIRED = "hdh.access.grant.expired.v1"
 GRANT_SUPERSEDED = "hdh.access.grant.superseded.v1"
 GRANT_ENDED = "hdh.access.grant.ended.v1"
 PROJECT_CLOSED = "hdh.access.project.closed.v1"
+MEMBER_ADDED = "hdh.access.project.member_added.v1"
+MEMBER_REMOVED = "hdh.access.project.member_removed.v1"
 VERSION_PSEUDONYMISED = "hdh.linkage.version.pseudonymised.v1"
 EXTRACT_COMPLETED = "hdh.linkage.extract.completed.v1"
 EXTRACT_FAILED = "hdh.linkage.extract.failed.v1"
@@ -102,6 +104,13 @@ class ProjectClosed(_Payload):
     """``hdh.access.project.closed.v1``: the project's pseudonym key is destroyed."""
 
     project_id: uuid.UUID
+
+
+class MemberChanged(_Payload):
+    """``hdh.access.project.member_{added,removed}.v1`` (subject = project id)."""
+
+    project_id: uuid.UUID
+    subject: str = Field(min_length=1, max_length=255)
 
 
 class InvalidCounts(_Payload):

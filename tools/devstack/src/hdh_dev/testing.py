@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from hdh_common import migrations
 from hdh_common.identity import (
+    SERVICE_TOKEN_ISSUER,
     InternalTokenSigner,
     Principal,
     Role,
@@ -254,12 +255,27 @@ def token_signer(token_private_key: str) -> InternalTokenSigner:
     return InternalTokenSigner(token_private_key, issuer=TOKEN_ISSUER)
 
 
+@pytest.fixture(scope="session")
+def service_private_key() -> str:
+    """The internal service identity's key (``HDH_SERVICE_TOKEN_PRIVATE_KEY``)."""
+    return generate_private_key_pem()
+
+
+@pytest.fixture(scope="session")
+def service_signer(service_private_key: str) -> InternalTokenSigner:
+    return InternalTokenSigner(service_private_key, issuer=SERVICE_TOKEN_ISSUER)
+
+
 TokenFactory = Callable[..., str]
 
 
 @pytest.fixture(scope="session")
-def make_token(token_signer: InternalTokenSigner) -> TokenFactory:
-    """``make_token("catalog", "producer", sub="paul", org="aphp")``: an internal token."""
+def make_token(
+    token_signer: InternalTokenSigner, service_signer: InternalTokenSigner
+) -> TokenFactory:
+    """``make_token("catalog", "producer", sub="paul", org="aphp")``: an internal token, as
+    the gateway signs it; with the ``system`` role, as a service signs it (the gateway never
+    gives that role)."""
 
     def make(
         audience: str,
@@ -271,7 +287,8 @@ def make_token(token_signer: InternalTokenSigner) -> TokenFactory:
         principal = Principal(
             subject=sub, roles=frozenset(Role(r) for r in roles), organisation=org
         )
-        return token_signer.sign(principal, audience=audience, now=now)
+        signer = service_signer if Role.SYSTEM in principal.roles else token_signer
+        return signer.sign(principal, audience=audience, now=now)
 
     return make
 
@@ -298,7 +315,11 @@ SettingsFactory = Callable[..., Any]
 
 @pytest.fixture
 def make_settings(
-    clean_database: str, kafka: TansuBroker, token_public_key: str, tmp_path: Any
+    clean_database: str,
+    kafka: TansuBroker,
+    token_public_key: str,
+    service_private_key: str,
+    tmp_path: Any,
 ) -> SettingsFactory:
     """``make_settings("catalog", **overrides)``: a service's settings wired to the test servers."""
 
@@ -307,6 +328,7 @@ def make_settings(
             "database_url": clean_database,
             "kafka_bootstrap_servers": kafka.bootstrap_servers,
             "internal_token_public_key": token_public_key,
+            "service_token_private_key": service_private_key,
             "storage_path": tmp_path / "objects",
             "outbox_poll_interval": 0.1,
             # dev: keys a service would require in production are generated under tmp_path
@@ -373,13 +395,16 @@ async def running_platform(
         broker = start_tansu(log_path=log_path)
         try:
             async with AsyncExitStack() as stack:
-                services = {}
-                for service in SERVICES:
+                services: dict[str, str] = {}
+                service_key = generate_private_key_pem()
+                for service in SERVICES:  # access first: the others ask it for live rights
                     settings = _platform_service_settings(
                         service,
                         database_url=database_url,
                         kafka=broker.bootstrap_servers,
                         public_key=public_key_pem(private_key),
+                        service_key=service_key,
+                        access_url=services.get("access", ""),
                         folder=folder,
                     )
                     app = __import__(f"{service}.main", fromlist=["create_app"]).create_app(
@@ -407,13 +432,22 @@ async def running_platform(
 
 
 def _platform_service_settings(
-    service: str, *, database_url: str, kafka: str, public_key: str, folder: Path
+    service: str,
+    *,
+    database_url: str,
+    kafka: str,
+    public_key: str,
+    service_key: str,
+    access_url: str,
+    folder: Path,
 ) -> Any:
     return service_settings(
         service,
         database_url=database_url,
         kafka_bootstrap_servers=kafka,
         internal_token_public_key=public_key,
+        service_token_private_key=service_key,
+        access_url=access_url,
         storage_path=folder / "objects",
         outbox_poll_interval=0.1,
         environment="dev",

@@ -45,6 +45,7 @@ class LauncherSettings(BaseSettings):
     database_url: str = ""
     kafka_bootstrap_servers: str = ""
     internal_token_private_key: str = ""
+    service_token_private_key: str = ""
     embedded_postgres_port: int = Field(5433, description="Port of the embedded PostgreSQL.")
     embedded_kafka_port: int = Field(9092, description="Port of the embedded broker.")
     gateway_port: int = Field(8000, description="Port `make up` gives the gateway.")
@@ -157,9 +158,18 @@ def broker(settings: LauncherSettings, *, stack: ExitStack, watched: list[Child]
 
 def private_key(settings: LauncherSettings) -> str:
     """The internal-token signing key: configured, or generated once into ``.hdh/keys``."""
-    if settings.internal_token_private_key:
-        return settings.internal_token_private_key
-    path = settings.data_dir / "keys" / "internal-token.pem"
+    return _key(settings.internal_token_private_key, settings.data_dir, "internal-token.pem")
+
+
+def service_key(settings: LauncherSettings) -> str:
+    """The internal service identity's key: configured, or generated once into ``.hdh/keys``."""
+    return _key(settings.service_token_private_key, settings.data_dir, "service-token.pem")
+
+
+def _key(configured: str, data_dir: Path, name: str) -> str:
+    if configured:
+        return configured
+    path = data_dir / "keys" / name
     if not path.exists():
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -197,7 +207,11 @@ def start_apps(
 ) -> list[Child]:
     """The four services, then the gateway (registered last, so stopped first)."""
     logs = settings.data_dir / "logs"
-    service_env = env | {"HDH_INTERNAL_TOKEN_PUBLIC_KEY": public_key_pem(key)}
+    service_env = env | {
+        "HDH_INTERNAL_TOKEN_PUBLIC_KEY": public_key_pem(key),
+        "HDH_SERVICE_TOKEN_PRIVATE_KEY": service_key(settings),
+        "HDH_ACCESS_URL": f"http://{HOST}:{settings.port('access')}",
+    }
     gateway_env = env | {
         "HDH_INTERNAL_TOKEN_PRIVATE_KEY": key,
         "HDH_DEV_ISSUER": "true",

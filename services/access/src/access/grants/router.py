@@ -13,6 +13,7 @@ from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 router = APIRouter(prefix="/access/grants", tags=["grants"])
 HubStaff = Annotated[Principal, Depends(require_roles(Role.HUB_STAFF))]
 Sweeper = Annotated[Principal, Depends(require_roles(Role.HUB_STAFF, Role.SYSTEM))]
+Service = Annotated[Principal, Depends(require_roles(Role.SYSTEM))]
 
 
 @router.get(
@@ -40,6 +41,18 @@ async def get_grant(
     grant_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> schemas.Grant:
     return schemas.Grant.model_validate(await service.get_readable(session, principal, grant_id))
+
+
+@router.get(
+    "/{grant_id}/readers/{subject}",
+    response_model=schemas.ReaderRights,
+    summary="Whether someone may read the grant's data now (internal services only)",
+    responses=problem_responses(Unauthorized, Forbidden),
+)
+async def reader_rights(
+    grant_id: uuid.UUID, subject: str, session: SessionDep, principal: Service, now: NowDep
+) -> schemas.ReaderRights:
+    return await service.reader_rights(session, grant_id, subject, now=now)
 
 
 @router.post(

@@ -31,3 +31,13 @@ class Revocation(BaseModel):
 
 class Sweep(BaseModel):
     expired: int
+
+
+class ReaderRights(BaseModel):
+    """Whether ``subject`` may read the grant's data now, decided on live state."""
+
+    grant_id: uuid.UUID
+    project_id: uuid.UUID | None
+    subject: str
+    allowed: bool
+    reason: str | None = Field(None, description="Why not, when not allowed.")

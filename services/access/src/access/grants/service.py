@@ -159,6 +159,31 @@ async def get_readable(
     return grant
 
 
+async def reader_rights(
+    session: AsyncSession, grant_id: uuid.UUID, subject: str, *, now: datetime
+) -> schemas.ReaderRights:
+    """Live: the grant active and not past its last day, ``subject`` a member right now."""
+    grant = await GrantRepository(session).get(grant_id)
+    reason = None
+    if grant is None:
+        reason = "There is no such grant."
+    elif grant.status != "active":
+        reason = f"The grant is {grant.status}."
+    elif grant.expires_on < legal_day(now):
+        reason = "The grant is past its last day."
+    else:
+        project = await ProjectRepository(session).get(grant.project_id)
+        if project is None or member_role(project, subject) is None:
+            reason = "Not a member of the project now."
+    return schemas.ReaderRights(
+        grant_id=grant_id,
+        project_id=grant.project_id if grant else None,
+        subject=subject,
+        allowed=reason is None,
+        reason=reason,
+    )
+
+
 async def page(
     session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
 ) -> Page[schemas.Grant]:

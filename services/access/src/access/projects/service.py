@@ -1,7 +1,17 @@
 import uuid
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.db import outbox
+from access.events import (
+    MEMBER_ADDED,
+    MEMBER_REMOVED,
+    PROJECT_CREATED,
+    MemberAdded,
+    MemberRemoved,
+    ProjectCreated,
+)
 from access.pagination import after_key, next_cursor
 from access.projects import schemas
 from access.projects.models import Project, ProjectMember, member_role
@@ -24,7 +34,30 @@ async def create(
     project = Project(**payload.model_dump(), created_by=principal.subject)
     project.members = [ProjectMember(subject=principal.subject, role="pi")]
     await ProjectRepository(session).add(project)
+    created = ProjectCreated(
+        project_id=project.id,
+        organisation=project.organisation,
+        principal_investigator=principal.subject,
+    )
+    await _publish(session, principal, PROJECT_CREATED, created, project_id=project.id)
     return await ProjectRepository(session).refresh(project)
+
+
+async def _publish(
+    session: AsyncSession,
+    principal: Principal,
+    type_: str,
+    payload: BaseModel,
+    *,
+    project_id: uuid.UUID,
+) -> None:
+    await outbox.publish(
+        session,
+        type=type_,
+        subject=str(project_id),
+        data=payload.model_dump(mode="json"),
+        actor=principal.subject,
+    )
 
 
 async def get_readable(
@@ -65,6 +98,8 @@ async def add_member(
         raise Conflict(f"{payload.subject} is already a member of this project.")
     project.members.append(ProjectMember(subject=payload.subject, role=payload.role))
     project.version += 1
+    added = MemberAdded(project_id=project.id, subject=payload.subject, role=payload.role)
+    await _publish(session, principal, MEMBER_ADDED, added, project_id=project.id)
     return await ProjectRepository(session).refresh(project)
 
 
@@ -79,6 +114,8 @@ async def remove_member(
         raise Conflict("The principal investigator cannot be removed.")
     project.members = [m for m in project.members if m.subject != subject]
     project.version += 1
+    removed = MemberRemoved(project_id=project.id, subject=subject)
+    await _publish(session, principal, MEMBER_REMOVED, removed, project_id=project.id)
     return await ProjectRepository(session).refresh(project)
 
 

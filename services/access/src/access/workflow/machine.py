@@ -192,7 +192,7 @@ TRANSITIONS: dict[str, Transition] = {
         _t("start_preparation", {State.AGREEMENT_SIGNED}, State.DATA_PREPARATION,
            "preparation_started", roles=STAFF, guard=READY_FOR_ACCESS),
         _t("activate", {State.DATA_PREPARATION}, State.ACTIVE, "activated",
-           roles=frozenset({Role.SYSTEM, Role.HUB_STAFF}), guard=READY_FOR_ACCESS,
+           roles=frozenset({Role.SYSTEM}), guard=READY_FOR_ACCESS,
            clock=Clock.STOP),
         _t("close", {State.ACTIVE}, State.CLOSED, "closed", roles=STAFF,
            guard=_documents(*CLOSING_DOCUMENTS), clock=Clock.STOP),

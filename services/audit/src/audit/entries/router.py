@@ -1,12 +1,20 @@
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from audit.dependencies import Auditor, System
 from audit.entries import service
-from audit.entries.schemas import EntryCreate, EntryFilter, EntryWithProof, Receipt
+from audit.entries.schemas import EntryAppend, EntryCreate, EntryFilter, EntryWithProof, Receipt
 from hdh_common.db import SessionDep
-from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
+from hdh_common.errors import (
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+    problem_responses,
+)
+from hdh_common.logs import request_id_var
 from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 
 router = APIRouter(prefix="/audit/entries", tags=["entries"])
@@ -17,16 +25,30 @@ FilterQuery = Annotated[EntryFilter, Depends()]
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=Receipt,
-    summary="Append an entry (services); answers with its leaf index",
+    summary="Append an entry (internal services); answers with its leaf index",
+    description="The actor and source are the calling service, the time is the server's,"
+    " the client IP the caller's connection: none of them comes from the body.",
     responses={
         200: {"model": Receipt, "description": "Already logged: the first receipt."},
-        **problem_responses(Unauthorized, Forbidden),
+        **problem_responses(Unauthorized, Forbidden, ValidationFailed),
     },
 )
 async def append_entry(
-    payload: EntryCreate, session: SessionDep, principal: System, response: Response
+    payload: EntryAppend,
+    session: SessionDep,
+    principal: System,
+    request: Request,
+    response: Response,
 ) -> Receipt:
-    [receipt] = await service.append(session, [payload])
+    entry = EntryCreate(
+        **payload.model_dump(),
+        actor=principal.subject,
+        source=principal.subject,
+        time=datetime.now(UTC),
+        client_ip=request.client.host if request.client else None,
+        request_id=principal.request_id or request_id_var.get(),
+    )
+    [receipt] = await service.append(session, [entry])
     if receipt.duplicate:
         response.status_code = status.HTTP_200_OK
     return receipt

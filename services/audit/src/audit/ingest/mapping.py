@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from audit.entries.bounds import bounded_depth
 from audit.entries.schemas import EntryCreate
 from hdh_common.events import CloudEvent
 
@@ -36,7 +37,7 @@ def entry_fields(event: CloudEvent) -> dict[str, Any]:
         "request_id": _text(extensions.get("requestid"), data.get("request_id")),
         "correlation_id": event.correlationid,
         "purpose": _text(data.get("purpose"), data.get("grant_id"), data.get("access_request_id")),
-        "payload": data,
+        "payload": bounded_depth(data),
     }
 
 

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,6 +42,14 @@ class GrantRepository:
             Grant.members.contains([subject]),
         )
         return list(await self.session.scalars(query))
+
+    async def set_member(self, project_id: uuid.UUID, subject: str, *, member: bool) -> None:
+        """Add or drop ``subject`` in every grant of the project (idempotent)."""
+        without = func.array_remove(Grant.members, subject)
+        members = func.array_append(without, subject) if member else without
+        await self.session.execute(
+            update(Grant).where(Grant.project_id == project_id).values(members=members)
+        )
 
     async def for_project(self, project_id: uuid.UUID) -> list[Grant]:
         return list(await self.session.scalars(select(Grant).where(Grant.project_id == project_id)))

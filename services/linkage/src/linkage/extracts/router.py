@@ -5,7 +5,14 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from hdh_common.db import SessionDep
-from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
+from hdh_common.errors import (
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+    problem_responses,
+)
+from hdh_common.service_client import ServiceClientDep
 from linkage.dependencies import Reader, StoreDep
 from linkage.extracts import schemas, service
 
@@ -16,14 +23,15 @@ router = APIRouter(prefix="/linkage/extracts", tags=["extracts"])
     "",
     response_model=list[schemas.ExtractFile],
     summary="A project's extract files",
-    responses=problem_responses(Unauthorized, Forbidden),
+    responses=problem_responses(Unauthorized, Forbidden, ServiceUnavailable),
 )
 async def list_extracts(
     project: Annotated[uuid.UUID, Query(description="Project id.")],
     session: SessionDep,
     principal: Reader,
+    access: ServiceClientDep,
 ) -> list[schemas.ExtractFile]:
-    files = await service.list_files(session, principal, project)
+    files = await service.list_files(session, access, principal, project)
     return [schemas.ExtractFile.model_validate(f) for f in files]
 
 
@@ -33,13 +41,17 @@ async def list_extracts(
     summary="Download an extract file (Parquet)",
     responses={
         200: {"content": {"application/vnd.apache.parquet": {}}},
-        **problem_responses(Unauthorized, Forbidden, NotFound),
+        **problem_responses(Unauthorized, Forbidden, NotFound, ServiceUnavailable),
     },
 )
 async def download_extract(
-    file_id: uuid.UUID, session: SessionDep, principal: Reader, store: StoreDep
+    file_id: uuid.UUID,
+    session: SessionDep,
+    principal: Reader,
+    store: StoreDep,
+    access: ServiceClientDep,
 ) -> StreamingResponse:
-    found = await service.open_for_download(session, principal, file_id)
+    found = await service.open_for_download(session, access, principal, file_id)
     return StreamingResponse(
         store.get(service.PROJECTS, found.object_key),
         media_type="application/vnd.apache.parquet",

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hdh_common.errors import Forbidden, NotFound
 from hdh_common.identity import Principal, Role
+from hdh_common.service_client import ServiceClient
 from hdh_common.storage import ObjectStore
 from linkage.db import outbox
 from linkage.events import (
@@ -16,10 +17,12 @@ from linkage.events import (
     ExtractRemoved,
     GrantEnded,
     GrantIssued,
+    MemberChanged,
     ProjectClosed,
 )
 from linkage.extracts.models import LIVE, ExtractFile, Grant
 from linkage.extracts.repository import ExtractFileRepository, GrantRepository
+from linkage.extracts.rights import confirm_reader
 from linkage.jobs import service as jobs
 from linkage.jobs.models import EXTRACT
 from linkage.keys import service as keys
@@ -93,6 +96,10 @@ async def project_closed(session: AsyncSession, payload: ProjectClosed) -> None:
     )
 
 
+async def member_changed(session: AsyncSession, payload: MemberChanged, *, added: bool) -> None:
+    await GrantRepository(session).set_member(payload.project_id, payload.subject, member=added)
+
+
 async def _member_grants(
     session: AsyncSession, principal: Principal, project_id: uuid.UUID
 ) -> list[Grant]:
@@ -104,26 +111,30 @@ async def _member_grants(
 
 
 async def list_files(
-    session: AsyncSession, principal: Principal, project_id: uuid.UUID
+    session: AsyncSession, access: ServiceClient, principal: Principal, project_id: uuid.UUID
 ) -> list[ExtractFile]:
     if Role.HUB_STAFF in principal.roles:
         return await ExtractFileRepository(session).of_project(project_id)
     grants = await _member_grants(session, principal, project_id)
     if not grants:
         raise Forbidden("Only members of the project holding a live grant see its extracts.")
+    for grant in grants:
+        await confirm_reader(access, grant_id=grant.id, subject=principal.subject)
     return await ExtractFileRepository(session).of_grants([g.id for g in grants])
 
 
 async def open_for_download(
-    session: AsyncSession, principal: Principal, file_id: uuid.UUID
+    session: AsyncSession, access: ServiceClient, principal: Principal, file_id: uuid.UUID
 ) -> ExtractFile:
-    """The file, if the caller is a member holding its live grant; the download is recorded."""
+    """The file, if the caller is a member holding its live grant, as this service's copy of
+    the grant says and the access service confirms now; the download is recorded."""
     found = await ExtractFileRepository(session).get(file_id)
     if found is None:
         raise NotFound(f"No extract file with id {file_id}.")
     grants = await _member_grants(session, principal, found.project_id)
     if found.grant_id not in {g.id for g in grants}:
         raise Forbidden("Only members of the project holding a live grant download its extracts.")
+    await confirm_reader(access, grant_id=found.grant_id, subject=principal.subject)
     event = ExtractDownloaded(
         file_id=found.id, grant_id=found.grant_id, project_id=found.project_id
     )

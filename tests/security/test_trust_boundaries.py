@@ -1,0 +1,87 @@
+"""The trust-boundary findings, replayed end to end through the gateway of the platform as
+`make up` starts it, as an attacker and as a careless insider would try them.
+
+The journey of `make demo` runs first (upload, request, grant, extract); then each finding
+is tried again and must be refused.
+"""
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from hdh_dev.demo import Journey
+from hdh_dev.launching import LaunchFactory
+from hdh_dev.processes import free_port
+
+
+def partner_token(gateway: str) -> dict[str, str]:
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": "partner-system",
+        "client_secret": "partner-secret",
+    }
+    response = httpx.post(f"{gateway}/idp/token", data=form)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def test_trust_boundaries_hold_end_to_end(launch: LaunchFactory, empty_database: str) -> None:
+    launcher = launch(HDH_DATABASE_URL=empty_database, HDH_EMBEDDED_KAFKA_PORT=str(free_port()))
+    await asyncio.to_thread(launcher.wait_ready)
+    journey = Journey(launcher.gateway, say=lambda _: None, timeout=90)
+    facts = await asyncio.to_thread(journey.run)
+
+    await asyncio.to_thread(a_partner_acts_for_no_one_inside, journey, facts)
+    await asyncio.to_thread(a_removed_member_or_revoked_grant_reads_nothing, journey, facts)
+    assert await asyncio.to_thread(launcher.interrupt) == 0, launcher.output.read_text()
+
+
+def a_partner_acts_for_no_one_inside(journey: Journey, facts: dict[str, Any]) -> None:
+    """Finding 4 (and 5): the partner client is a partner, not an internal service."""
+    partner, client = partner_token(journey.gateway), journey.client
+    request = f"/access/requests/{facts['request_id']}"
+    forged = {"action": "hdh.access.grant.revoked.v1", "payload": {"by": "sara"}}
+    attempts = [
+        client.post("/audit/entries", json=forged | {"actor": "sara"}, headers=partner),
+        client.post("/audit/entries", json=forged, headers=partner),
+        client.post("/access/grants/expiry-sweep", headers=partner),
+        client.get(f"/access/grants/{facts['grant_id']}/readers/alice", headers=partner),
+        client.get(f"{request}/documents", headers=partner),
+        client.get(f"{request}/messages", headers=partner),
+        client.post(f"{request}/transitions", json={"transition": "activate", "version": 1},
+                    headers=partner),
+        client.get(f"/linkage/extracts?project={facts['project_id']}", headers=partner),
+        client.get(f"/linkage/extracts/{facts['extract']['id']}/download", headers=partner),
+    ]  # fmt: skip
+    assert [a.status_code for a in attempts if a.status_code not in (403, 404)] == []
+    assert client.get("/catalog/datasets", headers=partner).status_code == 200
+
+
+def a_removed_member_or_revoked_grant_reads_nothing(
+    journey: Journey, facts: dict[str, Any]
+) -> None:
+    """Finding 1: refused on the very next request, without waiting for any event."""
+    project, download = facts["project_id"], f"/linkage/extracts/{facts['extract']['id']}/download"
+    journey.login("bruno")
+    added = journey.call(
+        "alice",
+        "POST",
+        f"/access/projects/{project}/members",
+        201,
+        json={"subject": "bruno", "role": "member"},
+    )
+    assert added.status_code == 201
+
+    def bruno_reads() -> bool:
+        return journey.client.get(download, headers=journey.bearer("bruno")).status_code == 200
+
+    journey.wait("the new member's access", bruno_reads)  # the grant copy learns of bruno
+    journey.call("alice", "DELETE", f"/access/projects/{project}/members/bruno")
+    assert journey.client.get(download, headers=journey.bearer("bruno")).status_code == 403
+
+    assert journey.client.get(download, headers=journey.bearer("alice")).status_code == 200
+    journey.call(
+        "sara", "POST", f"/access/grants/{facts['grant_id']}/revocation", json={"reason": "Breach."}
+    )
+    assert journey.client.get(download, headers=journey.bearer("alice")).status_code in (403, 404)
