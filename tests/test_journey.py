@@ -166,11 +166,12 @@ def expire(journey: Journey, gateway: str, facts: dict[str, Any]) -> None:
     swept = httpx.post(f"{gateway}/access/grants/expiry-sweep", headers=journey.bearer("sara"))
     assert (swept.status_code, swept.json()) == (200, {"expired": 1})
     extracts = f"/linkage/extracts?project={facts['project_id']}"
-    deadline = time.monotonic() + 60
-    while journey.client.get(extracts, headers=journey.bearer("alice")).status_code != 403:
-        assert time.monotonic() < deadline, "the expired grant still opens the extract"
-        time.sleep(0.5)
     download = f"/linkage/extracts/{facts['extract']['id']}/download"
-    assert journey.client.get(download, headers=journey.bearer("alice")).status_code == 404
+    # refused at once (the access service is asked live), then the extract is removed
+    assert journey.client.get(extracts, headers=journey.bearer("alice")).status_code == 403
+    deadline = time.monotonic() + 60
+    while journey.client.get(download, headers=journey.bearer("alice")).status_code != 404:
+        assert time.monotonic() < deadline, "the expired grant's extract was not removed"
+        time.sleep(0.5)
     register = journey.client.get("/access/register", params={"limit": 100}).json()["items"]
     assert {e["request_id"]: e["status"] for e in register}[facts["request_id"]] == "expired"
