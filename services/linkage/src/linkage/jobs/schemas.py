@@ -2,9 +2,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from linkage.events import ColumnSpec
 from linkage.jobs.models import Job as JobModel
 
 
@@ -83,14 +82,16 @@ class JobReport(BaseModel):
 
 
 class PseudonymiseJobCreate(BaseModel):
-    """Pseudonymise a validated version by hand (the catalogue event does the same)."""
+    """Pseudonymise again a version the catalogue validated (its event queues the first job).
+
+    The input file and the column kinds are those of the catalogue's event, never the
+    caller's: only the version is named.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
     kind: Literal["pseudonymise"] = "pseudonymise"
-    dataset_id: uuid.UUID
     version_id: uuid.UUID
-    table: str = Field(min_length=1, max_length=255, examples=["IR_BEN_R"])
-    object_key: str = Field(min_length=1, max_length=1024, description="Parquet in `landing`.")
-    columns: list[ColumnSpec] = Field(min_length=1)
 
 
 class ComparisonSpec(BaseModel):
