@@ -2,12 +2,13 @@
 
 from linkage.extracts.models import ExtractFile, Grant
 from linkage.jobs.models import CentralObject, Job, PseudonymisedVersion, ValidatedVersion
-from linkage.keys.models import DomainKey
+from linkage.keys.models import DomainKey, DomainKeyDestruction
 from linkage.objections.models import Objection
 
 __all__ = [
     "CentralObject",
     "DomainKey",
+    "DomainKeyDestruction",
     "ExtractFile",
     "Grant",
     "Job",
