@@ -9,8 +9,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from hdh_common.pagination import encode_cursor
 from hdh_common.storage import ObjectStore, create_object_store
 from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from linkage.jobs.models import PseudonymisedVersion
+from linkage.jobs.repository import PseudonymisedVersionRepository
 from linkage.main import create_app
 
 from ..conftest import (
@@ -20,6 +23,7 @@ from ..conftest import (
     bearer,
     catalogue_validated,
     eventually,
+    in_transaction,
     parquet_bytes,
     people_table,
     record_validated,
@@ -232,3 +236,51 @@ async def test_a_central_object_is_never_overwritten(
     assert "already exists" in job["error"]
     assert retry.status_code == 409, retry.text
     assert await read_object(store, "central", central_key_of(validated)) == b"written before"
+
+
+async def test_bad_input_is_a_problem_not_a_server_error(
+    linkage_settings: SettingsFactory, staff: dict[str, str], clean_database: str
+) -> None:
+    versions = [uuid.uuid4(), uuid.uuid4()]
+
+    async def in_central(session: Any) -> None:
+        for version_id in versions:
+            await PseudonymisedVersionRepository(session).add(
+                PseudonymisedVersion(
+                    version_id=version_id,
+                    dataset_id=uuid.uuid4(),
+                    table_name="PEOPLE",
+                    job_id=uuid.uuid4(),
+                    object_key=f"datasets/x/versions/{version_id}/data.parquet",
+                    columns=PEOPLE_COLUMNS,
+                    key_version=1,
+                    rows=0,
+                    sha256="",
+                )
+            )
+
+    await in_transaction(clean_database, in_central)
+    link = {
+        "kind": "link",
+        "left_version_id": str(versions[0]),
+        "right_version_id": str(versions[1]),
+        "pseudonym_columns": ["NIR\x00"],
+    }
+    cursors = [
+        encode_cursor([instant, str(uuid.uuid4())])
+        for instant in ("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-10:00")
+    ]
+    async with running(create_app(linkage_settings())) as client:
+        pages = [
+            await client.get("/linkage/jobs", params={"cursor": c}, headers=staff) for c in cursors
+        ]
+        nul = await client.post("/linkage/jobs", json=link, headers=staff)
+        nul_group = await client.post(
+            "/linkage/jobs",
+            json=link | {"pseudonym_columns": ["NIR"], "group_columns": ["\x00"]},
+            headers=staff,
+        )
+    assert [p.status_code for p in pages] == [400, 400], pages[0].text
+    assert pages[0].json()["type"] == "/problems/invalid-cursor"
+    assert (nul.status_code, nul_group.status_code) == (422, 422), nul.text
+    assert nul.headers["content-type"] == "application/problem+json"

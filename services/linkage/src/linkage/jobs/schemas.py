@@ -94,8 +94,11 @@ class PseudonymiseJobCreate(BaseModel):
     version_id: uuid.UUID
 
 
+ColumnName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\x00]+$")]
+
+
 class ComparisonSpec(BaseModel):
-    column: str = Field(min_length=1, max_length=255)
+    column: ColumnName
     kind: Literal["exact", "jaro_winkler", "date", "numeric"] = "exact"
     thresholds: list[float] = Field(
         default_factory=list,
@@ -107,7 +110,7 @@ class ComparisonSpec(BaseModel):
 
 class ProbabilisticSpec(BaseModel):
     comparisons: list[ComparisonSpec] = Field(min_length=1, max_length=12)
-    blocking_rules: list[list[str]] = Field(min_length=1, max_length=12)
+    blocking_rules: list[list[ColumnName]] = Field(min_length=1, max_length=12)
     threshold_probability: float = Field(0.5, gt=0, lt=1)
     one_to_one: bool = True
 
@@ -118,9 +121,9 @@ class LinkJobCreate(BaseModel):
     kind: Literal["link"]
     left_version_id: uuid.UUID
     right_version_id: uuid.UUID
-    pseudonym_columns: list[str] = Field(default_factory=list)
+    pseudonym_columns: list[ColumnName] = Field(default_factory=list)
     probabilistic: ProbabilisticSpec | None = None
-    group_columns: list[str] = Field(
+    group_columns: list[ColumnName] = Field(
         default_factory=list, description="Extra columns (e.g. region) to report match rates by."
     )
 
