@@ -50,12 +50,15 @@ async def test_destroying_a_domain_key_takes_two_different_hub_staff(
     assert twice.status_code == 409, twice.text
     assert self_confirmed.status_code == 403
     assert self_confirmed.json()["type"] == "/problems/four-eyes"
-    assert [d["active_version"] for d in still if d["domain"] == domain] == [1]
+    [waiting] = [d for d in still if d["domain"] == domain]
+    assert waiting["active_version"] == 1
+    assert waiting["pending_destruction"]["id"] == asked.json()["id"]
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["versions_destroyed"] == 1
     assert again.status_code == 409
     [shredded] = [d for d in after if d["domain"] == domain]
     assert [v["status"] for v in shredded["versions"]] == ["destroyed"]
+    assert shredded["pending_destruction"] is None
     events = [(e["type"], e["actor"], e["data"]) for e in await outbox(clean_database)]
     assert events == [
         (

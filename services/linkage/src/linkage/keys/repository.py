@@ -85,3 +85,7 @@ class DestructionRepository:
             .where(DomainKeyDestruction.id == request_id)
             .with_for_update()
         )
+
+    async def pending(self) -> list[DomainKeyDestruction]:
+        query = select(DomainKeyDestruction).where(DomainKeyDestruction.confirmed_at.is_(None))
+        return list(await self.session.scalars(query))

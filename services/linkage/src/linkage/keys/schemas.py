@@ -21,6 +21,9 @@ class Domain(BaseModel):
     domain: str
     active_version: int | None
     versions: list[DomainKeyVersion]
+    pending_destruction: "DestructionRequest | None" = Field(
+        None, description="A request to destroy the keys, waiting for a second person."
+    )
 
 
 class Rotated(BaseModel):
@@ -55,3 +58,6 @@ class Destroyed(BaseModel):
     domain: str
     versions_destroyed: int
     request: DestructionRequest
+
+
+Domain.model_rebuild()

@@ -178,11 +178,16 @@ async def domains(session: AsyncSession) -> list[schemas.Domain]:
     grouped: dict[str, list[schemas.DomainKeyVersion]] = {}
     for row in await DomainKeyRepository(session).all():
         grouped.setdefault(row.domain, []).append(schemas.DomainKeyVersion.model_validate(row))
+    pending = {
+        r.domain: schemas.DestructionRequest.model_validate(r)
+        for r in await DestructionRepository(session).pending()
+    }
     return [
         schemas.Domain(
             domain=name,
             active_version=next((v.version for v in versions if v.status == ACTIVE), None),
             versions=versions,
+            pending_destruction=pending.get(name),
         )
         for name, versions in grouped.items()
     ]
