@@ -16,11 +16,13 @@ from hdh_common.settings import ServiceSettings
 from hdh_common.storage import (
     FilesystemObjectStore,
     InvalidKey,
+    ObjectExists,
     ObjectNotFound,
     ObjectStore,
     S3ObjectStore,
     StorageError,
     create_object_store,
+    put_new,
 )
 from hdh_dev.s3server import S3Server
 
@@ -143,6 +145,15 @@ async def test_put_replaces_the_object(store: ObjectStore, bucket: str) -> None:
 
     assert await read_all(store, bucket, "k") == b"second"
     assert (await store.stat(bucket, "k")).size == 6
+
+
+async def test_put_new_creates_but_never_replaces(store: ObjectStore, bucket: str) -> None:
+    info = await put_new(store, bucket, "once/k", chunks_of(b"first version"))
+    with pytest.raises(ObjectExists):
+        await put_new(store, bucket, "once/k", chunks_of(b"second"))
+
+    assert info.sha256 == sha256(b"first version")
+    assert await read_all(store, bucket, "once/k") == b"first version"
 
 
 async def test_get_streams_chunks_of_the_requested_size(store: ObjectStore, bucket: str) -> None:

@@ -13,13 +13,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fastapi import FastAPI, Request
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from access.grants.schemas import ReaderRights
+from hdh_common.db import create_sessionmaker
+from hdh_common.events import CloudEvent
 from hdh_common.identity import InternalTokenVerifier, Role, public_key_pem
 from hdh_dev.processes import free_port
 from hdh_dev.s3server import S3Server
 from hdh_dev.testing import SettingsFactory, serve_http
+from linkage.consumers import on_catalog_event
+from linkage.events import VersionValidated
 from linkage.identifiers.nir import with_key
+from linkage.jobs.repository import ValidatedVersionRepository
 
 SNDS = Path("/work/shared/data/snds/synthetic")
 
@@ -179,3 +185,31 @@ async def access_rights(
     async with serve_http(app) as url:
         rights.url = url
         yield rights
+
+
+async def in_transaction(url: str, action: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    """Run ``action`` in a committed transaction of its own, as a consumer or a job would."""
+    engine = create_async_engine(url)
+    try:
+        async with create_sessionmaker(engine).begin() as session:
+            return await action(session)
+    finally:
+        await engine.dispose()
+
+
+async def catalogue_validated(url: str, data: dict[str, Any]) -> None:
+    """The catalogue's ``version.validated`` event, consumed as the broker would hand it over."""
+    event = CloudEvent(
+        source="/catalog",
+        type="hdh.catalog.version.validated.v1",
+        subject=str(data["version_id"]),
+        data=data,
+        actor="catalog",
+    )
+    await in_transaction(url, lambda session: on_catalog_event(session, event))
+
+
+async def record_validated(url: str, data: dict[str, Any]) -> None:
+    """A version as the catalogue validated it, recorded without queueing its job."""
+    payload = VersionValidated.model_validate(data)
+    await in_transaction(url, lambda session: ValidatedVersionRepository(session).record(payload))

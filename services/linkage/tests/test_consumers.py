@@ -212,7 +212,7 @@ async def test_validated_version_to_granted_extract_to_revocation(
     assert types.count("hdh.linkage.extract.completed.v1") == 2  # the duplicate was skipped
     assert types.count("hdh.linkage.extract.downloaded.v1") == 2
     assert "hdh.linkage.extract.removed.v1" in types
-    assert "hdh.linkage.domain.key_destroyed.v1" in types
+    assert "hdh.linkage.domain_key.destroyed.v1" in types
     other_pseudonyms = await client_free_download(store, other_file["id"], engine)
     assert not set(read(one)["NIR"][:4]) & set(other_pseudonyms)  # two projects: unlinkable
     await engine.dispose()

@@ -5,7 +5,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -52,11 +52,20 @@ def decode_cursor(
 TimeKey = tuple[datetime, uuid.UUID]
 
 
+def _instant(value: str) -> datetime:
+    """An ISO instant in UTC (naive read as UTC); one that leaves the calendar is a ValueError."""
+    found = datetime.fromisoformat(value)
+    try:
+        return (found if found.tzinfo else found.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(value) from exc
+
+
 def time_key_after(cursor: str | None) -> TimeKey | None:
     """The ``(created_at, id)`` key a keyset page starts after."""
     if cursor is None:
         return None
-    created_at, item_id = decode_cursor(cursor, length=2, parse=(datetime.fromisoformat, uuid.UUID))
+    created_at, item_id = decode_cursor(cursor, length=2, parse=(_instant, uuid.UUID))
     return created_at, item_id
 
 

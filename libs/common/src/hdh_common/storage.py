@@ -26,6 +26,9 @@ an object and a folder of other objects ("a" and "a/b").
 Failures of the disk or of the S3 API raise :class:`StorageError`; an exception raised by
 the chunks given to ``put`` propagates unchanged.
 
+:func:`put_new` writes an object only if its key holds none (write-once objects); it checks,
+then writes, so callers serialise the writers of one key (e.g. by a unique row claimed first).
+
 A missing bucket holds nothing: ``list`` returns ``[]``, ``delete`` does nothing, ``get``
 and ``stat`` raise :class:`ObjectNotFound`, ``put`` raises :class:`StorageError`.
 """
@@ -85,6 +88,10 @@ class InvalidKey(StorageError):
     """A bucket name or object key that the stores refuse."""
 
 
+class ObjectExists(StorageError):
+    """The key already holds an object, and the write was to create one."""
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     bucket: str
@@ -133,6 +140,22 @@ def create_object_store(settings: ServiceSettings) -> ObjectStore:
             region=settings.s3_region,
         )
     return FilesystemObjectStore(settings.storage_path)
+
+
+async def put_new(
+    store: ObjectStore,
+    bucket: str,
+    key: str,
+    chunks: AsyncIterable[bytes],
+    *,
+    content_type: str = DEFAULT_CONTENT_TYPE,
+) -> ObjectInfo:
+    """``put``, refused with :class:`ObjectExists` if the key already holds an object."""
+    try:
+        await store.stat(bucket, key)
+    except ObjectNotFound:
+        return await store.put(bucket, key, chunks, content_type=content_type)
+    raise ObjectExists(f"{bucket}/{key} already exists")
 
 
 def _check_bucket(bucket: str) -> None:

@@ -43,8 +43,13 @@ async def on_catalog_event(session: AsyncSession, event: CloudEvent) -> None:
     if event.type != VERSION_VALIDATED:
         return
     payload = VersionValidated.model_validate(event.data)
-    job = await jobs.queue_pseudonymisation(session, payload, actor=event.actor or SYSTEM_ACTOR)
-    logger.info("version %s queued for pseudonymisation as job %s", payload.version_id, job.id)
+    job = await jobs.version_validated(session, payload, actor=event.actor or SYSTEM_ACTOR)
+    if job is None:
+        logger.warning(
+            "version %s was already validated; kept as first recorded", payload.version_id
+        )
+    else:
+        logger.info("version %s queued for pseudonymisation as job %s", payload.version_id, job.id)
 
 
 def _access_handler(settings: ServiceSettings) -> Handler:

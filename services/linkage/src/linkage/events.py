@@ -20,7 +20,8 @@ EXTRACT_COMPLETED = "hdh.linkage.extract.completed.v1"
 EXTRACT_FAILED = "hdh.linkage.extract.failed.v1"
 EXTRACT_REMOVED = "hdh.linkage.extract.removed.v1"
 EXTRACT_DOWNLOADED = "hdh.linkage.extract.downloaded.v1"
-DOMAIN_KEY_DESTROYED = "hdh.linkage.domain.key_destroyed.v1"
+DOMAIN_KEY_DESTRUCTION_REQUESTED = "hdh.linkage.domain_key.destruction_requested.v1"
+DOMAIN_KEY_DESTROYED = "hdh.linkage.domain_key.destroyed.v1"
 
 
 class Identifier(StrEnum):
@@ -157,3 +158,21 @@ class ExtractDownloaded(_Payload):
     file_id: uuid.UUID
     grant_id: uuid.UUID
     project_id: uuid.UUID
+
+
+class DomainKeyDestructionRequested(_Payload):
+    """A hub staff member (the event's actor) asked to destroy a domain's keys."""
+
+    request_id: uuid.UUID
+    domain: str
+    reason: str
+
+
+class DomainKeyDestroyed(_Payload):
+    """Every key version of the domain erased: confirmed by a second staff member (the
+    event's actor) for ``request_id``, or, with no request, on the project's closure."""
+
+    domain: str
+    versions_destroyed: int | None = None
+    request_id: uuid.UUID | None = None
+    requested_by: str | None = None

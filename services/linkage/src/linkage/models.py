@@ -1,8 +1,18 @@
 """Every mapped class, imported so the metadata is complete (migrations, tests)."""
 
 from linkage.extracts.models import ExtractFile, Grant
-from linkage.jobs.models import Job, PseudonymisedVersion
-from linkage.keys.models import DomainKey
+from linkage.jobs.models import CentralObject, Job, PseudonymisedVersion, ValidatedVersion
+from linkage.keys.models import DomainKey, DomainKeyDestruction
 from linkage.objections.models import Objection
 
-__all__ = ["DomainKey", "ExtractFile", "Grant", "Job", "Objection", "PseudonymisedVersion"]
+__all__ = [
+    "CentralObject",
+    "DomainKey",
+    "DomainKeyDestruction",
+    "ExtractFile",
+    "Grant",
+    "Job",
+    "Objection",
+    "PseudonymisedVersion",
+    "ValidatedVersion",
+]

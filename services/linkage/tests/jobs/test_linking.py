@@ -8,8 +8,8 @@ from hdh_common.storage import ObjectStore, create_object_store
 from hdh_dev.testing import SettingsFactory, TokenFactory, running
 from linkage.main import create_app
 
-from ..conftest import PEOPLE_COLUMNS, bearer, eventually, people_table
-from .test_router import land
+from ..conftest import bearer, eventually, people_table, record_validated
+from .test_router import land, validated_people
 
 
 async def finished(client: httpx.AsyncClient, job_id: str, staff: dict[str, str]) -> dict[str, Any]:
@@ -22,30 +22,27 @@ async def finished(client: httpx.AsyncClient, job_id: str, staff: dict[str, str]
 
 
 async def pseudonymised_version(
-    client: httpx.AsyncClient, store: ObjectStore, table: pa.Table, staff: dict[str, str]
+    client: httpx.AsyncClient, store: ObjectStore, table: pa.Table, staff: dict[str, str], url: str
 ) -> str:
-    body = {
-        "kind": "pseudonymise",
-        "dataset_id": str(uuid.uuid4()),
-        "version_id": str(uuid.uuid4()),
-        "table": "PEOPLE",
-        "object_key": await land(store, table),
-        "columns": PEOPLE_COLUMNS,
-    }
+    validated = validated_people(await land(store, table))
+    await record_validated(url, validated)
+    body = {"kind": "pseudonymise", "version_id": validated["version_id"]}
     job = (await client.post("/linkage/jobs", json=body, headers=staff)).json()
     assert (await finished(client, job["id"], staff))["state"] == "succeeded"
-    return body["version_id"]
+    return str(validated["version_id"])
 
 
 async def test_linkage_job_links_on_pseudonyms_then_probabilistically_with_a_report(
-    linkage_settings: SettingsFactory, make_token: TokenFactory
+    linkage_settings: SettingsFactory, make_token: TokenFactory, clean_database: str
 ) -> None:
     settings = linkage_settings()
     store = create_object_store(settings)
     staff = bearer(make_token("linkage", "hub_staff"))
     async with running(create_app(settings)) as client:
-        left = await pseudonymised_version(client, store, people_table(), staff)
-        right = await pseudonymised_version(client, store, people_table().slice(0, 5), staff)
+        left = await pseudonymised_version(client, store, people_table(), staff, clean_database)
+        right = await pseudonymised_version(
+            client, store, people_table().slice(0, 5), staff, clean_database
+        )
         body = {
             "kind": "link",
             "left_version_id": left,

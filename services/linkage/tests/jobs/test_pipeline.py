@@ -14,6 +14,7 @@ from linkage.jobs.pipeline import (
     CentralKey,
     PipelineError,
     extract_file,
+    nir_shaped,
     pseudonymise_file,
     read_metadata,
 )
@@ -101,9 +102,19 @@ def test_declared_columns_must_exist(tmp_path: Path) -> None:
         pseudonymise(tmp_path, people_table(), [{"name": "GHOST", "identifier": "nir"}])
 
 
+DECLARED = {c["name"]: Identifier(c["identifier"]) for c in PEOPLE_COLUMNS}
+
+
 def extract(source: Path, target: Path, key: CentralKey, variables: list[str]) -> list[str]:
     extract_file(
-        source, target, variables=variables, project=key, batch_rows=4, progress=lambda _: None
+        source,
+        target,
+        table="PEOPLE",
+        variables=variables,
+        declared=DECLARED,
+        project=key,
+        batch_rows=4,
+        progress=lambda _: None,
     )
     return pq.read_table(target).column("NIR").to_pylist()
 
@@ -139,7 +150,9 @@ def test_objecting_persons_are_excluded_and_counted(tmp_path: Path) -> None:
     outcome = extract_file(
         source,
         tmp_path / "x.parquet",
+        table="PEOPLE",
         variables=["NIR", "ACTE"],
+        declared=DECLARED,
         project=project("p"),
         batch_rows=4,
         progress=lambda _: None,
@@ -230,3 +243,36 @@ def test_other_columns_keep_compression_and_statistics(tmp_path: Path) -> None:
     target = pseudonymise(tmp_path, people_table(), PEOPLE_COLUMNS)
     chunk = pseudonym_chunk(target, "MONTANT")
     assert chunk.compression == "SNAPPY" and chunk.is_stats_set
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pa.array(["A1", "1841276451089"]),
+        pa.array(["A1", "184127645108947"]),
+        pa.array(["169022A004013"]),
+        pa.array(["2 69 02 2b 004 016 45"]),
+        pa.array(["seen 1841276451089 yesterday"]),
+        pa.array([1841276451089, None], pa.int64()),
+        pa.array(["1841276451089"]).dictionary_encode(),
+        pa.array(["x", "2920375123456"], pa.large_string()),
+    ],
+)
+def test_nir_shaped_values_are_found(values: pa.Array) -> None:
+    assert nir_shaped(values)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pa.array(["A1", "2020-01-01", None]),
+        pa.array(["18412764510"]),
+        pa.array(["18412764510894712"]),
+        pa.array(["5841276451089"]),
+        pa.array([184127645108, 12], pa.int64()),
+        pa.array([1841276451089.0]),
+        pa.array([None, None], pa.string()),
+    ],
+)
+def test_other_values_are_not_nir_shaped(values: pa.Array) -> None:
+    assert not nir_shaped(values)

@@ -56,3 +56,11 @@ async def test_a_destroyed_project_key_cannot_be_used_again(
         await service.active_key(session, master, domain)
     with pytest.raises(service.KeyDestroyed):
         await service.rotate(session, master, domain)
+
+
+async def test_the_central_key_is_never_destroyed(session: AsyncSession, master: MasterKey) -> None:
+    await service.active_key(session, master, service.CENTRAL)
+    for destroy in (service.destroy, service.destroy_if_any):
+        with pytest.raises(service.CentralKeyIndestructible):
+            await destroy(session, service.CENTRAL)
+    assert not await service.is_destroyed(session, service.CENTRAL)

@@ -23,10 +23,10 @@ from linkage.extracts.models import LIVE, ExtractFile, Grant
 from linkage.extracts.repository import ExtractFileRepository, GrantRepository
 from linkage.extracts.service import PROJECTS, object_key
 from linkage.jobs.context import JobContext, ProgressTracker, temporary_folder
-from linkage.jobs.execute import CENTRAL_BUCKET, finish, outcome_report
-from linkage.jobs.models import Job
+from linkage.jobs.execute import CENTRAL_BUCKET, finish, outcome_report, validated_payload
+from linkage.jobs.models import Job, PseudonymisedVersion
 from linkage.jobs.pipeline import PROJECT_TAG, CentralKey, Outcome, PipelineError, extract_file
-from linkage.jobs.repository import PseudonymisedVersionRepository
+from linkage.jobs.repository import PseudonymisedVersionRepository, ValidatedVersionRepository
 from linkage.keys import service as keys
 from linkage.keys.service import DomainKeyInUse
 from linkage.objections.repository import ObjectionRepository
@@ -80,10 +80,7 @@ async def _one_table(
     key: DomainKeyInUse,
     tracker: ProgressTracker,
 ) -> tuple[ExtractFile, Outcome]:
-    async with context.sessionmaker.begin() as session:
-        version = await PseudonymisedVersionRepository(session).latest_for(dataset_id, table)
-    if version is None:
-        raise PipelineError(f"table {table} of dataset {dataset_id} has no pseudonymised version")
+    version, declared = await _validated_version(context, dataset_id, table)
     project = CentralKey(
         domain=key.domain, version=key.version, hashers={Identifier.NONE: key.hasher(PROJECT_TAG)}
     )
@@ -96,7 +93,9 @@ async def _one_table(
             extract_file,
             source,
             target,
+            table=table,
             variables=variables,
+            declared=declared,
             project=project,
             batch_rows=context.batch_rows,
             progress=tracker,
@@ -119,6 +118,24 @@ async def _one_table(
         sha256=info.sha256 or "",
     )
     return built, outcome
+
+
+async def _validated_version(
+    context: JobContext, dataset_id: uuid.UUID, table: str
+) -> tuple[PseudonymisedVersion, dict[str, Identifier]]:
+    """The table's central version, and its columns as the catalogue validated them."""
+    async with context.sessionmaker.begin() as session:
+        version = await PseudonymisedVersionRepository(session).latest_for(dataset_id, table)
+        if version is None:
+            raise PipelineError(
+                f"table {table} of dataset {dataset_id} has no pseudonymised version"
+            )
+        validated = await ValidatedVersionRepository(session).get(version.version_id)
+    if validated is None:
+        raise PipelineError(
+            f"table {table}: its version has no record of the catalogue's validation"
+        )
+    return version, {c.name: c.identifier for c in validated_payload(validated).columns}
 
 
 def _columns(path: Path) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hdh_common.storage import ObjectInfo, ObjectStore
+from hdh_common.storage import ObjectInfo, ObjectStore, put_new
 from linkage.jobs.models import CANCELLED
 from linkage.jobs.pipeline import Cancelled
 from linkage.jobs.repository import JobRepository
@@ -38,6 +38,13 @@ class JobContext:
         await self.store.ensure_bucket(bucket)
         return await self.store.put(
             bucket, key, _chunks(source), content_type="application/vnd.apache.parquet"
+        )
+
+    async def upload_new(self, source: Path, bucket: str, key: str) -> ObjectInfo:
+        """``upload``, refused with ``ObjectExists`` if the key already holds an object."""
+        await self.store.ensure_bucket(bucket)
+        return await put_new(
+            self.store, bucket, key, _chunks(source), content_type="application/vnd.apache.parquet"
         )
 
 

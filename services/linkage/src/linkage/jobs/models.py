@@ -53,3 +53,30 @@ class PseudonymisedVersion(Base):
     rows: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ValidatedVersion(Base):
+    """A version as the catalogue validated it (``version.validated``): the only versions a
+    job pseudonymises, with the column kinds recorded here, never the caller's."""
+
+    __tablename__ = "validated_version"
+
+    version_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    dataset_id: Mapped[uuid.UUID]
+    table_name: Mapped[str] = mapped_column(String(255))
+    bucket: Mapped[str] = mapped_column(String(255))
+    object_key: Mapped[str] = mapped_column(String(1024))
+    columns: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class CentralObject(Base):
+    """A key of the ``central`` bucket, claimed by the one job that may write it, once."""
+
+    __tablename__ = "central_object"
+
+    object_key: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    job_id: Mapped[uuid.UUID]
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

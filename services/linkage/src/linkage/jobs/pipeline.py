@@ -8,7 +8,7 @@ import functools
 import json
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,11 +293,47 @@ def read_metadata(path: Path) -> tuple[int, list[str]]:
     return int(metadata[META_KEY_VERSION]), json.loads(metadata[META_PSEUDONYMISED])
 
 
+# A NIR's shape: sex, year, month, department (2A/2B in Corsica), commune, order, [key].
+_NIR_BODY = r"[1-478][0-9]{4}(?:[0-9]{2}|2A|2B)[0-9]{6}(?:[0-9]{2})?"
+_NIR_IN_TEXT = rf"(?:^|[^0-9A-Z]){_NIR_BODY}(?:$|[^0-9A-Z])"
+_NIR_WHOLE = rf"^{_NIR_BODY}$"
+
+
+def nir_shaped(values: pa.Array) -> bool:
+    """Whether any value is, or holds, something shaped like a NIR (13 or 15 characters,
+    separators allowed); integers are read as their digits."""
+    if pa.types.is_integer(values.type) or pa.types.is_dictionary(values.type):
+        values = pc.cast(values, pa.string())
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return False
+    text = pc.utf8_upper(values)
+    squeezed = pc.replace_substring_regex(text, r"[\s.\-_]", "")
+    return any(
+        pc.any(pc.match_substring_regex(found, pattern)).as_py()
+        for found, pattern in ((text, _NIR_IN_TEXT), (squeezed, _NIR_WHOLE))
+    )
+
+
+def _covered(
+    table: str, wanted: Sequence[str], declared: Mapping[str, Identifier], pseudonymised: list[str]
+) -> None:
+    """Every column to write is one the catalogue validated, pseudonymised if an identifier."""
+    for name in wanted:
+        if name not in declared:
+            raise PipelineError(
+                f"table {table}: column {name} is not covered by the validated version"
+            )
+        if declared[name] in PSEUDONYMISED_KINDS and name not in pseudonymised:
+            raise PipelineError(f"table {table}: column {name} is not pseudonymised in central")
+
+
 def extract_file(
     source: Path,
     target: Path,
     *,
+    table: str,
     variables: Iterable[str],
+    declared: Mapping[str, Identifier],
     project: CentralKey,
     batch_rows: int,
     progress: Progress,
@@ -305,6 +341,8 @@ def extract_file(
 ) -> Outcome:
     """Keep only ``variables``, re-keying central pseudonyms into the project's domain.
 
+    Only columns ``declared`` by the catalogue's validation are written, and none but the
+    pseudonyms may hold a NIR-shaped value: the extract fails first, naming the column.
     Rows whose pseudonym columns hold one of ``excluded_persons`` (objections, as central
     pseudonyms) are dropped and counted.
     """
@@ -313,7 +351,9 @@ def extract_file(
     wanted = [n for n in reader.schema_arrow.names if n in set(variables)]
     if not wanted:
         raise PipelineError("none of the granted variables is in the dataset")
+    _covered(table, wanted, declared, pseudonymised)
     rekeyed = [n for n in wanted if n in pseudonymised]
+    scanned = [n for n in wanted if n not in rekeyed]
     hasher = project.hashers[Identifier.NONE]
     schema = pa.schema(
         [reader.schema_arrow.field(n) for n in wanted],
@@ -325,6 +365,9 @@ def extract_file(
             read = batch.num_rows
             outcome.rows_in += read
             batch = _without_objectors(batch, pseudonymised, excluded_persons, outcome)
+            for name in scanned:
+                if nir_shaped(batch.column(name)):
+                    raise PipelineError(f"table {table}: column {name} holds NIR-shaped values")
             arrays = [
                 hasher.pseudonyms(batch.column(n)) if n in rekeyed else batch.column(n)
                 for n in wanted

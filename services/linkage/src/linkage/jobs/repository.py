@@ -2,11 +2,20 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy import delete, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkage.jobs.models import QUEUED, RUNNING, Job, PseudonymisedVersion
+from linkage.events import VersionValidated
+from linkage.jobs.models import (
+    PSEUDONYMISE,
+    QUEUED,
+    RUNNING,
+    CentralObject,
+    Job,
+    PseudonymisedVersion,
+    ValidatedVersion,
+)
 
 
 class JobRepository:
@@ -47,6 +56,17 @@ class JobRepository:
         )
         return str(state)
 
+    async def live_pseudonymisation(self, version_id: uuid.UUID) -> Job | None:
+        return await self.session.scalar(
+            select(Job)
+            .where(
+                Job.kind == PSEUDONYMISE,
+                Job.state.in_((QUEUED, RUNNING)),
+                Job.params["version_id"].astext == str(version_id),
+            )
+            .limit(1)
+        )
+
     async def page(self, *, after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[Job]:
         query = select(Job).order_by(Job.created_at, Job.id).limit(limit)
         if after is not None:
@@ -58,14 +78,10 @@ class PseudonymisedVersionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def upsert(self, **values: Any) -> None:
-        statement = insert(PseudonymisedVersion).values(**values)
-        await self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["version_id"],
-                set_={k: statement.excluded[k] for k in values if k != "version_id"},
-            )
-        )
+    async def add(self, version: PseudonymisedVersion) -> None:
+        """A version enters ``central`` once: a second one for its id violates the key."""
+        self.session.add(version)
+        await self.session.flush()
 
     async def get(self, version_id: uuid.UUID) -> PseudonymisedVersion | None:
         return await self.session.get(PseudonymisedVersion, version_id)
@@ -79,4 +95,58 @@ class PseudonymisedVersionRepository:
             )
             .order_by(PseudonymisedVersion.created_at.desc())
             .limit(1)
+        )
+
+
+class ValidatedVersionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(self, payload: VersionValidated) -> bool:
+        """Keep the catalogue's first announcement of a version; True if this one was it."""
+        recorded = await self.session.scalar(
+            insert(ValidatedVersion)
+            .values(
+                version_id=payload.version_id,
+                dataset_id=payload.dataset_id,
+                table_name=payload.table,
+                bucket=payload.bucket,
+                object_key=payload.object_key,
+                columns=[c.model_dump(mode="json") for c in payload.columns],
+            )
+            .on_conflict_do_nothing(index_elements=["version_id"])
+            .returning(ValidatedVersion.version_id)
+        )
+        return recorded is not None
+
+    async def get(self, version_id: uuid.UUID) -> ValidatedVersion | None:
+        return await self.session.get(ValidatedVersion, version_id)
+
+
+class CentralObjectRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def owner(self, object_key: str) -> uuid.UUID | None:
+        return await self.session.scalar(
+            select(CentralObject.job_id).where(CentralObject.object_key == object_key)
+        )
+
+    async def claim(self, object_key: str, job_id: uuid.UUID) -> uuid.UUID:
+        """Claim the key for the job unless another has; the job that holds the claim."""
+        await self.session.execute(
+            insert(CentralObject)
+            .values(object_key=object_key, job_id=job_id)
+            .on_conflict_do_nothing(index_elements=["object_key"])
+        )
+        owner = await self.owner(object_key)
+        assert owner is not None
+        return owner
+
+    async def release(self, object_key: str, job_id: uuid.UUID) -> None:
+        """Give up a claim whose object was not written (the job failed before or during)."""
+        await self.session.execute(
+            delete(CentralObject).where(
+                CentralObject.object_key == object_key, CentralObject.job_id == job_id
+            )
         )

@@ -5,8 +5,7 @@ from fastapi import APIRouter, BackgroundTasks, status
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
-from linkage.dependencies import HubStaff, RunnerDep
-from linkage.events import VersionValidated
+from linkage.dependencies import HubStaff, RunnerDep, StoreDep
 from linkage.jobs import schemas, service
 
 router = APIRouter(prefix="/linkage/jobs", tags=["jobs"])
@@ -16,21 +15,23 @@ router = APIRouter(prefix="/linkage/jobs", tags=["jobs"])
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=schemas.Job,
-    summary="Queue a pseudonymisation or linkage job",
-    responses=problem_responses(Unauthorized, Forbidden, NotFound),
+    summary="Queue a pseudonymisation (of a validated version) or a linkage job",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def create_job(
     payload: schemas.JobCreate,
     session: SessionDep,
     principal: HubStaff,
     runner: RunnerDep,
+    store: StoreDep,
     background: BackgroundTasks,
 ) -> schemas.Job:
     if isinstance(payload, schemas.LinkJobCreate):
         job = await service.queue_linkage(session, payload, actor=principal.subject)
     else:
-        version = VersionValidated.model_validate(payload.model_dump(exclude={"kind"}))
-        job = await service.queue_pseudonymisation(session, version, actor=principal.subject)
+        job = await service.queue_pseudonymisation(
+            session, store, payload.version_id, actor=principal.subject
+        )
     background.add_task(runner.nudge)
     return schemas.Job.from_model(job)
 

@@ -2,9 +2,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from linkage.events import ColumnSpec
 from linkage.jobs.models import Job as JobModel
 
 
@@ -83,18 +82,23 @@ class JobReport(BaseModel):
 
 
 class PseudonymiseJobCreate(BaseModel):
-    """Pseudonymise a validated version by hand (the catalogue event does the same)."""
+    """Pseudonymise again a version the catalogue validated (its event queues the first job).
+
+    The input file and the column kinds are those of the catalogue's event, never the
+    caller's: only the version is named.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
     kind: Literal["pseudonymise"] = "pseudonymise"
-    dataset_id: uuid.UUID
     version_id: uuid.UUID
-    table: str = Field(min_length=1, max_length=255, examples=["IR_BEN_R"])
-    object_key: str = Field(min_length=1, max_length=1024, description="Parquet in `landing`.")
-    columns: list[ColumnSpec] = Field(min_length=1)
+
+
+ColumnName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\x00]+$")]
 
 
 class ComparisonSpec(BaseModel):
-    column: str = Field(min_length=1, max_length=255)
+    column: ColumnName
     kind: Literal["exact", "jaro_winkler", "date", "numeric"] = "exact"
     thresholds: list[float] = Field(
         default_factory=list,
@@ -106,7 +110,7 @@ class ComparisonSpec(BaseModel):
 
 class ProbabilisticSpec(BaseModel):
     comparisons: list[ComparisonSpec] = Field(min_length=1, max_length=12)
-    blocking_rules: list[list[str]] = Field(min_length=1, max_length=12)
+    blocking_rules: list[list[ColumnName]] = Field(min_length=1, max_length=12)
     threshold_probability: float = Field(0.5, gt=0, lt=1)
     one_to_one: bool = True
 
@@ -117,9 +121,9 @@ class LinkJobCreate(BaseModel):
     kind: Literal["link"]
     left_version_id: uuid.UUID
     right_version_id: uuid.UUID
-    pseudonym_columns: list[str] = Field(default_factory=list)
+    pseudonym_columns: list[ColumnName] = Field(default_factory=list)
     probabilistic: ProbabilisticSpec | None = None
-    group_columns: list[str] = Field(
+    group_columns: list[ColumnName] = Field(
         default_factory=list, description="Extra columns (e.g. region) to report match rates by."
     )
 

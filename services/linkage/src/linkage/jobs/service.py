@@ -6,8 +6,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hdh_common.errors import Conflict, NotFound
 from hdh_common.pagination import Page, time_key_after, time_key_cursor
+from hdh_common.storage import ObjectNotFound, ObjectStore
 from linkage.events import VersionValidated
 from linkage.jobs import schemas
+from linkage.jobs.execute import CENTRAL_BUCKET, central_object_key, validated_payload
 from linkage.jobs.models import (
     CANCELLED,
     FAILED,
@@ -18,7 +20,12 @@ from linkage.jobs.models import (
     SUCCEEDED,
     Job,
 )
-from linkage.jobs.repository import JobRepository, PseudonymisedVersionRepository
+from linkage.jobs.repository import (
+    CentralObjectRepository,
+    JobRepository,
+    PseudonymisedVersionRepository,
+    ValidatedVersionRepository,
+)
 
 
 async def queue(session: AsyncSession, *, kind: str, params: dict[str, Any], actor: str) -> Job:
@@ -36,12 +43,54 @@ async def queue(session: AsyncSession, *, kind: str, params: dict[str, Any], act
     )
 
 
-async def queue_pseudonymisation(
+class CentralVersionExists(Conflict):
+    slug, title = "central-version-exists", "Version already in central"
+
+
+async def version_validated(
     session: AsyncSession, payload: VersionValidated, *, actor: str
+) -> Job | None:
+    """The catalogue's event: the version is recorded, and its pseudonymisation queued, once."""
+    if not await ValidatedVersionRepository(session).record(payload):
+        return None
+    return await _queue_pseudonymisation(session, payload.version_id, actor=actor)
+
+
+async def queue_pseudonymisation(
+    session: AsyncSession, store: ObjectStore, version_id: uuid.UUID, *, actor: str
+) -> Job:
+    """Staff asking again, e.g. after a failure: only a validated version not yet in central."""
+    record = await ValidatedVersionRepository(session).get(version_id)
+    if record is None:
+        raise NotFound(f"Version {version_id} has not been validated by the catalogue.")
+    object_key = central_object_key(validated_payload(record))
+    if (
+        await PseudonymisedVersionRepository(session).get(version_id) is not None
+        or await CentralObjectRepository(session).owner(object_key) is not None
+        or await _stored(store, CENTRAL_BUCKET, object_key)
+    ):
+        raise CentralVersionExists(
+            f"Version {version_id} is already in central; a central version is written once."
+        )
+    if await JobRepository(session).live_pseudonymisation(version_id) is not None:
+        raise Conflict(f"A job is already pseudonymising version {version_id}.")
+    return await _queue_pseudonymisation(session, version_id, actor=actor)
+
+
+async def _queue_pseudonymisation(
+    session: AsyncSession, version_id: uuid.UUID, *, actor: str
 ) -> Job:
     return await queue(
-        session, kind=PSEUDONYMISE, params=payload.model_dump(mode="json"), actor=actor
+        session, kind=PSEUDONYMISE, params={"version_id": str(version_id)}, actor=actor
     )
+
+
+async def _stored(store: ObjectStore, bucket: str, key: str) -> bool:
+    try:
+        await store.stat(bucket, key)
+    except ObjectNotFound:
+        return False
+    return True
 
 
 async def queue_linkage(

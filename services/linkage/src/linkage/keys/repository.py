@@ -1,10 +1,11 @@
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from linkage.keys.models import ACTIVE, DESTROYED, RETIRED, DomainKey
+from linkage.keys.models import ACTIVE, DESTROYED, RETIRED, DomainKey, DomainKeyDestruction
 
 
 class DomainKeyRepository:
@@ -55,4 +56,36 @@ class DomainKeyRepository:
 
     async def all(self) -> list[DomainKey]:
         query = select(DomainKey).order_by(DomainKey.domain, DomainKey.version)
+        return list(await self.session.scalars(query))
+
+
+class DestructionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_pending(
+        self, *, domain: str, reason: str, requested_by: str
+    ) -> DomainKeyDestruction | None:
+        """A new pending request, or None if the domain already has one."""
+        request_id = await self.session.scalar(
+            insert(DomainKeyDestruction)
+            .values(id=uuid.uuid4(), domain=domain, reason=reason, requested_by=requested_by)
+            .on_conflict_do_nothing(
+                index_elements=["domain"], index_where=DomainKeyDestruction.confirmed_at.is_(None)
+            )
+            .returning(DomainKeyDestruction.id)
+        )
+        return (
+            None if request_id is None else await self.session.get(DomainKeyDestruction, request_id)
+        )
+
+    async def locked(self, request_id: uuid.UUID) -> DomainKeyDestruction | None:
+        return await self.session.scalar(
+            select(DomainKeyDestruction)
+            .where(DomainKeyDestruction.id == request_id)
+            .with_for_update()
+        )
+
+    async def pending(self) -> list[DomainKeyDestruction]:
+        query = select(DomainKeyDestruction).where(DomainKeyDestruction.confirmed_at.is_(None))
         return list(await self.session.scalars(query))

@@ -1,6 +1,7 @@
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, status
 
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
@@ -37,13 +38,38 @@ async def rotate_key(
 
 
 @router.post(
-    "/{domain}/destroy",
-    response_model=schemas.Destroyed,
-    summary="Destroy every key version of a domain, for good",
-    responses=problem_responses(Unauthorized, Forbidden, NotFound),
+    "/{domain}/destruction-requests",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.DestructionRequest,
+    summary="Ask for a domain's keys to be destroyed (another hub staff member confirms)",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
-async def destroy_key(
-    domain: DomainPath, session: SessionDep, principal: HubStaff
+async def request_destruction(
+    domain: DomainPath,
+    payload: schemas.DestructionRequestCreate,
+    session: SessionDep,
+    principal: HubStaff,
+) -> schemas.DestructionRequest:
+    request = await service.request_destruction(
+        session, domain, reason=payload.reason, actor=principal.subject
+    )
+    return schemas.DestructionRequest.model_validate(request)
+
+
+@router.post(
+    "/{domain}/destruction-requests/{request_id}/confirm",
+    response_model=schemas.Destroyed,
+    summary="Confirm another staff member's request: every key version is destroyed, for good",
+    responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
+)
+async def confirm_destruction(
+    domain: DomainPath, request_id: uuid.UUID, session: SessionDep, principal: HubStaff
 ) -> schemas.Destroyed:
-    count = await service.destroy(session, domain)
-    return schemas.Destroyed(domain=domain, versions_destroyed=count)
+    request, count = await service.confirm_destruction(
+        session, domain, request_id, actor=principal.subject
+    )
+    return schemas.Destroyed(
+        domain=domain,
+        versions_destroyed=count,
+        request=schemas.DestructionRequest.model_validate(request),
+    )

@@ -2,14 +2,22 @@
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hdh_common.errors import Conflict, NotFound
+from hdh_common.errors import Conflict, Forbidden, NotFound
+from linkage.db import outbox
+from linkage.events import (
+    DOMAIN_KEY_DESTROYED,
+    DOMAIN_KEY_DESTRUCTION_REQUESTED,
+    DomainKeyDestroyed,
+    DomainKeyDestructionRequested,
+)
 from linkage.keys import schemas
 from linkage.keys.crypto import MasterKey, new_domain_key
-from linkage.keys.models import ACTIVE, DESTROYED
-from linkage.keys.repository import DomainKeyRepository
+from linkage.keys.models import ACTIVE, DESTROYED, DomainKeyDestruction
+from linkage.keys.repository import DestructionRepository, DomainKeyRepository
 from linkage.pseudonyms.hmac import KeyedHasher
 
 CENTRAL = "central"
@@ -68,8 +76,83 @@ async def rotate(session: AsyncSession, master: MasterKey, domain: str) -> int:
     return version
 
 
+class CentralKeyIndestructible(Conflict):
+    slug, title = "central-key-indestructible", "The central key cannot be destroyed"
+
+
+class FourEyes(Forbidden):
+    slug, title = "four-eyes", "A second person must confirm"
+
+
+class DestructionPending(Conflict):
+    slug, title = "destruction-pending", "Destruction already requested"
+
+
+def _destructible(domain: str) -> None:
+    if domain == CENTRAL:
+        raise CentralKeyIndestructible(
+            "The central domain's keys are never destroyed: every central version depends on them."
+        )
+
+
+async def request_destruction(
+    session: AsyncSession, domain: str, *, reason: str, actor: str
+) -> DomainKeyDestruction:
+    """The first pair of eyes: a request, carried out only once another person confirms it."""
+    _destructible(domain)
+    if not await DomainKeyRepository(session).latest_version(domain):
+        raise NotFound(f"No pseudonym domain {domain!r}.")
+    if await is_destroyed(session, domain):
+        raise KeyDestroyed(f"The keys of domain {domain!r} were destroyed.")
+    request = await DestructionRepository(session).add_pending(
+        domain=domain, reason=reason, requested_by=actor
+    )
+    if request is None:
+        raise DestructionPending(f"The destruction of domain {domain!r} is already requested.")
+    event = DomainKeyDestructionRequested(request_id=request.id, domain=domain, reason=reason)
+    await outbox.publish(
+        session,
+        type=DOMAIN_KEY_DESTRUCTION_REQUESTED,
+        subject=domain,
+        data=event.model_dump(mode="json"),
+        actor=actor,
+    )
+    return request
+
+
+async def confirm_destruction(
+    session: AsyncSession, domain: str, request_id: uuid.UUID, *, actor: str
+) -> tuple[DomainKeyDestruction, int]:
+    """The second pair of eyes: another hub staff member confirms, and the keys are erased."""
+    request = await DestructionRepository(session).locked(request_id)
+    if request is None or request.domain != domain:
+        raise NotFound(f"No request {request_id} to destroy the keys of domain {domain!r}.")
+    if request.confirmed_at is not None:
+        raise Conflict(f"The request was confirmed by {request.confirmed_by} already.")
+    if request.requested_by == actor:
+        raise FourEyes("The person who requested a key's destruction cannot confirm it.")
+    destroyed = await destroy(session, domain)
+    request.confirmed_by, request.confirmed_at = actor, datetime.now(UTC)
+    await session.flush()
+    event = DomainKeyDestroyed(
+        domain=domain,
+        versions_destroyed=destroyed,
+        request_id=request.id,
+        requested_by=request.requested_by,
+    )
+    await outbox.publish(
+        session,
+        type=DOMAIN_KEY_DESTROYED,
+        subject=domain,
+        data=event.model_dump(mode="json"),
+        actor=actor,
+    )
+    return request, destroyed
+
+
 async def destroy(session: AsyncSession, domain: str) -> int:
     """Erase every version of the domain's key; what it pseudonymised can never be re-derived."""
+    _destructible(domain)
     destroyed = await DomainKeyRepository(session).destroy(domain)
     if not destroyed and not await DomainKeyRepository(session).latest_version(domain):
         raise NotFound(f"No pseudonym domain {domain!r}.")
@@ -86,6 +169,8 @@ def _sealed(master: MasterKey, domain: str, version: int) -> bytes:
 
 
 async def destroy_if_any(session: AsyncSession, domain: str) -> int:
+    """A project's closure: its domain's keys erased at once (never ``central``)."""
+    _destructible(domain)
     return await DomainKeyRepository(session).destroy(domain)
 
 
@@ -93,11 +178,16 @@ async def domains(session: AsyncSession) -> list[schemas.Domain]:
     grouped: dict[str, list[schemas.DomainKeyVersion]] = {}
     for row in await DomainKeyRepository(session).all():
         grouped.setdefault(row.domain, []).append(schemas.DomainKeyVersion.model_validate(row))
+    pending = {
+        r.domain: schemas.DestructionRequest.model_validate(r)
+        for r in await DestructionRepository(session).pending()
+    }
     return [
         schemas.Domain(
             domain=name,
             active_version=next((v.version for v in versions if v.status == ACTIVE), None),
             versions=versions,
+            pending_destruction=pending.get(name),
         )
         for name, versions in grouped.items()
     ]
