@@ -33,6 +33,7 @@ async def test_trust_boundaries_hold_end_to_end(launch: LaunchFactory, empty_dat
     facts = await asyncio.to_thread(journey.run)
 
     await asyncio.to_thread(a_partner_acts_for_no_one_inside, journey, facts)
+    await asyncio.to_thread(central_data_is_written_once_from_validated_versions, journey, facts)
     await asyncio.to_thread(a_removed_member_or_revoked_grant_reads_nothing, journey, facts)
     assert await asyncio.to_thread(launcher.interrupt) == 0, launcher.output.read_text()
 
@@ -56,6 +57,25 @@ def a_partner_acts_for_no_one_inside(journey: Journey, facts: dict[str, Any]) ->
     ]  # fmt: skip
     assert [a.status_code for a in attempts if a.status_code not in (403, 404)] == []
     assert client.get("/catalog/datasets", headers=partner).status_code == 200
+
+
+def central_data_is_written_once_from_validated_versions(
+    journey: Journey, facts: dict[str, Any]
+) -> None:
+    """Finding 3: hub staff cannot point a job at any object with column flags of their own,
+    nor write a central version again."""
+    forged = {
+        "kind": "pseudonymise",
+        "version_id": facts["version_id"],
+        "object_key": "uploads/clear.parquet",
+        "columns": [{"name": "BEN_NIR_PSA", "identifier": "none"}],
+    }
+    refused = journey.client.post("/linkage/jobs", json=forged, headers=journey.bearer("sara"))
+    assert refused.status_code == 422, refused.text
+    again = {"kind": "pseudonymise", "version_id": facts["version_id"]}
+    rewrite = journey.client.post("/linkage/jobs", json=again, headers=journey.bearer("sara"))
+    assert rewrite.status_code == 409, rewrite.text
+    assert rewrite.headers["content-type"] == "application/problem+json"
 
 
 def a_removed_member_or_revoked_grant_reads_nothing(
