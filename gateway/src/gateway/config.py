@@ -1,8 +1,10 @@
+import ipaddress
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
+from gateway.clientaddress import ForwardingHeader
 from hdh_common.settings import CommonSettings
 
 SERVICES = ("catalog", "access", "linkage", "audit")
@@ -109,6 +111,16 @@ class Settings(CommonSettings):
         100.0, description="Requests per second refilled per token subject (0 turns it off)."
     )
     rate_limit_subject_burst: int = Field(200, description="Bucket size per token subject.")
+    trusted_proxies: list[str] = Field(
+        [],
+        description="CIDRs of the proxies (ingress) whose forwarding header names the client "
+        '(JSON, e.g. `["10.0.0.0/8"]`); empty: the peer is the client.',
+    )
+    forwarding_header: ForwardingHeader = Field(
+        "x-forwarded-for",
+        description="Header a trusted proxy names the client in: `x-forwarded-for` or "
+        "`forwarded` (RFC 7239).",
+    )
     cors_origins: list[str] = Field(
         [], description="Origins allowed by CORS (JSON list); empty turns CORS off."
     )
@@ -137,6 +149,13 @@ class Settings(CommonSettings):
         description="Path patterns of routes returning health data: refused with 503 when the "
         "request log cannot take an entry.",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=False)
+        return value
 
     @model_validator(mode="after")
     def _no_dev_issuer_in_production(self) -> Self:

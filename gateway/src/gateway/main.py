@@ -13,11 +13,13 @@ from gateway.auth.internal import InternalTokenMinter
 from gateway.auth.jwks import JwksCache, JwksMetrics
 from gateway.auth.roles import RoleMapper
 from gateway.auth.tokens import ASYMMETRIC_ALGORITHMS, TokenPolicy, TokenValidator
+from gateway.clientaddress import TrustedProxies
 from gateway.config import SERVICES, Settings
 from gateway.idp import router as idp_router
 from gateway.idp.issuer import DevIssuer
 from gateway.idp.keys import IssuerKeys
 from gateway.middleware import (
+    ClientAddressMiddleware,
     Cors,
     IpRateLimitMiddleware,
     RequestLogMiddleware,
@@ -79,6 +81,10 @@ def _add_middleware(
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(
         RequestContextMiddleware, metrics=HttpMetrics(registry), tracer=tracing.tracer
+    )
+    app.add_middleware(
+        ClientAddressMiddleware,
+        proxies=TrustedProxies(settings.trusted_proxies, header=settings.forwarding_header),
     )
     if settings.cors_origins:
         app.add_middleware(

@@ -1,4 +1,5 @@
-"""The gateway's ASGI middleware: per-IP rate limit, security headers, CORS, the request log."""
+"""The gateway's ASGI middleware: client address, per-IP rate limit, security headers, CORS,
+the request log."""
 
 import time
 
@@ -7,6 +8,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.clientaddress import TrustedProxies
 from gateway.context import context_of
 from gateway.errors import TooManyRequests
 from gateway.proxy.routes import route_template, service_of
@@ -74,6 +76,23 @@ class Cors(CORSMiddleware):
             {k: v for k, v in response.headers.items() if k.startswith(("access-control-", "vary"))}
         )
         return problem
+
+
+class ClientAddressMiddleware:
+    """Puts the client's address in ``scope["client"]``, forwarding headers read only from
+    trusted proxies; the rate limit, the request log and the services see that one."""
+
+    def __init__(self, app: ASGIApp, *, proxies: TrustedProxies) -> None:
+        self.app = app
+        self.proxies = proxies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if scope["type"] == "http" and client:
+            address = self.proxies.client(client[0], scope["headers"])
+            if address != client[0]:
+                scope["client"] = (address, 0)
+        await self.app(scope, receive, send)
 
 
 class IpRateLimitMiddleware:

@@ -323,7 +323,10 @@ def make_settings(
 async def serve_http(app: Any, *, port: int | None = None) -> AsyncIterator[str]:
     """``app`` served over real HTTP by uvicorn on a free port, in this event loop."""
     port = port or free_port()
-    config = uvicorn.Config(app, port=port, log_config=None, lifespan="on", access_log=False)
+    # no proxy headers: the gateway alone decides whom it trusts (HDH_TRUSTED_PROXIES)
+    config = uvicorn.Config(
+        app, port=port, log_config=None, lifespan="on", access_log=False, proxy_headers=False
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -189,6 +189,7 @@ def migrate(*, env: dict[str, str], logs: Path) -> None:
 def serve(name: str, port: int, *, env: dict[str, str], logs: Path) -> Child:
     command = [sys.executable, "-m", "uvicorn", "--factory", f"{name}.main:create_app"]
     command += ["--host", HOST, "--port", str(port), "--no-access-log", "--no-server-header"]
+    command += ["--no-proxy-headers"]
     return spawn(name, command, env=env | {"HDH_PORT": str(port)}, logs=logs)
 
 
