@@ -421,5 +421,6 @@ def _platform_service_settings(
         outbox_poll_interval=0.1,
         environment="dev",
         audit_signing_key_file=folder / "keys" / "audit-signing.pem",
+        audit_tree_head_interval=1.0,
         linkage_master_key_path=folder / "keys" / "linkage-master.key",
     )
