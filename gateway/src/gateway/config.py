@@ -80,6 +80,11 @@ class Settings(CommonSettings):
     dev_issuer_key_dir: Path = Field(
         Path(".hdh/idp"), description="Folder of the dev issuer's signing keys."
     )
+    dev_issuer_redirect_uris: list[str] = Field(
+        [],
+        description="Redirect URIs of the web client, compared exactly, besides the API docs' "
+        "(`<public URL>/docs/oauth2-redirect`), e.g. a local front end's callback (JSON list).",
+    )
     dev_issuer_token_ttl: int = Field(
         900, ge=1, description="Seconds a dev issuer access token lives."
     )

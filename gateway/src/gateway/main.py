@@ -211,7 +211,9 @@ def _dev_issuer(settings: Settings) -> DevIssuer:
         audience=settings.oidc_audience,
         keys=keys,
         token_ttl=settings.dev_issuer_token_ttl,
-        redirect_prefixes=(f"{public}/", "http://localhost:", "http://127.0.0.1:"),
+        redirect_uris=frozenset(
+            [f"{public}{openapi.SWAGGER_REDIRECT}", *settings.dev_issuer_redirect_uris]
+        ),
     )
 
 

@@ -18,6 +18,7 @@ router = APIRouter(include_in_schema=False)
 SERVICE_OWN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 SCHEMA_REF = "#/components/schemas/"
 SECURITY_SCHEME = "oidc"
+SWAGGER_REDIRECT = "/docs/oauth2-redirect"
 
 
 async def _service_spec(client: httpx.AsyncClient, url: str) -> dict[str, Any] | None:
@@ -96,7 +97,7 @@ async def docs() -> HTMLResponse:
     return get_swagger_ui_html(
         openapi_url="/openapi.json",
         title="Health Data Hub — API",
-        oauth2_redirect_url="/docs/oauth2-redirect",
+        oauth2_redirect_url=SWAGGER_REDIRECT,
         init_oauth={
             "clientId": WEB_CLIENT,
             "usePkceWithAuthorizationCodeGrant": True,
@@ -105,6 +106,6 @@ async def docs() -> HTMLResponse:
     )
 
 
-@router.get("/docs/oauth2-redirect")
+@router.get(SWAGGER_REDIRECT)
 async def docs_redirect() -> HTMLResponse:
     return get_swagger_ui_oauth2_redirect_html()
