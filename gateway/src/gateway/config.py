@@ -30,6 +30,18 @@ class Settings(CommonSettings):
         30, ge=1, le=60, description="Seconds an internal token lives (at most 60)."
     )
     readiness_timeout: float = Field(2.0, description="Seconds to wait for a service's `/readyz`.")
+    readiness_cache_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="Seconds the services' readiness is reused by `/readyz`; concurrent "
+        "probes share one round of checks.",
+    )
+    openapi_cache_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="Seconds the aggregated `/openapi.json` is reused (the readiness delay "
+        "when a service did not answer).",
+    )
     public_url: str = Field(
         "http://localhost:8000", description="URL at which users reach the gateway."
     )
@@ -116,6 +128,14 @@ class Settings(CommonSettings):
         100.0, description="Requests per second refilled per token subject (0 turns it off)."
     )
     rate_limit_subject_burst: int = Field(200, description="Bucket size per token subject.")
+    rate_limit_probe_rate: float = Field(
+        5.0,
+        description="Requests per second refilled per client IP on `/readyz` and "
+        "`/openapi.json` (0 turns it off).",
+    )
+    rate_limit_probe_burst: int = Field(
+        20, description="Bucket size per client IP on `/readyz` and `/openapi.json`."
+    )
     trusted_proxies: list[str] = Field(
         [],
         description="CIDRs of the proxies (ingress) whose forwarding header names the client "

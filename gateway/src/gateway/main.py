@@ -35,6 +35,7 @@ from hdh_common.errors import install_error_handlers
 from hdh_common.identity import generate_private_key_pem
 from hdh_common.logs import configure_logging
 from hdh_common.middleware import HttpMetrics, RequestContextMiddleware
+from hdh_common.probes import Shared
 from hdh_common.tracing import Tracing
 
 logger = logging.getLogger(__name__)
@@ -137,6 +138,11 @@ def _lifespan(settings: Settings, registry: CollectorRegistry, tracing: Tracing)
                     "ip_limits": TokenBuckets(
                         rate=settings.rate_limit_ip_rate, burst=settings.rate_limit_ip_burst
                     ),
+                    "probe_limits": TokenBuckets(
+                        rate=settings.rate_limit_probe_rate, burst=settings.rate_limit_probe_burst
+                    ),
+                    "readiness": Shared[dict[str, str]](ttl=settings.readiness_cache_seconds),
+                    "openapi": openapi.cache(settings),
                     "request_log": request_log,
                     "proxy": _proxy(
                         settings,

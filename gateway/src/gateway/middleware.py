@@ -18,6 +18,9 @@ from hdh_common.errors import BadRequest, problem_response
 from hdh_common.logs import request_id_var
 
 UNLOGGED = frozenset({"/healthz", "/readyz", "/metrics"})
+UNLIMITED = frozenset({"/healthz", "/metrics"})
+PROBED = frozenset({"/readyz", "/openapi.json"})
+"""Unauthenticated routes that reach every service: a bucket of their own, smaller."""
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -100,9 +103,10 @@ class IpRateLimitMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in UNLOGGED:
+        if scope["type"] == "http" and scope["path"] not in UNLIMITED:
             client = scope.get("client")
-            buckets: TokenBuckets = scope["state"]["ip_limits"]
+            limits = "probe_limits" if scope["path"] in PROBED else "ip_limits"
+            buckets: TokenBuckets = scope["state"][limits]
             wait = buckets.take(client[0] if client else "unknown")
             if wait is not None:
                 error = TooManyRequests("Too many requests from this address.", retry_after=wait)
