@@ -33,8 +33,8 @@ class Settings(CommonSettings):
     readiness_cache_seconds: float = Field(
         2.0,
         ge=0,
-        description="Seconds the services' readiness is reused by `/readyz`; concurrent "
-        "probes share one round of checks.",
+        description="Seconds a `/readyz` result is reused; concurrent probes share one "
+        "round of checks.",
     )
     openapi_cache_seconds: float = Field(
         60.0,
