@@ -51,8 +51,8 @@ class ServiceSettings(CommonSettings):
     readiness_cache_seconds: float = Field(
         2.0,
         ge=0,
-        description="Seconds a `/readyz` result (database and broker checks) is reused; "
-        "concurrent probes share one run.",
+        description="Seconds a `/readyz` result is reused; concurrent probes share one "
+        "round of checks.",
     )
     outbox_poll_interval: float = Field(
         0.5, description="Seconds between outbox scans when no write nudged the relay."
