@@ -170,6 +170,7 @@ def processes(work: Path) -> Iterator[tuple[int, int, str, int, int]]:
     }
     command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.main:create_app"]
     command += ["--host", HOST, "--port", str(gateway_port), "--no-access-log"]
+    command += ["--no-proxy-headers"]
     command += ["--log-level", "warning"]
     gateway = subprocess.Popen(command, env=gateway_env, start_new_session=True)  # noqa: S603
     try:

@@ -139,17 +139,30 @@ async def test_authorization_code_with_pkce(stack: Stack) -> None:
     assert again.status_code == 400
 
 
-async def test_unregistered_redirect_is_refused(stack: Stack) -> None:
-    response = await stack.client.get(
-        "/idp/authorize",
-        params={
-            "client_id": "hdh-web",
-            "redirect_uri": "https://evil.example/cb",
-            "code_challenge": "c",
-            "code_challenge_method": "S256",
-        },
+@pytest.mark.parametrize(
+    "redirect",
+    [
+        "https://evil.example/cb",
+        "http://localhost:@evil.example/cb",
+        "http://127.0.0.1:80@evil.example/cb",
+        "http://localhost:8000/anything",
+        "{gateway}/docs/oauth2-redirect/../../idp/jwks",
+        "{gateway}@evil.example/docs/oauth2-redirect",
+        "{gateway}/docs/oauth2-redirect?next=https://evil.example",
+    ],
+)
+async def test_unregistered_redirect_is_refused(stack: Stack, redirect: str) -> None:
+    params = {
+        "client_id": "hdh-web",
+        "redirect_uri": redirect.format(gateway=stack.url),
+        "code_challenge": "c",
+        "code_challenge_method": "S256",
+    }
+    page = await stack.client.get("/idp/authorize", params=params)
+    login = await stack.client.post(
+        "/idp/authorize", data=params | {"username": "odile", "password": "odile"}
     )
-    assert response.status_code == 400
+    assert (page.status_code, login.status_code) == (400, 400)
 
 
 def test_the_dev_issuer_is_refused_in_production() -> None:

@@ -41,6 +41,13 @@ def test_clients_and_the_audience_mapper() -> None:
     assert all("hdh-api" in client["defaultClientScopes"] for client in clients.values())
 
 
+def test_clients_register_exact_redirect_uris_and_origins() -> None:
+    for client in REALM["clients"]:
+        uris = client.get("redirectUris", []) + client.get("webOrigins", [])
+        uris += client.get("attributes", {}).get("post.logout.redirect.uris", "").split("##")
+        assert not [uri for uri in uris if "*" in uri or uri == "+"], client["clientId"]
+
+
 def test_roles_from_a_keycloak_shaped_token() -> None:
     settings = Settings()
     mapper = RoleMapper(

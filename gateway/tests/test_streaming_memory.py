@@ -62,7 +62,7 @@ def gateway_process(
         "HDH_LOG_LEVEL": "WARNING",
     }
     command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.main:create_app"]
-    command += ["--port", str(port), "--no-access-log"]
+    command += ["--port", str(port), "--no-access-log", "--no-proxy-headers"]
     process = subprocess.Popen(command, env=env, start_new_session=True)
     try:
         wait_for_port("127.0.0.1", port, process=process, timeout=20)

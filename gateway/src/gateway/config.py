@@ -1,8 +1,10 @@
+import ipaddress
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
+from gateway.clientaddress import ForwardingHeader
 from hdh_common.settings import CommonSettings
 
 SERVICES = ("catalog", "access", "linkage", "audit")
@@ -28,6 +30,18 @@ class Settings(CommonSettings):
         30, ge=1, le=60, description="Seconds an internal token lives (at most 60)."
     )
     readiness_timeout: float = Field(2.0, description="Seconds to wait for a service's `/readyz`.")
+    readiness_cache_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="Seconds a `/readyz` result is reused; concurrent probes share one "
+        "round of checks.",
+    )
+    openapi_cache_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="Seconds the aggregated `/openapi.json` is reused (the readiness delay "
+        "when a service did not answer).",
+    )
     public_url: str = Field(
         "http://localhost:8000", description="URL at which users reach the gateway."
     )
@@ -78,6 +92,11 @@ class Settings(CommonSettings):
     dev_issuer_key_dir: Path = Field(
         Path(".hdh/idp"), description="Folder of the dev issuer's signing keys."
     )
+    dev_issuer_redirect_uris: list[str] = Field(
+        [],
+        description="Redirect URIs of the web client, compared exactly, besides the API docs' "
+        "(`<public URL>/docs/oauth2-redirect`), e.g. a local front end's callback (JSON list).",
+    )
     dev_issuer_token_ttl: int = Field(
         900, ge=1, description="Seconds a dev issuer access token lives."
     )
@@ -109,6 +128,24 @@ class Settings(CommonSettings):
         100.0, description="Requests per second refilled per token subject (0 turns it off)."
     )
     rate_limit_subject_burst: int = Field(200, description="Bucket size per token subject.")
+    rate_limit_probe_rate: float = Field(
+        5.0,
+        description="Requests per second refilled per client IP on `/readyz` and "
+        "`/openapi.json` (0 turns it off).",
+    )
+    rate_limit_probe_burst: int = Field(
+        20, description="Bucket size per client IP on `/readyz` and `/openapi.json`."
+    )
+    trusted_proxies: list[str] = Field(
+        [],
+        description="CIDRs of the proxies (ingress) whose forwarding header names the client "
+        '(JSON, e.g. `["10.0.0.0/8"]`); empty: the peer is the client.',
+    )
+    forwarding_header: ForwardingHeader = Field(
+        "x-forwarded-for",
+        description="Header a trusted proxy names the client in: `x-forwarded-for` or "
+        "`forwarded` (RFC 7239).",
+    )
     cors_origins: list[str] = Field(
         [], description="Origins allowed by CORS (JSON list); empty turns CORS off."
     )
@@ -137,6 +174,13 @@ class Settings(CommonSettings):
         description="Path patterns of routes returning health data: refused with 503 when the "
         "request log cannot take an entry.",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=False)
+        return value
 
     @model_validator(mode="after")
     def _no_dev_issuer_in_production(self) -> Self:

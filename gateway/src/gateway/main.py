@@ -13,11 +13,13 @@ from gateway.auth.internal import InternalTokenMinter
 from gateway.auth.jwks import JwksCache, JwksMetrics
 from gateway.auth.roles import RoleMapper
 from gateway.auth.tokens import ASYMMETRIC_ALGORITHMS, TokenPolicy, TokenValidator
+from gateway.clientaddress import TrustedProxies
 from gateway.config import SERVICES, Settings
 from gateway.idp import router as idp_router
 from gateway.idp.issuer import DevIssuer
 from gateway.idp.keys import IssuerKeys
 from gateway.middleware import (
+    ClientAddressMiddleware,
     Cors,
     IpRateLimitMiddleware,
     RequestLogMiddleware,
@@ -33,6 +35,7 @@ from hdh_common.errors import install_error_handlers
 from hdh_common.identity import generate_private_key_pem
 from hdh_common.logs import configure_logging
 from hdh_common.middleware import HttpMetrics, RequestContextMiddleware
+from hdh_common.probes import Shared
 from hdh_common.tracing import Tracing
 
 logger = logging.getLogger(__name__)
@@ -79,6 +82,10 @@ def _add_middleware(
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(
         RequestContextMiddleware, metrics=HttpMetrics(registry), tracer=tracing.tracer
+    )
+    app.add_middleware(
+        ClientAddressMiddleware,
+        proxies=TrustedProxies(settings.trusted_proxies, header=settings.forwarding_header),
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -131,6 +138,11 @@ def _lifespan(settings: Settings, registry: CollectorRegistry, tracing: Tracing)
                     "ip_limits": TokenBuckets(
                         rate=settings.rate_limit_ip_rate, burst=settings.rate_limit_ip_burst
                     ),
+                    "probe_limits": TokenBuckets(
+                        rate=settings.rate_limit_probe_rate, burst=settings.rate_limit_probe_burst
+                    ),
+                    "readiness": Shared[dict[str, str]](ttl=settings.readiness_cache_seconds),
+                    "openapi": openapi.cache(settings),
                     "request_log": request_log,
                     "proxy": _proxy(
                         settings,
@@ -205,7 +217,9 @@ def _dev_issuer(settings: Settings) -> DevIssuer:
         audience=settings.oidc_audience,
         keys=keys,
         token_ttl=settings.dev_issuer_token_ttl,
-        redirect_prefixes=(f"{public}/", "http://localhost:", "http://127.0.0.1:"),
+        redirect_uris=frozenset(
+            [f"{public}{openapi.SWAGGER_REDIRECT}", *settings.dev_issuer_redirect_uris]
+        ),
     )
 
 

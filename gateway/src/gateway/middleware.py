@@ -1,4 +1,5 @@
-"""The gateway's ASGI middleware: per-IP rate limit, security headers, CORS, the request log."""
+"""The gateway's ASGI middleware: client address, per-IP rate limit, security headers, CORS,
+the request log."""
 
 import time
 
@@ -7,6 +8,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.clientaddress import TrustedProxies
 from gateway.context import context_of
 from gateway.errors import TooManyRequests
 from gateway.proxy.routes import route_template, service_of
@@ -16,6 +18,9 @@ from hdh_common.errors import BadRequest, problem_response
 from hdh_common.logs import request_id_var
 
 UNLOGGED = frozenset({"/healthz", "/readyz", "/metrics"})
+UNLIMITED = frozenset({"/healthz", "/metrics"})
+PROBED = frozenset({"/readyz", "/openapi.json"})
+"""Unauthenticated routes that reach every service: a bucket of their own, smaller."""
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -76,14 +81,32 @@ class Cors(CORSMiddleware):
         return problem
 
 
+class ClientAddressMiddleware:
+    """Puts the client's address in ``scope["client"]``, forwarding headers read only from
+    trusted proxies; the rate limit, the request log and the services see that one."""
+
+    def __init__(self, app: ASGIApp, *, proxies: TrustedProxies) -> None:
+        self.app = app
+        self.proxies = proxies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if scope["type"] == "http" and client:
+            address = self.proxies.client(client[0], scope["headers"])
+            if address != client[0]:
+                scope["client"] = (address, 0)
+        await self.app(scope, receive, send)
+
+
 class IpRateLimitMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in UNLOGGED:
+        if scope["type"] == "http" and scope["path"] not in UNLIMITED:
             client = scope.get("client")
-            buckets: TokenBuckets = scope["state"]["ip_limits"]
+            limits = "probe_limits" if scope["path"] in PROBED else "ip_limits"
+            buckets: TokenBuckets = scope["state"][limits]
             wait = buckets.take(client[0] if client else "unknown")
             if wait is not None:
                 error = TooManyRequests("Too many requests from this address.", retry_after=wait)

@@ -9,15 +9,17 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, Response
 
 from gateway.config import Settings
 from gateway.idp.accounts import WEB_CLIENT
+from hdh_common.probes import Shared
 
 router = APIRouter(include_in_schema=False)
 SERVICE_OWN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 SCHEMA_REF = "#/components/schemas/"
 SECURITY_SCHEME = "oidc"
+SWAGGER_REDIRECT = "/docs/oauth2-redirect"
 
 
 async def _service_spec(client: httpx.AsyncClient, url: str) -> dict[str, Any] | None:
@@ -83,12 +85,28 @@ async def aggregated(
     )
 
 
+def cache(settings: Settings) -> Shared[bytes]:
+    """The aggregated document, serialised, kept ``openapi_cache_seconds``; only as long as
+    readiness when a service did not answer, so that its paths come back soon."""
+
+    def ttl(body: bytes) -> float:
+        complete = b'"x-unavailable-services"' not in body
+        return settings.openapi_cache_seconds if complete else settings.readiness_cache_seconds
+
+    return Shared(ttl=ttl)
+
+
 @router.get("/openapi.json")
-async def openapi_json(request: Request) -> JSONResponse:
-    spec = await aggregated(
-        request.app, settings=request.state.settings, client=request.state.openapi_client
-    )
-    return JSONResponse(spec)
+async def openapi_json(request: Request) -> Response:
+    shared: Shared[bytes] = request.state.openapi
+
+    async def build() -> bytes:
+        spec = await aggregated(
+            request.app, settings=request.state.settings, client=request.state.openapi_client
+        )
+        return json.dumps(spec, ensure_ascii=False, separators=(",", ":")).encode()
+
+    return Response(await shared.get(build), media_type="application/json")
 
 
 @router.get("/docs")
@@ -96,7 +114,7 @@ async def docs() -> HTMLResponse:
     return get_swagger_ui_html(
         openapi_url="/openapi.json",
         title="Health Data Hub — API",
-        oauth2_redirect_url="/docs/oauth2-redirect",
+        oauth2_redirect_url=SWAGGER_REDIRECT,
         init_oauth={
             "clientId": WEB_CLIENT,
             "usePkceWithAuthorizationCodeGrant": True,
@@ -105,6 +123,6 @@ async def docs() -> HTMLResponse:
     )
 
 
-@router.get("/docs/oauth2-redirect")
+@router.get(SWAGGER_REDIRECT)
 async def docs_redirect() -> HTMLResponse:
     return get_swagger_ui_oauth2_redirect_html()

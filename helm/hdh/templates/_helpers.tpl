@@ -121,4 +121,6 @@ app.kubernetes.io/instance: {{ .Release.Name }}
       fieldPath: metadata.name
 - name: HDH_REQUEST_LOG_SPOOL_DIR
   value: /var/lib/hdh/spool
+- name: HDH_TRUSTED_PROXIES
+  value: {{ $values.ingress.trustedProxies | toJson | quote }}
 {{- end }}

@@ -1,4 +1,5 @@
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,8 @@ def audit_settings(make_settings: SettingsFactory, tmp_path: Path) -> AuditSetti
             "environment": "dev",
             "audit_signing_key_file": tmp_path / "keys" / "audit-signing.pem",
             "audit_ingest_enabled": False,
-            "audit_tree_head_interval": 3600.0,
+            # heads follow the log closely, so that tests wait little for one
+            "audit_tree_head_interval": 0.1,
         }
         settings: Settings = make_settings("audit", **(defaults | overrides))
         return settings
@@ -39,6 +41,7 @@ def audit_settings(make_settings: SettingsFactory, tmp_path: Path) -> AuditSetti
 
 Serve = Callable[[Settings], AbstractAsyncContextManager[httpx.AsyncClient]]
 SHUTDOWN_TIMEOUT = 30.0
+HEAD_TIMEOUT = 20.0
 
 
 @asynccontextmanager
@@ -106,3 +109,26 @@ def make_draft(number: int, **fields: Any) -> dict[str, Any]:
         "payload": {"number": number, "ratio": number / 7, "nested": {"é": [1, 2.5, None]}},
         **fields,
     }
+
+
+SignedHead = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+def signed_head(as_role: Headers) -> SignedHead:
+    """``await signed_head(client, size=3)``: the latest head once it covers ``size`` entries
+    (and is signed by another key than ``not_key``), as the signer's cadence produces it."""
+
+    async def wait(
+        client: httpx.AsyncClient, *, size: int, not_key: str | None = None
+    ) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + HEAD_TIMEOUT
+        while True:
+            response = await client.get("/audit/tree-head", headers=as_role("auditor"))
+            head: dict[str, Any] = response.json()
+            if head["tree_size"] >= size and head["key_id"] != not_key:
+                return head
+            assert asyncio.get_running_loop().time() < deadline, head
+            await asyncio.sleep(0.05)
+
+    return wait

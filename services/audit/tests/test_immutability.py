@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .conftest import SignedHead
+
 Headers = Callable[..., dict[str, str]]
 Draft = Callable[..., dict[str, Any]]
 STATEMENTS = [
@@ -28,10 +30,12 @@ STATEMENTS = [
 
 
 @pytest.fixture
-async def logged(client: httpx.AsyncClient, as_role: Headers, draft: Draft) -> None:
+async def logged(
+    client: httpx.AsyncClient, as_role: Headers, draft: Draft, signed_head: SignedHead
+) -> None:
     for n in range(3):
         await client.post("/audit/entries", json=draft(n), headers=as_role("system"))
-    await client.get("/audit/tree-head", headers=as_role("auditor"))
+    await signed_head(client, size=3)
 
 
 @pytest.mark.usefixtures("logged")

@@ -43,13 +43,13 @@ class DevIssuer:
         audience: str,
         keys: IssuerKeys,
         token_ttl: int,
-        redirect_prefixes: tuple[str, ...],
+        redirect_uris: frozenset[str],
     ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.keys = keys
         self.token_ttl = token_ttl
-        self.redirect_prefixes = redirect_prefixes
+        self.redirect_uris = redirect_uris
         self._codes: dict[str, PendingCode] = {}
 
     def discovery(self) -> dict[str, Any]:
@@ -106,7 +106,7 @@ class DevIssuer:
     def check_authorize_request(self, form: Mapping[str, str]) -> None:
         if form.get("client_id") != WEB_CLIENT or form.get("response_type", "code") != "code":
             raise OidcError("unauthorized_client", "Only the web client may use the code grant.")
-        if not form.get("redirect_uri", "").startswith(self.redirect_prefixes):
+        if form.get("redirect_uri") not in self.redirect_uris:
             raise OidcError("invalid_request", "The redirect URI is not registered.")
         if form.get("code_challenge_method") != "S256" or not form.get("code_challenge"):
             raise OidcError("invalid_request", "PKCE with S256 is required.")

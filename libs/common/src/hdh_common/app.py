@@ -65,7 +65,9 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     app.add_middleware(
         RequestContextMiddleware, metrics=HttpMetrics(registry), tracer=tracing.tracer
     )
-    app.include_router(probes_router(registry))
+    app.include_router(
+        probes_router(registry, readiness_cache_seconds=settings.readiness_cache_seconds)
+    )
     for router in definition.routers:
         app.include_router(router)
     return app

@@ -1,6 +1,9 @@
 """Liveness, readiness and Prometheus metrics endpoints."""
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Generic, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -9,6 +12,35 @@ from pydantic import BaseModel, Field
 from hdh_common.errors import ServiceUnavailable, problem_responses
 
 Check = Callable[[], Awaitable[bool]]
+T = TypeVar("T")
+READINESS_CACHE_SECONDS = 2.0
+
+
+class Shared(Generic[T]):
+    """A result kept ``ttl`` seconds (or ``ttl(result)``); callers arriving while it is
+    computed await that one computation, which a caller giving up does not cancel."""
+
+    def __init__(self, *, ttl: float | Callable[[T], float]) -> None:
+        self._ttl = ttl
+        self._value: T | None = None
+        self._expires = 0.0
+        self._running: asyncio.Task[T] | None = None
+
+    async def get(self, compute: Callable[[], Awaitable[T]]) -> T:
+        if self._value is not None and time.monotonic() < self._expires:
+            return self._value
+        if self._running is None:
+            self._running = asyncio.ensure_future(self._compute(compute))
+        return await asyncio.shield(self._running)
+
+    async def _compute(self, compute: Callable[[], Awaitable[T]]) -> T:
+        try:
+            value = await compute()
+            ttl = self._ttl(value) if callable(self._ttl) else self._ttl
+            self._value, self._expires = value, time.monotonic() + ttl
+            return value
+        finally:
+            self._running = None
 
 
 class Health(BaseModel):
@@ -31,9 +63,13 @@ async def run_checks(checks: Mapping[str, Check]) -> dict[str, str]:
     return results
 
 
-def probes_router(registry: CollectorRegistry) -> APIRouter:
-    """``/healthz``, ``/readyz`` (runs the lifespan state's ``readiness_checks``), ``/metrics``."""
+def probes_router(
+    registry: CollectorRegistry, *, readiness_cache_seconds: float = READINESS_CACHE_SECONDS
+) -> APIRouter:
+    """``/healthz``, ``/readyz`` (runs the lifespan state's ``readiness_checks`` at most once
+    per ``readiness_cache_seconds``, concurrent callers sharing a run), ``/metrics``."""
     router = APIRouter(tags=["operations"])
+    readiness: Shared[dict[str, str]] = Shared(ttl=readiness_cache_seconds)
 
     @router.get("/healthz", response_model=Health, summary="Liveness")
     async def healthz() -> Health:
@@ -46,7 +82,8 @@ def probes_router(registry: CollectorRegistry) -> APIRouter:
         responses=problem_responses(ServiceUnavailable),
     )
     async def readyz(request: Request) -> Readiness:
-        results = await run_checks(request.state.readiness_checks)
+        checks: Mapping[str, Check] = request.state.readiness_checks
+        results = dict(await readiness.get(lambda: run_checks(checks)))
         if any(v != "ok" for v in results.values()):
             raise ServiceUnavailable("Not ready.", checks=results)
         return Readiness(status="ready", checks=results)

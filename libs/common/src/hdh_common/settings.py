@@ -48,6 +48,12 @@ class ServiceSettings(CommonSettings):
     kafka_bootstrap_servers: str = Field(
         "127.0.0.1:9092", description="Comma-separated Kafka bootstrap servers."
     )
+    readiness_cache_seconds: float = Field(
+        2.0,
+        ge=0,
+        description="Seconds a `/readyz` result is reused; concurrent probes share one "
+        "round of checks.",
+    )
     outbox_poll_interval: float = Field(
         0.5, description="Seconds between outbox scans when no write nudged the relay."
     )

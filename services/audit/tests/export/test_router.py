@@ -78,3 +78,25 @@ async def test_a_future_tree_size_is_refused(client: httpx.AsyncClient, as_role:
     )
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_csv_cells_cannot_start_a_formula(
+    client: httpx.AsyncClient, as_role: Headers, draft: Draft
+) -> None:
+    hostile = {
+        "actor": '=HYPERLINK("http://x.example")',
+        "project": "+1+cmd|' /C calc'!A0",
+        "resource_id": "-2+3",
+        "resource_type": "@SUM(A1:A9)",
+        "action": "\tsomething",
+        "outcome": "\rfailure",
+    }
+    await client.post("/audit/entries", json=draft(1, **hostile), headers=as_role("system"))
+    response = await client.get(
+        "/audit/export", params={"format": "csv"}, headers=as_role("auditor")
+    )
+    (record,) = csv.DictReader(io.StringIO(response.text, newline=""))
+    assert {name: record[name] for name in hostile} == {
+        name: f"'{value}" for name, value in hostile.items()
+    }
+    assert {name: json.loads(record["entry_json"])[name] for name in hostile} == hostile

@@ -9,6 +9,10 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.canonical import canonical_json
+from audit.treeheads import service
+from audit.treeheads.signing import load_signer
+
+from ..conftest import SignedHead
 
 Headers = Callable[..., dict[str, str]]
 Draft = Callable[..., dict[str, Any]]
@@ -24,7 +28,7 @@ def check_signature(head: dict[str, Any], keys: dict[str, Any]) -> None:
 
 
 async def test_tree_head_contract_and_signature(
-    client: httpx.AsyncClient, as_role: Headers, draft: Draft
+    client: httpx.AsyncClient, as_role: Headers, draft: Draft, signed_head: SignedHead
 ) -> None:
     reader = as_role("researcher")
     empty = (await client.get("/audit/tree-head", headers=reader)).json()
@@ -33,7 +37,7 @@ async def test_tree_head_contract_and_signature(
     assert empty["root_hash"] == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     for n in range(3):
         await client.post("/audit/entries", json=draft(n), headers=as_role("system"))
-    head = (await client.get("/audit/tree-head", headers=reader)).json()
+    head = await signed_head(client, size=3)
     assert head["tree_size"] == 3 and isinstance(head["timestamp"], int)
     again = (await client.get("/audit/tree-head", headers=reader)).json()
     assert again == head
@@ -47,14 +51,15 @@ async def test_old_keys_stay_listed_after_rotation(
     as_role: Headers,
     draft: Draft,
     tmp_path: Path,
+    signed_head: SignedHead,
 ) -> None:
     reader = as_role("auditor")
     async with audit_app(audit_settings()) as client:
         await client.post("/audit/entries", json=draft(1), headers=as_role("system"))
-        old = (await client.get("/audit/tree-head", headers=reader)).json()
+        old = await signed_head(client, size=1)
     rotated = audit_settings(audit_signing_key_file=tmp_path / "new" / "key.pem")
     async with audit_app(rotated) as client:
-        new = (await client.get("/audit/tree-head", headers=reader)).json()
+        new = await signed_head(client, size=1, not_key=old["key_id"])
         keys = (await client.get("/audit/keys", headers=reader)).json()
     assert new["key_id"] != old["key_id"] and new["root_hash"] == old["root_hash"]
     assert {k["key_id"] for k in keys["keys"]} == {old["key_id"], new["key_id"]}
@@ -82,3 +87,51 @@ async def test_heads_are_signed_at_the_configured_cadence(
         sizes = (await connection.scalars(sa.text("SELECT tree_size FROM audit.tree_head"))).all()
     await engine.dispose()
     assert 1 in sizes
+
+
+async def tree_heads(database_url: str) -> list[int]:
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(database_url)
+    async with engine.connect() as connection:
+        query = sa.text("SELECT tree_size FROM audit.tree_head ORDER BY id")
+        sizes = list((await connection.scalars(query)).all())
+    await engine.dispose()
+    return sizes
+
+
+async def test_reading_the_head_signs_nothing(
+    audit_settings: Callable[..., Any],
+    audit_app: Callable[..., Any],
+    as_role: Headers,
+    draft: Draft,
+) -> None:
+    settings = audit_settings(audit_tree_head_interval=3600.0)
+    async with audit_app(settings) as client:
+        first = (await client.get("/audit/tree-head", headers=as_role("auditor"))).json()
+        for n in range(3):
+            await client.post("/audit/entries", json=draft(n), headers=as_role("system"))
+        reads = [
+            (await client.get("/audit/tree-head", headers=as_role("auditor"))).json()
+            for _ in range(5)
+        ]
+    assert reads == [first] * 5
+    assert await tree_heads(settings.database_url) == [0]
+
+
+async def test_the_first_head_is_signed_once_by_concurrent_readers(
+    audit_settings: Callable[..., Any], sessionmaker: Any
+) -> None:
+    import asyncio
+
+    settings = audit_settings()
+    signer = load_signer(settings)
+
+    async def read() -> Any:
+        async with sessionmaker.begin() as session:
+            return await service.latest(session, signer)
+
+    heads = await asyncio.gather(*(read() for _ in range(8)))
+    assert all(head == heads[0] for head in heads)
+    assert await tree_heads(settings.database_url) == [0]

@@ -18,19 +18,27 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from audit.entries.document import document_hash, entry_document
 from audit.verifier.cli import main
 
+from ..conftest import SignedHead
+
 Headers = Callable[..., dict[str, str]]
 Draft = Callable[..., dict[str, Any]]
 SIZE = 9
 
 
 @pytest.fixture
-async def saved(client: httpx.AsyncClient, as_role: Headers, draft: Draft, tmp_path: Path) -> Path:
+async def saved(
+    client: httpx.AsyncClient,
+    as_role: Headers,
+    draft: Draft,
+    tmp_path: Path,
+    signed_head: SignedHead,
+) -> Path:
     """A log of ``SIZE`` entries, and an auditor's saved head and keys."""
     for n in range(SIZE):
         await client.post("/audit/entries", json=draft(n), headers=as_role("system"))
-    auditor = as_role("auditor")
-    for name, path in (("head.json", "/audit/tree-head"), ("keys.json", "/audit/keys")):
-        (tmp_path / name).write_text((await client.get(path, headers=auditor)).text)
+    (tmp_path / "head.json").write_text(json.dumps(await signed_head(client, size=SIZE)))
+    keys = await client.get("/audit/keys", headers=as_role("auditor"))
+    (tmp_path / "keys.json").write_text(keys.text)
     return tmp_path
 
 
@@ -152,11 +160,13 @@ async def test_consistency_between_two_saved_heads(
     draft: Draft,
     saved: Path,
     capsys: pytest.CaptureFixture[str],
+    signed_head: SignedHead,
 ) -> None:
     auditor = as_role("auditor")
     for n in range(SIZE, SIZE + 5):
         await client.post("/audit/entries", json=draft(n), headers=as_role("system"))
-    (saved / "head2.json").write_text((await client.get("/audit/tree-head", headers=auditor)).text)
+    head2 = await signed_head(client, size=SIZE + 5)
+    (saved / "head2.json").write_text(json.dumps(head2))
     proof = await client.get(
         "/audit/proofs/consistency", params={"first": SIZE, "second": SIZE + 5}, headers=auditor
     )

@@ -345,7 +345,10 @@ def make_settings(
 async def serve_http(app: Any, *, port: int | None = None) -> AsyncIterator[str]:
     """``app`` served over real HTTP by uvicorn on a free port, in this event loop."""
     port = port or free_port()
-    config = uvicorn.Config(app, port=port, log_config=None, lifespan="on", access_log=False)
+    # no proxy headers: the gateway alone decides whom it trusts (HDH_TRUSTED_PROXIES)
+    config = uvicorn.Config(
+        app, port=port, log_config=None, lifespan="on", access_log=False, proxy_headers=False
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -452,5 +455,6 @@ def _platform_service_settings(
         outbox_poll_interval=0.1,
         environment="dev",
         audit_signing_key_file=folder / "keys" / "audit-signing.pem",
+        audit_tree_head_interval=1.0,
         linkage_master_key_path=folder / "keys" / "linkage-master.key",
     )

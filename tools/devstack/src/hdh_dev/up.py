@@ -199,6 +199,7 @@ def migrate(*, env: dict[str, str], logs: Path) -> None:
 def serve(name: str, port: int, *, env: dict[str, str], logs: Path) -> Child:
     command = [sys.executable, "-m", "uvicorn", "--factory", f"{name}.main:create_app"]
     command += ["--host", HOST, "--port", str(port), "--no-access-log", "--no-server-header"]
+    command += ["--no-proxy-headers"]
     return spawn(name, command, env=env | {"HDH_PORT": str(port)}, logs=logs)
 
 
@@ -294,6 +295,8 @@ def run(settings: LauncherSettings, *, stack: ExitStack) -> None:
         # the SNDS dictionary seeds an empty catalogue (a small demo when the folder is absent)
         "HDH_CATALOG_SEED_PATH": str(SHARED_SNDS),
         "HDH_ENVIRONMENT": "dev",
+        # a signed tree head soon after each entry, for the demo's auditor
+        "HDH_AUDIT_TREE_HEAD_INTERVAL": os.environ.get("HDH_AUDIT_TREE_HEAD_INTERVAL", "2"),
     }
     migrate(env=env, logs=settings.data_dir / "logs")
     watched += start_apps(settings, env=env, key=key, stack=stack)

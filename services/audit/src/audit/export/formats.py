@@ -17,6 +17,8 @@ from audit.entries.document import TEXT_FIELDS
 ExportRow = dict[str, Any]
 """``leaf_index``, ``leaf_hash`` (hex, from the tree) and ``entry`` (the hashed document)."""
 
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may read as the start of a formula (OWASP CSV injection)."""
 COLUMNS = ("leaf_index", "leaf_hash", "time", *TEXT_FIELDS, "payload", "entry_json")
 
 
@@ -69,9 +71,16 @@ class CsvEncoder:
 
     def _lines(self, rows: list[dict[str, Any]]) -> bytes:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writerows(rows)
+        # RFC 4180 line ends: a field holding either CR or LF is quoted
+        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
+        writer.writerows({name: _inert(value) for name, value in row.items()} for row in rows)
         return buffer.getvalue().encode()
+
+
+def _inert(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, quoted by a leading ``'``;
+    ``entry_json`` keeps the exact value."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_LEADS) else value
 
 
 class _Chunks(io.RawIOBase):

@@ -1,13 +1,19 @@
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.treeheads.models import SigningKey, TreeHead
 
+SIGNING_LOCK = 0x6864685F686561  # one signer of tree heads at a time, across replicas
+
 
 class TreeHeadRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def lock_signing(self) -> None:
+        """Held until the transaction ends."""
+        await self.session.execute(select(func.pg_advisory_xact_lock(SIGNING_LOCK)))
 
     async def register_key(self, *, key_id: str, algorithm: str, public_key: bytes) -> None:
         await self.session.execute(

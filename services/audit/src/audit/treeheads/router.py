@@ -13,13 +13,13 @@ router = APIRouter(prefix="/audit", tags=["tree heads"])
 @router.get(
     "/tree-head",
     response_model=SignedTreeHead,
-    summary="The signed head of the whole log (signed on demand if the log grew)",
+    summary="The latest signed head of the log (heads are signed on a cadence)",
     responses=problem_responses(Unauthorized),
 )
 async def tree_head(
     session: SessionDep, principal: PrincipalDep, signer: SignerDep
 ) -> SignedTreeHead:
-    return await service.current(session, signer)
+    return await service.latest(session, signer)
 
 
 @router.get(

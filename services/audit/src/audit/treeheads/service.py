@@ -27,15 +27,30 @@ async def keys(session: AsyncSession) -> PublicKeys:
     )
 
 
-async def current(session: AsyncSession, signer: Signer) -> SignedTreeHead:
-    """The latest signed head if it covers the whole log, else a new one, signed now."""
+async def latest(session: AsyncSession, signer: Signer) -> SignedTreeHead:
+    """The latest signed head; the first one is signed now if the cadence has not yet."""
     repository = TreeHeadRepository(session)
+    head = await repository.latest()
+    if head is None:
+        await repository.lock_signing()
+        head = await repository.latest() or await _add(session, signer)
+    return _schema(head)
+
+
+async def sign_if_stale(session: AsyncSession, signer: Signer) -> None:
+    """A new head when the log grew since the latest one or the signing key changed."""
+    repository = TreeHeadRepository(session)
+    await repository.lock_signing()
     size = await tree.current_size(session)
-    latest = await repository.latest()
-    if latest is None or latest.tree_size != size or latest.key_id != signer.key_id:
-        await register_key(session, signer)
-        latest = await repository.add(await _sign(session, signer, size=size))
-    return _schema(latest)
+    head = await repository.latest()
+    if head is None or head.tree_size != size or head.key_id != signer.key_id:
+        await _add(session, signer, size=size)
+
+
+async def _add(session: AsyncSession, signer: Signer, *, size: int | None = None) -> TreeHead:
+    await register_key(session, signer)
+    size = await tree.current_size(session) if size is None else size
+    return await TreeHeadRepository(session).add(await _sign(session, signer, size=size))
 
 
 async def _sign(session: AsyncSession, signer: Signer, *, size: int) -> TreeHead:

@@ -16,7 +16,7 @@ async def sign_periodically(
     while True:
         try:
             async with sessionmaker.begin() as session:
-                await service.current(session, signer)
+                await service.sign_if_stale(session, signer)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

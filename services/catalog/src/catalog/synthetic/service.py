@@ -3,6 +3,7 @@ import uuid
 from typing import Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,8 @@ from hdh_common.errors import NotFound
 Format = Literal["parquet", "csv"]
 MEDIA_TYPES: dict[str, str] = {"parquet": "application/vnd.apache.parquet", "csv": "text/csv"}
 CODES_PER_LIST = 500
+FORMULA_LEAD = r"^([=+\-@\t\r])"
+"""What a spreadsheet may read as the start of a formula (OWASP CSV injection)."""
 
 
 async def load_schema(session: AsyncSession, dataset_id: uuid.UUID) -> Schema:
@@ -60,7 +63,18 @@ async def sample(
 def encode(table: pa.Table, format: Format) -> bytes:
     buffer = io.BytesIO()
     if format == "csv":
-        pa_csv.write_csv(table, buffer)
+        pa_csv.write_csv(_inert(table), buffer)
     else:
         pq.write_table(table, buffer, compression="zstd")
     return buffer.getvalue()
+
+
+def _inert(table: pa.Table) -> pa.Table:
+    """Text cells a spreadsheet would run as formulas, quoted by a leading ``'``."""
+    for index, field in enumerate(table.schema):
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            column = pc.replace_substring_regex(
+                table.column(index), pattern=FORMULA_LEAD, replacement=r"'\1"
+            )
+            table = table.set_column(index, field, column)
+    return table
