@@ -52,5 +52,9 @@ class NotApplicant(Forbidden):
     slug, title = "not-applicant", "Only the project's members may do this"
 
 
+class OpinionFinal(Conflict):
+    slug, title = "opinion-already-recorded", "The committee's opinion for this round is recorded"
+
+
 class WrongState(Conflict):
     slug, title = "wrong-state", "Not possible in the request's current state"

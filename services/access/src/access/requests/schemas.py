@@ -111,6 +111,9 @@ class AccessRequest(BaseModel):
     filed_by: str
     due_on: date | None = Field(description="When the current step is due (business days).")
     clock_paused: bool
+    review_round: int = Field(
+        description="Committee review rounds so far; an opinion is final for its round."
+    )
     paused_days_left: int | None
     state_entered_at: datetime
     created_at: datetime

@@ -59,6 +59,7 @@ def to_schema(request: AccessRequest) -> schemas.AccessRequest:
         filed_by=request.filed_by,
         due_on=request.due_on,
         clock_paused=request.paused_days_left is not None,
+        review_round=request.review_round,
         paused_days_left=request.paused_days_left,
         state_entered_at=request.state_entered_at,
         created_at=request.created_at,

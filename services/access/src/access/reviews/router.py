@@ -2,7 +2,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from access.errors import ConflictOfInterest, FourEyes, InvalidRequestContent, WrongState
+from access.errors import (
+    ConflictOfInterest,
+    FourEyes,
+    InvalidRequestContent,
+    OpinionFinal,
+    WrongState,
+)
 from access.requests.dependencies import RequestFromPath
 from access.reviews import schemas, service
 from hdh_common.db import SessionDep
@@ -29,7 +35,9 @@ RECORD_ERRORS = problem_responses(
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.Record,
     summary="Record the committee's opinion (committee member, during committee review)",
-    responses=RECORD_ERRORS,
+    description="One opinion per committee round, final: 409 `opinion-already-recorded` "
+    "afterwards, until hub staff reopen the review (a new round, with a reason).",
+    responses=RECORD_ERRORS | problem_responses(OpinionFinal),
 )
 async def record_opinion(
     payload: schemas.OpinionCreate,

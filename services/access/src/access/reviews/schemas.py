@@ -47,6 +47,7 @@ class Record(BaseModel):
     id: uuid.UUID
     kind: str
     outcome: str
+    round: int | None = Field(description="The committee round of an opinion.")
     reference: str
     decided_on: date
     text: str

@@ -8,6 +8,7 @@ TransitionName = Literal[
     "resubmit",
     "declare_admissible",
     "refer_to_committee",
+    "reopen_committee_review",
     "forward_to_regulator",
     "authorise_under_methodology",
     "reject",
@@ -27,7 +28,11 @@ class TransitionCreate(BaseModel):
     transition: TransitionName
     version: int = Field(ge=1, description="The request's `version` as last read.")
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)] | None = (
-        Field(None, description="Required to request information, reject, refuse or withdraw.")
+        Field(
+            None,
+            description="Required to request information, reopen a committee review (a new "
+            "round), reject, refuse or withdraw.",
+        )
     )
 
 
