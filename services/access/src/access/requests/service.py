@@ -217,9 +217,18 @@ async def get_in_context(
     if request is None or project is None:
         raise NotFound(f"No access request with id {request_id}.")
     is_member = member_role(project, principal.subject) is not None
-    if not is_member and (request.state == "draft" or not principal.has_any(*OVERSIGHT)):
+    if not is_member and not await _reviewer_may_read(session, principal, request):
         raise NotFound(f"No access request with id {request_id}.")
     return RequestInContext(request=request, project=project, is_member=is_member)
+
+
+async def _reviewer_may_read(
+    session: AsyncSession, principal: Principal, request: AccessRequest
+) -> bool:
+    """A reviewer reads a request once submitted, unless they declared a conflict of interest."""
+    if request.state == "draft" or not principal.has_any(*OVERSIGHT):
+        return False
+    return not await RequestRepository(session).conflicted(request.id, principal.subject)
 
 
 async def page(
@@ -240,6 +249,7 @@ async def page(
         raise Forbidden("Only hub staff and auditors list overdue requests.")
     rows = await RequestRepository(session).page(
         member=None if oversight else principal.subject,
+        conflicted=principal.subject if oversight else None,
         include_drafts=not oversight,
         project_id=project_id,
         state=state,
