@@ -52,6 +52,10 @@ class NotApplicant(Forbidden):
     slug, title = "not-applicant", "Only the project's members may do this"
 
 
+class DocumentKindNotAllowed(Forbidden):
+    slug, title = "document-kind-not-allowed", "Not a kind of document one may upload"
+
+
 class OpinionFinal(Conflict):
     slug, title = "opinion-already-recorded", "The committee's opinion for this round is recorded"
 

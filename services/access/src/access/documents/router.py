@@ -6,7 +6,13 @@ from fastapi.responses import StreamingResponse
 
 from access.db import SettingsDep
 from access.documents import schemas, service
-from access.errors import ConflictOfInterest, DocumentTooLarge, FourEyes, UnsupportedDocumentType
+from access.errors import (
+    ConflictOfInterest,
+    DocumentKindNotAllowed,
+    DocumentTooLarge,
+    FourEyes,
+    UnsupportedDocumentType,
+)
 from access.requests.dependencies import RequestFromPath
 from hdh_common.db import SessionDep
 from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
@@ -22,6 +28,10 @@ FILENAME = r"^[^/\\\"\x00-\x1f]{1,255}$"
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.Document,
     summary="Upload a document (the body is the file; a new version per upload of a kind)",
+    description="The project's members upload the applicant's kinds (protocol, data "
+    "management plan, CV, final report, destruction certificate, other); hub staff signed "
+    "agreements and closing documents, the committee its opinion, the regulator its "
+    "decision (each also `other`). Another kind is 403 `document-kind-not-allowed`.",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -36,6 +46,7 @@ FILENAME = r"^[^/\\\"\x00-\x1f]{1,255}$"
         Forbidden,
         FourEyes,
         ConflictOfInterest,
+        DocumentKindNotAllowed,
         NotFound,
         DocumentTooLarge,
         UnsupportedDocumentType,
