@@ -56,6 +56,10 @@ class DocumentKindNotAllowed(Forbidden):
     slug, title = "document-kind-not-allowed", "Not a kind of document one may upload"
 
 
+class OrganisationMismatch(Forbidden):
+    slug, title = "organisation-mismatch", "A project is filed under one's own organisation"
+
+
 class OpinionFinal(Conflict):
     slug, title = "opinion-already-recorded", "The committee's opinion for this round is recorded"
 

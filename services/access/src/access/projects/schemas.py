@@ -17,7 +17,13 @@ class ProjectCreate(BaseModel):
     public_interest: str = Field(
         min_length=1, max_length=20_000, description="Why the project serves the public interest."
     )
-    organisation: str = Field(min_length=1, max_length=100)
+    organisation: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="Taken from the caller's identity (the public register publishes it); if "
+        "given, it must be the same (403 `organisation-mismatch` otherwise).",
+    )
     funding: str = Field("", max_length=5_000)
 
 
