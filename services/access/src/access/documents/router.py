@@ -1,5 +1,7 @@
+import unicodedata
 import uuid
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import StreamingResponse
@@ -111,6 +113,19 @@ async def download_document(
         media_type=document.content_type,
         headers={
             "ETag": f'"{document.sha256}"',
-            "Content-Disposition": f'attachment; filename="{document.filename}"',
+            "Content-Disposition": content_disposition(document.filename),
         },
     )
+
+
+def content_disposition(filename: str) -> str:
+    """RFC 6266: an ASCII ``filename`` for old clients (no quote, backslash or percent), the
+    exact name in ``filename*`` (RFC 5987, UTF-8 percent-encoded); a header is Latin-1, so
+    the raw name is never in it."""
+    decomposed = unicodedata.normalize("NFKD", filename)
+    fallback = "".join(
+        c if " " <= c <= "~" and c not in '"\\%' else "_"
+        for c in decomposed
+        if not unicodedata.combining(c)
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
