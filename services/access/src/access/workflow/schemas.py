@@ -2,6 +2,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from access.text import STORABLE
+
 TransitionName = Literal[
     "submit",
     "request_info",
@@ -27,12 +29,15 @@ class TransitionCreate(BaseModel):
 
     transition: TransitionName
     version: int = Field(ge=1, description="The request's `version` as last read.")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)] | None = (
-        Field(
-            None,
-            description="Required to request information, reopen a committee review (a new "
-            "round), reject, refuse or withdraw.",
-        )
+    reason: (
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, max_length=20_000, pattern=STORABLE)
+        ]
+        | None
+    ) = Field(
+        None,
+        description="Required to request information, reopen a committee review (a new "
+        "round), reject, refuse or withdraw.",
     )
 
 
