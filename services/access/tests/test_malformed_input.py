@@ -1,6 +1,7 @@
 """Text Postgres cannot store (NUL, lone surrogates) and garbled cursors are refused as
 malformed input with a stable problem type, never a 500."""
 
+import base64
 import json
 from typing import Any
 
@@ -97,3 +98,49 @@ async def test_unstorable_query_text_is_422(hub, world: dict[str, Any]) -> None:
         headers=hub.as_("researcher", "alice") | {"Content-Type": "application/pdf"},
     )
     assert upload.status_code == 422, upload.text
+
+
+def cursor(values: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+ID = "6f1c1a0e-8a4b-4c57-9d0e-2f7a4f6c1b11"
+GARBLED = [
+    "!!!",
+    "é",
+    cursor("not a list"),
+    cursor([1, 2]),
+    cursor(["2026-01-01T00:00:00+00:00", 5]),
+    cursor(["2026-01-01T00:00:00+00:00", [ID]]),
+    cursor(["2026-01-01T00:00:00+00:00", "not-a-uuid"]),
+    cursor(["9999-12-31T23:59:59-14:00", ID]),
+    cursor(["0001-01-01T00:00:00+14:00", ID]),
+    cursor(["2026-01-01T00:00:00", ID]),
+    cursor(["2026-02-30T00:00:00+00:00", ID]),
+    base64.urlsafe_b64encode(b"\xff\xfe[").decode(),
+    "[" * 300,
+]
+LISTS = ["/access/projects", "/access/requests", "/access/grants", "/access/register"]
+
+
+async def test_garbled_or_out_of_range_cursors_are_400(hub) -> None:
+    failures = []
+    for url in LISTS:
+        for bad in GARBLED:
+            response = await hub.client.get(
+                url, params={"cursor": bad}, headers=hub.as_("hub_staff", "sam")
+            )
+            if response.status_code != 400 or response.json()["type"] != "/problems/invalid-cursor":
+                failures.append((url, bad, response.status_code))
+    assert failures == []
+
+
+async def test_a_cursor_of_the_api_still_pages(hub) -> None:
+    for sub in ("alice", "bob", "carol"):
+        await hub.project(sub)
+    staff = hub.as_("hub_staff", "sam")
+    first = (await hub.client.get("/access/projects", params={"limit": 2}, headers=staff)).json()
+    rest = await hub.client.get(
+        "/access/projects", params={"limit": 2, "cursor": first["next_cursor"]}, headers=staff
+    )
+    assert rest.status_code == 200 and len(first["items"]) + len(rest.json()["items"]) == 3
