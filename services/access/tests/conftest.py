@@ -86,7 +86,6 @@ class Hub:
             "summary": "s",
             "purpose": "Study diabetes.",
             "public_interest": "Prevention.",
-            "organisation": "inserm",
         } | overrides
         response = await self.client.post(
             "/access/projects", json=body, headers=self.as_("researcher", sub)

@@ -127,7 +127,6 @@ async def test_role_matrix(hub, world: dict[str, Any]) -> None:
                 "summary": "s",
                 "purpose": "p",
                 "public_interest": "i",
-                "organisation": "o",
             }
         elif body == "request":
             body = hub.request_body(world["pid"], world["dataset_id"])

@@ -52,5 +52,17 @@ class NotApplicant(Forbidden):
     slug, title = "not-applicant", "Only the project's members may do this"
 
 
+class DocumentKindNotAllowed(Forbidden):
+    slug, title = "document-kind-not-allowed", "Not a kind of document one may upload"
+
+
+class OrganisationMismatch(Forbidden):
+    slug, title = "organisation-mismatch", "A project is filed under one's own organisation"
+
+
+class OpinionFinal(Conflict):
+    slug, title = "opinion-already-recorded", "The committee's opinion for this round is recorded"
+
+
 class WrongState(Conflict):
     slug, title = "wrong-state", "Not possible in the request's current state"

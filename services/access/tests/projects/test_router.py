@@ -86,3 +86,44 @@ async def test_bad_project_input(hub) -> None:
     }
     unauthenticated = await hub.client.get("/access/projects")
     assert unauthenticated.status_code == 401
+
+
+PROJECT = {"title": "t", "summary": "s", "purpose": "p", "public_interest": "i"}
+
+
+def as_researcher(hub, sub: str, org: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {hub.make_token('access', 'researcher', sub=sub, org=org)}"}
+
+
+async def test_the_organisation_is_the_callers_and_reaches_the_register(hub) -> None:
+    created = await hub.client.post(
+        "/access/projects", json=PROJECT, headers=as_researcher(hub, "alice", "inserm")
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["organisation"] == "inserm"
+    same = PROJECT | {"organisation": "inserm"}
+    assert (
+        await hub.client.post(
+            "/access/projects", json=same, headers=as_researcher(hub, "a", "inserm")
+        )
+    ).status_code == 201
+    request = await hub.draft("alice")
+    await hub.drive_to(request["id"], "authorised")
+    [entry] = (await hub.client.get("/access/register")).json()["items"]
+    assert entry["organisation"] == "org"  # the token's (conftest signs org="org")
+
+
+async def test_nobody_publishes_a_project_under_another_organisation(hub) -> None:
+    spoofed = PROJECT | {"organisation": "Institut Pasteur"}
+    refused = await hub.client.post(
+        "/access/projects", json=spoofed, headers=as_researcher(hub, "mallory", "inserm")
+    )
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["type"] == "/problems/organisation-mismatch"
+    nameless = await hub.client.post(
+        "/access/projects", json=PROJECT, headers=as_researcher(hub, "mallory", None)
+    )
+    assert nameless.status_code == 403
+    assert nameless.json()["type"] == "/problems/organisation-mismatch"
+    listed = await hub.client.get("/access/projects", headers=as_researcher(hub, "mallory", "x"))
+    assert listed.json()["items"] == []

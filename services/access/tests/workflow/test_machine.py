@@ -8,6 +8,7 @@ DESIGN = {
     ("info_requested", "submitted"),
     ("submitted", "admissible"),
     ("admissible", "committee_review"),
+    ("committee_review", "committee_review"),
     ("committee_review", "regulator_review"),
     ("regulator_review", "authorised"),
     ("committee_review", "authorised"),

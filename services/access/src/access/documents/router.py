@@ -1,12 +1,20 @@
+import unicodedata
 import uuid
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import StreamingResponse
 
 from access.db import SettingsDep
 from access.documents import schemas, service
-from access.errors import ConflictOfInterest, DocumentTooLarge, FourEyes, UnsupportedDocumentType
+from access.errors import (
+    ConflictOfInterest,
+    DocumentKindNotAllowed,
+    DocumentTooLarge,
+    FourEyes,
+    UnsupportedDocumentType,
+)
 from access.requests.dependencies import RequestFromPath
 from hdh_common.db import SessionDep
 from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
@@ -22,6 +30,10 @@ FILENAME = r"^[^/\\\"\x00-\x1f]{1,255}$"
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.Document,
     summary="Upload a document (the body is the file; a new version per upload of a kind)",
+    description="The project's members upload the applicant's kinds (protocol, data "
+    "management plan, CV, final report, destruction certificate, other); hub staff signed "
+    "agreements and closing documents, the committee its opinion, the regulator its "
+    "decision (each also `other`). Another kind is 403 `document-kind-not-allowed`.",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -36,6 +48,7 @@ FILENAME = r"^[^/\\\"\x00-\x1f]{1,255}$"
         Forbidden,
         FourEyes,
         ConflictOfInterest,
+        DocumentKindNotAllowed,
         NotFound,
         DocumentTooLarge,
         UnsupportedDocumentType,
@@ -100,6 +113,19 @@ async def download_document(
         media_type=document.content_type,
         headers={
             "ETag": f'"{document.sha256}"',
-            "Content-Disposition": f'attachment; filename="{document.filename}"',
+            "Content-Disposition": content_disposition(document.filename),
         },
     )
+
+
+def content_disposition(filename: str) -> str:
+    """RFC 6266: an ASCII ``filename`` for old clients (no quote, backslash or percent), the
+    exact name in ``filename*`` (RFC 5987, UTF-8 percent-encoded); a header is Latin-1, so
+    the raw name is never in it."""
+    decomposed = unicodedata.normalize("NFKD", filename)
+    fallback = "".join(
+        c if " " <= c <= "~" and c not in '"\\%' else "_"
+        for c in decomposed
+        if not unicodedata.combining(c)
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

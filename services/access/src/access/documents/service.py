@@ -9,7 +9,7 @@ from access.config import Settings
 from access.documents.models import Document
 from access.documents.repository import DocumentRepository
 from access.documents.schemas import ACCEPTED_TYPES
-from access.errors import DocumentTooLarge, UnsupportedDocumentType
+from access.errors import DocumentKindNotAllowed, DocumentTooLarge, UnsupportedDocumentType
 from access.requests.service import RequestInContext
 from access.workflow.policy import ensure_independent
 from hdh_common.errors import Forbidden, NotFound
@@ -17,6 +17,16 @@ from hdh_common.identity import Principal, Role
 from hdh_common.storage import ObjectStore
 
 TERMINAL = ("closed", "rejected", "withdrawn")
+APPLICANT_KINDS = frozenset(
+    {"protocol", "data_management_plan", "cv", "final_report", "destruction_certificate", "other"}
+)
+REVIEWER_KINDS: dict[Role, frozenset[str]] = {
+    Role.HUB_STAFF: frozenset(
+        {"signed_agreement", "final_report", "destruction_certificate", "other"}
+    ),
+    Role.COMMITTEE_MEMBER: frozenset({"committee_opinion", "other"}),
+    Role.REGULATOR: frozenset({"regulator_decision", "other"}),
+}
 
 
 class _TooLarge(Exception):
@@ -32,16 +42,28 @@ async def _bounded(chunks: AsyncIterable[bytes], limit: int) -> AsyncIterator[by
         yield chunk
 
 
+def uploadable_kinds(principal: Principal, context: RequestInContext) -> frozenset[str]:
+    """The kinds ``principal`` may upload: a member files the applicant's, a reviewer their
+    role's (a member who is also a reviewer files as a member)."""
+    if context.is_member:
+        return APPLICANT_KINDS
+    return frozenset().union(*(REVIEWER_KINDS.get(role, frozenset()) for role in principal.roles))
+
+
 async def _ensure_may_upload(
-    session: AsyncSession, principal: Principal, context: RequestInContext
+    session: AsyncSession, principal: Principal, context: RequestInContext, kind: str
 ) -> None:
     if context.request.state in TERMINAL:
         raise Forbidden(f"The request is {context.request.state}; its file is closed.")
-    if context.is_member:
-        return
-    if not principal.has_any(Role.HUB_STAFF, Role.COMMITTEE_MEMBER, Role.REGULATOR):
-        raise Forbidden("Only the project's members and the reviewers add documents.")
-    await ensure_independent(session, principal, context)
+    if not context.is_member:
+        if not principal.has_any(*REVIEWER_KINDS):
+            raise Forbidden("Only the project's members and the reviewers add documents.")
+        await ensure_independent(session, principal, context)
+    allowed = uploadable_kinds(principal, context)
+    if kind not in allowed:
+        raise DocumentKindNotAllowed(
+            f"You may not upload a {kind} document.", allowed_kinds=sorted(allowed)
+        )
 
 
 def check_type(content_type: str | None, declared_size: int | None, settings: Settings) -> str:
@@ -71,7 +93,7 @@ async def upload(
     store: ObjectStore,
     settings: Settings,
 ) -> Document:
-    await _ensure_may_upload(session, principal, context)
+    await _ensure_may_upload(session, principal, context, kind)
     repository = DocumentRepository(session)
     version = await repository.next_version(context.request.id, kind)
     key = f"requests/{context.request.id}/{kind}/v{version}-{uuid.uuid4().hex}"

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
+from access.errors import OrganisationMismatch
 from access.projects import schemas, service
 from access.projects.dependencies import ReadableProject
 from hdh_common.db import SessionDep
@@ -18,7 +19,8 @@ Researcher = Annotated[Principal, Depends(require_roles(Role.RESEARCHER))]
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.Project,
     summary="Create a project (its creator becomes the principal investigator)",
-    responses=problem_responses(Unauthorized, Forbidden),
+    description="The project's organisation is the creator's, from their identity.",
+    responses=problem_responses(Unauthorized, Forbidden, OrganisationMismatch),
 )
 async def create_project(
     payload: schemas.ProjectCreate, session: SessionDep, principal: Researcher

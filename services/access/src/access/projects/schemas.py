@@ -4,37 +4,51 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from access.text import STORABLE
+
 ProjectRole = Literal["pi", "member", "data_manager"]
-Text = Field(min_length=1, max_length=20_000)
+Text = Field(min_length=1, max_length=20_000, pattern=STORABLE)
 
 
 class ProjectCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=300)
+    title: str = Field(min_length=1, max_length=300, pattern=STORABLE)
     summary: str = Text
     purpose: str = Text
     public_interest: str = Field(
-        min_length=1, max_length=20_000, description="Why the project serves the public interest."
+        min_length=1,
+        max_length=20_000,
+        pattern=STORABLE,
+        description="Why the project serves the public interest.",
     )
-    organisation: str = Field(min_length=1, max_length=100)
-    funding: str = Field("", max_length=5_000)
+    organisation: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        pattern=STORABLE,
+        description="Taken from the caller's identity (the public register publishes it); if "
+        "given, it must be the same (403 `organisation-mismatch` otherwise).",
+    )
+    funding: str = Field("", max_length=5_000, pattern=STORABLE)
 
 
 class ProjectUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(None, min_length=1, max_length=300)
-    summary: str | None = Field(None, min_length=1, max_length=20_000)
-    purpose: str | None = Field(None, min_length=1, max_length=20_000)
-    public_interest: str | None = Field(None, min_length=1, max_length=20_000)
-    funding: str | None = Field(None, max_length=5_000)
+    title: str | None = Field(None, min_length=1, max_length=300, pattern=STORABLE)
+    summary: str | None = Field(None, min_length=1, max_length=20_000, pattern=STORABLE)
+    purpose: str | None = Field(None, min_length=1, max_length=20_000, pattern=STORABLE)
+    public_interest: str | None = Field(None, min_length=1, max_length=20_000, pattern=STORABLE)
+    funding: str | None = Field(None, max_length=5_000, pattern=STORABLE)
 
 
 class MemberCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    subject: str = Field(min_length=1, max_length=255, description="The member's subject id.")
+    subject: str = Field(
+        min_length=1, max_length=255, pattern=STORABLE, description="The member's subject id."
+    )
     role: Literal["member", "data_manager"]
 
 

@@ -4,6 +4,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.db import outbox
+from access.errors import OrganisationMismatch
 from access.events import (
     MEMBER_ADDED,
     MEMBER_REMOVED,
@@ -31,7 +32,8 @@ def to_schema(project: Project) -> schemas.Project:
 async def create(
     session: AsyncSession, principal: Principal, payload: schemas.ProjectCreate
 ) -> Project:
-    project = Project(**payload.model_dump(), created_by=principal.subject)
+    values = payload.model_dump() | {"organisation": _organisation(principal, payload)}
+    project = Project(**values, created_by=principal.subject)
     project.members = [ProjectMember(subject=principal.subject, role="pi")]
     await ProjectRepository(session).add(project)
     created = ProjectCreated(
@@ -58,6 +60,18 @@ async def _publish(
         data=payload.model_dump(mode="json"),
         actor=principal.subject,
     )
+
+
+def _organisation(principal: Principal, payload: schemas.ProjectCreate) -> str:
+    """The caller's own organisation: the register publishes it, so nobody names another."""
+    if not principal.organisation:
+        raise OrganisationMismatch("Your identity names no organisation to file a project under.")
+    if payload.organisation not in (None, principal.organisation):
+        raise OrganisationMismatch(
+            f"A project is filed under your own organisation ({principal.organisation}).",
+            organisation=principal.organisation,
+        )
+    return principal.organisation
 
 
 async def get_readable(

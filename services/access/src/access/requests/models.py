@@ -26,6 +26,8 @@ class AccessRequest(Base):
     filed_by: Mapped[str] = mapped_column(String(255))
     due_on: Mapped[date | None] = mapped_column(Date)
     paused_days_left: Mapped[int | None] = mapped_column(Integer)
+    review_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """How many times the request entered committee review: the round an opinion is for."""
     state_entered_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

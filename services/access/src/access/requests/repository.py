@@ -2,7 +2,7 @@ import uuid
 from collections.abc import Collection
 from datetime import date
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -10,6 +10,7 @@ from access.catalog_refs.models import DatasetRef, VariableRef
 from access.pagination import Key
 from access.projects.models import ProjectMember
 from access.requests.models import AccessRequest, RequestTransition
+from access.reviews.models import ConflictDeclaration
 
 CLOCKED_STATES = (
     "submitted",
@@ -57,6 +58,7 @@ class RequestRepository:
         self,
         *,
         member: str | None,
+        conflicted: str | None,
         include_drafts: bool,
         project_id: uuid.UUID | None,
         state: str | None,
@@ -76,6 +78,13 @@ class RequestRepository:
                     select(ProjectMember.project_id).where(ProjectMember.subject == member)
                 )
             )
+        if conflicted is not None:
+            query = query.where(
+                ~exists().where(
+                    ConflictDeclaration.request_id == AccessRequest.id,
+                    ConflictDeclaration.subject == conflicted,
+                )
+            )
         if not include_drafts:
             query = query.where(AccessRequest.state != "draft")
         if project_id is not None:
@@ -89,6 +98,17 @@ class RequestRepository:
         if after is not None:
             query = query.where(tuple_(AccessRequest.created_at, AccessRequest.id) > after)
         return list(await self.session.scalars(query))
+
+    async def conflicted(self, request_id: uuid.UUID, subject: str) -> bool:
+        found = await self.session.scalar(
+            select(
+                exists().where(
+                    ConflictDeclaration.request_id == request_id,
+                    ConflictDeclaration.subject == subject,
+                )
+            )
+        )
+        return bool(found)
 
     async def history(self, request_id: uuid.UUID) -> list[RequestTransition]:
         rows = await self.session.scalars(

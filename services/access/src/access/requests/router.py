@@ -14,6 +14,7 @@ from access.errors import (
 )
 from access.requests import schemas, service
 from access.requests.dependencies import RequestFromPath
+from access.text import STORABLE
 from hdh_common.db import SessionDep
 from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
 from hdh_common.identity import Principal, PrincipalDep, Role, require_roles
@@ -50,7 +51,7 @@ async def list_requests(
     principal: PrincipalDep,
     now: NowDep,
     project_id: uuid.UUID | None = None,
-    state: Annotated[str | None, Query(max_length=30)] = None,
+    state: Annotated[str | None, Query(max_length=30, pattern=STORABLE)] = None,
     overdue: Annotated[bool, Query(description="Only those past their due date (staff).")] = False,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,

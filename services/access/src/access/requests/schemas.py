@@ -4,9 +4,15 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+from access.text import STORABLE
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=STORABLE),
+]
 Justification = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000, pattern=STORABLE),
 ]
 Methodology = Literal["MR-001", "MR-002", "MR-003", "MR-004", "MR-005", "MR-006"]
 
@@ -111,6 +117,9 @@ class AccessRequest(BaseModel):
     filed_by: str
     due_on: date | None = Field(description="When the current step is due (business days).")
     clock_paused: bool
+    review_round: int = Field(
+        description="Committee review rounds so far; an opinion is final for its round."
+    )
     paused_days_left: int | None
     state_entered_at: datetime
     created_at: datetime

@@ -59,6 +59,7 @@ def to_schema(request: AccessRequest) -> schemas.AccessRequest:
         filed_by=request.filed_by,
         due_on=request.due_on,
         clock_paused=request.paused_days_left is not None,
+        review_round=request.review_round,
         paused_days_left=request.paused_days_left,
         state_entered_at=request.state_entered_at,
         created_at=request.created_at,
@@ -216,9 +217,18 @@ async def get_in_context(
     if request is None or project is None:
         raise NotFound(f"No access request with id {request_id}.")
     is_member = member_role(project, principal.subject) is not None
-    if not is_member and (request.state == "draft" or not principal.has_any(*OVERSIGHT)):
+    if not is_member and not await _reviewer_may_read(session, principal, request):
         raise NotFound(f"No access request with id {request_id}.")
     return RequestInContext(request=request, project=project, is_member=is_member)
+
+
+async def _reviewer_may_read(
+    session: AsyncSession, principal: Principal, request: AccessRequest
+) -> bool:
+    """A reviewer reads a request once submitted, unless they declared a conflict of interest."""
+    if request.state == "draft" or not principal.has_any(*OVERSIGHT):
+        return False
+    return not await RequestRepository(session).conflicted(request.id, principal.subject)
 
 
 async def page(
@@ -239,6 +249,7 @@ async def page(
         raise Forbidden("Only hub staff and auditors list overdue requests.")
     rows = await RequestRepository(session).page(
         member=None if oversight else principal.subject,
+        conflicted=principal.subject if oversight else None,
         include_drafts=not oversight,
         project_id=project_id,
         state=state,

@@ -1,7 +1,7 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, String, Text, func
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from access.db import Base
@@ -42,15 +42,26 @@ class Decision(Base):
 
     ``kind`` is ``opinion`` (outcome favourable, favourable_with_reservations, unfavourable),
     ``regulator`` (authorised, refused), ``data_holder_agreement`` or ``data_use_agreement``
-    (signed).
+    (signed). An opinion is final for its committee ``round``: one per round.
     """
 
     __tablename__ = "decision"
+    __table_args__ = (
+        Index(
+            "uq_decision_one_opinion_per_round",
+            "request_id",
+            "round",
+            unique=True,
+            postgresql_where=text("kind = 'opinion'"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     request_id: Mapped[uuid.UUID] = _request_fk()
     kind: Mapped[str] = mapped_column(String(30))
     outcome: Mapped[str] = mapped_column(String(40))
+    round: Mapped[int | None] = mapped_column(Integer)
+    """The committee round of an opinion; ``None`` for the other kinds."""
     reference: Mapped[str] = mapped_column(String(100))
     decided_on: Mapped[date] = mapped_column(Date)
     text: Mapped[str] = mapped_column(Text, default="")

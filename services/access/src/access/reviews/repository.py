@@ -1,9 +1,11 @@
 import uuid
 
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.documents.models import Document
+from access.requests.models import AccessRequest
 from access.reviews.models import ConflictDeclaration, Decision, Message
 from access.workflow.machine import Evidence
 
@@ -17,6 +19,27 @@ class ReviewRepository:
     async def add(self, row: Decision | Message | ConflictDeclaration) -> None:
         self.session.add(row)
         await self.session.flush()
+
+    async def add_opinion(self, opinion: Decision) -> bool:
+        """Whether ``opinion`` was added: ``False`` if its round already has one."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(opinion)
+        except IntegrityError:
+            return False
+        return True
+
+    async def opinion_recorded(self, request_id: uuid.UUID, review_round: int) -> bool:
+        found = await self.session.scalar(
+            select(
+                exists().where(
+                    Decision.request_id == request_id,
+                    Decision.kind == "opinion",
+                    Decision.round == review_round,
+                )
+            )
+        )
+        return bool(found)
 
     async def conflicted(self, request_id: uuid.UUID, subject: str) -> bool:
         found = await self.session.scalar(
@@ -45,15 +68,20 @@ class ReviewRepository:
         )
         return list(rows)
 
-    async def evidence(self, request_id: uuid.UUID, *, legal_basis: str) -> Evidence:
+    async def evidence(self, request: AccessRequest) -> Evidence:
+        """What the guards read; the opinion is the current committee round's."""
         kinds = await self.session.scalars(
-            select(Document.kind).distinct().where(Document.request_id == request_id)
+            select(Document.kind).distinct().where(Document.request_id == request.id)
         )
-        decisions = await self.decisions(request_id)
-        latest = {d.kind: d for d in decisions}
-        opinion, regulator = latest.get("opinion"), latest.get("regulator")
+        decisions = await self.decisions(request.id)
+        latest = {d.kind: d for d in decisions if d.kind != "opinion"}
+        opinion = next(
+            (d for d in decisions if d.kind == "opinion" and d.round == request.review_round),
+            None,
+        )
+        regulator = latest.get("regulator")
         return Evidence(
-            legal_basis=legal_basis,
+            legal_basis=request.legal_basis,
             documents=frozenset(kinds),
             opinion=opinion.outcome if opinion else None,
             regulator=regulator.outcome if regulator else None,

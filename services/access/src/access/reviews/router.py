@@ -2,7 +2,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from access.errors import ConflictOfInterest, FourEyes, InvalidRequestContent, WrongState
+from access.errors import (
+    ConflictOfInterest,
+    FourEyes,
+    InvalidRequestContent,
+    OpinionFinal,
+    WrongState,
+)
 from access.requests.dependencies import RequestFromPath
 from access.reviews import schemas, service
 from hdh_common.db import SessionDep
@@ -13,6 +19,10 @@ router = APIRouter(prefix="/access/requests/{request_id}", tags=["reviews"])
 CommitteeMember = Annotated[Principal, Depends(require_roles(Role.COMMITTEE_MEMBER))]
 Regulator = Annotated[Principal, Depends(require_roles(Role.REGULATOR))]
 HubStaff = Annotated[Principal, Depends(require_roles(Role.HUB_STAFF))]
+Reviewer = Annotated[
+    Principal,
+    Depends(require_roles(Role.HUB_STAFF, Role.COMMITTEE_MEMBER, Role.REGULATOR)),
+]
 RECORD_ERRORS = problem_responses(
     Unauthorized,
     Forbidden,
@@ -29,7 +39,9 @@ RECORD_ERRORS = problem_responses(
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.Record,
     summary="Record the committee's opinion (committee member, during committee review)",
-    responses=RECORD_ERRORS,
+    description="One opinion per committee round, final: 409 `opinion-already-recorded` "
+    "afterwards, until hub staff reopen the review (a new round, with a reason).",
+    responses=RECORD_ERRORS | problem_responses(OpinionFinal),
 )
 async def record_opinion(
     payload: schemas.OpinionCreate,
@@ -89,14 +101,16 @@ async def list_records(context: RequestFromPath, session: SessionDep) -> list[sc
     "/conflicts",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.Conflict,
-    summary="Declare a conflict of interest (committee member); excludes one from the request",
+    summary="Declare a conflict of interest (a reviewer); excludes one from the request",
+    description="From then on the declarer neither reads nor acts on the request: 404, like "
+    "any request one may not see.",
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def declare_conflict(
     payload: schemas.ConflictCreate,
     context: RequestFromPath,
     session: SessionDep,
-    principal: CommitteeMember,
+    principal: Reviewer,
 ) -> schemas.Conflict:
     declaration = await service.declare_conflict(session, principal, context, payload)
     return schemas.Conflict.model_validate(declaration)

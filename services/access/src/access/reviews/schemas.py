@@ -4,8 +4,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+from access.text import STORABLE
+
+Reference = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=STORABLE),
+]
+Body = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000, pattern=STORABLE),
+]
 
 
 class OpinionCreate(BaseModel):
@@ -28,7 +36,7 @@ class RegulatorDecisionCreate(BaseModel):
     outcome: Literal["authorised", "refused"]
     reference: Reference = Field(description="The authorisation number, or the refusal's.")
     decided_on: date
-    text: str = Field("", max_length=20_000)
+    text: str = Field("", max_length=20_000, pattern=STORABLE)
     document_id: uuid.UUID | None = None
 
 
@@ -47,6 +55,7 @@ class Record(BaseModel):
     id: uuid.UUID
     kind: str
     outcome: str
+    round: int | None = Field(description="The committee round of an opinion.")
     reference: str
     decided_on: date
     text: str

@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.db import outbox
 from access.documents.repository import DocumentRepository
-from access.errors import InvalidRequestContent, WrongState
+from access.errors import InvalidRequestContent, OpinionFinal, WrongState
 from access.requests.service import RequestInContext
 from access.reviews import schemas
 from access.reviews.models import ConflictDeclaration, Decision, Message
@@ -53,6 +53,21 @@ async def _check_document(
         )
 
 
+async def _add(repository: ReviewRepository, decision: Decision) -> None:
+    if decision.kind != "opinion":
+        await repository.add(decision)
+    elif not await repository.add_opinion(decision):
+        raise _opinion_final(decision.round)
+
+
+def _opinion_final(review_round: int | None) -> OpinionFinal:
+    return OpinionFinal(
+        f"The opinion of committee round {review_round} is recorded and final; hub staff open "
+        "a new round (reopen_committee_review) with a reason.",
+        review_round=review_round,
+    )
+
+
 async def _record(
     session: AsyncSession,
     principal: Principal,
@@ -66,7 +81,7 @@ async def _record(
     decision = Decision(
         request_id=context.request.id, kind=kind, recorded_by=principal.subject, **values
     )
-    await ReviewRepository(session).add(decision)
+    await _add(ReviewRepository(session), decision)
     await outbox.publish(
         session,
         type=RECORD_EVENTS[kind],
@@ -78,6 +93,7 @@ async def _record(
             "outcome": decision.outcome,
             "reference": decision.reference,
             "decided_on": decision.decided_on.isoformat(),
+            "round": decision.round,
         },
         actor=principal.subject,
     )
@@ -92,7 +108,11 @@ async def record_opinion(
 ) -> Decision:
     await ensure_independent(session, principal, context)
     _ensure_state(context, "committee_review")
-    return await _record(session, principal, context, kind="opinion", values=payload.model_dump())
+    review_round = context.request.review_round
+    if await ReviewRepository(session).opinion_recorded(context.request.id, review_round):
+        raise _opinion_final(review_round)
+    values = payload.model_dump() | {"round": review_round}
+    return await _record(session, principal, context, kind="opinion", values=values)
 
 
 async def record_regulator_decision(

@@ -87,6 +87,10 @@ def _opinion_unfavourable(evidence: Evidence) -> str | None:
     return None if evidence.opinion == "unfavourable" else "No unfavourable opinion is recorded."
 
 
+def _opinion_recorded(evidence: Evidence) -> str | None:
+    return None if evidence.opinion else "No opinion is recorded in the current round."
+
+
 def _regulator(outcome: str) -> Guard:
     def check(evidence: Evidence) -> str | None:
         if evidence.regulator != outcome:
@@ -111,6 +115,7 @@ def ready_for_access(evidence: Evidence) -> str | None:
     return _agreement_signed(evidence)
 
 
+OPINION_RECORDED = Guard("the current committee round's opinion is recorded", _opinion_recorded)
 OPINION_UNFAVOURABLE = Guard("an unfavourable committee opinion is recorded", _opinion_unfavourable)
 AGREEMENT_SIGNED = Guard("the signed data-use agreement is recorded", _agreement_signed)
 READY_FOR_ACCESS = Guard(
@@ -171,6 +176,9 @@ TRANSITIONS: dict[str, Transition] = {
            roles=STAFF, guard=_documents(*REQUIRED_DOCUMENTS), clock=Clock.DECISION),
         _t("refer_to_committee", {State.ADMISSIBLE}, State.COMMITTEE_REVIEW,
            "referred_to_committee", roles=STAFF),
+        _t("reopen_committee_review", {State.COMMITTEE_REVIEW}, State.COMMITTEE_REVIEW,
+           "committee_review_reopened", roles=STAFF, guard=OPINION_RECORDED,
+           reason_required=True),
         _t("forward_to_regulator", {State.COMMITTEE_REVIEW}, State.REGULATOR_REVIEW,
            "forwarded_to_regulator", roles=STAFF,
            guard=_favourable_opinion("cnil_authorisation")),

@@ -2,12 +2,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from access.text import STORABLE
+
 TransitionName = Literal[
     "submit",
     "request_info",
     "resubmit",
     "declare_admissible",
     "refer_to_committee",
+    "reopen_committee_review",
     "forward_to_regulator",
     "authorise_under_methodology",
     "reject",
@@ -26,8 +29,15 @@ class TransitionCreate(BaseModel):
 
     transition: TransitionName
     version: int = Field(ge=1, description="The request's `version` as last read.")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)] | None = (
-        Field(None, description="Required to request information, reject, refuse or withdraw.")
+    reason: (
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, max_length=20_000, pattern=STORABLE)
+        ]
+        | None
+    ) = Field(
+        None,
+        description="Required to request information, reopen a committee review (a new "
+        "round), reject, refuse or withdraw.",
     )
 
 

@@ -56,9 +56,7 @@ async def _check(
     if transition.reason_required and not payload.reason:
         raise ReasonRequired(f"'{transition.name}' needs a reason text.")
     if transition.guard is not None:
-        evidence = await ReviewRepository(session).evidence(
-            request.id, legal_basis=request.legal_basis
-        )
+        evidence = await ReviewRepository(session).evidence(request)
         failure = transition.guard(evidence)
         if failure is not None:
             raise GuardFailed(failure, current_state=state, transition=transition.name)
@@ -83,6 +81,8 @@ async def take(
         today=legal_day(now),
         settings=settings,
     )
+    if transition.target is State.COMMITTEE_REVIEW:
+        request.review_round += 1
     request.state = transition.target
     request.due_on, request.paused_days_left = clock.due_on, clock.paused_days_left
     request.state_entered_at = now
