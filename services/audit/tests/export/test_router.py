@@ -84,14 +84,18 @@ async def test_csv_cells_cannot_start_a_formula(
     client: httpx.AsyncClient, as_role: Headers, draft: Draft
 ) -> None:
     hostile = {
-        "actor": '=HYPERLINK("http://x.example")',
         "project": "+1+cmd|' /C calc'!A0",
         "resource_id": "-2+3",
         "resource_type": "@SUM(A1:A9)",
         "action": "\tsomething",
         "outcome": "\rfailure",
     }
-    await client.post("/audit/entries", json=draft(1, **hostile), headers=as_role("system"))
+    actor = '=HYPERLINK("http://x.example")'  # the caller's subject is the actor
+    appended = await client.post(
+        "/audit/entries", json=draft(1, **hostile), headers=as_role("system", sub=actor)
+    )
+    assert appended.status_code == 201, appended.text
+    hostile["actor"] = actor
     response = await client.get(
         "/audit/export", params={"format": "csv"}, headers=as_role("auditor")
     )
