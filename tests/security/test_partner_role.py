@@ -13,10 +13,11 @@ import pytest
 from hdh_dev.testing import Platform, ServerLogs, running_platform
 
 # what a partner system may do: the gateway's probes and problem types, read the catalogue,
-# the public routes, the audit's tree heads, keys and proofs
+# the public routes, list its organisation's filed requests, the audit's tree heads, keys
+# and proofs
 ALLOWED = re.compile(
-    r"^GET (/(healthz|readyz|metrics|problems)"
-    r"|/catalog/|/access/(register|workflow)|/audit/(tree-head|keys|proofs))"
+    r"^GET (/(healthz|readyz|metrics|problems)|/catalog/|/access/(register|workflow)"
+    r"|/access/requests$|/audit/(tree-head|keys|proofs))"
 )
 
 

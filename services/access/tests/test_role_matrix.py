@@ -36,7 +36,7 @@ MATRIX: list[tuple[str, str, Any, list[int]]] = [
         {"subject": "zoe", "role": "member"},
         [201, 404, 404, 403, 404, 404, 403, 404, 404],
     ),
-    ("GET", "/access/requests", None, [200, 200, 403, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/access/requests", None, [200, 200, 403, 200, 200, 200, 200, 200, 200]),
     ("POST", "/access/requests", "request", [201, 404, 403, 403, 403, 403, 403, 403, 403]),
     ("GET", "/access/requests/{rid}", None, [200, 404, 404, 200, 200, 200, 200, 200, 404]),
     (
@@ -147,7 +147,33 @@ async def test_no_token_is_401_except_public_routes(hub, world: dict[str, Any]) 
 
 
 def test_the_partner_reaches_nothing_an_internal_service_does() -> None:
-    system, partner = WHO.index("system"), WHO.index("partner")
+    """Besides the public routes, a partner only lists its organisation's requests."""
+    partner = WHO.index("partner")
     for method, path, _, expected in MATRIX:
-        if expected[system] < 400 and path not in PUBLIC:
+        if path not in PUBLIC and (method, path) != ("GET", "/access/requests"):
             assert expected[partner] >= 400, (method, path)
+
+
+async def test_a_partner_follows_its_organisations_filed_requests_only(hub) -> None:
+    filed = await hub.draft("alice")
+    await hub.drive_to(filed["id"], "submitted")
+    await hub.draft("alice")  # a draft: not the partner's to see
+    elsewhere = await hub.client.post(
+        "/access/projects",
+        json={"title": "t", "summary": "s", "purpose": "p", "public_interest": "i"},
+        headers={"Authorization": f"Bearer {hub.make_token('access', 'researcher', org='other')}"},
+    )
+    assert elsewhere.status_code == 201, elsewhere.text
+
+    def partner(org: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {hub.make_token('access', 'partner', sub='p', org=org)}"}
+
+    listed = await hub.client.get("/access/requests", headers=partner("org"))
+    assert [r["id"] for r in listed.json()["items"]] == [filed["id"]]
+    other = await hub.client.get("/access/requests", headers=partner("other"))
+    assert other.json()["items"] == []
+    for part in ("", "/documents", "/messages", "/records"):
+        response = await hub.client.get(
+            f"/access/requests/{filed['id']}{part}", headers=partner("org")
+        )
+        assert response.status_code == 404, (part, response.text)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from access.catalog_refs.models import DatasetRef, VariableRef
 from access.pagination import Key
-from access.projects.models import ProjectMember
+from access.projects.models import Project, ProjectMember
 from access.requests.models import AccessRequest, RequestTransition
 from access.reviews.models import ConflictDeclaration
 
@@ -60,6 +60,7 @@ class RequestRepository:
         member: str | None,
         conflicted: str | None,
         include_drafts: bool,
+        organisation: str | None = None,
         project_id: uuid.UUID | None,
         state: str | None,
         overdue_on: date | None,
@@ -76,6 +77,12 @@ class RequestRepository:
             query = query.where(
                 AccessRequest.project_id.in_(
                     select(ProjectMember.project_id).where(ProjectMember.subject == member)
+                )
+            )
+        if organisation is not None:
+            query = query.where(
+                AccessRequest.project_id.in_(
+                    select(Project.id).where(Project.organisation == organisation)
                 )
             )
         if conflicted is not None:

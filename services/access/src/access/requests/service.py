@@ -243,14 +243,14 @@ async def page(
     limit: int,
 ) -> Page[schemas.AccessRequest]:
     oversight = principal.has_any(*OVERSIGHT)
-    if not oversight and Role.RESEARCHER not in principal.roles:
-        raise Forbidden("Only researchers and reviewers list access requests.")
+    follower = _follower(principal, oversight=oversight)
     if overdue and not principal.has_any(*OVERDUE_READERS):
         raise Forbidden("Only hub staff and auditors list overdue requests.")
     rows = await RequestRepository(session).page(
-        member=None if oversight else principal.subject,
+        member=None if oversight or follower else principal.subject,
         conflicted=principal.subject if oversight else None,
-        include_drafts=not oversight,
+        include_drafts=not oversight and not follower,
+        organisation=follower,
         project_id=project_id,
         state=state,
         overdue_on=today if overdue else None,
@@ -259,6 +259,15 @@ async def page(
     )
     keys = [(r.created_at, r.id) for r in rows]
     return Page(items=[to_schema(r) for r in rows[:limit]], next_cursor=next_cursor(keys, limit))
+
+
+def _follower(principal: Principal, *, oversight: bool) -> str | None:
+    """The organisation whose filed requests a partner system follows (no drafts, no file)."""
+    if oversight or Role.RESEARCHER in principal.roles:
+        return None
+    if Role.PARTNER in principal.roles and principal.organisation:
+        return principal.organisation
+    raise Forbidden("Only researchers, reviewers and partner systems list access requests.")
 
 
 async def history(session: AsyncSession, context: RequestInContext) -> list[schemas.Transition]:
