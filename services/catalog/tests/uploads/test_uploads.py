@@ -221,3 +221,50 @@ async def test_concurrent_uploads_of_one_table_get_distinct_versions(hub: Hub) -
     assert [r.status_code for r in responses] == [201] * 3, [r.text for r in responses]
     assert sorted(r.json()["number"] for r in responses) == [1, 2, 3]
     assert len(hub.objects(hub.landing)) == 3  # none overwrote another's Parquet
+
+
+BENEFICIARY = {
+    "name": "BENEFICIAIRE",
+    "primaryKey": "REF",
+    "fields": [
+        {"name": "REF", "type": "string", "identifier": "none", "identifierKind": "none"},
+        {"name": "BEN_NIR", "type": "string", "identifier": "none", "identifierKind": "none"},
+        {"name": "NAI_DTE", "type": "date", "identifier": "none", "identifierKind": "sex"},
+        {"name": "CONTACT", "type": "string"},
+    ],
+}
+
+
+def nir(body: str) -> str:
+    return f"{body}{97 - int(body) % 97:02d}"
+
+
+async def test_declarations_never_switch_an_identifier_off(hub: Hub, clean_database: str) -> None:
+    imported = await hub.client.post(
+        "/catalog/import/table-schema",
+        params={"dataset_id": hub.dataset_id},
+        json={"resources": [{"name": "BENEFICIAIRE", "schema": BENEFICIARY}]},
+        headers=hub.staff,
+    )
+    assert imported.status_code == 200, imported.text
+    nirs = [nir(f"1{50 + i % 40:02d}0{1 + i % 9}75{i:06d}") for i in range(30)]
+    rows = [[n, n, "1970-01-01", f"p{i}@exemple.fr"] for i, n in enumerate(nirs)]
+    data = csv_bytes(rows, header=["REF", "BEN_NIR", "NAI_DTE", "CONTACT"])
+    response = await hub.send(data, table="BENEFICIAIRE")
+    assert response.status_code == 201 and response.json()["status"] == "validated"
+    (event,) = await outbox_events(clean_database, "hdh.catalog.version.validated.v1")
+    assert event["columns"] == [
+        {"name": "REF", "identifier": "nir"},
+        {"name": "BEN_NIR", "identifier": "nir"},
+        {"name": "NAI_DTE", "identifier": "birth_date"},
+        {"name": "CONTACT", "identifier": "direct"},
+    ]
+    version_id = response.json()["id"]
+    report = (
+        await hub.client.get(hub.url(f"/versions/{version_id}/report"), headers=hub.producer)
+    ).json()
+    assert report["notices"] == [
+        {"column": "REF", "rule": "nir-key", "identifier": "nir"},
+        {"column": "CONTACT", "rule": "email", "identifier": "direct"},
+    ]
+    assert not any(n in str(report) for n in nirs)

@@ -68,6 +68,11 @@ class ValidationReport(BaseModel):
     error_count: int
     counts: dict[str, int]
     errors: list[dict[str, Any]]
+    notices: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="Columns found to hold identifiers whatever they were declared: the"
+        " column, the rule that fired and the identifier kind it is now published with.",
+    )
 
 
 class ColumnStatistics(BaseModel):

@@ -6,7 +6,9 @@ valid file), and a block whose values do not all convert is parsed again as text
 every error is found and named (row, column, value, rule). Checks are vectorised: types,
 required fields, nomenclature codes, primary-key uniqueness, encoding, delimiter and ragged
 rows. Valid blocks are appended to a Parquet (zstd) file. Primary keys are spilled to disk
-by hash partition and checked at the end one partition at a time.
+by hash partition and checked at the end one partition at a time. The values of every column
+not already an identifier are scanned for identifiers (``identifying``): a column found to
+hold them becomes one, with a notice in the report.
 """
 
 import io
@@ -22,6 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+
+from catalog.uploads.identifying import IdentifierScan
 
 BLOCK_SIZE = 16 * 1024 * 1024
 READ_BLOCK_SIZE = 4 * 1024 * 1024
@@ -87,6 +91,7 @@ class Report:
     errors: list[dict[str, Any]] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     rows: int = 0
+    notices: list[dict[str, str]] = field(default_factory=list)
 
     def add(self, rule: str, *, row: int | None, column: str | None, value: object) -> None:
         self.counts[f"{rule}:{column}" if column else rule] += 1
@@ -103,6 +108,7 @@ class Outcome:
     report: Report
     statistics: dict[str, dict[str, Any]]
     parquet: Path | None
+    identifiers: dict[str, str] = field(default_factory=dict)
 
 
 def csv_batches(
@@ -223,6 +229,7 @@ class Validator:
             if c.codes is not None
         }
         self.keys = _KeySpill(workdir, "+".join(rules.primary_key))
+        self.scan = IdentifierScan(c.name for c in rules.columns if c.name not in rules.identifiers)
 
     def run(self, batches: Iterable[Batch]) -> Outcome:
         try:
@@ -238,7 +245,14 @@ class Validator:
                 self.writer.close()
         self.keys.check(self.report)
         statistics = {name: s.summary() for name, s in self.stats.items()}
-        return Outcome(self.report, statistics, self.parquet if self.report.ok else None)
+        parquet = self.parquet if self.report.ok else None
+        return Outcome(self.report, statistics, parquet, identifiers=self._found())
+
+    def _found(self) -> dict[str, str]:
+        found = self.scan.found()
+        for name, (kind, rule) in found.items():
+            self.report.notices.append({"column": name, "rule": rule, "identifier": kind})
+        return {name: kind for name, (kind, _) in found.items()}
 
     def _batch(self, batch: Batch) -> None:
         if batch.num_rows == 0:
@@ -248,6 +262,8 @@ class Validator:
             raise _Stop
         offset = self.report.rows
         self.report.rows += batch.num_rows
+        for rule in self.rules.columns:
+            self.scan.add(rule.name, batch.column(rule.name))
         typed = [self._column(rule, batch.column(rule.name), offset) for rule in self.rules.columns]
         self._keys(batch, offset)
         if self.report.ok:
