@@ -104,3 +104,49 @@ def test_the_scan_covers_every_block_of_a_csv(tmp_path: Path) -> None:
         csv_batches(source, delimiter=";", report=validator.report, columns=["A", "B"], rules=rules)
     )
     assert outcome.identifiers == {"A": "nir"}
+
+
+def test_reports_name_rows_and_rules_never_identifier_values(tmp_path: Path) -> None:
+    rules = TableRules(
+        columns=(
+            ColumnRule("BEN_NIR", "string", required=True),
+            ColumnRule("REF", "string"),
+            ColumnRule("N", "integer"),
+            ColumnRule("SEX", "integer", codes=frozenset({"1", "2"})),
+        ),
+        primary_key=("BEN_NIR",),
+        identifiers={"BEN_NIR": "nir", "SEX": "sex"},
+    )
+    refs = NIRS[:20] + NIRS[:2]  # found by the scan, repeated
+    batch = pa.record_batch(
+        [
+            pa.array(NIRS[:20] + NIRS[:1] + [""]),
+            pa.array(refs),
+            pa.array(["1"] * 19 + ["jean.dupont@exemple.fr", "x", "1"]),
+            pa.array(["1"] * 21 + ["7"]),
+        ],
+        ["BEN_NIR", "REF", "N", "SEX"],
+    )
+    outcome = Validator(rules, workdir=tmp_path, max_errors=50).run([batch])
+    errors = {(e["rule"], e["column"], e["row"]): e["value"] for e in outcome.report.errors}
+    assert errors == {
+        ("required", "BEN_NIR", 22): None,
+        ("type:integer", "N", 20): None,  # one address is no identifier column, still hidden
+        ("type:integer", "N", 21): "x",
+        ("nomenclature", "SEX", 22): None,
+        ("duplicate-key", "BEN_NIR", 21): None,
+    }
+    assert not any(n in str(outcome.report) for n in NIRS)
+    assert "dupont" not in str(outcome.report)
+
+
+def test_a_composite_key_with_an_identifier_keeps_its_values_out(tmp_path: Path) -> None:
+    rules = TableRules(
+        columns=(ColumnRule("A", "string"), ColumnRule("B", "string")),
+        primary_key=("A", "B"),
+    )
+    batch = pa.record_batch([pa.array(["k", "k"] * 20), pa.array(NIRS[:2] * 20)], ["A", "B"])
+    outcome = Validator(rules, workdir=tmp_path, max_errors=50).run([batch])
+    assert outcome.identifiers == {"B": "nir"}
+    duplicates = [e for e in outcome.report.errors if e["rule"] == "duplicate-key"]
+    assert len(duplicates) == 38 and all(e["value"] is None for e in duplicates)

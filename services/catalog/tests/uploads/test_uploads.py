@@ -139,8 +139,9 @@ async def test_a_bad_file_is_rejected_with_a_report_naming_each_error(
         await hub.client.get(hub.url(f"/versions/{version['id']}/report"), headers=hub.producer)
     ).json()
     found = {(e["rule"], e["column"], str(e["value"])) for e in report["errors"]}
-    assert ("type:date", "NAI_DTE", "pas une date") in found
-    assert ("nomenclature", "SEX_COD", "7") in found
+    # birth date and sex are identifiers: their values stay out of the report
+    assert ("type:date", "NAI_DTE", "None") in found
+    assert ("nomenclature", "SEX_COD", "None") in found
     assert ("duplicate-key", "PAT_ID", rows[2][0]) in found
     assert any(e["rule"] == "ragged-row" for e in report["errors"])
     rows_of = {e["rule"]: e["row"] for e in report["errors"]}
@@ -268,3 +269,32 @@ async def test_declarations_never_switch_an_identifier_off(hub: Hub, clean_datab
         {"column": "CONTACT", "rule": "email", "identifier": "direct"},
     ]
     assert not any(n in str(report) for n in nirs)
+
+
+async def test_a_report_never_shows_a_value_of_an_identifier_column(hub: Hub) -> None:
+    insured = {
+        "name": "ASSURE",
+        "primaryKey": "BEN_NIR",
+        "fields": [
+            {"name": "BEN_NIR", "type": "string"},
+            {"name": "NB", "type": "integer", "identifier": "none"},
+        ],
+    }
+    imported = await hub.client.post(
+        "/catalog/import/table-schema",
+        params={"dataset_id": hub.dataset_id},
+        json={"resources": [{"name": "ASSURE", "schema": insured}]},
+        headers=hub.staff,
+    )
+    assert imported.status_code == 200, imported.text
+    nirs = [nir(f"2{60 + i % 30:02d}1{i % 3}13{i:06d}") for i in range(20)]
+    rows = [[nirs[i % 10], i] for i in range(19)] + [["", "jean.dupont@exemple.fr"]]
+    version = (await hub.send(csv_bytes(rows, header=["BEN_NIR", "NB"]), table="ASSURE")).json()
+    assert version["status"] == "rejected"
+    report = (
+        await hub.client.get(hub.url(f"/versions/{version['id']}/report"), headers=hub.producer)
+    ).json()
+    assert {e["rule"] for e in report["errors"]} == {"duplicate-key", "required", "type:integer"}
+    assert all(e["value"] is None and e["row"] for e in report["errors"])
+    assert not any(n in str(report) for n in nirs)
+    assert "dupont" not in str(report)

@@ -13,6 +13,7 @@ enough of its non-empty values follow one rule:
 - ``first-name``: at least 30 % start with a common French first name (kind ``name``).
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -142,3 +143,21 @@ def _numbers_as_text(array: pa.Array) -> pa.Array:
     if pa.types.is_floating(candidates.type):
         candidates = candidates.filter(pc.equal(candidates, pc.floor(candidates)))
     return pc.cast(pc.cast(candidates, pa.int64()), pa.string())
+
+
+# The same rules, found anywhere in one value or in a message quoting values.
+_ONE_NIR = re.compile(
+    r"(?<!\d)[1278]\d{2}(0[1-9]|1[0-2]|[2-9]\d)(\d{2}|2[ABab])\d{6}(\d{2})?(?!\d)"
+)
+_ONE_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+_ONE_PHONE = re.compile(r"(\+33 ?|0033 ?|0)[1-9]([ .-]?\d{2}){4}")
+
+
+def looks_identifying(value: object) -> bool:
+    """Whether one value (or a message quoting values) holds something that may identify."""
+    if not isinstance(value, str):
+        return isinstance(value, int | float) and looks_identifying(str(value))
+    if any(p.search(value) for p in (_ONE_NIR, _ONE_EMAIL, _ONE_PHONE)):
+        return True
+    first = value.strip().split(" ", 1)[0].lower()
+    return first in FIRST_NAMES

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from catalog.uploads.identifying import IdentifierScan
+from catalog.uploads.identifying import IdentifierScan, looks_identifying
 
 BLOCK_SIZE = 16 * 1024 * 1024
 READ_BLOCK_SIZE = 4 * 1024 * 1024
@@ -87,7 +87,11 @@ class TableRules:
 
 @dataclass
 class Report:
+    """Errors by row, column and rule. No value of an identifier column is kept (``hidden``),
+    nor any value that looks like an identifier itself: the row and the rule say where."""
+
     max_errors: int
+    hidden: set[str] = field(default_factory=set)
     errors: list[dict[str, Any]] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     rows: int = 0
@@ -96,7 +100,21 @@ class Report:
     def add(self, rule: str, *, row: int | None, column: str | None, value: object) -> None:
         self.counts[f"{rule}:{column}" if column else rule] += 1
         if len(self.errors) < self.max_errors:
+            value = None if self.hides(column) else value
             self.errors.append({"row": row, "column": column, "value": value, "rule": rule})
+
+    def hides(self, column: str | None) -> bool:
+        """Whether ``column`` (or a part of a composite key ``A+B``) is an identifier."""
+        return column is not None and (
+            column in self.hidden or any(part in self.hidden for part in column.split("+"))
+        )
+
+    def hide(self, columns: Iterable[str]) -> None:
+        """Drop the values kept so far of these columns, and those that look identifying."""
+        self.hidden.update(columns)
+        for error in self.errors:
+            if self.hides(error["column"]) or looks_identifying(error["value"]):
+                error["value"] = None
 
     @property
     def ok(self) -> bool:
@@ -218,7 +236,7 @@ class Validator:
     def __init__(self, rules: TableRules, *, workdir: Path, max_errors: int) -> None:
         self.rules = rules
         self.workdir = workdir
-        self.report = Report(max_errors=max_errors)
+        self.report = Report(max_errors=max_errors, hidden=set(rules.identifiers))
         self.writer: pq.ParquetWriter | None = None
         self.parquet = workdir / "data.parquet"
         self.schema = pa.schema([pa.field(c.name, c.arrow_type) for c in rules.columns])
@@ -252,6 +270,7 @@ class Validator:
         found = self.scan.found()
         for name, (kind, rule) in found.items():
             self.report.notices.append({"column": name, "rule": rule, "identifier": kind})
+        self.report.hide(found)
         return {name: kind for name, (kind, _) in found.items()}
 
     def _batch(self, batch: Batch) -> None:
@@ -337,12 +356,13 @@ class Validator:
         indices = pc.indices_nonzero(_combined(mask))
         self.report.counts[f"{rule}:{column}"] += len(indices)
         room = max(0, self.report.max_errors - len(self.report.errors))
+        hidden = self.report.hides(column)
         for position in indices.to_pylist()[:room]:
             self.report.errors.append(
                 {
                     "row": offset + position + 1,
                     "column": column,
-                    "value": values[position].as_py(),
+                    "value": None if hidden else values[position].as_py(),
                     "rule": rule,
                 }
             )
