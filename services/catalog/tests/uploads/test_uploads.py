@@ -72,17 +72,39 @@ async def test_a_valid_csv_becomes_a_validated_parquet_version(
     ]
 
 
-async def test_statistics_follow_the_small_cell_rule(hub: Hub, make_token: TokenFactory) -> None:
-    rows = [*good_rows(40), ["X00001", 9, "1960-01-01", 70.0]]
+async def test_statistics_follow_the_small_cell_rule(hub: Hub) -> None:
+    rows = [[f"P{i:05d}", 1 + i % 2, "1970-01-01", 50.0 + i] for i in range(40)]
+    rows.append(["X00001", 9, "1960-01-01", 130.0])
     version = (await hub.send(csv_bytes(rows))).json()
-    researcher = bearer(make_token, "researcher", org="inserm")
     response = await hub.client.get(
-        hub.url(f"/versions/{version['id']}/statistics"), headers=researcher
+        hub.url(f"/versions/{version['id']}/statistics"), headers=hub.producer
     )
     assert response.status_code == 200
     statistics = response.json()
-    assert statistics["SEX_COD"]["categories"] is None and statistics["SEX_COD"]["masked"]
-    assert statistics["POIDS"]["count"] == 41 and statistics["POIDS"]["min"] == 60.5
+    sex = statistics["SEX_COD"]
+    # the 1 of code 9 is hidden, and so is one more cell, or the total would give it away
+    assert sex["categories"]["9"] is None and sex["masked"]
+    assert sorted(sex["categories"].values(), key=str) == [20, None, None]
+    poids = statistics["POIDS"]
+    assert poids["count"] == 41
+    # no one's extreme: bounds at least ten persons reach, coarsened
+    assert 50.0 < poids["min"] <= 60.0 and 80.0 <= poids["max"] < 130.0
+
+
+async def test_statistics_are_for_hub_staff_and_the_producer_only(
+    hub: Hub, make_token: TokenFactory
+) -> None:
+    version = (await hub.send(csv_bytes(good_rows(20)))).json()
+    url = hub.url(f"/versions/{version['id']}/statistics")
+    for headers in (
+        bearer(make_token, "researcher", org="inserm"),
+        bearer(make_token, "researcher", org="aphp"),
+        bearer(make_token, "producer", org="cnam"),
+    ):
+        response = await hub.client.get(url, headers=headers)
+        assert response.status_code == 403, response.text
+        assert response.json()["type"] == "/problems/forbidden"
+    assert (await hub.client.get(url, headers=hub.staff)).status_code == 200
 
 
 async def test_another_organisation_or_a_researcher_cannot_upload(

@@ -251,7 +251,12 @@ async def _validate(
     reader = ChainedReader(
         lambda key: store.get(settings.catalog_landing_bucket, key), keys, loop=loop
     )
-    validator = Validator(rules, workdir=workdir, max_errors=settings.catalog_report_max_errors)
+    validator = Validator(
+        rules,
+        workdir=workdir,
+        max_errors=settings.catalog_report_max_errors,
+        small_cell=settings.catalog_small_cell_threshold,
+    )
 
     source = io.BufferedReader(reader, buffer_size=1024 * 1024)
 

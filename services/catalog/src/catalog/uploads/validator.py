@@ -233,14 +233,16 @@ def _typed_options(names: list[str], rules: TableRules) -> pa_csv.ConvertOptions
 
 
 class Validator:
-    def __init__(self, rules: TableRules, *, workdir: Path, max_errors: int) -> None:
+    def __init__(
+        self, rules: TableRules, *, workdir: Path, max_errors: int, small_cell: int = 10
+    ) -> None:
         self.rules = rules
         self.workdir = workdir
         self.report = Report(max_errors=max_errors, hidden=set(rules.identifiers))
         self.writer: pq.ParquetWriter | None = None
         self.parquet = workdir / "data.parquet"
         self.schema = pa.schema([pa.field(c.name, c.arrow_type) for c in rules.columns])
-        self.stats = {c.name: _Stats() for c in rules.columns}
+        self.stats = {c.name: _Stats(small_cell) for c in rules.columns}
         self.codes = {
             c.name: pa.array(sorted(c.codes), pa.string())
             for c in rules.columns
@@ -262,9 +264,12 @@ class Validator:
             if self.writer is not None:
                 self.writer.close()
         self.keys.check(self.report)
+        identifiers = self._found()
         statistics = {name: s.summary() for name, s in self.stats.items()}
+        for name in self.report.hidden:  # an identifier's bounds are someone's values
+            statistics[name] |= {"low": None, "high": None}
         parquet = self.parquet if self.report.ok else None
-        return Outcome(self.report, statistics, parquet, identifiers=self._found())
+        return Outcome(self.report, statistics, parquet, identifiers=identifiers)
 
     def _found(self) -> dict[str, str]:
         found = self.scan.found()
@@ -565,13 +570,16 @@ _TRUTHS = pa.array(_TRUE)
 
 
 class _Stats:
-    """Counts for column statistics; categories only for coded columns, bounded."""
+    """Counts for column statistics; categories only for coded columns, bounded. No exact
+    extreme is kept: only the ``tail``-th smallest and largest values (the small-cell
+    threshold), which at least that many persons reach."""
 
-    def __init__(self) -> None:
+    def __init__(self, tail: int) -> None:
+        self.tail = tail
         self.count = 0
         self.missing = 0
-        self.minimum: float | None = None
-        self.maximum: float | None = None
+        self.smallest = np.empty(0, np.float64)
+        self.largest = np.empty(0, np.float64)
         self.categories: Counter[str] = Counter()
         self.overflow = False
 
@@ -584,24 +592,27 @@ class _Stats:
                     self.categories[item["values"]] += item["counts"]
             self.overflow = len(self.categories) > MAX_CATEGORIES
         if pa.types.is_integer(typed.type) or pa.types.is_floating(typed.type):
-            low, high = pc.min_max(typed).values()
-            self.minimum = _least(self.minimum, low.as_py(), min)
-            self.maximum = _least(self.maximum, high.as_py(), max)
+            present = _combined(typed).drop_null().to_numpy(zero_copy_only=False)
+            present = present.astype(np.float64)
+            self.smallest = _ends(np.concatenate([self.smallest, present]), self.tail)
+            self.largest = -_ends(-np.concatenate([self.largest, present]), self.tail)
 
     def summary(self) -> dict[str, Any]:
+        full = len(self.smallest) == self.tail
         return {
             "count": self.count,
             "missing": self.missing,
-            "min": self.minimum,
-            "max": self.maximum,
+            "low": float(self.smallest.max()) if full else None,
+            "high": float(self.largest.min()) if full else None,
             "categories": None if self.overflow else dict(self.categories),
         }
 
 
-def _least(current: float | None, new: float | None, pick: Any) -> float | None:
-    if new is None:
-        return current
-    return new if current is None else pick(current, new)
+def _ends(values: np.ndarray[Any, np.dtype[np.float64]], count: int) -> Any:
+    """The ``count`` smallest of ``values`` (all of them if fewer), in no order."""
+    if len(values) <= count:
+        return values
+    return np.partition(values, count - 1)[:count]
 
 
 def new_workdir() -> tempfile.TemporaryDirectory[str]:
