@@ -145,3 +145,16 @@ async def test_highlights_escape_producer_text_and_keep_only_their_marks(
     assert "&amp; greffes" in hit["highlight"]
     assert hit["label"] == body["title"]  # plain text stays plain text
 
+
+@pytest.mark.parametrize(
+    "params", [{"q": "acte\x00"}, {"q": "\x00"}, {"q": "acte", "publisher": "cnam\x00"}]
+)
+async def test_a_nul_character_in_a_query_is_a_problem_not_a_crash(
+    client: httpx.AsyncClient, make_token: TokenFactory, params: dict[str, str]
+) -> None:
+    response = await client.get(
+        "/catalog/search", params=params, headers=bearer(make_token, "researcher")
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "/problems/validation-error"
