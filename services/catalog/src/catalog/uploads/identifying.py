@@ -89,7 +89,8 @@ class IdentifierScan:
 
 def _scan_text(array: pa.Array, counts: _Counts) -> None:
     lengths = pc.binary_length(array)
-    present = array.filter(pc.greater(lengths, 0))
+    empty = array.null_count > 0 or pc.min(lengths).as_py() == 0
+    present = array.filter(pc.greater(lengths, 0)) if empty else array
     counts.present += len(present)
     if not len(present):
         return

@@ -594,8 +594,11 @@ class _Stats:
         if pa.types.is_integer(typed.type) or pa.types.is_floating(typed.type):
             present = _combined(typed).drop_null().to_numpy(zero_copy_only=False)
             present = present.astype(np.float64)
-            self.smallest = _ends(np.concatenate([self.smallest, present]), self.tail)
-            self.largest = -_ends(-np.concatenate([self.largest, present]), self.tail)
+            full = len(self.smallest) == self.tail
+            low = present[present < self.smallest.max()] if full else present
+            high = present[present > self.largest.min()] if full else present
+            self.smallest = _ends(np.concatenate([self.smallest, low]), self.tail)
+            self.largest = -_ends(-np.concatenate([self.largest, high]), self.tail)
 
     def summary(self) -> dict[str, Any]:
         full = len(self.smallest) == self.tail
