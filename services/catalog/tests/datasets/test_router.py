@@ -95,3 +95,28 @@ async def test_unknown_dataset_is_not_found(
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["type"] == "/problems/not-found"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"title": "DCIR\x00"},
+        {"description": "Soins\x00de ville"},
+        {"keywords": ["soins", "\x00"]},
+        {"details": {"contact_point": {"name": "Équipe\x00"}}},
+    ],
+)
+async def test_a_nul_character_is_refused_when_registering_and_editing(
+    client: httpx.AsyncClient, producer: dict[str, str], change: dict[str, object]
+) -> None:
+    refused = await client.post("/catalog/datasets", json=dataset() | change, headers=producer)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == PROBLEM
+    assert refused.json()["type"] == "/problems/validation-error"
+    created = await client.post("/catalog/datasets", json=dataset(), headers=producer)
+    assert created.status_code == 201
+    url = f"/catalog/datasets/{created.json()['id']}"
+    edited = await client.patch(url, json=change, headers=producer)
+    assert edited.status_code == 422, edited.text
+    assert edited.json()["type"] == "/problems/validation-error"
+    assert (await client.get(url, headers=producer)).json() == created.json()

@@ -123,3 +123,38 @@ async def test_an_empty_query_is_refused(
     )
     assert response.status_code == 422
     assert response.json()["type"] == "/problems/validation-error"
+
+
+async def test_highlights_escape_producer_text_and_keep_only_their_marks(
+    client: httpx.AsyncClient, make_token: TokenFactory
+) -> None:
+    staff = bearer(make_token, "hub_staff", org="hdh")
+    body = {
+        "slug": "registre-piege",
+        "title": 'Registre <img src=x onerror="alert(1)"> des <b>dialyses</b> & greffes',
+        "description": "Suivi des dialyses <script>alert('x')</script> \ue000en région\ue001.",
+        "publisher": "francim",
+    }
+    assert (await client.post("/catalog/datasets", json=body, headers=staff)).status_code == 201
+    (hit,) = (await search(client, staff, q="dialyses", kind="dataset"))["items"]
+    for text in (hit["highlight"], hit["snippet"]):
+        without_marks = text.replace("<mark>", "").replace("</mark>", "")
+        assert "<" not in without_marks and ">" not in without_marks, text
+        assert "<mark>dialyses</mark>" in text
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in hit["highlight"]
+    assert "&amp; greffes" in hit["highlight"]
+    assert hit["label"] == body["title"]  # plain text stays plain text
+
+
+@pytest.mark.parametrize(
+    "params", [{"q": "acte\x00"}, {"q": "\x00"}, {"q": "acte", "publisher": "cnam\x00"}]
+)
+async def test_a_nul_character_in_a_query_is_a_problem_not_a_crash(
+    client: httpx.AsyncClient, make_token: TokenFactory, params: dict[str, str]
+) -> None:
+    response = await client.get(
+        "/catalog/search", params=params, headers=bearer(make_token, "researcher")
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "/problems/validation-error"

@@ -72,17 +72,39 @@ async def test_a_valid_csv_becomes_a_validated_parquet_version(
     ]
 
 
-async def test_statistics_follow_the_small_cell_rule(hub: Hub, make_token: TokenFactory) -> None:
-    rows = [*good_rows(40), ["X00001", 9, "1960-01-01", 70.0]]
+async def test_statistics_follow_the_small_cell_rule(hub: Hub) -> None:
+    rows = [[f"P{i:05d}", 1 + i % 2, "1970-01-01", 50.0 + i] for i in range(40)]
+    rows.append(["X00001", 9, "1960-01-01", 130.0])
     version = (await hub.send(csv_bytes(rows))).json()
-    researcher = bearer(make_token, "researcher", org="inserm")
     response = await hub.client.get(
-        hub.url(f"/versions/{version['id']}/statistics"), headers=researcher
+        hub.url(f"/versions/{version['id']}/statistics"), headers=hub.producer
     )
     assert response.status_code == 200
     statistics = response.json()
-    assert statistics["SEX_COD"]["categories"] is None and statistics["SEX_COD"]["masked"]
-    assert statistics["POIDS"]["count"] == 41 and statistics["POIDS"]["min"] == 60.5
+    sex = statistics["SEX_COD"]
+    # the 1 of code 9 is hidden, and so is one more cell, or the total would give it away
+    assert sex["categories"]["9"] is None and sex["masked"]
+    assert sorted(sex["categories"].values(), key=str) == [20, None, None]
+    poids = statistics["POIDS"]
+    assert poids["count"] == 41
+    # no one's extreme: bounds at least ten persons reach, coarsened
+    assert 50.0 < poids["min"] <= 60.0 and 80.0 <= poids["max"] < 130.0
+
+
+async def test_statistics_are_for_hub_staff_and_the_producer_only(
+    hub: Hub, make_token: TokenFactory
+) -> None:
+    version = (await hub.send(csv_bytes(good_rows(20)))).json()
+    url = hub.url(f"/versions/{version['id']}/statistics")
+    for headers in (
+        bearer(make_token, "researcher", org="inserm"),
+        bearer(make_token, "researcher", org="aphp"),
+        bearer(make_token, "producer", org="cnam"),
+    ):
+        response = await hub.client.get(url, headers=headers)
+        assert response.status_code == 403, response.text
+        assert response.json()["type"] == "/problems/forbidden"
+    assert (await hub.client.get(url, headers=hub.staff)).status_code == 200
 
 
 async def test_another_organisation_or_a_researcher_cannot_upload(
@@ -139,8 +161,9 @@ async def test_a_bad_file_is_rejected_with_a_report_naming_each_error(
         await hub.client.get(hub.url(f"/versions/{version['id']}/report"), headers=hub.producer)
     ).json()
     found = {(e["rule"], e["column"], str(e["value"])) for e in report["errors"]}
-    assert ("type:date", "NAI_DTE", "pas une date") in found
-    assert ("nomenclature", "SEX_COD", "7") in found
+    # birth date and sex are identifiers: their values stay out of the report
+    assert ("type:date", "NAI_DTE", "None") in found
+    assert ("nomenclature", "SEX_COD", "None") in found
     assert ("duplicate-key", "PAT_ID", rows[2][0]) in found
     assert any(e["rule"] == "ragged-row" for e in report["errors"])
     rows_of = {e["rule"]: e["row"] for e in report["errors"]}
@@ -221,3 +244,79 @@ async def test_concurrent_uploads_of_one_table_get_distinct_versions(hub: Hub) -
     assert [r.status_code for r in responses] == [201] * 3, [r.text for r in responses]
     assert sorted(r.json()["number"] for r in responses) == [1, 2, 3]
     assert len(hub.objects(hub.landing)) == 3  # none overwrote another's Parquet
+
+
+BENEFICIARY = {
+    "name": "BENEFICIAIRE",
+    "primaryKey": "REF",
+    "fields": [
+        {"name": "REF", "type": "string", "identifier": "none", "identifierKind": "none"},
+        {"name": "BEN_NIR", "type": "string", "identifier": "none", "identifierKind": "none"},
+        {"name": "NAI_DTE", "type": "date", "identifier": "none", "identifierKind": "sex"},
+        {"name": "CONTACT", "type": "string"},
+    ],
+}
+
+
+def nir(body: str) -> str:
+    return f"{body}{97 - int(body) % 97:02d}"
+
+
+async def test_declarations_never_switch_an_identifier_off(hub: Hub, clean_database: str) -> None:
+    imported = await hub.client.post(
+        "/catalog/import/table-schema",
+        params={"dataset_id": hub.dataset_id},
+        json={"resources": [{"name": "BENEFICIAIRE", "schema": BENEFICIARY}]},
+        headers=hub.staff,
+    )
+    assert imported.status_code == 200, imported.text
+    nirs = [nir(f"1{50 + i % 40:02d}0{1 + i % 9}75{i:06d}") for i in range(30)]
+    rows = [[n, n, "1970-01-01", f"p{i}@exemple.fr"] for i, n in enumerate(nirs)]
+    data = csv_bytes(rows, header=["REF", "BEN_NIR", "NAI_DTE", "CONTACT"])
+    response = await hub.send(data, table="BENEFICIAIRE")
+    assert response.status_code == 201 and response.json()["status"] == "validated"
+    (event,) = await outbox_events(clean_database, "hdh.catalog.version.validated.v1")
+    assert event["columns"] == [
+        {"name": "REF", "identifier": "nir"},
+        {"name": "BEN_NIR", "identifier": "nir"},
+        {"name": "NAI_DTE", "identifier": "birth_date"},
+        {"name": "CONTACT", "identifier": "direct"},
+    ]
+    version_id = response.json()["id"]
+    report = (
+        await hub.client.get(hub.url(f"/versions/{version_id}/report"), headers=hub.producer)
+    ).json()
+    assert report["notices"] == [
+        {"column": "REF", "rule": "nir-key", "identifier": "nir"},
+        {"column": "CONTACT", "rule": "email", "identifier": "direct"},
+    ]
+    assert not any(n in str(report) for n in nirs)
+
+
+async def test_a_report_never_shows_a_value_of_an_identifier_column(hub: Hub) -> None:
+    insured = {
+        "name": "ASSURE",
+        "primaryKey": "BEN_NIR",
+        "fields": [
+            {"name": "BEN_NIR", "type": "string"},
+            {"name": "NB", "type": "integer", "identifier": "none"},
+        ],
+    }
+    imported = await hub.client.post(
+        "/catalog/import/table-schema",
+        params={"dataset_id": hub.dataset_id},
+        json={"resources": [{"name": "ASSURE", "schema": insured}]},
+        headers=hub.staff,
+    )
+    assert imported.status_code == 200, imported.text
+    nirs = [nir(f"2{60 + i % 30:02d}1{i % 3}13{i:06d}") for i in range(20)]
+    rows = [[nirs[i % 10], i] for i in range(19)] + [["", "jean.dupont@exemple.fr"]]
+    version = (await hub.send(csv_bytes(rows, header=["BEN_NIR", "NB"]), table="ASSURE")).json()
+    assert version["status"] == "rejected"
+    report = (
+        await hub.client.get(hub.url(f"/versions/{version['id']}/report"), headers=hub.producer)
+    ).json()
+    assert {e["rule"] for e in report["errors"]} == {"duplicate-key", "required", "type:integer"}
+    assert all(e["value"] is None and e["row"] for e in report["errors"])
+    assert not any(n in str(report) for n in nirs)
+    assert "dupont" not in str(report)

@@ -3,11 +3,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from catalog.datasets.schemas import AccessRights, DatasetDetails
+from catalog.datasets.schemas import AccessRights, DatasetDetails, StoredText
 from catalog.imports.schemas import BreakingChange, ChangeSet
 
 
-class DatasetUpdate(BaseModel):
+class DatasetUpdate(StoredText):
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(None, min_length=1, max_length=500)

@@ -1,13 +1,35 @@
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$"
 AccessRights = Literal["public", "restricted", "non_public"]
 Status = Literal["draft", "published", "deprecated"]
 Identifier = Literal["direct", "indirect", "none"]
+
+
+def holds_nul(data: object) -> bool:
+    """Whether some text in ``data`` holds a NUL character, which PostgreSQL cannot store."""
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in data.items())
+    if isinstance(data, list | tuple):
+        return any(holds_nul(item) for item in data)
+    return False
+
+
+class StoredText(BaseModel):
+    """A payload whose text is stored: a NUL character anywhere in it is malformed input."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if holds_nul(data):
+            raise ValueError("Text may not hold a NUL character (\\x00).")
+        return data
 
 
 class ContactPoint(BaseModel):
@@ -47,7 +69,7 @@ class DatasetDetails(BaseModel):
     landing_page: str | None = None
 
 
-class DatasetCreate(BaseModel):
+class DatasetCreate(StoredText):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={

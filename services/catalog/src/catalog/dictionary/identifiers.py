@@ -6,12 +6,19 @@ needs to know more than the flag: what kind of identifier a column holds decides
 is validated and keyed (a NIR is checked and hashed, a national pseudonym such as
 ``BEN_NIR_PSA`` is keyed into the central domain as it is, a birth date is normalised).
 A field may declare that too (``"identifierKind"``); otherwise :func:`kind` infers it.
+
+Declarations add protection, never remove it: a declared flag or kind lower than what the
+rules infer from the name is ignored (none < indirect < direct; a kind the linkage service
+pseudonymises ranks above a birth date or a sex, which rank above none; a declared kind
+replaces an inferred one of the same rank only to name a generic direct identifier).
 """
 
 import re
 
 IDENTIFIER_KINDS = ("direct", "indirect", "none")
 KINDS = ("nir", "national_pseudonym", "name", "direct", "birth_date", "sex", "none")
+_FLAG_RANK = {"none": 0, "indirect": 1, "direct": 2}
+_KIND_RANK = {"none": 0, "birth_date": 1, "sex": 1} | dict.fromkeys(KINDS[:4], 2)
 # Codes *about* an identifier (return codes, flags, labels, types, checks, the NIR's
 # identification code, the insertion date) identify nobody.
 _ABOUT = re.compile(r"_(RET|TOP|LIB|TYP|CTL)$|(^|_)(CDI_NIR|DTE_INS)$")
@@ -30,9 +37,13 @@ _SEX = re.compile(r"(^|_)(SEX|SEXE)(_COD)?$|^(COD|BEN)_SEX(_COD)?$")
 
 
 def classify(name: str, declared: object = None) -> str:
-    if isinstance(declared, str) and declared in IDENTIFIER_KINDS:
+    inferred = _classified(name.upper())
+    if isinstance(declared, str) and _FLAG_RANK.get(declared, -1) > _FLAG_RANK[inferred]:
         return declared
-    upper = name.upper()
+    return inferred
+
+
+def _classified(upper: str) -> str:
     if _ABOUT.search(upper):
         return "none"
     if _DIRECT.search(upper):
@@ -44,11 +55,17 @@ def classify(name: str, declared: object = None) -> str:
 
 def kind(name: str, identifier: str, declared: object = None) -> str:
     """What the linkage service does with a column flagged ``identifier``."""
+    inferred = _kind(name.upper(), identifier)
+    rank = _KIND_RANK.get(declared, -1) if isinstance(declared, str) else -1
+    # a declared kind may name a generic direct identifier more precisely, or raise it
+    if rank > _KIND_RANK[inferred] or (inferred == "direct" and rank == _KIND_RANK["direct"]):
+        return str(declared)
+    return inferred
+
+
+def _kind(upper: str, identifier: str) -> str:
     if identifier == "none":
         return "none"
-    if isinstance(declared, str) and declared in KINDS:
-        return declared
-    upper = name.upper()
     if identifier == "direct":
         if _NATIONAL_PSEUDONYM.search(upper) or upper == "BEN_IDT_ANO":
             return "national_pseudonym"

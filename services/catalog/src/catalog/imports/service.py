@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.curation import service as curation
 from catalog.datasets.models import Dataset
+from catalog.datasets.schemas import holds_nul
 from catalog.db import outbox
 from catalog.dictionary.models import DatasetTable
 from catalog.dictionary.repository import DictionaryRepository
@@ -34,6 +35,8 @@ async def import_document(
     dataset: Dataset | None,
     document: dict[str, Any],
 ) -> schemas.ImportReport:
+    if holds_nul(document):
+        raise InvalidTableSchema("Text may not hold a NUL character (\\x00).")
     package = read_document(document)
     if package.nomenclatures and Role.HUB_STAFF not in principal.roles:
         raise Forbidden("Only hub staff import nomenclatures.")

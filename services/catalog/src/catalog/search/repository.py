@@ -98,6 +98,10 @@ WITH q AS (
     SELECT id, score FROM matches ORDER BY score DESC, id LIMIT :limit OFFSET :offset
   ) m JOIN catalog.search_document s ON s.id = m.id
 )"""
+# Highlights mark matches with two private-use characters, taken out of the text first: the
+# service escapes the text and only then turns them into markup.
+START_MARK, STOP_MARK = "\ue000", "\ue001"
+_MARKS = f"StartSel={START_MARK}, StopSel={STOP_MARK}"
 # One statement: the matches are computed once, for the page and for the facets alike; the
 # highlights only for the page. The facets row always comes, the page columns are null when
 # nothing matched.
@@ -117,10 +121,10 @@ _SEARCH = (
 )
 SELECT f.facets, m.kind, m.name, m.label, m.dataset_id, d.slug AS dataset_slug, m.table_name,
        n.name AS nomenclature, m.created_year, m.deleted_year, m.score,
-       ts_headline('catalog.fr', m.label, coalesce(c.tsq, q.tsq),
-                   'StartSel=<mark>, StopSel=</mark>, HighlightAll=true') AS highlight,
-       ts_headline('catalog.fr', m.body, coalesce(c.tsq, q.tsq),
-                   'StartSel=<mark>, StopSel=</mark>, MaxWords=25, MinWords=8') AS snippet
+       ts_headline('catalog.fr', translate(m.label, :marks, ''), coalesce(c.tsq, q.tsq),
+                   :highlight_options) AS highlight,
+       ts_headline('catalog.fr', translate(m.body, :marks, ''), coalesce(c.tsq, q.tsq),
+                   :snippet_options) AS snippet
   FROM facet_counts f
   CROSS JOIN q
   CROSS JOIN corrected c
@@ -171,6 +175,9 @@ class SearchRepository:
             "code_candidates": CODE_CANDIDATES,
             "alternatives": ALTERNATIVES,
             "alternative_margin": ALTERNATIVE_MARGIN,
+            "marks": START_MARK + STOP_MARK,
+            "highlight_options": f"{_MARKS}, HighlightAll=true",
+            "snippet_options": f"{_MARKS}, MaxWords=25, MinWords=8",
         }
         # The planner's estimates of the fallbacks can pass the JIT threshold: compiling the
         # statement costs far more than running it.

@@ -1,6 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import Field
 
 from catalog.search import schemas, service
 from hdh_common.db import SessionDep
@@ -9,7 +10,9 @@ from hdh_common.identity import PrincipalDep
 from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 
 router = APIRouter(prefix="/catalog/search", tags=["search"])
-Values = Annotated[list[str], Query()]
+# PostgreSQL stores no NUL character: a text holding one is malformed input.
+NO_NUL = r"^[^\x00]*$"
+Values = Annotated[list[Annotated[str, Field(pattern=NO_NUL)]], Query()]
 
 
 @router.get(
@@ -26,7 +29,9 @@ Values = Annotated[list[str], Query()]
 async def search(
     session: SessionDep,
     principal: PrincipalDep,
-    q: Annotated[str, Query(min_length=1, max_length=200, description="The query.")],
+    q: Annotated[
+        str, Query(min_length=1, max_length=200, pattern=NO_NUL, description="The query.")
+    ],
     kind: Annotated[list[schemas.Kind], Query()] = [],  # noqa: B006
     publisher: Values = [],  # noqa: B006
     theme: Values = [],  # noqa: B006

@@ -1,9 +1,10 @@
+import html
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.search import schemas
-from catalog.search.repository import SearchRepository
+from catalog.search.repository import START_MARK, STOP_MARK, SearchRepository
 from hdh_common.pagination import decode_cursor, encode_cursor
 
 
@@ -41,9 +42,14 @@ def _hit(row: dict[str, Any]) -> schemas.Hit:
         created_year=row["created_year"],
         deleted_year=row["deleted_year"],
         score=round(float(row["score"]), 6),
-        highlight=row["highlight"] or "",
-        snippet=row["snippet"] or "",
+        highlight=_marked(row["highlight"] or ""),
+        snippet=_marked(row["snippet"] or ""),
     )
+
+
+def _marked(text: str) -> str:
+    """Producer text HTML-escaped, with the matches in ``<mark>``: the only markup served."""
+    return html.escape(text).replace(START_MARK, "<mark>").replace(STOP_MARK, "</mark>")
 
 
 def _facets(rows: list[tuple[str, str, int]]) -> schemas.Facets:

@@ -173,11 +173,11 @@ async def version_report(
 @router.get(
     "/versions/{version_id}/statistics",
     response_model=dict[str, schemas.ColumnStatistics],
-    summary="Column statistics of a version, under the small-cell rule",
-    responses=problem_responses(Unauthorized, NotFound),
+    summary="Column statistics of a version, under the small-cell rule (producer and hub staff)",
+    responses=_WRITE,
 )
 async def version_statistics(
-    version_id: uuid.UUID, dataset: DatasetFromPath, session: SessionDep, settings: SettingsDep
+    version_id: uuid.UUID, dataset: WritableDataset, session: SessionDep, settings: SettingsDep
 ) -> dict[str, schemas.ColumnStatistics]:
     found = await service.version(session, dataset, version_id)
     return service.statistics(found, settings.catalog_small_cell_threshold)

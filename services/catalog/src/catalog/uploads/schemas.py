@@ -68,15 +68,29 @@ class ValidationReport(BaseModel):
     error_count: int
     counts: dict[str, int]
     errors: list[dict[str, Any]]
+    notices: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="Columns found to hold identifiers whatever they were declared: the"
+        " column, the rule that fired and the identifier kind it is now published with.",
+    )
 
 
 class ColumnStatistics(BaseModel):
     count: int | None
     missing: int | None
-    min: float | None = None
-    max: float | None = None
-    categories: dict[str, int | None] | None = None
-    masked: bool = Field(description="Some figures are hidden by the small-cell rule (< 10).")
+    min: float | None = Field(
+        None, description="A low bound, not the minimum: the 10th smallest value, rounded down."
+    )
+    max: float | None = Field(
+        None, description="A high bound, not the maximum: the 10th largest value, rounded up."
+    )
+    categories: dict[str, int | None] | None = Field(
+        None, description="Counts by code; null for a count hidden by the small-cell rule."
+    )
+    masked: bool = Field(
+        description="Some figures are hidden by the small-cell rule (< 10), with at least one"
+        " more so that the total cannot give them back."
+    )
 
 
 class VersionColumn(BaseModel):

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.config import Settings
 from catalog.datasets.models import Dataset
 from catalog.db import outbox
+from catalog.dictionary.identifiers import classify
 from catalog.dictionary.identifiers import kind as identifier_kind
 from catalog.dictionary.repository import DictionaryRepository
 from catalog.nomenclatures.repository import NomenclatureRepository
@@ -193,7 +194,14 @@ async def complete(
             source=(size, digest),
         )
     await _discard(session, store, settings, upload, status="completed")
-    await _publish(session, principal, version, rules, bucket=settings.catalog_landing_bucket)
+    await _publish(
+        session,
+        principal,
+        version,
+        rules.identifiers | outcome.identifiers,
+        columns=[c.name for c in rules.columns],
+        bucket=settings.catalog_landing_bucket,
+    )
     return version
 
 
@@ -217,8 +225,12 @@ async def _rules(session: AsyncSession, dataset_id: uuid.UUID, table: str) -> Ta
         )
         for v in variables
     )
+    # The stored flag is read as a declaration: it may raise what the name rules infer, never
+    # lower it (a variable imported before these rules were enforced included).
     kinds = {
-        v.name: identifier_kind(v.name, v.identifier, v.extra.get("identifierKind"))
+        v.name: identifier_kind(
+            v.name, classify(v.name, v.identifier), v.extra.get("identifierKind")
+        )
         for v in variables
     }
     identifiers = {name: kind for name, kind in kinds.items() if kind != "none"}
@@ -239,7 +251,12 @@ async def _validate(
     reader = ChainedReader(
         lambda key: store.get(settings.catalog_landing_bucket, key), keys, loop=loop
     )
-    validator = Validator(rules, workdir=workdir, max_errors=settings.catalog_report_max_errors)
+    validator = Validator(
+        rules,
+        workdir=workdir,
+        max_errors=settings.catalog_report_max_errors,
+        small_cell=settings.catalog_small_cell_threshold,
+    )
 
     source = io.BufferedReader(reader, buffer_size=1024 * 1024)
 
@@ -316,6 +333,7 @@ def _report(report: Report) -> dict[str, Any]:
         "error_count": sum(report.counts.values()),
         "counts": dict(report.counts),
         "errors": report.errors,
+        "notices": report.notices,
     }
 
 
@@ -323,8 +341,9 @@ async def _publish(
     session: AsyncSession,
     principal: Principal,
     version: DatasetVersion,
-    rules: TableRules,
+    identifiers: dict[str, str],
     *,
+    columns: list[str],
     bucket: str,
 ) -> None:
     validated = version.status == "validated"
@@ -338,8 +357,8 @@ async def _publish(
         object_key=version.object_key,
         sha256=version.object_sha256,
         columns=[
-            schemas.VersionColumn(name=c.name, identifier=rules.identifiers.get(c.name, "none"))
-            for c in rules.columns
+            schemas.VersionColumn(name=name, identifier=identifiers.get(name, "none"))
+            for name in columns
         ],
         error_count=int(version.report["error_count"]),
     )

@@ -6,7 +6,9 @@ valid file), and a block whose values do not all convert is parsed again as text
 every error is found and named (row, column, value, rule). Checks are vectorised: types,
 required fields, nomenclature codes, primary-key uniqueness, encoding, delimiter and ragged
 rows. Valid blocks are appended to a Parquet (zstd) file. Primary keys are spilled to disk
-by hash partition and checked at the end one partition at a time.
+by hash partition and checked at the end one partition at a time. The values of every column
+not already an identifier are scanned for identifiers (``identifying``): a column found to
+hold them becomes one, with a notice in the report.
 """
 
 import io
@@ -22,6 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+
+from catalog.uploads.identifying import IdentifierScan, looks_identifying
 
 BLOCK_SIZE = 16 * 1024 * 1024
 READ_BLOCK_SIZE = 4 * 1024 * 1024
@@ -83,15 +87,34 @@ class TableRules:
 
 @dataclass
 class Report:
+    """Errors by row, column and rule. No value of an identifier column is kept (``hidden``),
+    nor any value that looks like an identifier itself: the row and the rule say where."""
+
     max_errors: int
+    hidden: set[str] = field(default_factory=set)
     errors: list[dict[str, Any]] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     rows: int = 0
+    notices: list[dict[str, str]] = field(default_factory=list)
 
     def add(self, rule: str, *, row: int | None, column: str | None, value: object) -> None:
         self.counts[f"{rule}:{column}" if column else rule] += 1
         if len(self.errors) < self.max_errors:
+            value = None if self.hides(column) else value
             self.errors.append({"row": row, "column": column, "value": value, "rule": rule})
+
+    def hides(self, column: str | None) -> bool:
+        """Whether ``column`` (or a part of a composite key ``A+B``) is an identifier."""
+        return column is not None and (
+            column in self.hidden or any(part in self.hidden for part in column.split("+"))
+        )
+
+    def hide(self, columns: Iterable[str]) -> None:
+        """Drop the values kept so far of these columns, and those that look identifying."""
+        self.hidden.update(columns)
+        for error in self.errors:
+            if self.hides(error["column"]) or looks_identifying(error["value"]):
+                error["value"] = None
 
     @property
     def ok(self) -> bool:
@@ -103,6 +126,7 @@ class Outcome:
     report: Report
     statistics: dict[str, dict[str, Any]]
     parquet: Path | None
+    identifiers: dict[str, str] = field(default_factory=dict)
 
 
 def csv_batches(
@@ -209,20 +233,23 @@ def _typed_options(names: list[str], rules: TableRules) -> pa_csv.ConvertOptions
 
 
 class Validator:
-    def __init__(self, rules: TableRules, *, workdir: Path, max_errors: int) -> None:
+    def __init__(
+        self, rules: TableRules, *, workdir: Path, max_errors: int, small_cell: int = 10
+    ) -> None:
         self.rules = rules
         self.workdir = workdir
-        self.report = Report(max_errors=max_errors)
+        self.report = Report(max_errors=max_errors, hidden=set(rules.identifiers))
         self.writer: pq.ParquetWriter | None = None
         self.parquet = workdir / "data.parquet"
         self.schema = pa.schema([pa.field(c.name, c.arrow_type) for c in rules.columns])
-        self.stats = {c.name: _Stats() for c in rules.columns}
+        self.stats = {c.name: _Stats(small_cell) for c in rules.columns}
         self.codes = {
             c.name: pa.array(sorted(c.codes), pa.string())
             for c in rules.columns
             if c.codes is not None
         }
         self.keys = _KeySpill(workdir, "+".join(rules.primary_key))
+        self.scan = IdentifierScan(c.name for c in rules.columns if c.name not in rules.identifiers)
 
     def run(self, batches: Iterable[Batch]) -> Outcome:
         try:
@@ -237,8 +264,19 @@ class Validator:
             if self.writer is not None:
                 self.writer.close()
         self.keys.check(self.report)
+        identifiers = self._found()
         statistics = {name: s.summary() for name, s in self.stats.items()}
-        return Outcome(self.report, statistics, self.parquet if self.report.ok else None)
+        for name in self.report.hidden:  # an identifier's bounds are someone's values
+            statistics[name] |= {"low": None, "high": None}
+        parquet = self.parquet if self.report.ok else None
+        return Outcome(self.report, statistics, parquet, identifiers=identifiers)
+
+    def _found(self) -> dict[str, str]:
+        found = self.scan.found()
+        for name, (kind, rule) in found.items():
+            self.report.notices.append({"column": name, "rule": rule, "identifier": kind})
+        self.report.hide(found)
+        return {name: kind for name, (kind, _) in found.items()}
 
     def _batch(self, batch: Batch) -> None:
         if batch.num_rows == 0:
@@ -248,6 +286,8 @@ class Validator:
             raise _Stop
         offset = self.report.rows
         self.report.rows += batch.num_rows
+        for rule in self.rules.columns:
+            self.scan.add(rule.name, batch.column(rule.name))
         typed = [self._column(rule, batch.column(rule.name), offset) for rule in self.rules.columns]
         self._keys(batch, offset)
         if self.report.ok:
@@ -321,12 +361,13 @@ class Validator:
         indices = pc.indices_nonzero(_combined(mask))
         self.report.counts[f"{rule}:{column}"] += len(indices)
         room = max(0, self.report.max_errors - len(self.report.errors))
+        hidden = self.report.hides(column)
         for position in indices.to_pylist()[:room]:
             self.report.errors.append(
                 {
                     "row": offset + position + 1,
                     "column": column,
-                    "value": values[position].as_py(),
+                    "value": None if hidden else values[position].as_py(),
                     "rule": rule,
                 }
             )
@@ -529,13 +570,16 @@ _TRUTHS = pa.array(_TRUE)
 
 
 class _Stats:
-    """Counts for column statistics; categories only for coded columns, bounded."""
+    """Counts for column statistics; categories only for coded columns, bounded. No exact
+    extreme is kept: only the ``tail``-th smallest and largest values (the small-cell
+    threshold), which at least that many persons reach."""
 
-    def __init__(self) -> None:
+    def __init__(self, tail: int) -> None:
+        self.tail = tail
         self.count = 0
         self.missing = 0
-        self.minimum: float | None = None
-        self.maximum: float | None = None
+        self.smallest = np.empty(0, np.float64)
+        self.largest = np.empty(0, np.float64)
         self.categories: Counter[str] = Counter()
         self.overflow = False
 
@@ -548,24 +592,30 @@ class _Stats:
                     self.categories[item["values"]] += item["counts"]
             self.overflow = len(self.categories) > MAX_CATEGORIES
         if pa.types.is_integer(typed.type) or pa.types.is_floating(typed.type):
-            low, high = pc.min_max(typed).values()
-            self.minimum = _least(self.minimum, low.as_py(), min)
-            self.maximum = _least(self.maximum, high.as_py(), max)
+            present = _combined(typed).drop_null().to_numpy(zero_copy_only=False)
+            present = present.astype(np.float64)
+            full = len(self.smallest) == self.tail
+            low = present[present < self.smallest.max()] if full else present
+            high = present[present > self.largest.min()] if full else present
+            self.smallest = _ends(np.concatenate([self.smallest, low]), self.tail)
+            self.largest = -_ends(-np.concatenate([self.largest, high]), self.tail)
 
     def summary(self) -> dict[str, Any]:
+        full = len(self.smallest) == self.tail
         return {
             "count": self.count,
             "missing": self.missing,
-            "min": self.minimum,
-            "max": self.maximum,
+            "low": float(self.smallest.max()) if full else None,
+            "high": float(self.largest.min()) if full else None,
             "categories": None if self.overflow else dict(self.categories),
         }
 
 
-def _least(current: float | None, new: float | None, pick: Any) -> float | None:
-    if new is None:
-        return current
-    return new if current is None else pick(current, new)
+def _ends(values: np.ndarray[Any, np.dtype[np.float64]], count: int) -> Any:
+    """The ``count`` smallest of ``values`` (all of them if fewer), in no order."""
+    if len(values) <= count:
+        return values
+    return np.partition(values, count - 1)[:count]
 
 
 def new_workdir() -> tempfile.TemporaryDirectory[str]:
