@@ -2,8 +2,10 @@
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -61,3 +63,24 @@ async def test_a_bug_stays_a_500() -> None:
     response = await get(app_raising(ValueError("a bug")))
     assert response.status_code == 500
     assert response.json()["type"] == "/problems/internal-error"
+
+
+async def test_a_value_the_database_refuses_is_a_422_whatever_route_let_it_through(
+    database_url: str,
+) -> None:
+    engine = create_async_engine(database_url)
+
+    async def store(request: Request) -> None:
+        async with engine.begin() as connection:
+            await connection.execute(sa.text("SELECT CAST(:text AS text)"), {"text": "a\x00b"})
+
+    app = Starlette(
+        routes=[Route("/fail", store)],
+        middleware=[Middleware(RequestContextMiddleware, metrics=HttpMetrics(CollectorRegistry()))],
+    )
+    try:
+        response = await get(app)
+    finally:
+        await engine.dispose()
+    assert response.status_code == 422, response.text
+    assert response.json()["type"] == "/problems/validation-error"

@@ -111,6 +111,15 @@ def is_transient(exc: BaseException) -> bool:
     )
 
 
+def is_unstorable_value(exc: BaseException) -> bool:
+    """A value the database refuses as data (SQLSTATE class 22: a NUL character in text, a
+    number or a date out of range): the request's fault, whichever route let it through."""
+    if not isinstance(exc, DBAPIError) or exc.connection_invalidated:
+        return False
+    code = getattr(exc.orig, "sqlstate", None)
+    return isinstance(code, str) and code.startswith("22")
+
+
 class InternalError(AppError):
     status, slug, title = 500, "internal-error", "Internal server error"
 

@@ -13,7 +13,9 @@ from hdh_common.errors import (
     AppError,
     InternalError,
     ServiceUnavailable,
+    ValidationFailed,
     is_transient,
+    is_unstorable_value,
     problem_response,
 )
 from hdh_common.logs import correlation_id_var, request_id_var
@@ -104,6 +106,12 @@ class RequestContextMiddleware:
             if is_transient(exc):  # the database or the object store out of reach
                 logger.warning("a dependency is unavailable", extra={"exception": text})
                 error = ServiceUnavailable("A dependency of this service is unavailable.")
+            elif is_unstorable_value(exc):  # rolled back with the request's transaction
+                logger.info("a value the database refuses", extra={"exception": text})
+                error = ValidationFailed(
+                    "The request holds a value that cannot be stored (a NUL character, a"
+                    " number or a date out of range)."
+                )
             else:
                 logger.error("unexpected error", extra={"exception": text})
                 error = InternalError("An unexpected error occurred.")
