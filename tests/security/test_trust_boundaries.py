@@ -1,18 +1,56 @@
 """The trust-boundary findings, replayed end to end through the gateway of the platform as
 `make up` starts it, as an attacker and as a careless insider would try them.
 
-The journey of `make demo` runs first (upload, request, grant, extract); then each finding
-is tried again and must be refused.
+The journey of `make demo` runs first (upload, request, grant, extract), with a careless
+producer who adds a column of clear NIRs declared "not an identifier"; then each finding is
+tried again and must be refused.
 """
 
 import asyncio
+import io
+import random
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
-from hdh_dev.demo import Journey
+from hdh_dev.demo import ASKED, Journey
 from hdh_dev.launching import LaunchFactory
 from hdh_dev.processes import free_port
+from linkage.identifiers.nir import with_key
+
+CLEAR = "NUM_DOSSIER"
+
+
+@dataclass
+class CarelessProducer(Journey):
+    """The demo's producer, who also sends a file number that is the patient's NIR and
+    declares it no identifier; the researcher asks for it."""
+
+    asked: dict[str, str] = field(default_factory=lambda: ASKED | {CLEAR: "Retrouver un dossier."})
+    nirs: list[str] = field(default_factory=list)
+
+    def schema(self) -> dict[str, Any]:
+        schema = super().schema()
+        declared = {"name": CLEAR, "type": "string", "identifier": "none"}
+        schema["fields"].append(declared | {"identifierKind": "none"})
+        return schema
+
+    def sample(self, dataset_id: str) -> bytes:
+        table = pa_csv.read_csv(io.BytesIO(super().sample(dataset_id)))
+        rng = random.Random(13)
+        self.nirs = [
+            with_key(f"{rng.choice('12')}{rng.randint(40, 99)}{rng.randint(1, 12):02d}"
+                     f"{rng.randint(1, 95):02d}{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}")
+            for _ in range(table.num_rows)
+        ]  # fmt: skip
+        table = table.set_column(table.column_names.index(CLEAR), CLEAR, pa.array(self.nirs))
+        sink = io.BytesIO()
+        pa_csv.write_csv(table, sink)
+        return sink.getvalue()
 
 
 def partner_token(gateway: str) -> dict[str, str]:
@@ -29,13 +67,27 @@ def partner_token(gateway: str) -> dict[str, str]:
 async def test_trust_boundaries_hold_end_to_end(launch: LaunchFactory, empty_database: str) -> None:
     launcher = launch(HDH_DATABASE_URL=empty_database, HDH_EMBEDDED_KAFKA_PORT=str(free_port()))
     await asyncio.to_thread(launcher.wait_ready)
-    journey = Journey(launcher.gateway, say=lambda _: None, timeout=90)
+    journey = CarelessProducer(launcher.gateway, say=lambda _: None, timeout=90)
     facts = await asyncio.to_thread(journey.run)
 
+    await asyncio.to_thread(a_clear_identifier_never_reaches_a_researcher, journey, facts)
     await asyncio.to_thread(a_partner_acts_for_no_one_inside, journey, facts)
     await asyncio.to_thread(central_data_is_written_once_from_validated_versions, journey, facts)
     await asyncio.to_thread(a_removed_member_or_revoked_grant_reads_nothing, journey, facts)
     assert await asyncio.to_thread(launcher.interrupt) == 0, launcher.output.read_text()
+
+
+def a_clear_identifier_never_reaches_a_researcher(
+    journey: CarelessProducer, facts: dict[str, Any]
+) -> None:
+    """Finding 2: the column's values identify people, so it is pseudonymised whatever the
+    producer declared; the researcher gets project pseudonyms."""
+    download = f"/linkage/extracts/{facts['extract']['id']}/download"
+    content = journey.call("alice", "GET", download).content
+    received = pq.read_table(io.BytesIO(content)).column(CLEAR).to_pylist()
+    assert len(received) == len(journey.nirs)
+    assert not set(received) & set(journey.nirs)
+    assert all(value and value not in journey.nirs for value in received)
 
 
 def a_partner_acts_for_no_one_inside(journey: Journey, facts: dict[str, Any]) -> None:

@@ -57,6 +57,12 @@ def test_bad_encoding_is_reported(tmp_path: Path) -> None:
     assert [e["rule"] for e in outcome.report.errors] == ["encoding"]
 
 
+def test_a_column_named_twice_is_reported_not_a_crash(tmp_path: Path) -> None:
+    outcome = run(tmp_path, b"ID;N;OK;AT;N\nx;1;oui;2020-02-03;2\n")
+    assert [(e["rule"], e["column"]) for e in outcome.report.errors] == [("duplicate-label", "N")]
+    assert outcome.parquet is None
+
+
 def test_missing_and_unknown_columns_are_reported(tmp_path: Path) -> None:
     outcome = run(tmp_path, b"ID;N;EXTRA\nx;1;2\n")
     rules = {(e["rule"], e["column"]) for e in outcome.report.errors}

@@ -58,6 +58,8 @@ class Journey:
     snds: Path = SNDS
     timeout: float = 120.0
     say: Callable[[str], None] = print
+    asked: dict[str, str] = field(default_factory=lambda: dict(ASKED))
+    """The variables requested, each with its justification."""
     client: httpx.Client = field(init=False)
     tokens: dict[str, str] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
@@ -175,7 +177,7 @@ class Journey:
             "keywords": ["bénéficiaires", "démographie"],
         }
         dataset = self.call("paul", "POST", "/catalog/datasets", 201, json=body).json()
-        schema = json.loads(next(self.snds.glob(f"schemas/*/{TABLE}.json")).read_text())
+        schema = self.schema()
         self.call(
             "paul",
             "POST",
@@ -187,14 +189,25 @@ class Journey:
         fields = len(schema["fields"])
         return f"dataset {dataset['slug']} ({dataset['id']}), table {TABLE}: {fields} variables"
 
-    def upload(self) -> str:
-        dataset_id = self.facts["dataset_id"]
-        sample = self.call(
+    def schema(self) -> dict[str, Any]:
+        """The Table Schema the producer registers (the SNDS one)."""
+        schema: dict[str, Any] = json.loads(
+            next(self.snds.glob(f"schemas/*/{TABLE}.json")).read_text()
+        )
+        return schema
+
+    def sample(self, dataset_id: str) -> bytes:
+        """The file the producer uploads: a synthetic sample the catalogue generates."""
+        return self.call(
             "paul",
             "GET",
             f"/catalog/datasets/{dataset_id}/tables/{TABLE}/sample",
             params={"rows": ROWS, "format": "csv", "seed": 7},
         ).content
+
+    def upload(self) -> str:
+        dataset_id = self.facts["dataset_id"]
+        sample = self.sample(dataset_id)
         self.facts["uploaded"] = pa_csv.read_csv(io.BytesIO(sample)).to_pydict()
         base = f"/catalog/datasets/{dataset_id}/uploads"
         body = {"table": TABLE, "size": len(sample), "sha256": hashlib.sha256(sample).hexdigest()}
@@ -249,7 +262,7 @@ class Journey:
                     "dataset_id": self.facts["dataset_id"],
                     "variables": [
                         {"table": TABLE, "name": name, "justification": why}
-                        for name, why in ASKED.items()
+                        for name, why in self.asked.items()
                     ],
                 }
             ],
@@ -273,7 +286,7 @@ class Journey:
         for kind in ("protocol", "data_management_plan"):
             self.document("alice", kind)
         self.transition("alice", "submit")
-        return f"project {project['id']}, request {request['id']}: {len(ASKED)} variables"
+        return f"project {project['id']}, request {request['id']}: {len(self.asked)} variables"
 
     def bearer(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
@@ -373,8 +386,10 @@ class Journey:
         [extract] = files
         content = self.call("alice", "GET", f"/linkage/extracts/{extract['id']}/download").content
         table = pq.read_table(io.BytesIO(content))
-        if sorted(table.column_names) != sorted(ASKED):
-            raise JourneyFailed(f"the extract holds {table.column_names}, granted {list(ASKED)}")
+        if sorted(table.column_names) != sorted(self.asked):
+            raise JourneyFailed(
+                f"the extract holds {table.column_names}, granted {list(self.asked)}"
+            )
         uploaded = {str(v) for v in self.facts["uploaded"]["BEN_NIR_PSA"]}
         if uploaded & {str(v) for v in table.column("BEN_NIR_PSA").to_pylist()}:
             raise JourneyFailed("the extract carries the national pseudonyms as uploaded")

@@ -309,6 +309,8 @@ class Validator:
             self.report.add("missing-column", row=None, column=missing, value=None)
         for extra in [n for n in names if n not in expected]:
             self.report.add("unknown-column", row=None, column=extra, value=None)
+        for twice in sorted({n for n in names if names.count(n) > 1}):
+            self.report.add("duplicate-label", row=None, column=twice, value=None)
         return sum(self.report.counts.values()) == before
 
     def _column(self, rule: ColumnRule, values: Values, offset: int) -> Values:
