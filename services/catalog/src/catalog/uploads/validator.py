@@ -594,9 +594,15 @@ class _Stats:
                     self.categories[item["values"]] += item["counts"]
             self.overflow = len(self.categories) > MAX_CATEGORIES
         if pa.types.is_integer(typed.type) or pa.types.is_floating(typed.type):
+            full = len(self.smallest) == self.tail
+            low_high = pc.min_max(typed)
+            low_value, high_value = low_high["min"].as_py(), low_high["max"].as_py()
+            if low_value is None or (
+                full and low_value >= self.smallest.max() and high_value <= self.largest.min()
+            ):
+                return  # no value of this block enters either tail
             present = _combined(typed).drop_null().to_numpy(zero_copy_only=False)
             present = present.astype(np.float64)
-            full = len(self.smallest) == self.tail
             low = present[present < self.smallest.max()] if full else present
             high = present[present > self.largest.min()] if full else present
             self.smallest = _ends(np.concatenate([self.smallest, low]), self.tail)
