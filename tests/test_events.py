@@ -154,12 +154,24 @@ async def test_imported_tables_reach_the_access_service_as_variables(
         )
         assert imported.status_code == 200, imported.text
 
+        found: list[str | None] = []
+
         async def arrived() -> bool:
             async with engine.connect() as connection:
-                found = await connection.scalar(sa.text(variables))
-            return bool(found == "BEN_NIR_PSA,SEJ_ENT_DTE,SEJ_ID")
+                found.append(await connection.scalar(sa.text(variables)))
+            return bool(found[-1] == "BEN_NIR_PSA,SEJ_ENT_DTE,SEJ_ID")
 
-        await eventually(arrived, timeout=60)  # the consumer's first join may be slow
+        try:
+            await eventually(arrived, timeout=60)  # the consumer's first join may be slow
+        except AssertionError:
+            unsent = await scalar(
+                engine, "SELECT count(*) FROM catalog.outbox WHERE sent_at IS NULL"
+            )
+            datasets = await scalar(engine, "SELECT count(*) FROM access.dataset_ref")
+            raise AssertionError(
+                f"variables found: {found[-1]!r}; unsent catalogue events: {unsent};"
+                f" datasets known to access: {datasets}"
+            ) from None
 
 
 @pytest.fixture

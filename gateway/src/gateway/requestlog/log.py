@@ -112,7 +112,8 @@ class RequestLog:
             if not entries:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), IDLE_WAIT)
+                    async with asyncio.timeout(IDLE_WAIT):
+                        await self._wake.wait()
                 continue
             if len(entries) < BATCH:
                 await asyncio.sleep(GATHER_DELAY)

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,9 @@ from hdh_common.settings import ServiceSettings
 from hdh_common.storage import create_object_store
 from hdh_common.tracing import Tracing
 
+logger = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 5.0
+STOP_ROUNDS = 3
 Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[dict[str, Any]]]
 Worker = Callable[[async_sessionmaker[AsyncSession], Any], Coroutine[Any, Any, None]]
 """A background loop beside the app, given its sessionmaker and settings; cancelled at shutdown."""
@@ -71,6 +74,23 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
     for router in definition.routers:
         app.include_router(router)
     return app
+
+
+async def stop_tasks(tasks: Sequence[asyncio.Task[Any]]) -> None:
+    """Cancel ``tasks`` and wait for them, cancelling again those still running: a loop whose
+    cancellation got lost (Python 3.11's ``asyncio.wait_for`` drops one that arrives as its
+    inner call completes; our loops use ``asyncio.timeout``) must not outlive its app and
+    keep working on the app's database."""
+    for _ in range(STOP_ROUNDS):
+        running = [task for task in tasks if not task.done()]
+        if not running:
+            return
+        for task in running:
+            task.cancel()
+        await asyncio.wait(running, timeout=SHUTDOWN_GRACE_SECONDS)
+    for task in tasks:
+        if not task.done():
+            logger.error("a background task did not stop: %s", task.get_coro())
 
 
 def _lifespan(
@@ -142,9 +162,7 @@ def _lifespan(
                 "readiness_checks": {"database": database_ready, "broker": broker_ready},
             }
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+            await stop_tasks(tasks)
             await service_client.aclose()
             await engine.dispose()
             await asyncio.to_thread(tracing.shutdown)

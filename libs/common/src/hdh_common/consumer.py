@@ -8,10 +8,11 @@ dead-letter topic ``dlq.<consumer>`` with the error, and the consumer goes on.
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
@@ -28,6 +29,7 @@ from hdh_common.tracing import SpanKind, parent_context
 logger = logging.getLogger(__name__)
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
 STOP_TIMEOUT_SECONDS = 2.0
+STALL_CHECK_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,10 @@ class ConsumerMetrics:
 
 class PoisonMessage(Exception):
     """The message can never be applied."""
+
+
+class ConsumerStalled(Exception):
+    """Fetches keep coming back empty while the broker holds records past our position."""
 
 
 class EventConsumer:
@@ -110,19 +116,43 @@ class EventConsumer:
             if client is not None:
                 try:
                     # Bounded: a consumer stopped while still joining its group can linger.
-                    await asyncio.wait_for(client.stop(), STOP_TIMEOUT_SECONDS)
+                    async with asyncio.timeout(STOP_TIMEOUT_SECONDS):
+                        await client.stop()
                 except Exception as exc:
                     logger.debug("client stop failed: %r", exc)
         self._consumer = self._producer = None
 
     async def _consume_forever(self) -> None:
         assert self._consumer is not None
+        idle_since, behind = time.monotonic(), set[tuple[TopicPartition, int]]()
         while True:
             batches = await self._consumer.getmany(timeout_ms=500, max_records=100)
+            if batches:
+                idle_since, behind = time.monotonic(), set()
+            elif time.monotonic() - idle_since > STALL_CHECK_SECONDS:
+                behind = await self._check_not_stalled(behind)
+                idle_since = time.monotonic()
             for partition, records in batches.items():
                 for record in records:
                     await self.handle(record)
                     await self._consumer.commit({partition: record.offset + 1})
+
+    async def _check_not_stalled(
+        self, seen: set[tuple[TopicPartition, int]]
+    ) -> set[tuple[TopicPartition, int]]:
+        """The partitions behind the broker's end, at their positions. Behind at the same
+        position on two checks in a row, with nothing fetched between, is a stall (seen with
+        the embedded broker): the consumer restarts from its committed offsets."""
+        assert self._consumer is not None
+        assigned = list(self._consumer.assignment())
+        if not assigned:
+            return set()
+        ends = await self._consumer.end_offsets(assigned)
+        positions = {tp: await self._consumer.position(tp) for tp in assigned}
+        behind = {(tp, positions[tp]) for tp in assigned if ends[tp] > positions[tp]}
+        if behind & seen:
+            raise ConsumerStalled(f"no record fetched although {sorted(behind & seen)} lag")
+        return behind
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
         """Apply one record (retrying transient failures) or dead-letter it."""

@@ -160,7 +160,8 @@ class OutboxRelay:
 
     async def _wait(self) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            async with asyncio.timeout(self.poll_interval):  # wait_for may drop a cancellation
+                await self._wake.wait()
         self._wake.clear()
 
     async def publish_pending(self) -> int:
@@ -222,7 +223,8 @@ class OutboxRelay:
         if self._producer is None:
             producer = new_producer(self.bootstrap_servers)
             try:
-                await asyncio.wait_for(producer.start(), PRODUCER_TIMEOUT_SECONDS)
+                async with asyncio.timeout(PRODUCER_TIMEOUT_SECONDS):
+                    await producer.start()
             except BaseException:
                 await producer.stop()
                 raise
@@ -235,6 +237,7 @@ class OutboxRelay:
         if producer is not None:
             try:
                 # Bounded: with the broker gone, flushing what is in flight never ends.
-                await asyncio.wait_for(producer.stop(), PRODUCER_TIMEOUT_SECONDS)
+                async with asyncio.timeout(PRODUCER_TIMEOUT_SECONDS):
+                    await producer.stop()
             except Exception as exc:
                 logger.debug("producer stop failed: %r", exc)

@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,9 +13,7 @@ from audit.ingest.consumer import BatchIngester
 from audit.treeheads import service as treeheads
 from audit.treeheads.signing import Signer, load_signer
 from audit.treeheads.worker import sign_periodically
-
-SHUTDOWN_GRACE_SECONDS = 2.0
-logger = logging.getLogger(__name__)
+from hdh_common.app import stop_tasks
 
 
 def extend_lifespan(app: FastAPI, settings: Settings) -> None:
@@ -54,11 +51,7 @@ async def _audit_workers(
     try:
         yield {"signer": signer, "ingester": ingester}
     finally:
-        for task in tasks:
-            task.cancel()
-        _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
-        for task in pending:
-            logger.warning("audit worker still stopping: %s", task.get_coro())
+        await stop_tasks(tasks)
 
 
 async def _register(sessionmaker: async_sessionmaker[AsyncSession], signer: Signer) -> None:

@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from hdh_common.app import ServiceDefinition, create_service_app
+from hdh_common.app import ServiceDefinition, create_service_app, stop_tasks
 from linkage.config import Settings
 from linkage.consumers import subscriptions
 from linkage.db import SCHEMA, outbox
@@ -20,8 +20,6 @@ from linkage.jobs.runner import JobRunner
 from linkage.keys.crypto import load_master_key
 from linkage.keys.router import router as keys_router
 from linkage.objections.router import router as objections_router
-
-SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 def definition(settings: Settings) -> ServiceDefinition:
@@ -83,7 +81,6 @@ def _with_job_runner(inner: Any, settings: Settings) -> Any:
             try:
                 yield {**state, "master_key": master, "job_runner": runner}
             finally:
-                task.cancel()
-                await asyncio.wait([task], timeout=SHUTDOWN_GRACE_SECONDS)
+                await stop_tasks([task])
 
     return lifespan

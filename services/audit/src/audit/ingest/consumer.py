@@ -77,7 +77,8 @@ class BatchIngester:
             if client is not None:
                 try:
                     # Bounded, as the common consumer does: one stopped while joining can linger.
-                    await asyncio.wait_for(client.stop(), STOP_TIMEOUT_SECONDS)
+                    async with asyncio.timeout(STOP_TIMEOUT_SECONDS):
+                        await client.stop()
                 except Exception as exc:
                     logger.debug("client stop failed: %r", exc)
         self._consumer = self._producer = None

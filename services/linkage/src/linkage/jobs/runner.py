@@ -51,7 +51,8 @@ class JobRunner:
                 ran = False
             if not ran:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                    async with asyncio.timeout(self.poll_interval):
+                        await self._wake.wait()
                 self._wake.clear()
 
     async def run_one(self) -> bool:
