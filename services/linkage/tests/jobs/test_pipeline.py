@@ -269,6 +269,8 @@ def test_nir_shaped_values_are_found(values: pa.Array) -> None:
         pa.array(["18412764510"]),
         pa.array(["18412764510894712"]),
         pa.array(["5841276451089"]),
+        pa.array(["3400930000000", "3400936403114"]),  # CIP13 drug codes (SNDS pharmacy)
+        pa.array([3400930000000], pa.int64()),
         pa.array([184127645108, 12], pa.int64()),
         pa.array([1841276451089.0]),
         pa.array([None, None], pa.string()),

@@ -293,8 +293,10 @@ def read_metadata(path: Path) -> tuple[int, list[str]]:
     return int(metadata[META_KEY_VERSION]), json.loads(metadata[META_PSEUDONYMISED])
 
 
-# A NIR's shape: sex, year, month, department (2A/2B in Corsica), commune, order, [key].
-_NIR_BODY = r"[1-478][0-9]{4}(?:[0-9]{2}|2A|2B)[0-9]{6}(?:[0-9]{2})?"
+# A NIR's shape: sex (1 or 2; 7 or 8 for a provisional number), year, month, department
+# (2A/2B in Corsica), commune, order, [key]. A CIP13 drug code or a French EAN-13 barcode
+# starts with 3: not a NIR.
+_NIR_BODY = r"[1278][0-9]{4}(?:[0-9]{2}|2A|2B)[0-9]{6}(?:[0-9]{2})?"
 _NIR_IN_TEXT = rf"(?:^|[^0-9A-Z]){_NIR_BODY}(?:$|[^0-9A-Z])"
 _NIR_WHOLE = rf"^{_NIR_BODY}$"
 
