@@ -6,7 +6,6 @@ run is the same each time and bounded in time."""
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +18,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import content_type_conformance, response_schema_conformance
 
-from hdh_dev.testing import Platform, ServerLogs, running_platform
+from hdh_dev.testing import Platform
 
 SERVICES = ("catalog", "access", "linkage", "audit")
 PROBLEM = "application/problem+json"
@@ -97,21 +96,8 @@ def describe(case: Case, who: str) -> str:
 
 
 @pytest.fixture(scope="module")
-async def platform(
-    database_url: str,
-    token_private_key: str,
-    server_logs: ServerLogs,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[Platform]:
-    async with running_platform(
-        database_url=database_url,
-        private_key=token_private_key,
-        folder=tmp_path_factory.mktemp("fuzz"),
-        server_logs=server_logs,
-        rate_limit_ip_rate=0,
-        rate_limit_subject_rate=0,
-    ) as platform:
-        yield platform
+def platform_overrides() -> dict[str, Any]:
+    return {"rate_limit_ip_rate": 0, "rate_limit_subject_rate": 0}
 
 
 async def tokens(platform: Platform) -> dict[str, str | None]:

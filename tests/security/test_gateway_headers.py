@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from gateway.main import create_app as create_gateway
 from hdh_dev.processes import free_port
-from hdh_dev.testing import Platform, ServerLogs, running_platform, serve_http
+from hdh_dev.testing import Platform, serve_http
 
 ORIGIN = "https://app.example"
 OTHER_ORIGIN = "https://evil.example"
@@ -36,21 +36,8 @@ HSTS_MAX_AGE = 31536000
 
 
 @pytest.fixture(scope="module")
-async def platform(
-    database_url: str,
-    token_private_key: str,
-    server_logs: ServerLogs,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[Platform]:
-    async with running_platform(
-        database_url=database_url,
-        private_key=token_private_key,
-        folder=tmp_path_factory.mktemp("headers"),
-        server_logs=server_logs,
-        cors_origins=[ORIGIN],
-        hsts_max_age=HSTS_MAX_AGE,
-    ) as platform:
-        yield platform
+def platform_overrides() -> dict[str, Any]:
+    return {"cors_origins": [ORIGIN], "hsts_max_age": HSTS_MAX_AGE}
 
 
 @pytest.fixture(scope="module")

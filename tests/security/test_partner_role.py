@@ -4,13 +4,12 @@ public routes answer, nothing a service does on the platform's behalf."""
 
 import re
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from hdh_dev.testing import Platform, ServerLogs, running_platform
+from hdh_dev.testing import Platform
 
 # what a partner system may do: the gateway's probes and problem types, read the catalogue,
 # the public routes, list its organisation's filed requests, the audit's tree heads, keys
@@ -22,21 +21,8 @@ ALLOWED = re.compile(
 
 
 @pytest.fixture(scope="module")
-async def platform(
-    database_url: str,
-    token_private_key: str,
-    server_logs: ServerLogs,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[Platform]:
-    async with running_platform(
-        database_url=database_url,
-        private_key=token_private_key,
-        folder=tmp_path_factory.mktemp("partner"),
-        server_logs=server_logs,
-        rate_limit_ip_rate=0,
-        rate_limit_subject_rate=0,
-    ) as platform:
-        yield platform
+def platform_overrides() -> dict[str, Any]:
+    return {"rate_limit_ip_rate": 0, "rate_limit_subject_rate": 0}
 
 
 async def partner(client: httpx.AsyncClient) -> dict[str, str]:

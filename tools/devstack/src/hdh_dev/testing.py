@@ -434,6 +434,31 @@ async def running_platform(
             await truncate_tables(database_url)
 
 
+@pytest.fixture(scope="module")
+def platform_overrides() -> dict[str, Any]:
+    """Gateway settings of the module's ``platform``; a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+async def platform(
+    database_url: str,
+    token_private_key: str,
+    server_logs: ServerLogs,
+    tmp_path_factory: pytest.TempPathFactory,
+    platform_overrides: dict[str, Any],
+) -> AsyncIterator[Platform]:
+    """The whole platform, shared by the tests of one module."""
+    async with running_platform(
+        database_url=database_url,
+        private_key=token_private_key,
+        folder=tmp_path_factory.mktemp("platform"),
+        server_logs=server_logs,
+        **platform_overrides,
+    ) as found:
+        yield found
+
+
 def _platform_service_settings(
     service: str,
     *,
