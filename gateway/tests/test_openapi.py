@@ -1,8 +1,11 @@
 """The aggregated OpenAPI document and the docs page."""
 
+import base64
+import json
+
 from gateway.auth.internal import InternalTokenMinter
 from gateway.openapi import merge
-from hdh_common.identity import InternalTokenVerifier, Principal, Role
+from hdh_common.identity import InternalTokenSigner, InternalTokenVerifier, Principal, Role
 from hdh_dev.testing import TOKEN_ISSUER
 
 from .conftest import Stack
@@ -57,6 +60,22 @@ def test_the_minted_internal_token_is_what_services_verify(
     token = minter.sign(principal, audience="catalog")
     verified = InternalTokenVerifier(token_public_key, issuer=TOKEN_ISSUER, audience="catalog")
     assert verified.verify(token) == principal
+
+
+def test_the_gateway_and_the_services_sign_the_same_token(token_private_key: str) -> None:
+    principal = Principal(subject="paul", roles=frozenset({Role.PRODUCER, Role.RESEARCHER}))
+    minter = InternalTokenMinter(token_private_key, issuer=TOKEN_ISSUER, ttl_seconds=30)
+    signer = InternalTokenSigner(token_private_key, issuer=TOKEN_ISSUER, ttl_seconds=30)
+    minted = minter.sign(principal, audience="access", now=1_000.0)
+    signed = signer.sign(principal, audience="access", now=1_000.0)
+    assert claims(minted) == claims(signed)
+    assert claims(minted)["exp"] == 1_030 and claims(minted)["roles"] == ["producer", "researcher"]
+
+
+def claims(token: str) -> dict[str, object]:
+    payload = token.split(".")[1]
+    decoded: dict[str, object] = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    return decoded
 
 
 async def test_problem_types_are_described(stack: Stack) -> None:

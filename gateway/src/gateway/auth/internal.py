@@ -4,13 +4,11 @@ without a generic JOSE layer; services verify it with ``InternalTokenVerifier``.
 
 import base64
 import json
-import time
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from hdh_common.identity import ALGORITHM, Principal
+from hdh_common.identity import ALGORITHM, Principal, token_claims
 
 _HEADER = base64.urlsafe_b64encode(
     json.dumps({"alg": ALGORITHM, "typ": "JWT"}, separators=(",", ":")).encode()
@@ -31,16 +29,8 @@ class InternalTokenMinter:
         self.ttl_seconds = ttl_seconds
 
     def sign(self, principal: Principal, *, audience: str, now: float | None = None) -> str:
-        issued = int(now if now is not None else time.time())
-        claims: dict[str, Any] = {
-            "iss": self.issuer,
-            "aud": audience,
-            "sub": principal.subject,
-            "iat": issued,
-            "exp": issued + self.ttl_seconds,
-            "roles": sorted(principal.roles),
-            "org": principal.organisation,
-            "rid": principal.request_id,
-        }
+        claims = token_claims(
+            principal, issuer=self.issuer, audience=audience, ttl_seconds=self.ttl_seconds, now=now
+        )
         signing_input = _HEADER + b"." + _b64(json.dumps(claims, separators=(",", ":")).encode())
         return (signing_input + b"." + _b64(self._key.sign(signing_input))).decode()

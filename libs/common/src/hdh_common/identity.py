@@ -68,6 +68,28 @@ def public_key_pem(private_pem: str) -> str:
     return OKPKey.import_key(private_pem).as_pem(private=False).decode()
 
 
+def token_claims(
+    principal: Principal,
+    *,
+    issuer: str,
+    audience: str,
+    ttl_seconds: int,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """The claims of an internal token, whoever signs it (the gateway or a service)."""
+    issued = int(now if now is not None else time.time())
+    return {
+        "iss": issuer,
+        "aud": audience,
+        "sub": principal.subject,
+        "iat": issued,
+        "exp": issued + ttl_seconds,
+        "roles": sorted(principal.roles),
+        "org": principal.organisation,
+        "rid": principal.request_id,
+    }
+
+
 class InternalTokenSigner:
     def __init__(
         self, private_pem: str, *, issuer: str, ttl_seconds: int = DEFAULT_TTL_SECONDS
@@ -77,17 +99,9 @@ class InternalTokenSigner:
         self.ttl_seconds = ttl_seconds
 
     def sign(self, principal: Principal, *, audience: str, now: float | None = None) -> str:
-        issued = int(now if now is not None else time.time())
-        claims: dict[str, Any] = {
-            "iss": self.issuer,
-            "aud": audience,
-            "sub": principal.subject,
-            "iat": issued,
-            "exp": issued + self.ttl_seconds,
-            "roles": sorted(principal.roles),
-            "org": principal.organisation,
-            "rid": principal.request_id,
-        }
+        claims = token_claims(
+            principal, issuer=self.issuer, audience=audience, ttl_seconds=self.ttl_seconds, now=now
+        )
         return jwt.encode(
             {"alg": ALGORITHM, "typ": "JWT"}, claims, self._key, algorithms=[ALGORITHM]
         )
