@@ -188,16 +188,17 @@ async def effects(engine: AsyncEngine) -> AsyncIterator[str]:
 def recording_consumer(
     engine: AsyncEngine, broker: str, table: str, *, topic: str, name: str
 ) -> EventConsumer:
-    async def record(session: AsyncSession, event: CloudEvent) -> None:
+    async def record(effects: str, session: AsyncSession, event: CloudEvent) -> None:
         if event.data.get("poison"):
             raise ValueError("this event cannot be applied")
         await session.execute(
-            sa.text(f"INSERT INTO {table} VALUES (:id, :subject)"),
+            sa.text(f"INSERT INTO {effects} VALUES (:id, :subject)"),
             {"id": event.id, "subject": event.subject},
         )
 
     return EventConsumer(
         Subscription(name=name, topics=(topic,), handler=record),
+        state=table,  # what the handler gets beside its session: here, where to write
         tables=access_outbox.tables,
         sessionmaker=create_sessionmaker(engine),
         bootstrap_servers=broker,

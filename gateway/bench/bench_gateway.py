@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 HOST = "127.0.0.1"
@@ -42,13 +43,14 @@ def service_app() -> Any:
     from hdh_common.errors import install_error_handlers
     from hdh_common.identity import InternalTokenVerifier, PrincipalDep
     from hdh_common.middleware import HttpMetrics, RequestContextMiddleware
+    from hdh_common.state import STATE_KEY
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         verifier = InternalTokenVerifier(
             os.environ["HDH_INTERNAL_TOKEN_PUBLIC_KEY"], issuer="hdh-gateway", audience="catalog"
         )
-        yield {"token_verifier": verifier}
+        yield {STATE_KEY: SimpleNamespace(token_verifier=verifier)}
 
     app = FastAPI(lifespan=lifespan)
     install_error_handlers(app)

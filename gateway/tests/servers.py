@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from hdh_common.errors import install_error_handlers
 from hdh_common.identity import InternalTokenVerifier, PrincipalDep
+from hdh_common.state import STATE_KEY
 from hdh_dev.testing import TOKEN_ISSUER
 
 
@@ -31,7 +33,7 @@ def echo_service(name: str, *, public_key: str, calls: Calls, delay: float = 2.0
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         verifier = InternalTokenVerifier(public_key, issuer=TOKEN_ISSUER, audience=name)
-        yield {"token_verifier": verifier}
+        yield {STATE_KEY: SimpleNamespace(token_verifier=verifier)}
 
     app = FastAPI(lifespan=lifespan, openapi_url="/openapi.json")
     install_error_handlers(app)

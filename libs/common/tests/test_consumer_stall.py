@@ -27,7 +27,7 @@ class Client:
         return self.at
 
 
-def consumer(client: Client) -> EventConsumer:
+def consumer(client: Client) -> EventConsumer[None]:
     found = EventConsumer.__new__(EventConsumer)
     found._consumer = client  # type: ignore[assignment]
     return found

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from hdh_common.errors import install_error_handlers
 from hdh_common.probes import probes_router
+from hdh_common.state import STATE_KEY
 from hdh_dev.testing import serve_http
 
 
@@ -22,7 +24,7 @@ def service(calls: list[str]) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        yield {"readiness_checks": {"database": database}}
+        yield {STATE_KEY: SimpleNamespace(readiness_checks={"database": database})}
 
     app = FastAPI(lifespan=lifespan)
     install_error_handlers(app)

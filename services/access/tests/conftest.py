@@ -4,7 +4,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from access.calendar.dependencies import now
 from access.catalog_refs.consumers import on_catalog_event
 from access.main import create_app
+from access.state import AccessState
 from hdh_common.db import create_sessionmaker
 from hdh_common.events import CloudEvent
 from hdh_dev.processes import free_port
@@ -78,7 +79,7 @@ class Hub:
     async def catalog_event(self, type_: str, data: dict[str, Any]) -> None:
         event = CloudEvent(source="/catalog", type=type_, subject="x", data=data)
         async with create_sessionmaker(self.engine).begin() as session:
-            await on_catalog_event(session, event)
+            await on_catalog_event(cast(AccessState, None), session, event)  # no state used
 
     async def project(self, sub: str = "alice", **overrides: Any) -> dict[str, Any]:
         body = {

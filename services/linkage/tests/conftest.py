@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -26,7 +26,10 @@ from linkage.consumers import on_catalog_event
 from linkage.events import VersionValidated
 from linkage.identifiers.nir import with_key
 from linkage.jobs.repository import ValidatedVersionRepository
+from linkage.state import LinkageState
 
+NO_STATE = cast(LinkageState, None)
+"""For handlers that use none of the service's state."""
 SNDS = Path("/work/shared/data/snds/synthetic")
 
 
@@ -206,7 +209,7 @@ async def catalogue_validated(url: str, data: dict[str, Any]) -> None:
         data=data,
         actor="catalog",
     )
-    await in_transaction(url, lambda session: on_catalog_event(session, event))
+    await in_transaction(url, lambda session: on_catalog_event(NO_STATE, session, event))
 
 
 async def record_validated(url: str, data: dict[str, Any]) -> None:

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from opentelemetry import trace
 from prometheus_client import CollectorRegistry
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hdh_common.consumer import ConsumerMetrics, EventConsumer, Subscription
 from hdh_common.db import create_engine, create_sessionmaker, ping
@@ -22,6 +23,7 @@ from hdh_common.outbox import Outbox, OutboxRelay, RelayMetrics
 from hdh_common.probes import probes_router
 from hdh_common.service_client import ServiceClient
 from hdh_common.settings import ServiceSettings
+from hdh_common.state import STATE_KEY, ServiceState
 from hdh_common.storage import create_object_store
 from hdh_common.tracing import Tracing
 
@@ -29,8 +31,9 @@ logger = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 5.0
 STOP_ROUNDS = 3
 Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[dict[str, Any]]]
-Worker = Callable[[async_sessionmaker[AsyncSession], Any], Coroutine[Any, Any, None]]
-"""A background loop beside the app, given its sessionmaker and settings; cancelled at shutdown."""
+Resources = Callable[[ServiceState[Any]], contextlib.AbstractAsyncContextManager[ServiceState[Any]]]
+"""A service's own resources and background loops: given the common state, yields the state
+the service runs with (the same, or its subclass with more), and releases them on exit."""
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,8 @@ class ServiceDefinition:
     version: str
     outbox: Outbox
     routers: Sequence[APIRouter] = ()
-    subscriptions: Sequence[Subscription] = ()
-    workers: Sequence[Worker] = ()
+    subscriptions: Sequence[Subscription[Any]] = ()
+    resources: Resources | None = None
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -93,6 +96,16 @@ async def stop_tasks(tasks: Sequence[asyncio.Task[Any]]) -> None:
             logger.error("a background task did not stop: %s", task.get_coro())
 
 
+@contextlib.asynccontextmanager
+async def background(*loops: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Runs ``loops`` as tasks while the block runs; stops them on exit."""
+    tasks = [asyncio.create_task(loop) for loop in loops]
+    try:
+        yield
+    finally:
+        await stop_tasks(tasks)
+
+
 def _lifespan(
     definition: ServiceDefinition,
     settings: ServiceSettings,
@@ -107,30 +120,6 @@ def _lifespan(
         engine = create_engine(
             settings.database_url, schema=definition.name, pool_size=settings.database_pool_size
         )
-        sessionmaker = create_sessionmaker(engine)
-        bootstrap = settings.kafka_bootstrap_servers
-        relay = OutboxRelay(
-            outbox=definition.outbox,
-            sessionmaker=sessionmaker,
-            bootstrap_servers=bootstrap,
-            metrics=relay_metrics,
-            poll_interval=settings.outbox_poll_interval,
-        )
-        consumers = [
-            EventConsumer(
-                subscription,
-                tables=definition.outbox.tables,
-                sessionmaker=sessionmaker,
-                bootstrap_servers=bootstrap,
-                metrics=consumer_metrics,
-                tracer=tracing.tracer,
-            )
-            for subscription in definition.subscriptions
-        ]
-        workers: list[OutboxRelay | EventConsumer] = [relay, *consumers]
-        tasks = [asyncio.create_task(worker.run()) for worker in workers]
-        tasks += [asyncio.create_task(work(sessionmaker, settings)) for work in definition.workers]
-
         service_key = settings.service_token_private_key.get_secret_value()
         service_client = ServiceClient(
             service=definition.name,
@@ -138,33 +127,93 @@ def _lifespan(
             urls={"access": settings.access_url},
             timeout=settings.service_call_timeout,
         )
-
-        async def database_ready() -> bool:
-            await ping(engine)
-            return True
-
-        async def broker_ready() -> bool:
-            return await broker_reachable(bootstrap)
-
+        common = _common_state(
+            definition,
+            settings,
+            engine=engine,
+            client=service_client,
+            relay_metrics=relay_metrics,
+        )
         try:
-            yield {
-                "settings": settings,
-                "sessionmaker": sessionmaker,
-                "outbox_relay": relay,
-                "object_store": create_object_store(settings),
-                "token_verifier": InternalTokenVerifier(
-                    settings.internal_token_public_key,
-                    issuer=settings.internal_token_issuer,
-                    audience=definition.name,
-                    service_public_pem=public_key_pem(service_key) if service_key else "",
-                ),
-                "service_client": service_client,
-                "readiness_checks": {"database": database_ready, "broker": broker_ready},
-            }
+            async with (
+                definition.resources(common) if definition.resources else _as_is(common)
+            ) as state:
+                workers = _workers(
+                    definition, state, metrics=consumer_metrics, tracer=tracing.tracer
+                )
+                async with background(*(worker.run() for worker in workers)):
+                    yield {STATE_KEY: state}
         finally:
-            await stop_tasks(tasks)
             await service_client.aclose()
             await engine.dispose()
             await asyncio.to_thread(tracing.shutdown)
 
     return lifespan
+
+
+def _common_state(
+    definition: ServiceDefinition,
+    settings: ServiceSettings,
+    *,
+    engine: AsyncEngine,
+    client: ServiceClient,
+    relay_metrics: RelayMetrics,
+) -> ServiceState[Any]:
+    sessionmaker = create_sessionmaker(engine)
+    bootstrap = settings.kafka_bootstrap_servers
+    service_key = settings.service_token_private_key.get_secret_value()
+
+    async def database_ready() -> bool:
+        await ping(engine)
+        return True
+
+    async def broker_ready() -> bool:
+        return await broker_reachable(bootstrap)
+
+    return ServiceState(
+        settings=settings,
+        sessionmaker=sessionmaker,
+        outbox_relay=OutboxRelay(
+            outbox=definition.outbox,
+            sessionmaker=sessionmaker,
+            bootstrap_servers=bootstrap,
+            metrics=relay_metrics,
+            poll_interval=settings.outbox_poll_interval,
+        ),
+        object_store=create_object_store(settings),
+        token_verifier=InternalTokenVerifier(
+            settings.internal_token_public_key,
+            issuer=settings.internal_token_issuer,
+            audience=definition.name,
+            service_public_pem=public_key_pem(service_key) if service_key else "",
+        ),
+        service_client=client,
+        readiness_checks={"database": database_ready, "broker": broker_ready},
+    )
+
+
+def _workers(
+    definition: ServiceDefinition,
+    state: ServiceState[Any],
+    *,
+    metrics: ConsumerMetrics,
+    tracer: trace.Tracer,
+) -> list[OutboxRelay | EventConsumer[Any]]:
+    consumers = [
+        EventConsumer(
+            subscription,
+            state=state,
+            tables=definition.outbox.tables,
+            sessionmaker=state.sessionmaker,
+            bootstrap_servers=state.settings.kafka_bootstrap_servers,
+            metrics=metrics,
+            tracer=tracer,
+        )
+        for subscription in definition.subscriptions
+    ]
+    return [state.outbox_relay, *consumers]
+
+
+@contextlib.asynccontextmanager
+async def _as_is(state: ServiceState[Any]) -> AsyncIterator[ServiceState[Any]]:
+    yield state

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Generic, TypeAlias, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from opentelemetry import trace
@@ -27,17 +28,20 @@ from hdh_common.outbox import MessagingTables
 from hdh_common.tracing import SpanKind, parent_context
 
 logger = logging.getLogger(__name__)
-Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+S = TypeVar("S")
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+Handler: TypeAlias = Callable[[S, AsyncSession, CloudEvent], Awaitable[None]]
+"""Applies one event, given the service's state (what its routes get) and the transaction."""
 STOP_TIMEOUT_SECONDS = 2.0
 STALL_CHECK_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
-class Subscription:
+class Subscription(Generic[S]):
     """A named consumer (its group id) of some topics, or of a topic pattern."""
 
     name: str
-    handler: Handler
+    handler: Handler[S]
     topics: tuple[str, ...] = ()
     pattern: str | None = None
     max_attempts: int = 3
@@ -65,24 +69,25 @@ class ConsumerStalled(Exception):
     """Fetches keep coming back empty while the broker holds records past our position."""
 
 
-class EventConsumer:
+class ConsumerLoop:
+    """A consumer group's loop: (re)starts its clients, runs :meth:`_consume_forever` until
+    it fails (then restarts a second later) or is cancelled, and dead-letters with the error.
+    Subclasses say how records are consumed: one by one, or in batches."""
+
     def __init__(
         self,
-        subscription: Subscription,
         *,
-        tables: MessagingTables,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        group_id: str,
+        dlq_topic: str,
         bootstrap_servers: str,
-        metrics: ConsumerMetrics,
-        tracer: trace.Tracer | None = None,
+        topics: tuple[str, ...] = (),
+        pattern: str | None = None,
     ) -> None:
-        self.subscription = subscription
-        self.tracer = tracer or trace.NoOpTracer()
-        self.inbox = tables.inbox
-        self.sessionmaker = sessionmaker
+        self.group_id = group_id
+        self.dlq_topic = dlq_topic
         self.bootstrap_servers = bootstrap_servers
-        self.metrics = metrics
-        self.dlq_topic = f"dlq.{subscription.name}"
+        self.topics = topics
+        self.pattern = pattern
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
 
@@ -94,21 +99,23 @@ class EventConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                logger.warning("consumer %s restarting: %r", self.subscription.name, exc)
+                logger.warning("consumer %s restarting: %r", self.group_id, exc)
                 await asyncio.sleep(1.0)
             finally:
                 await self._stop()
 
+    async def _consume_forever(self) -> None:
+        raise NotImplementedError
+
     async def _start(self) -> None:
-        sub = self.subscription
-        await ensure_topics(self.bootstrap_servers, [*sub.topics, self.dlq_topic])
+        await ensure_topics(self.bootstrap_servers, [*self.topics, self.dlq_topic])
         self._producer = new_producer(self.bootstrap_servers)
         await self._producer.start()
-        self._consumer = new_consumer(self.bootstrap_servers, group_id=sub.name)
-        if sub.pattern is not None:
-            self._consumer.subscribe(pattern=sub.pattern)
+        self._consumer = new_consumer(self.bootstrap_servers, group_id=self.group_id)
+        if self.pattern is not None:
+            self._consumer.subscribe(pattern=self.pattern)
         else:
-            self._consumer.subscribe(list(sub.topics))
+            self._consumer.subscribe(list(self.topics))
         await self._consumer.start()
 
     async def _stop(self) -> None:
@@ -121,6 +128,51 @@ class EventConsumer:
                 except Exception as exc:
                     logger.debug("client stop failed: %r", exc)
         self._consumer = self._producer = None
+
+    async def _dead_letter(self, record: Record, error: str) -> None:
+        assert self._producer is not None
+        logger.error(
+            "dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, error
+        )
+        headers = [
+            ("error", error.encode()),
+            ("original_topic", record.topic.encode()),
+            ("original_partition", str(record.partition).encode()),
+            ("original_offset", str(record.offset).encode()),
+        ]
+        await self._producer.send_and_wait(
+            self.dlq_topic, record.value, key=record.key, headers=headers
+        )
+
+
+class EventConsumer(ConsumerLoop, Generic[S]):
+    """Applies records one by one, each in its own transaction, handing ``state`` to the
+    subscription's handler."""
+
+    def __init__(
+        self,
+        subscription: Subscription[S],
+        *,
+        state: S,
+        tables: MessagingTables,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        bootstrap_servers: str,
+        metrics: ConsumerMetrics,
+        tracer: trace.Tracer | None = None,
+    ) -> None:
+        super().__init__(
+            group_id=subscription.name,
+            dlq_topic=f"dlq.{subscription.name}",
+            bootstrap_servers=bootstrap_servers,
+            topics=subscription.topics,
+            pattern=subscription.pattern,
+        )
+        self.subscription = subscription
+        self.state = state
+        self.tracer = tracer or trace.NoOpTracer()
+        self.inbox = tables.inbox
+        self.sessionmaker = sessionmaker
+        self.metrics = metrics
 
     async def _consume_forever(self) -> None:
         assert self._consumer is not None
@@ -154,7 +206,7 @@ class EventConsumer:
             raise ConsumerStalled(f"no record fetched although {sorted(behind & seen)} lag")
         return behind
 
-    async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
+    async def handle(self, record: Record) -> None:
         """Apply one record (retrying transient failures) or dead-letter it."""
         attempt = 0
         while True:
@@ -170,10 +222,11 @@ class EventConsumer:
                     await asyncio.sleep(min(0.5 * attempt, 5.0))
                     continue
                 if isinstance(exc, PoisonMessage) or attempt >= self.subscription.max_attempts:
-                    await self._dead_letter(record, exc)
+                    await self._dead_letter(record, f"{type(exc).__name__}: {exc}"[:1000])
+                    self.metrics.dead_lettered.labels(self.subscription.name).inc()
                     return
 
-    async def _apply(self, record: ConsumerRecord[bytes, bytes]) -> None:
+    async def _apply(self, record: Record) -> None:
         try:
             event = CloudEvent.model_validate_json(record.value or b"")
         except ValidationError as exc:
@@ -194,7 +247,7 @@ class EventConsumer:
             with span:
                 async with self.sessionmaker.begin() as session:
                     if await self._record_once(session, event):
-                        await self.subscription.handler(session, event)
+                        await self.subscription.handler(self.state, session, event)
                         self.metrics.processed.labels(self.subscription.name).inc()
                     else:
                         self.metrics.duplicates.labels(self.subscription.name).inc()
@@ -209,20 +262,3 @@ class EventConsumer:
             .returning(self.inbox.c.event_id)
         )
         return inserted is not None
-
-    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], exc: Exception) -> None:
-        assert self._producer is not None
-        error = f"{type(exc).__name__}: {exc}"[:1000]
-        logger.error(
-            "dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, error
-        )
-        headers = [
-            ("error", error.encode()),
-            ("original_topic", record.topic.encode()),
-            ("original_partition", str(record.partition).encode()),
-            ("original_offset", str(record.offset).encode()),
-        ]
-        await self._producer.send_and_wait(
-            self.dlq_topic, record.value, key=record.key, headers=headers
-        )
-        self.metrics.dead_lettered.labels(self.subscription.name).inc()

@@ -1,7 +1,7 @@
 """Async SQLAlchemy bound to one service's own schema, and the request-scoped session."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Protocol
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, text
@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from hdh_common.state import service_state
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -45,23 +47,17 @@ async def ping(engine: AsyncEngine) -> None:
         await connection.execute(text("SELECT 1"))
 
 
-class _Nudgeable(Protocol):
-    def nudge(self) -> None: ...
-
-
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One request, one transaction: committed when the route returns, rolled back if it raises."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.state.sessionmaker
-    async with sessionmaker() as session:
+    state = service_state(request)
+    async with state.sessionmaker() as session:
         try:
             yield session
         except BaseException:
             await session.rollback()
             raise
         await session.commit()
-    relay: _Nudgeable | None = getattr(request.state, "outbox_relay", None)
-    if relay is not None:
-        relay.nudge()
+    state.outbox_relay.nudge()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

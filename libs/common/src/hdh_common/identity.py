@@ -22,6 +22,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
 from hdh_common.errors import Forbidden, Unauthorized
+from hdh_common.state import service_state
 
 ALGORITHM = "Ed25519"
 DEFAULT_TTL_SECONDS = 60
@@ -184,8 +185,7 @@ def _bearer(request: Request) -> str:
 
 
 async def get_principal(request: Request) -> Principal:
-    verifier: InternalTokenVerifier = request.state.token_verifier
-    return verifier.verify(_bearer(request))
+    return service_state(request).token_verifier.verify(_bearer(request))
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -200,3 +200,12 @@ def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
         return principal
 
     return dependency
+
+
+HubStaff = Annotated[Principal, Depends(require_roles(Role.HUB_STAFF))]
+Researcher = Annotated[Principal, Depends(require_roles(Role.RESEARCHER))]
+Producer = Annotated[Principal, Depends(require_roles(Role.PRODUCER))]
+CommitteeMember = Annotated[Principal, Depends(require_roles(Role.COMMITTEE_MEMBER))]
+Regulator = Annotated[Principal, Depends(require_roles(Role.REGULATOR))]
+Auditor = Annotated[Principal, Depends(require_roles(Role.AUDITOR))]
+System = Annotated[Principal, Depends(require_roles(Role.SYSTEM))]

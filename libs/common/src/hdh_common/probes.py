@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from pydantic import BaseModel, Field
 
 from hdh_common.errors import ServiceUnavailable, problem_responses
+from hdh_common.state import service_state
 
 Check = Callable[[], Awaitable[bool]]
 T = TypeVar("T")
@@ -82,7 +83,7 @@ def probes_router(
         responses=problem_responses(ServiceUnavailable),
     )
     async def readyz(request: Request) -> Readiness:
-        checks: Mapping[str, Check] = request.state.readiness_checks
+        checks = service_state(request).readiness_checks
         results = dict(await readiness.get(lambda: run_checks(checks)))
         if any(v != "ok" for v in results.values()):
             raise ServiceUnavailable("Not ready.", checks=results)

@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from hdh_common.errors import ServiceUnavailable
 from hdh_common.identity import SERVICE_TOKEN_ISSUER, InternalTokenSigner, service_principal
 from hdh_common.logs import request_id_var
+from hdh_common.state import service_state
 
 SERVICE_TOKEN_TTL_SECONDS = 30
 
@@ -59,8 +60,7 @@ class ServiceClient:
 
 
 def _service_client(request: Request) -> ServiceClient:
-    client: ServiceClient = request.state.service_client
-    return client
+    return service_state(request).service_client
 
 
 ServiceClientDep = Annotated[ServiceClient, Depends(_service_client)]

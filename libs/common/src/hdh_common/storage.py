@@ -51,14 +51,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
-from typing import BinaryIO, ParamSpec, Protocol, TypeVar, cast
+from typing import Annotated, BinaryIO, ParamSpec, Protocol, TypeVar, cast
 
+from fastapi import Depends, Request
 from minio import Minio
 from minio.datatypes import Object
 from minio.error import MinioException, S3Error
 from urllib3.exceptions import HTTPError
 
 from hdh_common.settings import ServiceSettings
+from hdh_common.state import service_state
 
 PART_SIZE = 8 * 1024 * 1024
 CHUNK_SIZE = 1024 * 1024
@@ -567,3 +569,10 @@ def _s3_info(bucket: str, found: Object) -> ObjectInfo:
         sha256=None,
         last_modified=found.last_modified,
     )
+
+
+def _object_store(request: Request) -> ObjectStore:
+    return service_state(request).object_store
+
+
+StoreDep = Annotated[ObjectStore, Depends(_object_store)]

@@ -1,5 +1,3 @@
-import dataclasses
-
 from fastapi import FastAPI
 
 from access.catalog_refs.consumers import catalog_subscription
@@ -8,12 +6,12 @@ from access.db import SCHEMA, outbox
 from access.documents.router import router as documents_router
 from access.grants.consumers import linkage_subscription
 from access.grants.router import router as grants_router
-from access.grants.sweeper import sweep_forever
 from access.projects.router import router as projects_router
 from access.register.router import router as register_router
 from access.requests.router import router as requests_router
 from access.requests.router import stats_router
 from access.reviews.router import router as reviews_router
+from access.state import resources
 from access.workflow.router import router as workflow_router
 from access.workflow.router import table_router as workflow_table_router
 from hdh_common.app import ServiceDefinition, create_service_app
@@ -35,14 +33,10 @@ DEFINITION = ServiceDefinition(
         grants_router,
         register_router,
     ],
-    subscriptions=[catalog_subscription],
-    workers=[sweep_forever],
+    subscriptions=[catalog_subscription, linkage_subscription],
+    resources=resources,
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    definition = dataclasses.replace(
-        DEFINITION, subscriptions=[catalog_subscription, linkage_subscription(settings)]
-    )
-    return create_service_app(definition, settings)
+    return create_service_app(DEFINITION, settings or Settings())

@@ -1,16 +1,14 @@
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
+from audit.state import AuditState
 from audit.treeheads.signing import Signer
-from hdh_common.identity import Principal, Role, require_roles
+from hdh_common.state import service_state
 
 
 def _signer(request: Request) -> Signer:
-    signer: Signer = request.state.signer
-    return signer
+    return cast(AuditState, service_state(request)).signer
 
 
 SignerDep = Annotated[Signer, Depends(_signer)]
-Auditor = Annotated[Principal, Depends(require_roles(Role.AUDITOR))]
-System = Annotated[Principal, Depends(require_roles(Role.SYSTEM))]

@@ -4,7 +4,7 @@ from audit.config import Settings
 from audit.db import SCHEMA, outbox
 from audit.entries.router import router as entries_router
 from audit.export.router import router as export_router
-from audit.runtime import extend_lifespan
+from audit.state import resources
 from audit.tree.router import router as proofs_router
 from audit.treeheads.router import router as treeheads_router
 from hdh_common.app import ServiceDefinition, create_service_app
@@ -17,11 +17,9 @@ DEFINITION = ServiceDefinition(
     version="0.1.0",
     outbox=outbox,
     routers=[entries_router, proofs_router, treeheads_router, export_router],
+    resources=resources,
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    app = create_service_app(DEFINITION, settings)
-    extend_lifespan(app, settings)
-    return app
+    return create_service_app(DEFINITION, settings or Settings())

@@ -10,7 +10,7 @@ from catalog.dictionary.router import router as dictionary_router
 from catalog.imports.router import router as imports_router
 from catalog.nomenclatures.router import router as nomenclatures_router
 from catalog.search.router import router as search_router
-from catalog.seed import seed_in_background
+from catalog.state import resources
 from catalog.synthetic.router import router as synthetic_router
 from catalog.uploads.router import maintenance as uploads_maintenance
 from catalog.uploads.router import router as uploads_router
@@ -35,7 +35,7 @@ DEFINITION = ServiceDefinition(
         uploads_maintenance,
         basket_router,
     ],
-    workers=[seed_in_background],
+    resources=resources,
 )
 
 

@@ -1,14 +1,11 @@
 """What linkage listens to: validated catalogue versions, and the access service's grants."""
 
-import functools
 import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hdh_common.consumer import Handler, Subscription
+from hdh_common.consumer import Subscription
 from hdh_common.events import CloudEvent
-from hdh_common.settings import ServiceSettings
-from hdh_common.storage import ObjectStore, create_object_store
 from linkage.events import (
     GRANT_ENDED,
     GRANT_EXPIRED,
@@ -27,6 +24,7 @@ from linkage.events import (
 )
 from linkage.extracts import service as extracts
 from linkage.jobs import service as jobs
+from linkage.state import LinkageState
 
 logger = logging.getLogger(__name__)
 SYSTEM_ACTOR = "linkage"
@@ -39,7 +37,7 @@ ENDINGS = {
 }
 
 
-async def on_catalog_event(session: AsyncSession, event: CloudEvent) -> None:
+async def on_catalog_event(state: LinkageState, session: AsyncSession, event: CloudEvent) -> None:
     if event.type != VERSION_VALIDATED:
         return
     payload = VersionValidated.model_validate(event.data)
@@ -52,31 +50,21 @@ async def on_catalog_event(session: AsyncSession, event: CloudEvent) -> None:
         logger.info("version %s queued for pseudonymisation as job %s", payload.version_id, job.id)
 
 
-def _access_handler(settings: ServiceSettings) -> Handler:
-    @functools.cache
-    def store() -> ObjectStore:
-        return create_object_store(settings)
-
-    async def on_access_event(session: AsyncSession, event: CloudEvent) -> None:
-        if event.type == GRANT_ISSUED:
-            payload = GrantIssued.model_validate(event.data)
-            await extracts.grant_issued(session, payload, actor=event.actor or SYSTEM_ACTOR)
-        elif event.type in ENDINGS:
-            ended = GrantEnded.model_validate(event.data)
-            await extracts.grant_ended(session, store(), ended, status=ENDINGS[event.type])
-        elif event.type == PROJECT_CLOSED:
-            await extracts.project_closed(session, ProjectClosed.model_validate(event.data))
-        elif event.type in (MEMBER_ADDED, MEMBER_REMOVED):
-            change = MemberChanged.model_validate(event.data)
-            await extracts.member_changed(session, change, added=event.type == MEMBER_ADDED)
-
-    return on_access_event
+async def on_access_event(state: LinkageState, session: AsyncSession, event: CloudEvent) -> None:
+    if event.type == GRANT_ISSUED:
+        payload = GrantIssued.model_validate(event.data)
+        await extracts.grant_issued(session, payload, actor=event.actor or SYSTEM_ACTOR)
+    elif event.type in ENDINGS:
+        ended = GrantEnded.model_validate(event.data)
+        await extracts.grant_ended(session, state.object_store, ended, status=ENDINGS[event.type])
+    elif event.type == PROJECT_CLOSED:
+        await extracts.project_closed(session, ProjectClosed.model_validate(event.data))
+    elif event.type in (MEMBER_ADDED, MEMBER_REMOVED):
+        change = MemberChanged.model_validate(event.data)
+        await extracts.member_changed(session, change, added=event.type == MEMBER_ADDED)
 
 
-def subscriptions(settings: ServiceSettings) -> list[Subscription]:
-    return [
-        Subscription(name="linkage.catalog", topics=("hdh.catalog",), handler=on_catalog_event),
-        Subscription(
-            name="linkage.access", topics=("hdh.access",), handler=_access_handler(settings)
-        ),
-    ]
+subscriptions = [
+    Subscription(name="linkage.catalog", topics=("hdh.catalog",), handler=on_catalog_event),
+    Subscription(name="linkage.access", topics=("hdh.access",), handler=on_access_event),
+]

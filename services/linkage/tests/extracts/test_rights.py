@@ -5,7 +5,7 @@ itself; when the latter cannot answer, the request is refused."""
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
@@ -16,9 +16,10 @@ from hdh_common.events import CloudEvent
 from hdh_common.storage import create_object_store
 from hdh_dev.processes import free_port
 from hdh_dev.testing import SettingsFactory, TokenFactory, running
-from linkage.consumers import subscriptions
+from linkage.consumers import on_access_event
 from linkage.extracts.models import LIVE, ExtractFile, Grant
 from linkage.main import create_app
+from linkage.state import LinkageState
 
 from ..conftest import AccessRights, bearer
 
@@ -74,8 +75,7 @@ async def downloads(engine: AsyncEngine) -> int:
         return int(await connection.scalar(sa.text(query)) or 0)
 
 
-async def member_event(engine: AsyncEngine, settings: Any, verb: str, subject: str) -> None:
-    [_, access] = subscriptions(settings)
+async def member_event(engine: AsyncEngine, verb: str, subject: str) -> None:
     event = CloudEvent(
         source="/access",
         type=f"hdh.access.project.member_{verb}.v1",
@@ -83,7 +83,7 @@ async def member_event(engine: AsyncEngine, settings: Any, verb: str, subject: s
         data={"project_id": str(PROJECT), "subject": subject},
     )
     async with create_sessionmaker(engine).begin() as session:
-        await access.handler(session, event)
+        await on_access_event(cast(LinkageState, None), session, event)  # no state used
 
 
 async def test_the_access_service_out_of_reach_refuses_the_download(
@@ -116,14 +116,14 @@ async def test_member_events_keep_the_grant_current_and_refusal_is_immediate(
         assert (await client.get(url, headers=rita)).status_code == 200
         assert (await client.get(url, headers=bob)).status_code == 403
 
-        await member_event(engine, settings, "added", "bob")
-        await member_event(engine, settings, "added", "bob")  # applied twice: one member
+        await member_event(engine, "added", "bob")
+        await member_event(engine, "added", "bob")  # applied twice: one member
         assert (await client.get(url, headers=bob)).status_code == 200
 
         access_rights.refused.add("bob")  # removed at the access service, no event yet
         assert (await client.get(url, headers=bob)).status_code == 403
 
-        await member_event(engine, settings, "removed", "bob")
+        await member_event(engine, "removed", "bob")
         asked = len(access_rights.asked)
         access_rights.refused.clear()
         assert (await client.get(url, headers=bob)).status_code == 403

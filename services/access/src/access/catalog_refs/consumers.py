@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.catalog_refs.models import DatasetRef, VariableRef
+from access.state import AccessState
 from hdh_common.consumer import PoisonMessage, Subscription
 from hdh_common.events import CloudEvent
 
@@ -16,7 +17,7 @@ TABLE_PUBLISHED = "hdh.catalog.table.published.v1"
 whole current list of variables (a snapshot, so replaying or reordering is harmless)."""
 
 
-async def on_catalog_event(session: AsyncSession, event: CloudEvent) -> None:
+async def on_catalog_event(state: AccessState, session: AsyncSession, event: CloudEvent) -> None:
     if event.type == DATASET_REGISTERED:
         await _dataset_registered(session, event.data)
     elif event.type == TABLE_PUBLISHED:

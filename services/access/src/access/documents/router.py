@@ -6,7 +6,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import StreamingResponse
 
-from access.db import SettingsDep
+from access.dependencies import SettingsDep
 from access.documents import schemas, service
 from access.errors import (
     ConflictOfInterest,
@@ -19,7 +19,7 @@ from access.requests.dependencies import RequestFromPath
 from hdh_common.db import SessionDep
 from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
 from hdh_common.identity import PrincipalDep
-from hdh_common.storage import ObjectStore
+from hdh_common.storage import StoreDep
 
 router = APIRouter(prefix="/access/requests/{request_id}/documents", tags=["documents"])
 FILENAME = r"^[^/\\\"\x00-\x1f]{1,255}$"
@@ -60,6 +60,7 @@ async def upload_document(
     session: SessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
+    store: StoreDep,
     kind: schemas.DocumentKind,
     filename: Annotated[str, Query(pattern=FILENAME)],
     content_type: Annotated[str | None, Header()] = None,
@@ -68,7 +69,6 @@ async def upload_document(
     length = request.headers.get("content-length", "")
     declared = int(length) if length.isdigit() else None
     media_type = service.check_type(content_type, declared, settings)
-    store: ObjectStore = request.state.object_store
     document = await service.upload(
         session,
         principal,
@@ -101,13 +101,12 @@ async def list_documents(context: RequestFromPath, session: SessionDep) -> list[
 )
 async def download_document(
     document_id: uuid.UUID,
-    request: Request,
     context: RequestFromPath,
     session: SessionDep,
     settings: SettingsDep,
+    store: StoreDep,
 ) -> StreamingResponse:
     document = await service.get(session, context, document_id)
-    store: ObjectStore = request.state.object_store
     return StreamingResponse(
         store.get(settings.documents_bucket, document.object_key),
         media_type=document.content_type,

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from access.config import Settings
 from access.requests.service import get_in_context
+from access.state import AccessState
 from access.workflow import service as workflow
 from access.workflow.schemas import TransitionCreate
-from hdh_common.consumer import Handler, PoisonMessage, Subscription
+from hdh_common.consumer import PoisonMessage, Subscription
 from hdh_common.errors import AppError
 from hdh_common.events import CloudEvent
 from hdh_common.identity import Principal, Role
@@ -20,29 +20,25 @@ EXTRACT_COMPLETED = "hdh.linkage.extract.completed.v1"
 LINKAGE = Principal(subject="hdh-linkage", roles=frozenset({Role.SYSTEM}))
 
 
-def extract_completed_handler(settings: Settings) -> Handler:
-    async def handle(session: AsyncSession, event: CloudEvent) -> None:
-        if event.type != EXTRACT_COMPLETED:
+async def on_linkage_event(state: AccessState, session: AsyncSession, event: CloudEvent) -> None:
+    if event.type != EXTRACT_COMPLETED:
+        return
+    try:
+        request_id = uuid.UUID(str(event.data["request_id"]))
+    except (KeyError, ValueError) as exc:
+        raise PoisonMessage("extract.completed without a valid request_id") from exc
+    try:
+        context = await get_in_context(session, LINKAGE, request_id)
+        if context.request.state == "active":
             return
-        try:
-            request_id = uuid.UUID(str(event.data["request_id"]))
-        except (KeyError, ValueError) as exc:
-            raise PoisonMessage("extract.completed without a valid request_id") from exc
-        try:
-            context = await get_in_context(session, LINKAGE, request_id)
-            if context.request.state == "active":
-                return
-            payload = TransitionCreate(transition="activate", version=context.request.version)
-            await workflow.take(
-                session, LINKAGE, context, payload, now=datetime.now(UTC), settings=settings
-            )
-        except AppError as exc:
-            raise PoisonMessage(f"cannot activate {request_id}: {exc.detail}") from exc
-
-    return handle
+        payload = TransitionCreate(transition="activate", version=context.request.version)
+        await workflow.take(
+            session, LINKAGE, context, payload, now=datetime.now(UTC), settings=state.settings
+        )
+    except AppError as exc:
+        raise PoisonMessage(f"cannot activate {request_id}: {exc.detail}") from exc
 
 
-def linkage_subscription(settings: Settings) -> Subscription:
-    return Subscription(
-        name="access.linkage", topics=("hdh.linkage",), handler=extract_completed_handler(settings)
-    )
+linkage_subscription = Subscription(
+    name="access.linkage", topics=("hdh.linkage",), handler=on_linkage_event
+)

@@ -1,19 +1,16 @@
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from access.calendar.dependencies import NowDep
+from access.dependencies import Sweeper
 from access.grants import schemas, service
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
-from hdh_common.identity import Principal, PrincipalDep, Role, require_roles
+from hdh_common.identity import HubStaff, PrincipalDep, System
 from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 
 router = APIRouter(prefix="/access/grants", tags=["grants"])
-HubStaff = Annotated[Principal, Depends(require_roles(Role.HUB_STAFF))]
-Sweeper = Annotated[Principal, Depends(require_roles(Role.HUB_STAFF, Role.SYSTEM))]
-Service = Annotated[Principal, Depends(require_roles(Role.SYSTEM))]
 
 
 @router.get(
@@ -50,7 +47,7 @@ async def get_grant(
     responses=problem_responses(Unauthorized, Forbidden),
 )
 async def reader_rights(
-    grant_id: uuid.UUID, subject: str, session: SessionDep, principal: Service, now: NowDep
+    grant_id: uuid.UUID, subject: str, session: SessionDep, principal: System, now: NowDep
 ) -> schemas.ReaderRights:
     return await service.reader_rights(session, grant_id, subject, now=now)
 

@@ -1,17 +1,14 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 
 from access.errors import OrganisationMismatch
 from access.projects import schemas, service
 from access.projects.dependencies import ReadableProject
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
-from hdh_common.identity import Principal, PrincipalDep, Role, require_roles
+from hdh_common.identity import PrincipalDep, Researcher
 from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 
 router = APIRouter(prefix="/access/projects", tags=["projects"])
-Researcher = Annotated[Principal, Depends(require_roles(Role.RESEARCHER))]
 
 
 @router.post(

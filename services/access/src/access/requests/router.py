@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
 from access.calendar.dependencies import NowDep
 from access.calendar.legal_clock import legal_day
@@ -17,12 +17,11 @@ from access.requests.dependencies import RequestFromPath
 from access.text import STORABLE
 from hdh_common.db import SessionDep
 from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
-from hdh_common.identity import Principal, PrincipalDep, Role, require_roles
+from hdh_common.identity import PrincipalDep, Researcher
 from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 
 router = APIRouter(prefix="/access/requests", tags=["requests"])
 stats_router = APIRouter(prefix="/access/stats", tags=["requests"])
-Researcher = Annotated[Principal, Depends(require_roles(Role.RESEARCHER))]
 
 
 @router.post(

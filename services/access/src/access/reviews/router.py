@@ -1,7 +1,6 @@
-from typing import Annotated
+from fastapi import APIRouter, status
 
-from fastapi import APIRouter, Depends, status
-
+from access.dependencies import Reviewer
 from access.errors import (
     ConflictOfInterest,
     FourEyes,
@@ -13,16 +12,9 @@ from access.requests.dependencies import RequestFromPath
 from access.reviews import schemas, service
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
-from hdh_common.identity import Principal, PrincipalDep, Role, require_roles
+from hdh_common.identity import CommitteeMember, HubStaff, PrincipalDep, Regulator
 
 router = APIRouter(prefix="/access/requests/{request_id}", tags=["reviews"])
-CommitteeMember = Annotated[Principal, Depends(require_roles(Role.COMMITTEE_MEMBER))]
-Regulator = Annotated[Principal, Depends(require_roles(Role.REGULATOR))]
-HubStaff = Annotated[Principal, Depends(require_roles(Role.HUB_STAFF))]
-Reviewer = Annotated[
-    Principal,
-    Depends(require_roles(Role.HUB_STAFF, Role.COMMITTEE_MEMBER, Role.REGULATOR)),
-]
 RECORD_ERRORS = problem_responses(
     Unauthorized,
     Forbidden,

@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 
 from access.calendar.dependencies import NowDep
-from access.db import SettingsDep
+from access.dependencies import SettingsDep
 from access.errors import (
     ConflictOfInterest,
     FourEyes,

@@ -3,7 +3,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from audit.dependencies import Auditor, System
 from audit.entries import service
 from audit.entries.schemas import EntryAppend, EntryCreate, EntryFilter, EntryWithProof, Receipt
 from hdh_common.db import SessionDep
@@ -14,6 +13,7 @@ from hdh_common.errors import (
     ValidationFailed,
     problem_responses,
 )
+from hdh_common.identity import Auditor, System
 from hdh_common.logs import request_id_var
 from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 

@@ -3,13 +3,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from audit.dependencies import Auditor
 from audit.entries.schemas import EntryFilter
 from audit.export import service
 from audit.export.formats import MEDIA_TYPES, ExportFormat
 from audit.tree.errors import UnknownTreeSize
 from hdh_common.db import SessionDep
 from hdh_common.errors import Forbidden, Unauthorized, problem_responses
+from hdh_common.identity import Auditor
+from hdh_common.state import service_state
 
 router = APIRouter(prefix="/audit", tags=["export"])
 FilterQuery = Annotated[EntryFilter, Depends()]
@@ -34,7 +35,7 @@ async def export(
 ) -> StreamingResponse:
     size = await service.resolve_size(session, tree_size)
     chunks = service.stream(
-        request.state.sessionmaker, where=where, size=size, export_format=format
+        service_state(request).sessionmaker, where=where, size=size, export_format=format
     )
     return StreamingResponse(
         chunks,

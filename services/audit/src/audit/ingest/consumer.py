@@ -11,19 +11,17 @@ import logging
 from collections.abc import Sequence
 from typing import TypeAlias
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import TopicPartition
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from audit.entries import service as entries
 from audit.ingest.mapping import entry_fields
-from hdh_common.consumer import STOP_TIMEOUT_SECONDS
+from hdh_common.consumer import ConsumerLoop, Record
 from hdh_common.errors import is_transient
 from hdh_common.events import CloudEvent
-from hdh_common.kafka import ensure_topics, new_consumer, new_producer
 
 logger = logging.getLogger(__name__)
-Record: TypeAlias = ConsumerRecord[bytes, bytes]
 Parsed: TypeAlias = tuple[Record, "entries.Prepared"]
 GROUP = "audit"
 DLQ_TOPIC = f"dlq.{GROUP}"
@@ -32,7 +30,9 @@ DLQ_TOPIC = f"dlq.{GROUP}"
 PARSE_SLICE = 16
 
 
-class BatchIngester:
+class BatchIngester(ConsumerLoop):
+    """The common consumer loop, consuming in pipelined batches."""
+
     def __init__(
         self,
         *,
@@ -42,46 +42,15 @@ class BatchIngester:
         batch_size: int,
         group_id: str = GROUP,
     ) -> None:
+        super().__init__(
+            group_id=group_id,
+            dlq_topic=DLQ_TOPIC,
+            bootstrap_servers=bootstrap_servers,
+            pattern=pattern,
+        )
         self.sessionmaker = sessionmaker
-        self.bootstrap_servers = bootstrap_servers
-        self.pattern = pattern
         self.batch_size = batch_size
-        self.group_id = group_id
         self.appended = 0
-        self._consumer: AIOKafkaConsumer | None = None
-        self._producer: AIOKafkaProducer | None = None
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await self._start()
-                await self._consume_forever()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                logger.warning("audit ingester restarting: %r", exc)
-                await asyncio.sleep(1.0)
-            finally:
-                await self._stop()
-
-    async def _start(self) -> None:
-        await ensure_topics(self.bootstrap_servers, [DLQ_TOPIC])
-        self._producer = new_producer(self.bootstrap_servers)
-        await self._producer.start()
-        self._consumer = new_consumer(self.bootstrap_servers, group_id=self.group_id)
-        self._consumer.subscribe(pattern=self.pattern)
-        await self._consumer.start()
-
-    async def _stop(self) -> None:
-        for client in (self._consumer, self._producer):
-            if client is not None:
-                try:
-                    # Bounded, as the common consumer does: one stopped while joining can linger.
-                    async with asyncio.timeout(STOP_TIMEOUT_SECONDS):
-                        await client.stop()
-                except Exception as exc:
-                    logger.debug("client stop failed: %r", exc)
-        self._consumer = self._producer = None
 
     async def _consume_forever(self) -> None:
         """Batch ``k`` is being sequenced while batch ``k + 1`` is fetched and parsed; offsets
@@ -155,16 +124,3 @@ class BatchIngester:
                 if is_transient(exc):
                     raise
                 await self._dead_letter(record, f"{type(exc).__name__}: {exc}"[:1000])
-
-    async def _dead_letter(self, record: Record, error: str) -> None:
-        assert self._producer is not None
-        logger.error(
-            "dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, error
-        )
-        headers = [
-            ("error", error.encode()),
-            ("original_topic", record.topic.encode()),
-            ("original_partition", str(record.partition).encode()),
-            ("original_offset", str(record.offset).encode()),
-        ]
-        await self._producer.send_and_wait(DLQ_TOPIC, record.value, key=record.key, headers=headers)

@@ -1,15 +1,13 @@
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 
 from catalog.basket import schemas, service
 from hdh_common.db import SessionDep
 from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
-from hdh_common.identity import Principal, Role, require_roles
+from hdh_common.identity import Researcher
 
 router = APIRouter(prefix="/catalog/basket", tags=["basket"])
-Researcher = Annotated[Principal, Depends(require_roles(Role.RESEARCHER))]
 
 
 @router.get(

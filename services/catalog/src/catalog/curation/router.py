@@ -1,16 +1,15 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from catalog.curation import schemas, service
 from catalog.datasets import schemas as dataset_schemas
 from catalog.datasets.dependencies import DatasetFromPath, WritableDataset
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
-from hdh_common.identity import Principal, PrincipalDep, Role, require_roles
+from hdh_common.identity import HubStaff, PrincipalDep
 
 router = APIRouter(prefix="/catalog/datasets/{dataset_id}", tags=["curation"])
-Curator = Annotated[Principal, Depends(require_roles(Role.HUB_STAFF))]
 _WRITE = problem_responses(Unauthorized, Forbidden, NotFound)
 
 
@@ -37,7 +36,7 @@ async def update_dataset(
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def publish_dataset(
-    dataset: DatasetFromPath, principal: Curator, session: SessionDep
+    dataset: DatasetFromPath, principal: HubStaff, session: SessionDep
 ) -> dataset_schemas.Dataset:
     return dataset_schemas.Dataset.model_validate(
         await service.transition(session, principal, dataset, "publish")
@@ -51,7 +50,7 @@ async def publish_dataset(
     responses=problem_responses(Unauthorized, Forbidden, NotFound, Conflict),
 )
 async def deprecate_dataset(
-    dataset: DatasetFromPath, principal: Curator, session: SessionDep
+    dataset: DatasetFromPath, principal: HubStaff, session: SessionDep
 ) -> dataset_schemas.Dataset:
     return dataset_schemas.Dataset.model_validate(
         await service.transition(session, principal, dataset, "deprecate")

@@ -1,16 +1,15 @@
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 
 from catalog.datasets import schemas, service
+from catalog.dependencies import Registrar
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
-from hdh_common.identity import Principal, PrincipalDep, Role, require_roles
+from hdh_common.identity import PrincipalDep
 from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
 
 router = APIRouter(prefix="/catalog/datasets", tags=["datasets"])
-Registrar = Annotated[Principal, Depends(require_roles(Role.PRODUCER, Role.HUB_STAFF))]
 
 
 @router.post(

@@ -1,11 +1,11 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Response
 
-from catalog.config import Settings
 from catalog.datasets.dependencies import DatasetFromPath
 from catalog.dcat import service
 from catalog.dcat.graph import Site
+from catalog.dependencies import SettingsDep
 from hdh_common.db import SessionDep
 from hdh_common.errors import NotFound, Unauthorized, problem_responses
 from hdh_common.identity import PrincipalDep
@@ -19,8 +19,7 @@ _CONTENT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def site(request: Request) -> Site:
-    settings: Settings = request.state.settings
+def site(settings: SettingsDep) -> Site:
     return Site(
         base_uri=settings.catalog_base_uri,
         hdab_name=settings.catalog_hdab_name,

@@ -1,18 +1,17 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Query
 
 from catalog.datasets import service as datasets
 from catalog.datasets.dependencies import ensure_can_write
+from catalog.dependencies import Registrar
 from catalog.imports import schemas, service
 from catalog.imports.errors import InvalidTableSchema
 from hdh_common.db import SessionDep
 from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
-from hdh_common.identity import Principal, Role, require_roles
 
 router = APIRouter(prefix="/catalog/import", tags=["import"])
-Importer = Annotated[Principal, Depends(require_roles(Role.PRODUCER, Role.HUB_STAFF))]
 Document = Annotated[
     dict[str, Any],
     Body(description="A Frictionless Table Schema, or a Data Package whose resources have one."),
@@ -34,7 +33,7 @@ Document = Annotated[
 async def import_table_schema(
     document: Document,
     session: SessionDep,
-    principal: Importer,
+    principal: Registrar,
     dataset_id: Annotated[uuid.UUID | None, Query(description="Target dataset.")] = None,
 ) -> schemas.ImportReport:
     dataset = await datasets.get(session, dataset_id) if dataset_id else None

@@ -1,11 +1,11 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Request, status
+from fastapi import APIRouter, Header, Path, Request, status
 
 from catalog.datasets.dependencies import DatasetFromPath, WritableDataset
+from catalog.dependencies import SettingsDep
 from catalog.uploads import schemas, service
-from catalog.uploads.dependencies import SettingsDep, StoreDep
 from catalog.uploads.errors import ChecksumMismatch, IncompleteUpload, UploadClosed
 from hdh_common.db import SessionDep
 from hdh_common.errors import (
@@ -15,12 +15,12 @@ from hdh_common.errors import (
     Unauthorized,
     problem_responses,
 )
-from hdh_common.identity import Principal, PrincipalDep, Role, require_roles
+from hdh_common.identity import HubStaff, PrincipalDep
 from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from hdh_common.storage import StoreDep
 
 router = APIRouter(prefix="/catalog/datasets/{dataset_id}", tags=["uploads"])
 maintenance = APIRouter(prefix="/catalog/uploads", tags=["uploads"])
-Staff = Annotated[Principal, Depends(require_roles(Role.HUB_STAFF))]
 Sha256Header = Annotated[
     str, Header(alias="X-Part-SHA256", pattern=schemas.SHA256, description="SHA-256 of the part.")
 ]
@@ -190,6 +190,6 @@ async def version_statistics(
     responses=problem_responses(Unauthorized, Forbidden),
 )
 async def expire_uploads(
-    principal: Staff, session: SessionDep, store: StoreDep, settings: SettingsDep
+    principal: HubStaff, session: SessionDep, store: StoreDep, settings: SettingsDep
 ) -> dict[str, int]:
     return {"expired": await service.expire(session, store, settings)}

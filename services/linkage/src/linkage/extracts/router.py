@@ -13,7 +13,8 @@ from hdh_common.errors import (
     problem_responses,
 )
 from hdh_common.service_client import ServiceClientDep
-from linkage.dependencies import Reader, StoreDep
+from hdh_common.storage import StoreDep
+from linkage.dependencies import Reader
 from linkage.extracts import schemas, service
 
 router = APIRouter(prefix="/linkage/extracts", tags=["extracts"])

@@ -4,8 +4,10 @@ from fastapi import APIRouter, BackgroundTasks, status
 
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
+from hdh_common.identity import HubStaff
 from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
-from linkage.dependencies import HubStaff, RunnerDep, StoreDep
+from hdh_common.storage import StoreDep
+from linkage.dependencies import RunnerDep
 from linkage.jobs import schemas, service
 
 router = APIRouter(prefix="/linkage/jobs", tags=["jobs"])

@@ -5,7 +5,8 @@ from fastapi import APIRouter, Path, status
 
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
-from linkage.dependencies import HubStaff, MasterKeyDep
+from hdh_common.identity import HubStaff
+from linkage.dependencies import MasterKeyDep
 from linkage.keys import schemas, service
 
 router = APIRouter(prefix="/linkage/domains", tags=["domains"])

@@ -2,7 +2,8 @@ from fastapi import APIRouter, status
 
 from hdh_common.db import SessionDep
 from hdh_common.errors import BadRequest, Forbidden, Unauthorized, problem_responses
-from linkage.dependencies import HubStaff, MasterKeyDep
+from hdh_common.identity import HubStaff
+from linkage.dependencies import MasterKeyDep
 from linkage.objections import schemas, service
 
 router = APIRouter(prefix="/linkage/objections", tags=["objections"])

@@ -1,0 +1,48 @@
+"""What linkage runs with beyond the common resources: its master key and its job runner."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from hdh_common.app import background
+from hdh_common.state import ServiceState
+from linkage.config import Settings
+from linkage.extracts.build import extract_failed, run_extract
+from linkage.jobs.context import JobContext
+from linkage.jobs.execute import run_pseudonymisation
+from linkage.jobs.linking import run_link
+from linkage.jobs.models import EXTRACT, LINK, PSEUDONYMISE
+from linkage.jobs.runner import JobRunner
+from linkage.keys.crypto import MasterKey, load_master_key
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkageState(ServiceState[Settings]):
+    master_key: MasterKey
+    job_runner: JobRunner
+
+
+@asynccontextmanager
+async def resources(common: ServiceState[Settings]) -> AsyncIterator[LinkageState]:
+    """The master key, and the worker running queued jobs while the service runs."""
+    settings = common.settings
+    master = load_master_key(
+        settings.linkage_master_key,
+        dev=settings.environment == "dev",
+        path=settings.linkage_master_key_path,
+    )
+    context = JobContext(
+        sessionmaker=common.sessionmaker,
+        store=common.object_store,
+        master=master,
+        batch_rows=settings.linkage_batch_rows,
+        workers=settings.linkage_workers,
+    )
+    runner = JobRunner(
+        context,
+        executors={PSEUDONYMISE: run_pseudonymisation, EXTRACT: run_extract, LINK: run_link},
+        on_failure={EXTRACT: extract_failed},
+        poll_interval=settings.linkage_job_poll_interval,
+    )
+    async with background(runner.run()):
+        yield LinkageState(**vars(common), master_key=master, job_runner=runner)
