@@ -3,15 +3,15 @@
 from hdh_common.errors import BadRequest, Conflict, Forbidden, PayloadTooLarge, ValidationFailed
 
 
-class UnknownDataset(ValidationFailed):
+class UnknownDataset(Conflict):
     slug, title = "unknown-dataset", "Unknown dataset"
 
 
-class UnknownVariable(ValidationFailed):
+class UnknownVariable(Conflict):
     slug, title = "unknown-variable", "Unknown variable"
 
 
-class InvalidRequestContent(ValidationFailed):
+class InvalidRequestContent(Conflict):
     slug, title = "invalid-request-content", "Invalid request content"
 
 

@@ -150,7 +150,7 @@ async def test_only_an_active_request_of_the_project_can_be_amended(hub) -> None
     response = await hub.client.post(
         "/access/requests", json=body, headers=hub.as_("researcher", "alice")
     )
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["type"] == "/problems/invalid-request-content"
 
 
@@ -168,6 +168,6 @@ async def test_an_agreement_needs_a_signed_agreement_document(hub) -> None:
         "document_id": protocol["id"],
     }
     response = await hub.record(rid, "agreements", agreement, "hub_staff", "sam")
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["type"] == "/problems/invalid-request-content"
     assert (await hub.act(rid, "sign_agreement", "hub_staff", "sam")).status_code == 409

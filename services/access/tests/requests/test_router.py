@@ -35,7 +35,7 @@ async def test_unknown_dataset(hub) -> None:
     project = await hub.project()
     missing = "00000000-0000-0000-0000-000000000001"
     response = await file(hub, hub.request_body(project["id"], missing))
-    assert response.status_code == 422
+    assert response.status_code == 409
     problem = response.json()
     assert problem["type"] == "/problems/unknown-dataset"
     assert problem["unknown_datasets"] == [missing]
@@ -48,7 +48,7 @@ async def test_unknown_variable(hub) -> None:
     body = hub.request_body(project["id"], dataset_id)
     body["datasets"][0]["variables"][0]["name"] = "nir"
     response = await file(hub, body)
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["type"] == "/problems/unknown-variable"
     assert response.json()["unknown_variables"] == [
         {"dataset_id": dataset_id, "table": "patients", "name": "nir"}
@@ -134,11 +134,11 @@ async def test_applicant_changes_a_draft_or_an_incomplete_request(hub) -> None:
     assert stale.status_code == 409 and stale.json()["type"] == "/problems/stale-version"
     unknown = [{**datasets[0], "variables": [{"table": "x", "name": "y", "justification": "z"}]}]
     refused = await hub.client.patch(url, json={"version": 2, "datasets": unknown}, headers=alice)
-    assert refused.status_code == 422 and refused.json()["type"] == "/problems/unknown-variable"
+    assert refused.status_code == 409 and refused.json()["type"] == "/problems/unknown-variable"
     inconsistent = await hub.client.patch(
         url, json={"version": 2, "period_end": "1999-01-01"}, headers=alice
     )
-    assert inconsistent.status_code == 422
+    assert inconsistent.status_code == 409
     assert inconsistent.json()["type"] == "/problems/invalid-request-content"
     mallory = await hub.client.patch(
         url, json={"version": 2}, headers=hub.as_("researcher", "mallory")

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from hdh_common.db import create_sessionmaker
+from linkage.errors import CentralKeyIndestructible, KeyDestroyed
 from linkage.keys import service
 from linkage.keys.crypto import MasterKey
 
@@ -52,15 +53,15 @@ async def test_a_destroyed_project_key_cannot_be_used_again(
         sa.text("SELECT count(*) FROM linkage.domain_key WHERE sealed IS NOT NULL")
     )
     assert remaining == 0
-    with pytest.raises(service.KeyDestroyed):
+    with pytest.raises(KeyDestroyed):
         await service.active_key(session, master, domain)
-    with pytest.raises(service.KeyDestroyed):
+    with pytest.raises(KeyDestroyed):
         await service.rotate(session, master, domain)
 
 
 async def test_the_central_key_is_never_destroyed(session: AsyncSession, master: MasterKey) -> None:
     await service.active_key(session, master, service.CENTRAL)
     for destroy in (service.destroy, service.destroy_if_any):
-        with pytest.raises(service.CentralKeyIndestructible):
+        with pytest.raises(CentralKeyIndestructible):
             await destroy(session, service.CENTRAL)
     assert not await service.is_destroyed(session, service.CENTRAL)

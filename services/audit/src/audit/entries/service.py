@@ -12,10 +12,10 @@ from audit.entries.document import (
     entry_document,
     hash_of_document_json,
 )
-from audit.entries.errors import EntryNotFound
 from audit.entries.models import Entry
 from audit.entries.repository import ROW_COLUMNS, EntryRepository
 from audit.entries.schemas import EntryCreate, EntryFilter, EntryWithProof, Receipt
+from audit.errors import EntryNotFound
 from audit.merkle import CompactRange
 from audit.tree.repository import TreeRepository
 from hdh_common.errors import ValidationFailed

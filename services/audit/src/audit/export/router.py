@@ -4,9 +4,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from audit.entries.schemas import EntryFilter
+from audit.errors import UnknownTreeSize
 from audit.export import service
 from audit.export.formats import MEDIA_TYPES, ExportFormat
-from audit.tree.errors import UnknownTreeSize
 from hdh_common.db import SessionDep
 from hdh_common.errors import Forbidden, Unauthorized, problem_responses
 from hdh_common.identity import Auditor

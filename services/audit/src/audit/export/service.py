@@ -5,9 +5,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from audit.entries.document import entry_document
 from audit.entries.repository import EntryRepository
 from audit.entries.schemas import EntryFilter
+from audit.errors import UnknownTreeSize
 from audit.export.formats import ExportFormat, ExportRow, encoder_for
 from audit.tree import service as tree
-from audit.tree.errors import UnknownTreeSize
 
 BATCH_ROWS = 2_000
 

@@ -2,9 +2,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from audit.entries.errors import EntryNotFound
+from audit.errors import EntryNotFound, UnknownTreeSize
 from audit.tree import service
-from audit.tree.errors import UnknownTreeSize
 from audit.tree.schemas import ConsistencyProof, InclusionProof
 from hdh_common.db import SessionDep
 from hdh_common.errors import Unauthorized, problem_responses

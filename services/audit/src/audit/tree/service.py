@@ -2,8 +2,8 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audit.entries.errors import EntryNotFound
 from audit.entries.repository import EntryRepository
+from audit.errors import EntryNotFound, UnknownTreeSize
 from audit.merkle import (
     EMPTY_ROOT,
     CompactRange,
@@ -14,7 +14,6 @@ from audit.merkle import (
     range_hash,
 )
 from audit.merkle.tree import frontier
-from audit.tree.errors import UnknownTreeSize
 from audit.tree.repository import TreeRepository
 from audit.tree.schemas import ConsistencyProof, InclusionProof
 

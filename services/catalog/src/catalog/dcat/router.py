@@ -6,6 +6,7 @@ from catalog.datasets.dependencies import DatasetFromPath
 from catalog.dcat import service
 from catalog.dcat.graph import Site
 from catalog.dependencies import SettingsDep
+from catalog.errors import NotAcceptable
 from hdh_common.db import SessionDep
 from hdh_common.errors import NotFound, Unauthorized, problem_responses
 from hdh_common.identity import PrincipalDep
@@ -35,7 +36,7 @@ AcceptHeader = Annotated[str | None, Header()]
     "/dcat",
     response_class=Response,
     summary="The whole catalogue as DCAT-AP (JSON-LD or Turtle by Accept)",
-    responses=_CONTENT | problem_responses(Unauthorized, service.NotAcceptable),
+    responses=_CONTENT | problem_responses(Unauthorized, NotAcceptable),
 )
 async def catalog_dcat(
     session: SessionDep, principal: PrincipalDep, site: SiteDep, accept: AcceptHeader = None
@@ -49,7 +50,7 @@ async def catalog_dcat(
     "/datasets/{dataset_id}/dcat",
     response_class=Response,
     summary="A dataset as DCAT-AP (JSON-LD or Turtle by Accept)",
-    responses=_CONTENT | problem_responses(Unauthorized, NotFound, service.NotAcceptable),
+    responses=_CONTENT | problem_responses(Unauthorized, NotFound, NotAcceptable),
 )
 async def dataset_dcat(
     session: SessionDep, dataset: DatasetFromPath, site: SiteDep, accept: AcceptHeader = None

@@ -5,15 +5,11 @@ from catalog.datasets.models import Dataset
 from catalog.datasets.repository import DatasetRepository
 from catalog.dcat.graph import Site, add_catalog, add_dataset, new_graph
 from catalog.dcat.repository import DcatRepository
-from hdh_common.errors import AppError
+from catalog.errors import NotAcceptable
 
 TURTLE = "text/turtle"
 JSON_LD = "application/ld+json"
 _FORMATS = {TURTLE: "turtle", JSON_LD: "json-ld", "application/json": "json-ld"}
-
-
-class NotAcceptable(AppError):
-    status, slug, title = 406, "not-acceptable", "Not acceptable"
 
 
 def negotiate(accept: str | None) -> str:

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Body, Query
 from catalog.datasets import service as datasets
 from catalog.datasets.dependencies import ensure_can_write
 from catalog.dependencies import Registrar
+from catalog.errors import InvalidTableSchema
 from catalog.imports import schemas, service
-from catalog.imports.errors import InvalidTableSchema
 from hdh_common.db import SessionDep
 from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
 

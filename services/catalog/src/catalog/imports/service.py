@@ -10,8 +10,8 @@ from catalog.datasets.schemas import holds_nul
 from catalog.db import outbox
 from catalog.dictionary.models import DatasetTable
 from catalog.dictionary.repository import DictionaryRepository
+from catalog.errors import InvalidTableSchema
 from catalog.imports import schemas
-from catalog.imports.errors import InvalidTableSchema
 from catalog.imports.frictionless import PackageSpec, TableSpec, read_document
 from catalog.nomenclatures import service as nomenclatures
 from catalog.search.indexer import reindex_dataset

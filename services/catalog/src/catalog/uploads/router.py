@@ -5,8 +5,8 @@ from fastapi import APIRouter, Header, Path, Request, status
 
 from catalog.datasets.dependencies import DatasetFromPath, WritableDataset
 from catalog.dependencies import SettingsDep
+from catalog.errors import ChecksumMismatch, IncompleteUpload, UploadClosed
 from catalog.uploads import schemas, service
-from catalog.uploads.errors import ChecksumMismatch, IncompleteUpload, UploadClosed
 from hdh_common.db import SessionDep
 from hdh_common.errors import (
     Forbidden,

@@ -15,9 +15,9 @@ from catalog.db import outbox
 from catalog.dictionary.identifiers import classify
 from catalog.dictionary.identifiers import kind as identifier_kind
 from catalog.dictionary.repository import DictionaryRepository
+from catalog.errors import ChecksumMismatch, IncompleteUpload, UploadClosed
 from catalog.nomenclatures.repository import NomenclatureRepository
 from catalog.uploads import schemas
-from catalog.uploads.errors import ChecksumMismatch, IncompleteUpload, UploadClosed
 from catalog.uploads.models import DatasetVersion, Upload, UploadPart
 from catalog.uploads.repository import UploadRepository
 from catalog.uploads.statistics import mask

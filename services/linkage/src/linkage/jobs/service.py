@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hdh_common.errors import Conflict, NotFound
 from hdh_common.pagination import Page, time_key_after, time_key_cursor
 from hdh_common.storage import ObjectNotFound, ObjectStore
+from linkage.errors import CentralVersionExists
 from linkage.events import VersionValidated
 from linkage.jobs import schemas
 from linkage.jobs.execute import CENTRAL_BUCKET, central_object_key, validated_payload
@@ -41,10 +42,6 @@ async def queue(session: AsyncSession, *, kind: str, params: dict[str, Any], act
             created_by=actor,
         )
     )
-
-
-class CentralVersionExists(Conflict):
-    slug, title = "central-version-exists", "Version already in central"
 
 
 async def version_validated(

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hdh_common.errors import Conflict, Forbidden, NotFound
+from hdh_common.errors import Conflict, NotFound
 from linkage.db import outbox
+from linkage.errors import CentralKeyIndestructible, DestructionPending, FourEyes, KeyDestroyed
 from linkage.events import (
     DOMAIN_KEY_DESTROYED,
     DOMAIN_KEY_DESTRUCTION_REQUESTED,
@@ -25,10 +26,6 @@ CENTRAL = "central"
 
 def project_domain(project_id: uuid.UUID) -> str:
     return f"project:{project_id}"
-
-
-class KeyDestroyed(Conflict):
-    slug, title = "key-destroyed", "Pseudonym domain key destroyed"
 
 
 @dataclass(frozen=True)
@@ -74,18 +71,6 @@ async def rotate(session: AsyncSession, master: MasterKey, domain: str) -> int:
     ):
         raise Conflict(f"Domain {domain!r} is being rotated concurrently.")
     return version
-
-
-class CentralKeyIndestructible(Conflict):
-    slug, title = "central-key-indestructible", "The central key cannot be destroyed"
-
-
-class FourEyes(Forbidden):
-    slug, title = "four-eyes", "A second person must confirm"
-
-
-class DestructionPending(Conflict):
-    slug, title = "destruction-pending", "Destruction already requested"
 
 
 def _destructible(domain: str) -> None:

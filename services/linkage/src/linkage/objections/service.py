@@ -3,8 +3,8 @@
 import pyarrow as pa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hdh_common.errors import BadRequest
 from hdh_common.identity import Principal
+from linkage.errors import InvalidIdentifier
 from linkage.events import Identifier
 from linkage.identifiers import nir
 from linkage.identifiers.checked import blank_to_null
@@ -14,10 +14,6 @@ from linkage.keys.crypto import MasterKey
 from linkage.objections import schemas
 from linkage.objections.models import Objection
 from linkage.objections.repository import ObjectionRepository
-
-
-class InvalidIdentifier(BadRequest):
-    slug, title = "invalid-identifier", "Invalid identifier"
 
 
 async def record(
