@@ -36,6 +36,11 @@ Resources = Callable[[ServiceState[Any]], contextlib.AbstractAsyncContextManager
 the service runs with (the same, or its subclass with more), and releases them on exit."""
 
 
+@contextlib.asynccontextmanager
+async def common_resources_only(state: ServiceState[Any]) -> AsyncIterator[ServiceState[Any]]:
+    yield state
+
+
 @dataclass(frozen=True)
 class ServiceDefinition:
     """What makes a service: its name (= schema, token audience, topic suffix) and its parts."""
@@ -47,7 +52,7 @@ class ServiceDefinition:
     outbox: Outbox
     routers: Sequence[APIRouter] = ()
     subscriptions: Sequence[Subscription[Any]] = ()
-    resources: Resources | None = None
+    resources: Resources = common_resources_only
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -135,9 +140,7 @@ def _lifespan(
             relay_metrics=relay_metrics,
         )
         try:
-            async with (
-                definition.resources(common) if definition.resources else _as_is(common)
-            ) as state:
+            async with definition.resources(common) as state:
                 workers = _workers(
                     definition, state, metrics=consumer_metrics, tracer=tracing.tracer
                 )
@@ -212,8 +215,3 @@ def _workers(
         for subscription in definition.subscriptions
     ]
     return [state.outbox_relay, *consumers]
-
-
-@contextlib.asynccontextmanager
-async def _as_is(state: ServiceState[Any]) -> AsyncIterator[ServiceState[Any]]:
-    yield state
