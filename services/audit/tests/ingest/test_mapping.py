@@ -139,3 +139,31 @@ def test_a_gateway_entry_names_the_resource_of_its_path() -> None:
     no_resource = {"request_id": "http-8", "resource_type": None, "resource_id": None}
     entry = entry_of("/gateway/gw-1", "hdh.gateway.request.completed.v1", "http-8", no_resource)
     assert where(entry) == ("request", "http-8", None, None)
+
+
+@pytest.mark.parametrize(
+    ("type_", "data"),
+    [
+        ("hdh.access.project.created.v1", {"project_id": "p-1", "organisation": "inserm"}),
+        ("hdh.access.project.member_added.v1", {"project_id": "p-1", "subject": "bob"}),
+        ("hdh.access.project.member_removed.v1", {"project_id": "p-1", "subject": "bob"}),
+    ],
+)
+def test_project_changes_are_about_the_project(type_: str, data: dict[str, Any]) -> None:
+    entry = entry_of("/access", type_, "p-1", data, actor="alice")
+    assert where(entry) == ("project", "p-1", None, None)
+    assert (entry.actor, entry.project, entry.payload) == ("alice", "p-1", data)
+
+
+def test_catalogue_events_name_the_dataset_or_the_version() -> None:
+    registered = entry_of(
+        "/catalog", "hdh.catalog.dataset.registered.v1", "ds-1", {"dataset_id": "ds-1"}
+    )
+    validated = entry_of(
+        "/catalog",
+        "hdh.catalog.version.validated.v1",
+        "ds-1",
+        {"dataset_id": "ds-1", "version_id": "v-1"},
+    )
+    assert where(registered) == ("dataset", "ds-1", None, None)
+    assert where(validated) == ("version", "v-1", None, None)
