@@ -4,6 +4,7 @@ catalogue and the linkage service; its own copy of what it reads)."""
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -112,6 +113,9 @@ class RequestMoved(_Payload):
     reason: str | None
     due_on: date | None
     version: int
+    outcome: Literal["denied"] | None = Field(
+        None, description="What the audit trail records: a rejected or refused request is denied."
+    )
 
 
 class ReviewRecorded(_Payload):
@@ -120,7 +124,7 @@ class ReviewRecorded(_Payload):
     request_id: uuid.UUID
     record_id: uuid.UUID
     kind: str
-    outcome: str | None
+    decision: str = Field(description="The record's own outcome (favourable, refused, signed…).")
     reference: str | None
     decided_on: date
     round: int | None

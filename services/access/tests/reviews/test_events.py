@@ -64,3 +64,22 @@ async def test_a_refused_upload_writes_no_event(hub) -> None:
     refused = await hub.upload(rid, "other", role="researcher", sub="mallory")
     assert refused.status_code in (403, 404)
     assert await events_of(hub, rid, "hdh.access.document.") == []
+
+
+async def test_a_rejection_is_denied_and_an_opinion_is_a_decision_not_an_outcome(hub) -> None:
+    request = await hub.draft()
+    rid = request["id"]
+    await hub.drive_to(rid, "committee_review")
+    opinion = {
+        "outcome": "unfavourable",
+        "reference": "C-1",
+        "decided_on": "2026-01-05",
+        "text": "Not of public interest.",
+    }
+    assert (await hub.record(rid, "opinions", opinion, "committee_member", "carl")).is_success
+    await hub.ok(rid, "reject", "committee_member", "cora", reason="Not of public interest.")
+    [recorded] = await events_of(hub, rid, "hdh.access.opinion.")
+    moves = await events_of(hub, rid, "hdh.access.request.")
+    assert recorded["data"]["decision"] == "unfavourable" and "outcome" not in recorded["data"]
+    assert [m["data"]["outcome"] for m in moves if m["type"].endswith(".rejected.v1")] == ["denied"]
+    assert {m["data"]["outcome"] for m in moves if not m["type"].endswith(".rejected.v1")} == {None}

@@ -117,10 +117,20 @@ def test_an_extract_is_under_its_grant() -> None:
     assert where(entry) == ("extract", "g-1", "g-1", None)
 
 
-def test_a_failure_declared_by_the_event_is_logged_as_a_failure() -> None:
-    data = {"grant_id": "g-1", "job_id": "j-1", "reason": "key destroyed", "outcome": "failure"}
-    entry = entry_of("/linkage", "hdh.linkage.extract.failed.v1", "g-1", data)
-    assert entry.outcome == "failure"
+@pytest.mark.parametrize(
+    ("source", "type_", "outcome"),
+    [
+        ("/linkage", "hdh.linkage.extract.failed.v1", "failure"),
+        ("/catalog", "hdh.catalog.version.rejected.v1", "failure"),
+        ("/access", "hdh.access.request.rejected.v1", "denied"),
+        ("/access", "hdh.access.request.submitted.v1", None),
+    ],
+)
+def test_the_outcome_an_event_declares_is_logged(
+    source: str, type_: str, outcome: str | None
+) -> None:
+    entry = entry_of(source, type_, "s-1", {"reason": "r", "outcome": outcome})
+    assert entry.outcome == (outcome or "success")
 
 
 def test_a_gateway_entry_names_the_resource_of_its_path() -> None:

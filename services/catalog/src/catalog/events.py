@@ -2,6 +2,7 @@
 dataset id, so a dataset's events keep their order)."""
 
 import uuid
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -78,3 +79,6 @@ class VersionChecked(_Payload):
     sha256: str | None
     columns: list[VersionColumn] = Field(default_factory=list)
     error_count: int = 0
+    outcome: Literal["failure"] | None = Field(
+        None, description="What the audit trail records: a rejected version is a failure."
+    )

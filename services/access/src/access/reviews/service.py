@@ -97,7 +97,7 @@ async def _record(
         request_id=context.request.id,
         record_id=decision.id,
         kind=kind,
-        outcome=decision.outcome,
+        decision=decision.outcome,
         reference=decision.reference,
         decided_on=decision.decided_on,
         round=decision.round,

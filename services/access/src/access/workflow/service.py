@@ -130,6 +130,7 @@ async def _publish(
         reason=reason,
         due_on=request.due_on,
         version=request.version,
+        outcome="denied" if transition.target is State.REJECTED else None,
     )
     await outbox.publish(
         session,

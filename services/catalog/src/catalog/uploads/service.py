@@ -359,6 +359,7 @@ async def _publish(
             VersionColumn(name=name, identifier=identifiers.get(name, "none")) for name in columns
         ],
         error_count=int(version.report["error_count"]),
+        outcome=None if validated else "failure",
     )
     await outbox.publish(
         session,
