@@ -25,6 +25,7 @@ DOMAIN_KEY_DESTRUCTION_REQUESTED = "hdh.linkage.domain_key.destruction_requested
 DOMAIN_KEY_DESTROYED = "hdh.linkage.domain_key.destroyed.v1"
 DOMAIN_KEY_ROTATED = "hdh.linkage.domain_key.rotated.v1"
 OBJECTION_RECORDED = "hdh.linkage.objection.recorded.v1"
+LINKAGE_COMPLETED = "hdh.linkage.linkage.completed.v1"
 
 
 class Identifier(StrEnum):
@@ -132,6 +133,12 @@ class VersionPseudonymised(_Payload):
     rows: int
     sha256: str
     invalid: list[InvalidCounts]
+
+
+class LinkageCompleted(_Payload):
+    job_id: uuid.UUID
+    links: int
+    object_key: str
 
 
 class ExtractCompleted(_Payload):
