@@ -105,7 +105,7 @@ class Platform:
                 logged = set(
                     await connection.scalars(
                         sa.text(
-                            "SELECT resource_id FROM audit.entry"
+                            "SELECT request_id FROM audit.entry"
                             " WHERE action = 'hdh.gateway.request.completed.v1'"
                         )
                     )

@@ -109,13 +109,14 @@ async def test_a_broker_outage_loses_nothing_and_keeps_order(
     assert {e["type"] for e in events} == {"hdh.gateway.request.completed.v1"}
     assert all(CloudEvent.model_validate(e).source.startswith("/gateway/") for e in events)
     first = next(e for e in unique.values() if e["data"]["request_id"] == ids[0])  # type: ignore[index]
-    assert first["actor"] == "alice"
+    assert first["actor"] == "alice" and first["requestid"] == ids[0]
     assert first["data"]["route"] == "/catalog/echo"  # type: ignore[index]
     assert first["data"]["status"] == 200  # type: ignore[index]
     assert set(first["data"]) >= {
         "subject",
         "roles",
         "method",
+        "resource_type",
         "resource_id",
         "duration_ms",
         "client_ip",

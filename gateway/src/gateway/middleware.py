@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.clientaddress import TrustedProxies
 from gateway.context import context_of
 from gateway.errors import TooManyRequests
-from gateway.proxy.routes import route_template, service_of
+from gateway.proxy.routes import route_of, service_of
 from gateway.ratelimit import TokenBuckets
 from gateway.requestlog.log import RequestLog
 from hdh_common.errors import BadRequest, problem_response
@@ -140,7 +140,7 @@ class RequestLogMiddleware:
         finally:
             log: RequestLog | None = scope.get("state", {}).get("request_log")
             if log is not None:
-                template, resource = route_template(scope["path"])
+                route = route_of(scope["path"])
                 client = scope.get("client")
                 log.record(
                     {
@@ -151,8 +151,9 @@ class RequestLogMiddleware:
                         "kid": context.kid,
                         "roles": context.roles,
                         "method": scope["method"],
-                        "route": template,
-                        "resource_id": resource,
+                        "route": route.template,
+                        "resource_type": route.resource_type,
+                        "resource_id": route.resource_id,
                         "service": service_of(scope["path"]),
                         "status": status,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 3),

@@ -5,11 +5,12 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from gateway.config import SERVICES, Settings
 
 _T = TypeVar("_T")
+_RESOURCE_TYPES = {"requests": "access_request", "entries": "entry"}
 _ID_SEGMENT = re.compile(
     r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\d+)$"
 )
@@ -67,14 +68,29 @@ def is_clean(raw_path: str) -> bool:
     )
 
 
-def route_template(path: str) -> tuple[str, str | None]:
-    """``/catalog/datasets/{id}/tables`` and the last id in ``path``, for the request log."""
-    resource: str | None = None
-    parts = []
-    for segment in path.split("/"):
+class Route(NamedTuple):
+    """``/catalog/datasets/{id}/tables``, and the resource ``path`` acts on: the last id in
+    it, its type named by the collection before it (``/access/grants/{id}`` → ``grant``)."""
+
+    template: str
+    resource_type: str | None
+    resource_id: str | None
+
+
+def route_of(path: str) -> Route:
+    resource_type = resource_id = None
+    parts = path.split("/")
+    for index, segment in enumerate(parts):
         if _ID_SEGMENT.match(segment):
-            resource = segment
-            parts.append("{id}")
-        else:
-            parts.append(segment)
-    return "/".join(parts), resource
+            resource_id, parts[index] = segment, "{id}"
+            resource_type = _resource_type(parts[index - 1]) if index > 1 else None
+    if resource_id is None and len(parts) > 2:
+        resource_type = _resource_type(parts[2])
+    return Route("/".join(parts), resource_type, resource_id)
+
+
+def _resource_type(collection: str) -> str:
+    """The singular, as the audit trail names it (an access request, not an HTTP request)."""
+    if collection in _RESOURCE_TYPES:
+        return _RESOURCE_TYPES[collection]
+    return collection.removesuffix("s").replace("-", "_")

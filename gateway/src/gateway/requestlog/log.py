@@ -91,6 +91,7 @@ class RequestLog:
             | {"instance": self.instance, "boot": self._boot, "seq": next(self._sequence)},
             "actor": actor,
             "correlationid": correlation_id_var.get(),
+            "requestid": data.get("request_id"),
         }
         return {k: v for k, v in event.items() if v is not None}
 

@@ -2,8 +2,10 @@
 
 Each event's id is recorded in the consumer's ``inbox`` in the same transaction as its
 effect, so a redelivered event is skipped. The offset is committed only after that
-transaction. An event that cannot be parsed, or whose handler keeps failing, goes to the
-dead-letter topic ``dlq.<consumer>`` with the error, and the consumer goes on.
+transaction. An event that cannot be parsed (the envelope, or its payload when a handler
+validates it: a pydantic ``ValidationError``) goes at once to the dead-letter topic
+``dlq.<consumer>`` with the error, as does one whose handler keeps failing; the consumer
+goes on.
 """
 
 import asyncio
@@ -221,7 +223,9 @@ class EventConsumer(ConsumerLoop, Generic[S]):
                     logger.warning("transient failure, retrying: %r", exc)
                     await asyncio.sleep(min(0.5 * attempt, 5.0))
                     continue
-                if isinstance(exc, PoisonMessage) or attempt >= self.subscription.max_attempts:
+                if isinstance(exc, PoisonMessage | ValidationError) or (
+                    attempt >= self.subscription.max_attempts
+                ):
                     await self._dead_letter(record, f"{type(exc).__name__}: {exc}"[:1000])
                     self.metrics.dead_lettered.labels(self.subscription.name).inc()
                     return

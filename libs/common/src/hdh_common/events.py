@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hdh_common.logs import correlation_id_var
+from hdh_common.logs import correlation_id_var, request_id_var
 from hdh_common.tracing import current_traceparent
 
 
@@ -29,13 +29,15 @@ class CloudEvent(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
     actor: str | None = None
     correlationid: str | None = None
+    requestid: str | None = Field(None, description="The HTTP request that caused the event.")
     traceparent: str | None = None
 
     @classmethod
     def new(
         cls, *, source: str, type: str, subject: str, data: dict[str, Any], actor: str | None
     ) -> "CloudEvent":
-        """An event carrying the correlation id and trace context of the work in progress."""
+        """An event carrying the correlation id, HTTP request id and trace context of the work
+        in progress."""
         return cls(
             source=source,
             type=type,
@@ -43,6 +45,7 @@ class CloudEvent(BaseModel):
             data=data,
             actor=actor,
             correlationid=correlation_id_var.get(),
+            requestid=request_id_var.get(),
             traceparent=current_traceparent(),
         )
 

@@ -49,7 +49,7 @@ async def test_search_filters_and_pages(
     client: httpx.AsyncClient, as_role: Headers, draft: Draft
 ) -> None:
     for n in range(12):
-        caller = as_role("system", sub=f"user-{n % 3}")
+        caller = as_role("system", sub=f"user-{n % 3}") | {"X-Request-ID": f"request-{n}"}
         await append(client, caller, draft(n, outcome="denied" if n % 4 else "success"))
     auditor = as_role("auditor")
     seen: list[int] = []
@@ -70,6 +70,10 @@ async def test_search_filters_and_pages(
     assert [i["seq"] for i in page.json()["items"]] == [0, 4, 8]
     bad = await client.get("/audit/entries", params={"cursor": "nope"}, headers=auditor)
     assert bad.status_code == 400
+    by_request = await client.get(
+        "/audit/entries", params={"request_id": "request-3"}, headers=auditor
+    )
+    assert [i["seq"] for i in by_request.json()["items"]] == [3]
     window = await client.get(
         "/audit/entries",
         params={"since": "2000-01-01T00:00:00Z", "until": "2001-01-01T00:00:00Z"},

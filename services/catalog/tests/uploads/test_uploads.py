@@ -70,6 +70,7 @@ async def test_a_valid_csv_becomes_a_validated_parquet_version(
         {"name": "NAI_DTE", "identifier": "birth_date"},
         {"name": "POIDS", "identifier": "none"},
     ]
+    assert event["outcome"] is None
 
 
 async def test_statistics_follow_the_small_cell_rule(hub: Hub) -> None:
@@ -171,7 +172,8 @@ async def test_a_bad_file_is_rejected_with_a_report_naming_each_error(
         rows_of["type:date"] == 4 and rows_of["nomenclature"] == 6 and rows_of["duplicate-key"] == 9
     )
     assert hub.objects(hub.landing) == []
-    assert "hdh.catalog.version.rejected.v1" in await outbox_types(clean_database)
+    (event,) = await outbox_events(clean_database, "hdh.catalog.version.rejected.v1")
+    assert event["outcome"] == "failure" and event["error_count"] > 0
 
 
 async def test_a_whole_file_checksum_mismatch_is_rejected(hub: Hub) -> None:

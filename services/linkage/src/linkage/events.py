@@ -3,6 +3,7 @@
 import uuid
 from datetime import date
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,6 +23,9 @@ EXTRACT_REMOVED = "hdh.linkage.extract.removed.v1"
 EXTRACT_DOWNLOADED = "hdh.linkage.extract.downloaded.v1"
 DOMAIN_KEY_DESTRUCTION_REQUESTED = "hdh.linkage.domain_key.destruction_requested.v1"
 DOMAIN_KEY_DESTROYED = "hdh.linkage.domain_key.destroyed.v1"
+DOMAIN_KEY_ROTATED = "hdh.linkage.domain_key.rotated.v1"
+OBJECTION_RECORDED = "hdh.linkage.objection.recorded.v1"
+LINKAGE_COMPLETED = "hdh.linkage.linkage.completed.v1"
 
 
 class Identifier(StrEnum):
@@ -131,6 +135,12 @@ class VersionPseudonymised(_Payload):
     invalid: list[InvalidCounts]
 
 
+class LinkageCompleted(_Payload):
+    job_id: uuid.UUID
+    links: int
+    object_key: str
+
+
 class ExtractCompleted(_Payload):
     grant_id: uuid.UUID
     request_id: uuid.UUID | None
@@ -146,6 +156,7 @@ class ExtractFailed(_Payload):
     project_id: uuid.UUID
     job_id: uuid.UUID
     reason: str
+    outcome: Literal["failure"] = Field("failure", description="What the audit trail records.")
 
 
 class ExtractRemoved(_Payload):
@@ -176,3 +187,18 @@ class DomainKeyDestroyed(_Payload):
     versions_destroyed: int | None = None
     request_id: uuid.UUID | None = None
     requested_by: str | None = None
+
+
+class DomainKeyRotated(_Payload):
+    """A new key version is active in the domain; outputs record the version they used."""
+
+    domain: str
+    version: int
+
+
+class ObjectionRecorded(_Payload):
+    """A person objected: excluded from every extract built afterwards. Neither the
+    identifier nor its pseudonym travels: the register keeps them."""
+
+    objection_id: uuid.UUID
+    key_version: int

@@ -97,6 +97,7 @@ async def test_an_extract_fails_rather_than_hand_out_what_was_not_validated(
         " WHERE payload->>'type' = 'hdh.linkage.extract.failed.v1'",
     )
     assert failed["data"]["reason"] == error
+    assert failed["data"]["outcome"] == "failure"  # what the audit trail records
     assert await rows(clean_database, "SELECT id FROM linkage.extract_file") == []
     assert await store.list("projects") == []
     for clear in CLEAR_VALUES:

@@ -3,6 +3,8 @@ from typing import Any
 
 import httpx
 import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from hdh_common.storage import ObjectStore, create_object_store
 from hdh_dev.testing import SettingsFactory, TokenFactory, running
@@ -74,3 +76,17 @@ async def test_linkage_job_links_on_pseudonyms_then_probabilistically_with_a_rep
     assert set(links["match_rate_by_group"]) == {"sex", "age_band", "ACTE"}
     assert links["probabilistic"]["candidate_pairs"] >= 0
     assert report["outputs"] == [f"central/links/{job['id']}/links.parquet"]
+    engine = create_async_engine(clean_database)
+    async with engine.connect() as connection:
+        [completed] = await connection.scalars(
+            sa.text(
+                "SELECT payload->'data' FROM linkage.outbox"
+                " WHERE payload->>'type' = 'hdh.linkage.linkage.completed.v1'"
+            )
+        )
+    await engine.dispose()
+    assert completed == {
+        "job_id": job["id"],
+        "links": report["rows_out"],
+        "object_key": f"links/{job['id']}/links.parquet",
+    }

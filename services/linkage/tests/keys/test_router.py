@@ -61,6 +61,7 @@ async def test_destroying_a_domain_key_takes_two_different_hub_staff(
     assert shredded["pending_destruction"] is None
     events = [(e["type"], e["actor"], e["data"]) for e in await outbox(clean_database)]
     assert events == [
+        ("hdh.linkage.domain_key.rotated.v1", "alice", {"domain": domain, "version": 1}),
         (
             "hdh.linkage.domain_key.destruction_requested.v1",
             "alice",
@@ -95,4 +96,6 @@ async def test_the_central_key_is_never_destroyed_through_the_api(
     assert asked.status_code == 409, asked.text
     assert asked.json()["type"] == "/problems/central-key-indestructible"
     assert [(d["domain"], d["active_version"]) for d in listed] == [("central", 1)]
-    assert await outbox(clean_database) == []
+    assert [e["type"] for e in await outbox(clean_database)] == [
+        "hdh.linkage.domain_key.rotated.v1"
+    ]

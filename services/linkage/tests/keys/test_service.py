@@ -34,11 +34,25 @@ async def test_a_domain_key_is_created_once_sealed_and_rotated(
     stored = await session.scalar(sa.text("SELECT sealed FROM linkage.domain_key"))
     assert first.secret not in stored and len(first.secret) == 32
     assert first.secret.hex() not in repr(first)
-    assert await service.rotate(session, master, service.CENTRAL) == 2
+    assert await service.rotate(session, master, service.CENTRAL, actor="alice") == 2
     second = await service.active_key(session, master, service.CENTRAL)
     assert (second.version, second.secret != first.secret) == (2, True)
     [domain] = await service.domains(session)
     assert [(v.version, v.status) for v in domain.versions] == [(1, "retired"), (2, "active")]
+
+
+async def test_a_rotation_is_an_event_of_its_transaction(
+    session: AsyncSession, master: MasterKey
+) -> None:
+    await service.active_key(session, master, service.CENTRAL)
+    await service.rotate(session, master, service.CENTRAL, actor="alice")
+    [event] = await session.scalars(sa.text("SELECT payload FROM linkage.outbox"))
+    assert (event["type"], event["subject"], event["actor"], event["data"]) == (
+        "hdh.linkage.domain_key.rotated.v1",
+        "central",
+        "alice",
+        {"domain": "central", "version": 2},
+    )
 
 
 async def test_a_destroyed_project_key_cannot_be_used_again(
@@ -46,7 +60,7 @@ async def test_a_destroyed_project_key_cannot_be_used_again(
 ) -> None:
     domain = service.project_domain(uuid.uuid4())
     await service.active_key(session, master, domain)
-    await service.rotate(session, master, domain)
+    await service.rotate(session, master, domain, actor="alice")
     assert await service.destroy(session, domain) == 2
     assert await service.is_destroyed(session, domain)
     remaining = await session.scalar(
@@ -56,7 +70,7 @@ async def test_a_destroyed_project_key_cannot_be_used_again(
     with pytest.raises(KeyDestroyed):
         await service.active_key(session, master, domain)
     with pytest.raises(KeyDestroyed):
-        await service.rotate(session, master, domain)
+        await service.rotate(session, master, domain, actor="alice")
 
 
 async def test_the_central_key_is_never_destroyed(session: AsyncSession, master: MasterKey) -> None:

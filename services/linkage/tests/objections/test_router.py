@@ -45,8 +45,13 @@ async def test_objections_keep_no_identifier_and_refuse_invalid_ones(
     engine = create_async_engine(clean_database)
     async with engine.connect() as connection:
         row = (await connection.execute(sa.text("SELECT * FROM linkage.objection"))).one()
+        events = list(await connection.scalars(sa.text("SELECT payload FROM linkage.outbox")))
     await engine.dispose()
     stored = " ".join(str(v) for v in row)
-    for text in (first.text, invalid.text, listed.text, stored):
+    recorded = {"objection_id": first.json()["id"], "key_version": 1}
+    assert [(e["type"], e["data"]) for e in events] == [
+        ("hdh.linkage.objection.recorded.v1", recorded)
+    ] * 2
+    for text in (first.text, invalid.text, listed.text, stored, str(events)):
         assert VALID_NIRS[0] not in text and INVALID_NIRS[0] not in text
         assert base64.b64encode(VALID_NIRS[0].encode()).decode() not in text

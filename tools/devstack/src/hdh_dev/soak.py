@@ -301,7 +301,7 @@ class Soak:
                 while time.monotonic() < deadline + 30:
                     found = await http.get(
                         "/audit/entries",
-                        params={"resource_id": request_id},
+                        params={"request_id": request_id},
                         headers={"Authorization": f"Bearer {self.tokens['odile']}"},
                     )
                     if found.status_code == 200 and found.json()["items"]:

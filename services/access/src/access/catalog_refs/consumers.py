@@ -1,35 +1,29 @@
 """What the access service knows of the catalogue: its datasets and their tables' variables."""
 
-import uuid
-
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.catalog_refs.models import DatasetRef, VariableRef
+from access.events import DATASET_REGISTERED, TABLE_PUBLISHED, DatasetRegistered, TablePublished
 from access.state import AccessState
-from hdh_common.consumer import PoisonMessage, Subscription
+from hdh_common.consumer import Subscription
 from hdh_common.events import CloudEvent
-
-DATASET_REGISTERED = "hdh.catalog.dataset.registered.v1"
-TABLE_PUBLISHED = "hdh.catalog.table.published.v1"
-"""Asked of the catalogue: ``{dataset_id, table, variables: [{name, ...}]}``, the table's
-whole current list of variables (a snapshot, so replaying or reordering is harmless)."""
 
 
 async def on_catalog_event(state: AccessState, session: AsyncSession, event: CloudEvent) -> None:
     if event.type == DATASET_REGISTERED:
-        await _dataset_registered(session, event.data)
+        await _dataset_registered(session, DatasetRegistered.model_validate(event.data))
     elif event.type == TABLE_PUBLISHED:
-        await _table_published(session, event.data)
+        await _table_published(session, TablePublished.model_validate(event.data))
 
 
-async def _dataset_registered(session: AsyncSession, data: dict[str, object]) -> None:
+async def _dataset_registered(session: AsyncSession, dataset: DatasetRegistered) -> None:
     values = {
-        "id": uuid.UUID(str(data["dataset_id"])),
-        "slug": str(data["slug"]),
-        "title": str(data["title"]),
-        "publisher": str(data["publisher"]),
+        "id": dataset.dataset_id,
+        "slug": dataset.slug,
+        "title": dataset.title,
+        "publisher": dataset.publisher,
     }
     await session.execute(
         insert(DatasetRef)
@@ -38,13 +32,9 @@ async def _dataset_registered(session: AsyncSession, data: dict[str, object]) ->
     )
 
 
-async def _table_published(session: AsyncSession, data: dict[str, object]) -> None:
-    try:
-        dataset_id = uuid.UUID(str(data["dataset_id"]))
-        table = str(data["table"])
-        names = {str(v["name"]) for v in data["variables"]}  # type: ignore[attr-defined]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PoisonMessage(f"malformed {TABLE_PUBLISHED}: {exc!r}") from exc
+async def _table_published(session: AsyncSession, published: TablePublished) -> None:
+    dataset_id, table = published.dataset_id, published.table
+    names = {variable.name for variable in published.variables}
     await session.execute(
         delete(VariableRef).where(
             VariableRef.dataset_id == dataset_id, VariableRef.table_name == table

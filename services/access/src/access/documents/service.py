@@ -6,10 +6,12 @@ from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.config import Settings
+from access.db import outbox
 from access.documents.models import Document
 from access.documents.repository import DocumentRepository
 from access.documents.schemas import ACCEPTED_TYPES
 from access.errors import DocumentKindNotAllowed, DocumentTooLarge, UnsupportedDocumentType
+from access.events import DOCUMENT_UPLOADED, DocumentUploaded
 from access.requests.service import RequestInContext
 from access.workflow.policy import ensure_independent
 from hdh_common.errors import Forbidden, NotFound
@@ -121,7 +123,23 @@ async def upload(
         object_key=key,
         uploaded_by=principal.subject,
     )
-    return await repository.add(document)
+    await repository.add(document)
+    uploaded = DocumentUploaded(
+        document_id=document.id,
+        request_id=document.request_id,
+        kind=kind,
+        version=version,
+        size=document.size,
+        sha256=document.sha256,
+    )
+    await outbox.publish(
+        session,
+        type=DOCUMENT_UPLOADED,
+        subject=str(document.request_id),
+        data=uploaded.model_dump(mode="json"),
+        actor=principal.subject,
+    )
+    return document
 
 
 async def listing(session: AsyncSession, context: RequestInContext) -> Sequence[Document]:

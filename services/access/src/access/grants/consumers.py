@@ -1,11 +1,11 @@
 """``hdh.linkage.extract.completed.v1`` moves a request from data preparation to active."""
 
 import logging
-import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.events import EXTRACT_COMPLETED, ExtractCompleted
 from access.requests.service import get_in_context
 from access.state import AccessState
 from access.workflow import service as workflow
@@ -16,17 +16,13 @@ from hdh_common.events import CloudEvent
 from hdh_common.identity import Principal, Role
 
 logger = logging.getLogger(__name__)
-EXTRACT_COMPLETED = "hdh.linkage.extract.completed.v1"
 LINKAGE = Principal(subject="hdh-linkage", roles=frozenset({Role.SYSTEM}))
 
 
 async def on_linkage_event(state: AccessState, session: AsyncSession, event: CloudEvent) -> None:
     if event.type != EXTRACT_COMPLETED:
         return
-    try:
-        request_id = uuid.UUID(str(event.data["request_id"]))
-    except (KeyError, ValueError) as exc:
-        raise PoisonMessage("extract.completed without a valid request_id") from exc
+    request_id = ExtractCompleted.model_validate(event.data).request_id
     try:
         context = await get_in_context(session, LINKAGE, request_id)
         if context.request.state == "active":

@@ -4,7 +4,7 @@ from datetime import date
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from access.grants.models import Grant
+from access.grants.models import Grant, GrantStatus
 from access.pagination import Key
 from access.projects.models import ProjectMember
 
@@ -29,7 +29,7 @@ class GrantRepository:
     async def any_active(self, project_id: uuid.UUID) -> bool:
         found = await self.session.scalar(
             select(Grant.id)
-            .where(Grant.project_id == project_id, Grant.status == "active")
+            .where(Grant.project_id == project_id, Grant.status == GrantStatus.ACTIVE)
             .limit(1)
         )
         return found is not None
@@ -37,7 +37,7 @@ class GrantRepository:
     async def due_for_expiry(self, today: date) -> list[Grant]:
         rows = await self.session.scalars(
             select(Grant)
-            .where(Grant.status == "active", Grant.expires_on < today)
+            .where(Grant.status == GrantStatus.ACTIVE, Grant.expires_on < today)
             .order_by(Grant.expires_on)
             .with_for_update(skip_locked=True)
         )

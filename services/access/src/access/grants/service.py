@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.calendar.legal_clock import legal_day
 from access.db import outbox
+from access.events import PROJECT_CLOSED, GrantChanged, GrantEvent, ProjectClosed
 from access.grants import schemas
-from access.grants.models import Grant
+from access.grants.models import Grant, GrantStatus
 from access.grants.repository import GrantRepository
 from access.pagination import after_key, next_cursor
 from access.projects.models import member_role
@@ -32,10 +33,6 @@ def add_months(start: date, months: int) -> date:
     month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-
-
-def _payload(grant: Grant) -> dict[str, object]:
-    return schemas.Grant.model_validate(grant).model_dump(mode="json") | {"grant_id": str(grant.id)}
 
 
 async def issue(
@@ -60,18 +57,18 @@ async def issue(
         period_start=request.period_start,
         period_end=request.period_end,
         expires_on=add_months(today, request.expected_duration_months),
-        status="active",
+        status=GrantStatus.ACTIVE,
         issued_at=now,
     )
     await GrantRepository(session).add(grant)
-    await _emit(session, grant, "issued", actor, members=members)
+    await _emit(session, grant, GrantEvent.ISSUED, actor, members=members)
     if request.amends_id is not None:
         previous = await GrantRepository(session).for_request(request.amends_id)
-        if previous is not None and previous.status == "active":
+        if previous is not None and previous.status == GrantStatus.ACTIVE:
             await _end(
                 session,
                 previous,
-                status="superseded",
+                status=GrantStatus.SUPERSEDED,
                 reason=f"amended by {request.id}",
                 now=now,
                 actor=actor,
@@ -80,24 +77,38 @@ async def issue(
 
 
 async def _emit(
-    session: AsyncSession, grant: Grant, verb: str, actor: str, *, members: list[str] | None = None
+    session: AsyncSession,
+    grant: Grant,
+    type_: GrantEvent,
+    actor: str,
+    *,
+    members: list[str] | None = None,
 ) -> None:
-    data = _payload(grant) | ({"members": members} if members is not None else {})
+    event = GrantChanged.model_validate(
+        schemas.Grant.model_validate(grant).model_dump()
+        | {"grant_id": grant.id, "members": members}
+    )
     await outbox.publish(
         session,
-        type=f"hdh.access.grant.{verb}.v1",
+        type=type_,
         subject=str(grant.project_id),
-        data=data,
+        data=event.model_dump(mode="json", exclude={"members"} if members is None else None),
         actor=actor,
     )
 
 
 async def _end(
-    session: AsyncSession, grant: Grant, *, status: str, reason: str, now: datetime, actor: str
+    session: AsyncSession,
+    grant: Grant,
+    *,
+    status: GrantStatus,
+    reason: str,
+    now: datetime,
+    actor: str,
 ) -> None:
     grant.status, grant.end_reason, grant.ended_at = status, reason, now
     await session.flush()
-    await _emit(session, grant, status, actor)
+    await _emit(session, grant, GrantEvent.ending_as(status), actor)
 
 
 async def end_for(
@@ -105,8 +116,8 @@ async def end_for(
 ) -> None:
     """Closure or withdrawal ends the grant; ``grant.ended`` has the extract removed."""
     grant = await GrantRepository(session).for_request(request.id)
-    if grant is not None and grant.status == "active":
-        await _end(session, grant, status="ended", reason=reason, now=now, actor=actor)
+    if grant is not None and grant.status == GrantStatus.ACTIVE:
+        await _end(session, grant, status=GrantStatus.ENDED, reason=reason, now=now, actor=actor)
 
 
 async def close_project_if_done(
@@ -117,11 +128,12 @@ async def close_project_if_done(
     pseudonym key, so whatever was extracted can never again be linked to anything."""
     if await GrantRepository(session).any_active(request.project_id):
         return
+    closed = ProjectClosed(project_id=request.project_id, request_id=request.id)
     await outbox.publish(
         session,
-        type="hdh.access.project.closed.v1",
+        type=PROJECT_CLOSED,
         subject=str(request.project_id),
-        data={"project_id": str(request.project_id), "request_id": str(request.id)},
+        data=closed.model_dump(mode="json"),
         actor=actor,
     )
 
@@ -129,9 +141,10 @@ async def close_project_if_done(
 async def revoke(
     session: AsyncSession, principal: Principal, grant: Grant, *, reason: str, now: datetime
 ) -> Grant:
-    if grant.status != "active":
+    if grant.status != GrantStatus.ACTIVE:
         raise Conflict(f"The grant is already {grant.status}.", current_status=grant.status)
-    await _end(session, grant, status="revoked", reason=reason, now=now, actor=principal.subject)
+    actor = principal.subject
+    await _end(session, grant, status=GrantStatus.REVOKED, reason=reason, now=now, actor=actor)
     await register.update_status(session, grant.request_id, status="revoked", now=now)
     return grant
 
@@ -140,7 +153,12 @@ async def expire_due(session: AsyncSession, *, now: datetime, actor: str) -> int
     grants = await GrantRepository(session).due_for_expiry(legal_day(now))
     for grant in grants:
         await _end(
-            session, grant, status="expired", reason="expiry date passed", now=now, actor=actor
+            session,
+            grant,
+            status=GrantStatus.EXPIRED,
+            reason="expiry date passed",
+            now=now,
+            actor=actor,
         )
         await register.update_status(session, grant.request_id, status="expired", now=now)
     return len(grants)
@@ -167,7 +185,7 @@ async def reader_rights(
     reason = None
     if grant is None:
         reason = "There is no such grant."
-    elif grant.status != "active":
+    elif grant.status != GrantStatus.ACTIVE:
         reason = f"The grant is {grant.status}."
     elif grant.expires_on < legal_day(now):
         reason = "The grant is past its last day."

@@ -1,11 +1,22 @@
 import uuid
 from collections.abc import Sequence
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.db import outbox
 from access.documents.repository import DocumentRepository
 from access.errors import InvalidRequestContent, OpinionFinal, WrongState
+from access.events import (
+    AGREEMENT_RECORDED,
+    CONFLICT_DECLARED,
+    DECISION_RECORDED,
+    MESSAGE_SENT,
+    OPINION_RECORDED,
+    ConflictDeclared,
+    MessageSent,
+    ReviewRecorded,
+)
 from access.requests.service import RequestInContext
 from access.reviews import schemas
 from access.reviews.models import ConflictDeclaration, Decision, Message
@@ -15,10 +26,10 @@ from hdh_common.errors import Conflict, Forbidden
 from hdh_common.identity import Principal, Role
 
 RECORD_EVENTS = {
-    "opinion": "hdh.access.opinion.recorded.v1",
-    "regulator": "hdh.access.decision.recorded.v1",
-    "data_holder_agreement": "hdh.access.agreement.recorded.v1",
-    "data_use_agreement": "hdh.access.agreement.recorded.v1",
+    "opinion": OPINION_RECORDED,
+    "regulator": DECISION_RECORDED,
+    "data_holder_agreement": AGREEMENT_RECORDED,
+    "data_use_agreement": AGREEMENT_RECORDED,
 }
 
 
@@ -82,22 +93,34 @@ async def _record(
         request_id=context.request.id, kind=kind, recorded_by=principal.subject, **values
     )
     await _add(ReviewRepository(session), decision)
+    recorded = ReviewRecorded(
+        request_id=context.request.id,
+        record_id=decision.id,
+        kind=kind,
+        decision=decision.outcome,
+        reference=decision.reference,
+        decided_on=decision.decided_on,
+        round=decision.round,
+    )
+    await _publish(session, principal, context, type_=RECORD_EVENTS[kind], payload=recorded)
+    return decision
+
+
+async def _publish(
+    session: AsyncSession,
+    principal: Principal,
+    context: RequestInContext,
+    *,
+    type_: str,
+    payload: BaseModel,
+) -> None:
     await outbox.publish(
         session,
-        type=RECORD_EVENTS[kind],
+        type=type_,
         subject=str(context.request.id),
-        data={
-            "request_id": str(context.request.id),
-            "record_id": str(decision.id),
-            "kind": kind,
-            "outcome": decision.outcome,
-            "reference": decision.reference,
-            "decided_on": decision.decided_on.isoformat(),
-            "round": decision.round,
-        },
+        data=payload.model_dump(mode="json"),
         actor=principal.subject,
     )
-    return decision
 
 
 async def record_opinion(
@@ -157,6 +180,8 @@ async def declare_conflict(
     )
     await repository.add(declaration)
     await session.refresh(declaration, attribute_names=["declared_at"])
+    declared = ConflictDeclared(request_id=context.request.id, subject=principal.subject)
+    await _publish(session, principal, context, type_=CONFLICT_DECLARED, payload=declared)
     return declaration
 
 
@@ -178,6 +203,8 @@ async def post_message(
     )
     await ReviewRepository(session).add(message)
     await session.refresh(message, attribute_names=["created_at"])
+    sent = MessageSent(message_id=message.id, request_id=context.request.id, author_role=role)
+    await _publish(session, principal, context, type_=MESSAGE_SENT, payload=sent)
     return message
 
 

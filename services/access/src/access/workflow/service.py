@@ -9,6 +9,7 @@ from access.calendar.legal_clock import ClockState, advance, legal_day
 from access.config import Settings
 from access.db import outbox
 from access.errors import GuardFailed, IllegalTransition, ReasonRequired, StaleVersion
+from access.events import RequestMoved
 from access.requests.models import RequestTransition
 from access.requests.service import RequestInContext
 from access.reviews.repository import ReviewRepository
@@ -120,21 +121,22 @@ async def _publish(
     actor: Principal,
 ) -> None:
     request = context.request
-    data: dict[str, object] = {
-        "request_id": str(request.id),
-        "project_id": str(request.project_id),
-        "transition": transition.name,
-        "from_state": source,
-        "to_state": transition.target.value,
-        "reason": reason,
-        "due_on": request.due_on.isoformat() if request.due_on else None,
-        "version": request.version,
-    }
+    moved = RequestMoved(
+        request_id=request.id,
+        project_id=request.project_id,
+        transition=transition.name,
+        from_state=source,
+        to_state=transition.target.value,
+        reason=reason,
+        due_on=request.due_on,
+        version=request.version,
+        outcome="denied" if transition.target is State.REJECTED else None,
+    )
     await outbox.publish(
         session,
         type=transition.event_type,
         subject=str(request.id),
-        data=data,
+        data=moved.model_dump(mode="json"),
         actor=actor.subject,
     )
 

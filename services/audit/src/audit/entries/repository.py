@@ -60,7 +60,15 @@ class EntryRepository:
 
 
 def _filtered(query: Select[*Ts], where: EntryFilter) -> Select[*Ts]:
-    for column in ("actor", "action", "resource_type", "resource_id", "project", "outcome"):
+    for column in (
+        "actor",
+        "action",
+        "resource_type",
+        "resource_id",
+        "project",
+        "outcome",
+        "request_id",
+    ):
         value = getattr(where, column)
         if value is not None:
             query = query.where(getattr(Entry, column) == value)

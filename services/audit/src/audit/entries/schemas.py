@@ -94,5 +94,6 @@ class EntryFilter(BaseModel):
     resource_id: str | None = None
     project: str | None = None
     outcome: str | None = None
+    request_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None

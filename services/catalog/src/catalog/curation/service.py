@@ -10,12 +10,12 @@ from catalog.datasets import schemas as dataset_schemas
 from catalog.datasets.models import Dataset, DatasetRevision
 from catalog.db import outbox
 from catalog.dictionary.repository import DictionaryRepository
+from catalog.events import DATASET_UPDATED, DatasetUpdated
 from catalog.imports.schemas import BreakingChange, ChangeSet
 from catalog.search.indexer import reindex_dataset
 from hdh_common.errors import Conflict, NotFound
 from hdh_common.identity import Principal
 
-UPDATED = "hdh.catalog.dataset.updated.v1"
 _TRANSITIONS = {"publish": ("draft", "published"), "deprecate": ("published", "deprecated")}
 _UNVERSIONED = {"id", "revision", "created_at"}
 
@@ -61,15 +61,14 @@ async def _new_revision(
     await session.refresh(dataset)
     await record(session, principal, dataset, note)
     await reindex_dataset(session, dataset.id)
+    updated = DatasetUpdated(
+        dataset_id=dataset.id, revision=dataset.revision, status=dataset.status
+    )
     await outbox.publish(
         session,
-        type=UPDATED,
+        type=DATASET_UPDATED,
         subject=str(dataset.id),
-        data={
-            "dataset_id": str(dataset.id),
-            "revision": dataset.revision,
-            "status": dataset.status,
-        },
+        data=updated.model_dump(mode="json"),
         actor=principal.subject,
     )
     return dataset

@@ -115,14 +115,3 @@ class Dataset(BaseModel):
     details: DatasetDetails
     revision: int
     created_at: datetime
-
-
-class DatasetRegistered(BaseModel):
-    """Payload of ``hdh.catalog.dataset.registered.v1``."""
-
-    model_config = ConfigDict(frozen=True)
-
-    dataset_id: uuid.UUID
-    slug: str
-    title: str
-    publisher: str

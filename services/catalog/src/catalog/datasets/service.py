@@ -7,12 +7,11 @@ from catalog.datasets import schemas
 from catalog.datasets.models import Dataset
 from catalog.datasets.repository import DatasetRepository
 from catalog.db import outbox
+from catalog.events import DATASET_REGISTERED, DatasetRegistered
 from catalog.search.indexer import reindex_dataset
 from hdh_common.errors import Conflict, Forbidden, NotFound
 from hdh_common.identity import Principal, Role
 from hdh_common.pagination import Page, time_key_after, time_key_cursor
-
-REGISTERED = "hdh.catalog.dataset.registered.v1"
 
 
 async def register(
@@ -27,12 +26,12 @@ async def register(
     dataset = await repository.add(Dataset(**values, created_by=principal.subject))
     await reindex_dataset(session, dataset.id)
     await curation.record(session, principal, dataset, "registered")
-    event = schemas.DatasetRegistered(
+    event = DatasetRegistered(
         dataset_id=dataset.id, slug=dataset.slug, title=dataset.title, publisher=dataset.publisher
     )
     await outbox.publish(
         session,
-        type=REGISTERED,
+        type=DATASET_REGISTERED,
         subject=str(dataset.id),
         data=event.model_dump(mode="json"),
         actor=principal.subject,

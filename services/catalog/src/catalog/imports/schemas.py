@@ -41,29 +41,3 @@ class ImportReport(BaseModel):
     breaking: list[BreakingChange]
     nomenclatures: list[NomenclatureChange]
     counts: ImportCounts
-
-
-class DictionaryUpdated(BaseModel):
-    """Payload of ``hdh.catalog.dataset.dictionary_updated.v1``."""
-
-    dataset_id: uuid.UUID
-    revision: int
-    tables_added: list[str]
-    tables_removed: list[str]
-    tables_changed: list[str]
-    breaking: bool
-
-
-class PublishedVariable(BaseModel):
-    name: str
-    type: str
-    identifier: str
-
-
-class TablePublished(BaseModel):
-    """Payload of ``hdh.catalog.table.published.v1``: a table's whole current variable list."""
-
-    dataset_id: uuid.UUID
-    table: str
-    revision: int
-    variables: list[PublishedVariable]

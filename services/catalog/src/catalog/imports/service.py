@@ -11,15 +11,19 @@ from catalog.db import outbox
 from catalog.dictionary.models import DatasetTable
 from catalog.dictionary.repository import DictionaryRepository
 from catalog.errors import InvalidTableSchema
+from catalog.events import (
+    DICTIONARY_UPDATED,
+    TABLE_PUBLISHED,
+    DictionaryUpdated,
+    PublishedVariable,
+    TablePublished,
+)
 from catalog.imports import schemas
 from catalog.imports.frictionless import PackageSpec, TableSpec, read_document
 from catalog.nomenclatures import service as nomenclatures
 from catalog.search.indexer import reindex_dataset
 from hdh_common.errors import Forbidden
 from hdh_common.identity import Principal, Role
-
-DICTIONARY_UPDATED = "hdh.catalog.dataset.dictionary_updated.v1"
-TABLE_PUBLISHED = "hdh.catalog.table.published.v1"
 
 
 @dataclass
@@ -252,7 +256,7 @@ def _rows(
 async def _publish(
     session: AsyncSession, principal: Principal, dataset: Dataset, report: schemas.ImportReport
 ) -> None:
-    event = schemas.DictionaryUpdated(
+    event = DictionaryUpdated(
         dataset_id=dataset.id,
         revision=dataset.revision,
         tables_added=report.tables.added,
@@ -281,12 +285,12 @@ async def _publish_tables(
     tables = {t.name: t for t in package.tables}
     for name in report.tables.added + report.tables.changed + report.tables.removed:
         table = tables.get(name)
-        event = schemas.TablePublished(
+        event = TablePublished(
             dataset_id=dataset.id,
             table=name,
             revision=dataset.revision,
             variables=[
-                schemas.PublishedVariable(name=f.name, type=f.type, identifier=f.identifier)
+                PublishedVariable(name=f.name, type=f.type, identifier=f.identifier)
                 for f in (table.fields if table and name not in report.tables.removed else ())
             ],
         )

@@ -91,29 +91,3 @@ class ColumnStatistics(BaseModel):
         description="Some figures are hidden by the small-cell rule (< 10), with at least one"
         " more so that the total cannot give them back."
     )
-
-
-class VersionColumn(BaseModel):
-    name: str
-    identifier: str = Field(
-        description="What kind of identifier the column holds (`nir`, `national_pseudonym`,"
-        " `name`, `direct`, `birth_date`, `sex`) or `none`; it tells the linkage service how"
-        " to validate and key it."
-    )
-
-
-class VersionEvent(BaseModel):
-    """Payload of ``hdh.catalog.version.validated.v1`` and ``...rejected.v1``."""
-
-    model_config = ConfigDict(frozen=True)
-
-    version_id: uuid.UUID
-    dataset_id: uuid.UUID
-    table: str
-    number: int
-    row_count: int
-    bucket: str | None
-    object_key: str | None
-    sha256: str | None
-    columns: list[VersionColumn] = Field(default_factory=list)
-    error_count: int = 0

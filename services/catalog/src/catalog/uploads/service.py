@@ -16,6 +16,7 @@ from catalog.dictionary.identifiers import classify
 from catalog.dictionary.identifiers import kind as identifier_kind
 from catalog.dictionary.repository import DictionaryRepository
 from catalog.errors import ChecksumMismatch, IncompleteUpload, UploadClosed
+from catalog.events import VERSION_REJECTED, VERSION_VALIDATED, VersionChecked, VersionColumn
 from catalog.nomenclatures.repository import NomenclatureRepository
 from catalog.uploads import schemas
 from catalog.uploads.models import DatasetVersion, Upload, UploadPart
@@ -36,8 +37,6 @@ from hdh_common.identity import Principal
 from hdh_common.pagination import Page, time_key_after, time_key_cursor
 from hdh_common.storage import ObjectStore
 
-VALIDATED = "hdh.catalog.version.validated.v1"
-REJECTED = "hdh.catalog.version.rejected.v1"
 PARQUET_BATCH_ROWS = 65_536
 
 
@@ -347,7 +346,7 @@ async def _publish(
     bucket: str,
 ) -> None:
     validated = version.status == "validated"
-    event = schemas.VersionEvent(
+    event = VersionChecked(
         version_id=version.id,
         dataset_id=version.dataset_id,
         table=version.table_name,
@@ -357,14 +356,14 @@ async def _publish(
         object_key=version.object_key,
         sha256=version.object_sha256,
         columns=[
-            schemas.VersionColumn(name=name, identifier=identifiers.get(name, "none"))
-            for name in columns
+            VersionColumn(name=name, identifier=identifiers.get(name, "none")) for name in columns
         ],
         error_count=int(version.report["error_count"]),
+        outcome=None if validated else "failure",
     )
     await outbox.publish(
         session,
-        type=VALIDATED if validated else REJECTED,
+        type=VERSION_VALIDATED if validated else VERSION_REJECTED,
         subject=str(version.dataset_id),
         data=event.model_dump(mode="json"),
         actor=principal.subject,

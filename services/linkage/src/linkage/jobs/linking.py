@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from linkage.db import outbox
-from linkage.events import Identifier
+from linkage.events import LINKAGE_COMPLETED, Identifier, LinkageCompleted
 from linkage.jobs.context import JobContext, temporary_folder
 from linkage.jobs.execute import CENTRAL_BUCKET, finish
 from linkage.jobs.models import Job, PseudonymisedVersion
@@ -24,7 +24,6 @@ from linkage.matching import fellegi_sunter as fs
 from linkage.matching.cascade import cascade
 from linkage.matching.comparisons import Comparison
 
-LINKAGE_COMPLETED = "hdh.linkage.linkage.completed.v1"
 AGE_BAND_YEARS = 10
 
 
@@ -159,7 +158,11 @@ async def run_link(context: JobContext, job: Job) -> None:
     }
     async with context.sessionmaker.begin() as session:
         await finish(session, job, report=report, rows=report["rows_in"])
-        data = {"job_id": str(job.id), "links": summary["links"], "object_key": object_key}
+        event = LinkageCompleted(job_id=job.id, links=summary["links"], object_key=object_key)
         await outbox.publish(
-            session, type=LINKAGE_COMPLETED, subject=str(job.id), data=data, actor=job.created_by
+            session,
+            type=LINKAGE_COMPLETED,
+            subject=str(job.id),
+            data=event.model_dump(mode="json"),
+            actor=job.created_by,
         )

@@ -34,7 +34,7 @@ async def list_domains(session: SessionDep, principal: HubStaff) -> list[schemas
 async def rotate_key(
     domain: DomainPath, session: SessionDep, principal: HubStaff, master: MasterKeyDep
 ) -> schemas.Rotated:
-    version = await service.rotate(session, master, domain)
+    version = await service.rotate(session, master, domain, actor=principal.subject)
     return schemas.Rotated(domain=domain, active_version=version)
 
 

@@ -12,8 +12,10 @@ from linkage.errors import CentralKeyIndestructible, DestructionPending, FourEye
 from linkage.events import (
     DOMAIN_KEY_DESTROYED,
     DOMAIN_KEY_DESTRUCTION_REQUESTED,
+    DOMAIN_KEY_ROTATED,
     DomainKeyDestroyed,
     DomainKeyDestructionRequested,
+    DomainKeyRotated,
 )
 from linkage.keys import schemas
 from linkage.keys.crypto import MasterKey, new_domain_key
@@ -57,7 +59,7 @@ async def active_key(session: AsyncSession, master: MasterKey, domain: str) -> D
     return DomainKeyInUse(domain=domain, version=found.version, secret=secret)
 
 
-async def rotate(session: AsyncSession, master: MasterKey, domain: str) -> int:
+async def rotate(session: AsyncSession, master: MasterKey, domain: str, *, actor: str) -> int:
     """Retire the active version and activate a new one; returns the new version."""
     repository = DomainKeyRepository(session)
     current = await repository.active(domain)
@@ -70,6 +72,13 @@ async def rotate(session: AsyncSession, master: MasterKey, domain: str) -> int:
         domain=domain, version=version, sealed=_sealed(master, domain, version)
     ):
         raise Conflict(f"Domain {domain!r} is being rotated concurrently.")
+    await outbox.publish(
+        session,
+        type=DOMAIN_KEY_ROTATED,
+        subject=domain,
+        data=DomainKeyRotated(domain=domain, version=version).model_dump(mode="json"),
+        actor=actor,
+    )
     return version
 
 

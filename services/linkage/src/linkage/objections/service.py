@@ -4,8 +4,9 @@ import pyarrow as pa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hdh_common.identity import Principal
+from linkage.db import outbox
 from linkage.errors import InvalidIdentifier
-from linkage.events import Identifier
+from linkage.events import OBJECTION_RECORDED, Identifier, ObjectionRecorded
 from linkage.identifiers import nir
 from linkage.identifiers.checked import blank_to_null
 from linkage.jobs.pipeline import TAGS
@@ -26,9 +27,18 @@ async def record(
         raise InvalidIdentifier("The identifier is not valid; it was not recorded.")
     key = await keys.active_key(session, master, keys.CENTRAL)
     pseudonym = key.hasher(TAGS[kind]).pseudonyms(normal)[0].as_py()
-    return await ObjectionRepository(session).add(
+    objection = await ObjectionRepository(session).add(
         central_pseudonym=pseudonym, key_version=key.version, recorded_by=principal.subject
     )
+    event = ObjectionRecorded(objection_id=objection.id, key_version=objection.key_version)
+    await outbox.publish(
+        session,
+        type=OBJECTION_RECORDED,
+        subject=str(objection.id),
+        data=event.model_dump(mode="json"),
+        actor=principal.subject,
+    )
+    return objection
 
 
 async def listed(session: AsyncSession) -> list[Objection]:

@@ -1,0 +1,84 @@
+"""Event contracts: the payloads the catalogue publishes on ``hdh.catalog`` (subject = the
+dataset id, so a dataset's events keep their order)."""
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DATASET_REGISTERED = "hdh.catalog.dataset.registered.v1"
+DATASET_UPDATED = "hdh.catalog.dataset.updated.v1"
+DICTIONARY_UPDATED = "hdh.catalog.dataset.dictionary_updated.v1"
+TABLE_PUBLISHED = "hdh.catalog.table.published.v1"
+VERSION_VALIDATED = "hdh.catalog.version.validated.v1"
+VERSION_REJECTED = "hdh.catalog.version.rejected.v1"
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class DatasetRegistered(_Payload):
+    dataset_id: uuid.UUID
+    slug: str
+    title: str
+    publisher: str
+
+
+class DatasetUpdated(_Payload):
+    """Edited, published or deprecated: a new revision."""
+
+    dataset_id: uuid.UUID
+    revision: int
+    status: str
+
+
+class DictionaryUpdated(_Payload):
+    dataset_id: uuid.UUID
+    revision: int
+    tables_added: list[str]
+    tables_removed: list[str]
+    tables_changed: list[str]
+    breaking: bool
+
+
+class PublishedVariable(_Payload):
+    name: str
+    type: str
+    identifier: str
+
+
+class TablePublished(_Payload):
+    """A table's whole current variable list (empty once removed)."""
+
+    dataset_id: uuid.UUID
+    table: str
+    revision: int
+    variables: list[PublishedVariable]
+
+
+class VersionColumn(_Payload):
+    name: str
+    identifier: str = Field(
+        description="What kind of identifier the column holds (`nir`, `national_pseudonym`,"
+        " `name`, `direct`, `birth_date`, `sex`) or `none`; it tells the linkage service how"
+        " to validate and key it."
+    )
+
+
+class VersionChecked(_Payload):
+    """``version.validated`` (``bucket`` names where the Parquet waits) or ``version.rejected``."""
+
+    version_id: uuid.UUID
+    dataset_id: uuid.UUID
+    table: str
+    number: int
+    row_count: int
+    bucket: str | None
+    object_key: str | None
+    sha256: str | None
+    columns: list[VersionColumn] = Field(default_factory=list)
+    error_count: int = 0
+    outcome: Literal["failure"] | None = Field(
+        None, description="What the audit trail records: a rejected version is a failure."
+    )

@@ -1,0 +1,134 @@
+"""Each service keeps its own copy of what it reads; these copies must accept what the
+publisher writes. A payload built by the publisher's model validates in the reader's."""
+
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+
+from access import events as access
+from access.grants.models import GrantStatus
+from catalog import events as catalog
+from linkage import events as linkage
+
+NOW = datetime(2026, 12, 4, 12, tzinfo=UTC)
+
+
+def grant(status: GrantStatus, members: list[str] | None = None) -> access.GrantChanged:
+    return access.GrantChanged(
+        grant_id=uuid.uuid4(),
+        request_id=uuid.uuid4(),
+        project_id=uuid.uuid4(),
+        datasets=[
+            access.GrantedDataset(
+                dataset_id=uuid.uuid4(),
+                variables=[access.GrantedVariable(table="patients", name="age")],
+            )
+        ],
+        period_start=date(2015, 1, 1),
+        period_end=date(2020, 12, 31),
+        expires_on=date(2028, 12, 4),
+        status=status,
+        end_reason=None,
+        issued_at=NOW,
+        ended_at=None,
+        members=members,
+    )
+
+
+def test_linkage_reads_the_grants_access_issues_and_ends() -> None:
+    issued = grant(GrantStatus.ACTIVE, members=["alice"])
+    read = linkage.GrantIssued.model_validate(issued.model_dump(mode="json"))
+    assert (read.grant_id, read.members, read.expires_on) == (
+        issued.grant_id,
+        ["alice"],
+        issued.expires_on,
+    )
+    assert read.datasets[0].tables() == {"patients": ["age"]}
+    ended = grant(GrantStatus.REVOKED).model_dump(mode="json", exclude={"members"})
+    assert linkage.GrantEnded.model_validate(ended).grant_id == uuid.UUID(ended["grant_id"])
+
+
+@pytest.mark.parametrize("status", [s for s in GrantStatus if s is not GrantStatus.ACTIVE])
+def test_a_grant_ends_with_the_event_linkage_listens_for(status: GrantStatus) -> None:
+    listened = {
+        linkage.GRANT_EXPIRED,
+        linkage.GRANT_REVOKED,
+        linkage.GRANT_SUPERSEDED,
+        linkage.GRANT_ENDED,
+    }
+    assert access.GrantEvent.ending_as(status) == f"hdh.access.grant.{status}.v1"
+    assert access.GrantEvent.ending_as(status) in listened
+    assert access.GrantEvent.ISSUED == linkage.GRANT_ISSUED
+
+
+def test_an_active_status_ends_nothing() -> None:
+    with pytest.raises(KeyError):
+        access.GrantEvent.ending_as(GrantStatus.ACTIVE)
+
+
+def test_linkage_reads_project_events_access_writes() -> None:
+    project, request = uuid.uuid4(), uuid.uuid4()
+    closed = access.ProjectClosed(project_id=project, request_id=request)
+    added = access.MemberAdded(project_id=project, subject="bob", role="member")
+    removed = access.MemberRemoved(project_id=project, subject="bob")
+    assert (
+        linkage.ProjectClosed.model_validate(closed.model_dump(mode="json")).project_id == project
+    )
+    for change in (added, removed):
+        read = linkage.MemberChanged.model_validate(change.model_dump(mode="json"))
+        assert (read.project_id, read.subject) == (project, "bob")
+    assert (access.PROJECT_CLOSED, access.MEMBER_ADDED, access.MEMBER_REMOVED) == (
+        linkage.PROJECT_CLOSED,
+        linkage.MEMBER_ADDED,
+        linkage.MEMBER_REMOVED,
+    )
+
+
+def test_access_reads_what_the_catalogue_and_linkage_write() -> None:
+    dataset = uuid.uuid4()
+    registered = catalog.DatasetRegistered(
+        dataset_id=dataset, slug="snds", title="SNDS", publisher="cnam"
+    )
+    table = catalog.TablePublished(
+        dataset_id=dataset,
+        table="patients",
+        revision=2,
+        variables=[catalog.PublishedVariable(name="age", type="integer", identifier="none")],
+    )
+    extract = linkage.ExtractCompleted(
+        grant_id=uuid.uuid4(),
+        request_id=uuid.uuid4(),
+        project_id=uuid.uuid4(),
+        job_id=uuid.uuid4(),
+        files=[],
+        key_version=1,
+    )
+    read = access.DatasetRegistered.model_validate(registered.model_dump(mode="json"))
+    assert read.slug == "snds"
+    published = access.TablePublished.model_validate(table.model_dump(mode="json"))
+    assert [v.name for v in published.variables] == ["age"]
+    completed = access.ExtractCompleted.model_validate(extract.model_dump(mode="json"))
+    assert completed.request_id == extract.request_id
+    assert (access.DATASET_REGISTERED, access.TABLE_PUBLISHED, access.EXTRACT_COMPLETED) == (
+        catalog.DATASET_REGISTERED,
+        catalog.TABLE_PUBLISHED,
+        linkage.EXTRACT_COMPLETED,
+    )
+
+
+def test_linkage_reads_the_versions_the_catalogue_validates() -> None:
+    checked = catalog.VersionChecked(
+        version_id=uuid.uuid4(),
+        dataset_id=uuid.uuid4(),
+        table="patients",
+        number=1,
+        row_count=10,
+        bucket="landing",
+        object_key="datasets/x/v1.parquet",
+        sha256="0" * 64,
+        columns=[catalog.VersionColumn(name="nir", identifier="nir")],
+    )
+    read = linkage.VersionValidated.model_validate(checked.model_dump(mode="json"))
+    assert read.columns[0].identifier is linkage.Identifier.NIR
+    assert catalog.VERSION_VALIDATED == linkage.VERSION_VALIDATED
