@@ -43,7 +43,7 @@ async def create_request(
 @router.get(
     "",
     response_model=Page[schemas.AccessRequest],
-    summary="List access requests (one's projects'; every submitted one for reviewers)",
+    summary="List access requests, newest first (one's projects'; all submitted for reviewers)",
     responses=problem_responses(Unauthorized, Forbidden),
 )
 async def list_requests(

@@ -97,11 +97,14 @@ async def put_part(
     responses=_WRITE,
 )
 async def list_parts(
-    upload_id: uuid.UUID, dataset: WritableDataset, session: SessionDep
+    upload_id: uuid.UUID,
+    dataset: WritableDataset,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[schemas.Part]:
     upload = await service.get(session, dataset, upload_id)
-    parts = await service.parts(session, upload)
-    return Page(items=[schemas.Part.model_validate(p) for p in parts])
+    return await service.parts_page(session, upload, cursor=cursor, limit=limit)
 
 
 @router.post(

@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hdh_common.errors import BadRequest
 from hdh_common.identity import Principal
+from hdh_common.pagination import Page
 from linkage.events import Identifier
 from linkage.identifiers import nir
 from linkage.identifiers.checked import blank_to_null
@@ -35,5 +36,8 @@ async def record(
     )
 
 
-async def listed(session: AsyncSession) -> list[Objection]:
-    return await ObjectionRepository(session).all()
+async def page(session: AsyncSession, *, cursor: str | None, limit: int) -> Page[schemas.Objection]:
+    rows = await ObjectionRepository(session).page(cursor=cursor, limit=limit)
+    return Page.from_rows(
+        rows, limit, key=lambda o: (o.created_at, o.id), convert=schemas.Objection.model_validate
+    )
