@@ -44,6 +44,7 @@ class GrantRepository:
         return list(rows)
 
     async def page(self, *, member: str | None, cursor: str | None, limit: int) -> list[Grant]:
+        """Newest first."""
         query = select(Grant)
         if member is not None:
             query = query.where(
@@ -51,5 +52,7 @@ class GrantRepository:
                     select(ProjectMember.project_id).where(ProjectMember.subject == member)
                 )
             )
-        query = keyset(query, Grant.issued_at, Grant.id, cursor=cursor, limit=limit)
+        query = keyset(
+            query, Grant.issued_at, Grant.id, cursor=cursor, limit=limit, descending=True
+        )
         return list(await self.session.scalars(query))

@@ -8,7 +8,7 @@ from access.grants import schemas, service
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from hdh_common.identity import Principal, PrincipalDep, Role, require_roles
-from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 
 router = APIRouter(prefix="/access/grants", tags=["grants"])
 HubStaff = Annotated[Principal, Depends(require_roles(Role.HUB_STAFF))]
@@ -19,8 +19,8 @@ Service = Annotated[Principal, Depends(require_roles(Role.SYSTEM))]
 @router.get(
     "",
     response_model=Page[schemas.Grant],
-    summary="List grants (one's projects'; all for staff, auditors and systems)",
-    responses=problem_responses(Unauthorized, Forbidden),
+    summary="List grants, newest first (one's projects'; all for staff, auditors, systems)",
+    responses=problem_responses(Unauthorized, Forbidden, InvalidCursor),
 )
 async def list_grants(
     session: SessionDep,

@@ -18,7 +18,7 @@ from access.text import STORABLE
 from hdh_common.db import SessionDep
 from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
 from hdh_common.identity import Principal, PrincipalDep, Role, require_roles
-from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 
 router = APIRouter(prefix="/access/requests", tags=["requests"])
 stats_router = APIRouter(prefix="/access/stats", tags=["requests"])
@@ -44,7 +44,7 @@ async def create_request(
     "",
     response_model=Page[schemas.AccessRequest],
     summary="List access requests, newest first (one's projects'; all submitted for reviewers)",
-    responses=problem_responses(Unauthorized, Forbidden),
+    responses=problem_responses(Unauthorized, Forbidden, InvalidCursor),
 )
 async def list_requests(
     session: SessionDep,

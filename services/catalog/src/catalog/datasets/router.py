@@ -7,7 +7,7 @@ from catalog.datasets import schemas, service
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from hdh_common.identity import Principal, PrincipalDep, Role, require_roles
-from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 
 router = APIRouter(prefix="/catalog/datasets", tags=["datasets"])
 Registrar = Annotated[Principal, Depends(require_roles(Role.PRODUCER, Role.HUB_STAFF))]
@@ -31,7 +31,7 @@ async def register_dataset(
     "",
     response_model=Page[schemas.Dataset],
     summary="List datasets",
-    responses=problem_responses(Unauthorized),
+    responses=problem_responses(Unauthorized, InvalidCursor),
 )
 async def list_datasets(
     session: SessionDep,

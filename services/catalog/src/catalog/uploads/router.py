@@ -16,7 +16,7 @@ from hdh_common.errors import (
     problem_responses,
 )
 from hdh_common.identity import Principal, PrincipalDep, Role, require_roles
-from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 
 router = APIRouter(prefix="/catalog/datasets/{dataset_id}", tags=["uploads"])
 maintenance = APIRouter(prefix="/catalog/uploads", tags=["uploads"])
@@ -94,7 +94,7 @@ async def put_part(
     "/uploads/{upload_id}/parts",
     response_model=Page[schemas.Part],
     summary="List the parts received",
-    responses=_WRITE,
+    responses={**_WRITE, **problem_responses(InvalidCursor)},
 )
 async def list_parts(
     upload_id: uuid.UUID,
@@ -150,7 +150,7 @@ async def abort_upload(
     "/versions",
     response_model=Page[schemas.Version],
     summary="List the dataset's versions",
-    responses=problem_responses(Unauthorized, NotFound),
+    responses=problem_responses(Unauthorized, NotFound, InvalidCursor),
 )
 async def list_versions(
     dataset: DatasetFromPath,
