@@ -50,7 +50,7 @@ async def test_edit_publish_deprecate_and_diff(
     }
     assert (await client.post(f"{base}/publish", headers=staff)).json()["status"] == "published"
     assert (await client.post(f"{base}/deprecate", headers=staff)).json()["status"] == "deprecated"
-    revisions = (await client.get(f"{base}/revisions", headers=producer)).json()
+    revisions = (await client.get(f"{base}/revisions", headers=producer)).json()["items"]
     assert [r["note"] for r in revisions] == [
         "registered",
         "dictionary imported",
