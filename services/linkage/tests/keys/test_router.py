@@ -40,10 +40,10 @@ async def test_destroying_a_domain_key_takes_two_different_hub_staff(
         twice = await client.post(requests, json=reason, headers=bob)
         self_confirmed = await client.post(confirm, headers=alice)
         researcher_confirmed = await client.post(confirm, headers=rita)
-        still = (await client.get("/linkage/domains", headers=bob)).json()
+        still = (await client.get("/linkage/domains", headers=bob)).json()["items"]
         confirmed = await client.post(confirm, headers=bob)
         again = await client.post(confirm, headers=bob)
-        after = (await client.get("/linkage/domains", headers=bob)).json()
+        after = (await client.get("/linkage/domains", headers=bob)).json()["items"]
     assert one_call.status_code in (404, 405)
     assert denied.status_code == researcher_confirmed.status_code == 403
     assert asked.json()["requested_by"] == "alice" and asked.json()["confirmed_by"] is None
@@ -90,7 +90,7 @@ async def test_the_central_key_is_never_destroyed_through_the_api(
         asked = await client.post(
             "/linkage/domains/central/destruction-requests", json=reason, headers=alice
         )
-        listed = (await client.get("/linkage/domains", headers=alice)).json()
+        listed = (await client.get("/linkage/domains", headers=alice)).json()["items"]
     assert one_call.status_code in (404, 405)
     assert asked.status_code == 409, asked.text
     assert asked.json()["type"] == "/problems/central-key-indestructible"

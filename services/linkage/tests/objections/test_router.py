@@ -41,7 +41,7 @@ async def test_objections_keep_no_identifier_and_refuse_invalid_ones(
     assert first.status_code == 201 and again.json()["id"] == first.json()["id"]
     assert invalid.status_code == 400
     assert invalid.json()["type"] == "/problems/invalid-identifier"
-    assert len(listed.json()) == 1
+    assert len(listed.json()["items"]) == 1
     engine = create_async_engine(clean_database)
     async with engine.connect() as connection:
         row = (await connection.execute(sa.text("SELECT * FROM linkage.objection"))).one()
