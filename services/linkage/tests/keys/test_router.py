@@ -96,3 +96,21 @@ async def test_the_central_key_is_never_destroyed_through_the_api(
     assert asked.json()["type"] == "/problems/central-key-indestructible"
     assert [(d["domain"], d["active_version"]) for d in listed] == [("central", 1)]
     assert await outbox(clean_database) == []
+
+
+async def test_domains_page_by_name_with_every_version_of_each(
+    linkage_settings: SettingsFactory, make_token: TokenFactory, clean_database: str
+) -> None:
+    alice = bearer(make_token("linkage", "hub_staff", sub="alice"))
+    domains = sorted(["central", *(f"project:{uuid.uuid4()}" for _ in range(2))])
+    async with running(create_app(linkage_settings())) as client:
+        for domain in domains:
+            for _ in range(2):
+                rotated = await client.post(f"/linkage/domains/{domain}/rotate", headers=alice)
+                assert rotated.is_success, rotated.text
+        first = (await client.get("/linkage/domains", params={"limit": 2}, headers=alice)).json()
+        params = {"limit": 2, "cursor": first["next_cursor"]}
+        rest = (await client.get("/linkage/domains", params=params, headers=alice)).json()
+    listed = first["items"] + rest["items"]
+    assert [d["domain"] for d in listed] == domains and rest["next_cursor"] is None
+    assert {(d["active_version"], len(d["versions"])) for d in listed} == {(2, 2)}
