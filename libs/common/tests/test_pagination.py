@@ -13,6 +13,7 @@ from sqlalchemy.pool import NullPool
 
 from hdh_common.errors import install_error_handlers
 from hdh_common.pagination import (
+    CURSOR_EXAMPLE,
     DEFAULT_LIMIT,
     MAX_LIMIT,
     CursorQuery,
@@ -105,6 +106,10 @@ async def test_a_single_unique_column_is_a_key(
 async def test_a_last_full_page_has_no_next_cursor(session: AsyncSession) -> None:
     pages = await walk(session, Item.rank, limit=7)
     assert [len(p) for p in pages] == [7]
+
+
+def test_the_documented_cursor_is_a_time_key() -> None:
+    keyset(select(Item), Item.at, Item.id, cursor=CURSOR_EXAMPLE, limit=2)
 
 
 def test_from_rows_trims_the_extra_row_and_points_after_the_last_shown() -> None:

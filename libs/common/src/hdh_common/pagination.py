@@ -23,7 +23,9 @@ from hdh_common.errors import BadRequest
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-CURSOR_EXAMPLE = "WyIyMDI2LTEyLTAxVDA5OjMwOjAwKzAwOjAwIiwiNmYxYzFhMGUtOGE0Yi00YzU3In0"
+CURSOR_EXAMPLE = (
+    "WyIyMDI2LTEyLTAxVDA5OjMwOjAwKzAwOjAwIiwiNmYxYzFhMGUtOGE0Yi00YzU3LTlkMGUtMmY3YTRmNmMxYjExIl0"
+)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -78,7 +80,7 @@ def keyset(
 
 
 def encode_cursor(values: list[Any]) -> str:
-    text = json.dumps([_jsonable(v) for v in values])
+    text = json.dumps([_jsonable(v) for v in values], separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
