@@ -112,6 +112,25 @@ def test_the_documented_cursor_is_a_time_key() -> None:
     keyset(select(Item), Item.at, Item.id, cursor=CURSOR_EXAMPLE, limit=2)
 
 
+@pytest.mark.parametrize("limit", [1, 2, 3, 5])
+def test_a_fixed_sequence_pages_by_position(limit: int) -> None:
+    letters, seen, cursor = list("abcde"), [], None
+    while True:
+        page = Page[str].of(letters, cursor=cursor, limit=limit)
+        seen.append(page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert [x for items in seen for x in items] == letters
+    assert [len(items) for items in seen[:-1]] == [limit] * (len(seen) - 1)
+
+
+@pytest.mark.parametrize("cursor", [encode_cursor([-1]), encode_cursor(["1"]), "%%%"])
+def test_a_forged_position_is_an_invalid_cursor(cursor: str) -> None:
+    with pytest.raises(InvalidCursor):
+        Page[str].of(["a"], cursor=cursor, limit=1)
+
+
 def test_from_rows_trims_the_extra_row_and_points_after_the_last_shown() -> None:
     page = Page[str].from_rows([1, 2, 3], 2, key=lambda n: [n * 10], convert=str)
     assert page.items == ["1", "2"]

@@ -59,6 +59,13 @@ class Page(BaseModel, Generic[T]):
             return cls(items=items)
         return cls(items=items, next_cursor=encode_cursor(list(key(rows[limit - 1]))))
 
+    @classmethod
+    def of(cls, items: Sequence[T], *, cursor: str | None, limit: int) -> "Page[T]":
+        """A fixed sequence held in memory, paged by position."""
+        start = decode_cursor(cursor, length=1, parse=[_position])[0] if cursor else 0
+        rows = list(enumerate(items, start=1))[start : start + limit + 1]
+        return cls.from_rows(rows, limit, key=lambda row: (row[0],), convert=lambda row: row[1])
+
 
 def keyset(
     query: S,
@@ -129,6 +136,12 @@ def _integer(value: Any) -> int:
     if not -(2**63) <= value < 2**63:
         raise ValueError(value)
     return value
+
+
+def _position(value: Any) -> int:
+    if _integer(value) < 0:
+        raise ValueError(value)
+    return int(value)
 
 
 def _text(value: Any) -> str:

@@ -26,11 +26,14 @@ table_router = APIRouter(prefix="/access/workflow", tags=["workflow"])
 
 @table_router.get(
     "",
-    response_model=list[TransitionRule],
+    response_model=Page[TransitionRule],
     summary="The workflow's transitions table (public, like the design it documents)",
+    responses=problem_responses(InvalidCursor),
 )
-async def get_workflow() -> list[TransitionRule]:
-    return service.table()
+async def get_workflow(
+    cursor: CursorQuery = None, limit: LimitQuery = DEFAULT_LIMIT
+) -> Page[TransitionRule]:
+    return Page.of(service.table(), cursor=cursor, limit=limit)
 
 
 @router.post(
