@@ -121,11 +121,12 @@ GARBLED = [
     "[" * 300,
 ]
 LISTS = ["/access/projects", "/access/requests", "/access/grants", "/access/register"]
+REQUEST_LISTS = ["messages", "records", "transitions"]
 
 
-async def test_garbled_or_out_of_range_cursors_are_400(hub) -> None:
+async def test_garbled_or_out_of_range_cursors_are_400(hub, world) -> None:
     failures = []
-    for url in LISTS:
+    for url in LISTS + [f"/access/requests/{world['rid']}/{name}" for name in REQUEST_LISTS]:
         for bad in GARBLED:
             response = await hub.client.get(
                 url, params={"cursor": bad}, headers=hub.as_("hub_staff", "sam")

@@ -140,7 +140,7 @@ async def test_validated_version_to_granted_extract_to_revocation(
         await eventually(extracted, timeout=60)
         listed = await client.get(f"/linkage/extracts?project={project}", headers=rita)
         assert listed.status_code == 200, listed.text
-        files = {f["dataset_id"]: f for f in listed.json()}
+        files = {f["dataset_id"]: f for f in listed.json()["items"]}
         first, second = files[str(datasets[0])], files[str(datasets[1])]
         assert (first["table"], first["columns"]) == ("PEOPLE", ["NIR", "MONTANT"])
         assert (first["rows"], second["rows"]) == (9, 4)  # the objecting person is left out
@@ -150,7 +150,7 @@ async def test_validated_version_to_granted_extract_to_revocation(
         assert one.status_code == two.status_code == 200
         assert read(one)["NIR"][:4] == read(two)["NIR"]  # one project: same person, same pseudonym
         other = await client.get(f"/linkage/extracts?project={other_project}", headers=staff)
-        [other_file] = [f for f in other.json() if f["dataset_id"] == str(datasets[0])]
+        [other_file] = [f for f in other.json()["items"] if f["dataset_id"] == str(datasets[0])]
         denied = [
             await client.get(f"/linkage/extracts?project={project}", headers=bob),
             await client.get(f"/linkage/extracts/{first['id']}/download", headers=bob),

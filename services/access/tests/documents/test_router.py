@@ -15,7 +15,10 @@ async def test_versions_sha256_and_download(hub) -> None:
     assert second["sha256"] == hashlib.sha256(b"%PDF v2").hexdigest()
     alice = hub.as_("researcher", "alice")
     listed = await hub.client.get(f"/access/requests/{rid}/documents", headers=alice)
-    assert [(d["kind"], d["version"]) for d in listed.json()] == [("protocol", 1), ("protocol", 2)]
+    assert [(d["kind"], d["version"]) for d in listed.json()["items"]] == [
+        ("protocol", 1),
+        ("protocol", 2),
+    ]
     url = f"/access/requests/{rid}/documents/{first['id']}/content"
     download = await hub.client.get(url, headers=alice)
     assert download.status_code == 200 and download.content == b"%PDF v1"
@@ -30,7 +33,7 @@ async def test_reviewers_read_documents_once_submitted(hub) -> None:
     listed = await hub.client.get(
         f"/access/requests/{request['id']}/documents", headers=hub.as_("committee_member", "carl")
     )
-    assert listed.status_code == 200 and len(listed.json()) == 2
+    assert listed.status_code == 200 and len(listed.json()["items"]) == 2
     producer = await hub.upload(request["id"], "other", role="producer", sub="paul")
     assert producer.status_code == 404
 

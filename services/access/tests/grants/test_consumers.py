@@ -50,4 +50,4 @@ async def test_extract_completed_activates_the_request(hub, kafka: TansuBroker) 
     history = await hub.client.get(
         f"/access/requests/{request['id']}/transitions", headers=hub.as_("auditor")
     )
-    assert history.json()[-1]["actor"] == "hdh-linkage"
+    assert history.json()["items"][-1]["actor"] == "hdh-linkage"

@@ -160,7 +160,7 @@ async def test_an_agreement_needs_a_signed_agreement_document(hub) -> None:
     await hub.drive_to(rid, "authorised")
     protocol = (
         await hub.client.get(f"/access/requests/{rid}/documents", headers=hub.as_("hub_staff"))
-    ).json()[0]
+    ).json()["items"][0]
     agreement = {
         "kind": "data_use_agreement",
         "reference": "DUA-1",

@@ -26,7 +26,7 @@ async def test_a_recorded_opinion_is_final_for_its_round(hub) -> None:
     reversed_ = await hub.act(rid, "reject", "committee_member", "cora", reason="No.")
     assert reversed_.status_code == 409
     records = await hub.client.get(f"/access/requests/{rid}/records", headers=hub.as_("hub_staff"))
-    assert [r["outcome"] for r in records.json()] == ["favourable"]
+    assert [r["outcome"] for r in records.json()["items"]] == ["favourable"]
     await hub.ok(rid, "forward_to_regulator", "hub_staff", "sam")
 
 
@@ -55,7 +55,7 @@ async def test_staff_open_a_new_round_with_a_reason(hub) -> None:
     history = await hub.client.get(
         f"/access/requests/{rid}/transitions", headers=hub.as_("hub_staff")
     )
-    reopen = [t for t in history.json() if t["transition"] == "reopen_committee_review"]
+    reopen = [t for t in history.json()["items"] if t["transition"] == "reopen_committee_review"]
     assert [(t["reason"], t["actor"]) for t in reopen] == [("Protocol amended.", "sam")]
     async with hub.engine.connect() as connection:
         events = await connection.scalars(

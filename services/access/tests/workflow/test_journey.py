@@ -31,7 +31,7 @@ async def test_draft_to_active_grant_then_expiry(hub) -> None:
     thread = await hub.client.get(
         f"/access/requests/{rid}/messages", headers=hub.as_("researcher", "alice")
     )
-    assert [m["body"] for m in thread.json()] == ["Which cohort years?", "2015 to 2020."]
+    assert [m["body"] for m in thread.json()["items"]] == ["Which cohort years?", "2015 to 2020."]
     await hub.ok(rid, "resubmit", "researcher", "alice")
     register = await hub.client.get("/access/register")
     assert register.status_code == 200 and register.json()["items"] == []
@@ -66,7 +66,7 @@ async def test_draft_to_active_grant_then_expiry(hub) -> None:
     history = await hub.client.get(
         f"/access/requests/{rid}/transitions", headers=hub.as_("auditor", "ann")
     )
-    assert [t["to_state"] for t in history.json()] == [
+    assert [t["to_state"] for t in history.json()["items"]] == [
         "submitted",
         "info_requested",
         "submitted",

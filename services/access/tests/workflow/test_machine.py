@@ -51,7 +51,8 @@ def test_events_are_named_after_the_transition() -> None:
 async def test_the_table_is_served(hub) -> None:
     response = await hub.client.get("/access/workflow")
     assert response.status_code == 200
-    rows = {row["name"]: row for row in response.json()}
+    assert response.json()["next_cursor"] is None
+    rows = {row["name"]: row for row in response.json()["items"]}
     assert rows["authorise"]["roles"] == ["regulator"]
     assert rows["authorise"]["relation"] == "independent"
     assert rows["withdraw"]["reason_required"] is True

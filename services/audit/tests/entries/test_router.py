@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from audit.canonical import canonical_json
+from hdh_common.pagination import encode_cursor
 
 Headers = Callable[..., dict[str, str]]
 Draft = Callable[..., dict[str, Any]]
@@ -68,8 +69,9 @@ async def test_search_filters_and_pages(
         "/audit/entries", params={"outcome": "success", "project": "project-0"}, headers=auditor
     )
     assert [i["seq"] for i in page.json()["items"]] == [0, 4, 8]
-    bad = await client.get("/audit/entries", params={"cursor": "nope"}, headers=auditor)
-    assert bad.status_code == 400
+    for forged in ("nope", encode_cursor(["1"]), encode_cursor([True]), encode_cursor([2**63])):
+        bad = await client.get("/audit/entries", params={"cursor": forged}, headers=auditor)
+        assert bad.status_code == 400 and bad.json()["type"] == "/problems/invalid-cursor"
     by_request = await client.get(
         "/audit/entries", params={"request_id": "request-3"}, headers=auditor
     )

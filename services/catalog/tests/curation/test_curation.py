@@ -50,7 +50,7 @@ async def test_edit_publish_deprecate_and_diff(
     }
     assert (await client.post(f"{base}/publish", headers=staff)).json()["status"] == "published"
     assert (await client.post(f"{base}/deprecate", headers=staff)).json()["status"] == "deprecated"
-    revisions = (await client.get(f"{base}/revisions", headers=producer)).json()
+    revisions = (await client.get(f"{base}/revisions", headers=producer)).json()["items"]
     assert [r["note"] for r in revisions] == [
         "registered",
         "dictionary imported",
@@ -60,6 +60,12 @@ async def test_edit_publish_deprecate_and_diff(
         "deprecated",
     ]
     assert revisions[2]["changed_by"] == "producer-1"
+    first = (await client.get(f"{base}/revisions", params={"limit": 4}, headers=staff)).json()
+    rest = await client.get(
+        f"{base}/revisions", params={"limit": 4, "cursor": first["next_cursor"]}, headers=staff
+    )
+    assert [r["revision"] for r in first["items"] + rest.json()["items"]] == [1, 2, 3, 4, 5, 6]
+    assert rest.json()["next_cursor"] is None
     diff = (
         await client.get(f"{base}/revisions/diff", params={"from": 2, "to": 6}, headers=staff)
     ).json()

@@ -142,6 +142,12 @@ async def test_a_part_with_a_wrong_checksum_is_refused_and_can_be_resent(hub: Hu
     assert [p["number"] for p in parts["items"]] == [1]
     assert len(hub.objects(hub.landing)) == 1
     assert (await hub.put(upload["id"], 2, second)).status_code == 200
+    url = hub.url(f"/uploads/{upload['id']}/parts")
+    one = (await hub.client.get(url, params={"limit": 1}, headers=hub.producer)).json()
+    two = await hub.client.get(
+        url, params={"limit": 1, "cursor": one["next_cursor"]}, headers=hub.producer
+    )
+    assert [p["number"] for p in one["items"] + two.json()["items"]] == [1, 2]
     done = await hub.client.post(hub.url(f"/uploads/{upload['id']}/complete"), headers=hub.producer)
     assert done.status_code == 201 and done.json()["status"] == "validated"
 

@@ -98,7 +98,7 @@ async def test_staff_pseudonymise_a_landed_version_into_central_on_s3(
     assert result["key_domain"] == "central" and result["key_version"] == 1
     central_key = central_key_of(validated)
     assert result["outputs"] == [f"central/{central_key}"]
-    assert [d["domain"] for d in domains.json()] == ["central"]
+    assert [d["domain"] for d in domains.json()["items"]] == ["central"]
     data = await read_object(store, "central", central_key)
     table = pq.read_table(pa.BufferReader(data))
     assert table.schema.metadata[b"hdh.key_version"] == b"1"

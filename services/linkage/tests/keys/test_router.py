@@ -40,10 +40,10 @@ async def test_destroying_a_domain_key_takes_two_different_hub_staff(
         twice = await client.post(requests, json=reason, headers=bob)
         self_confirmed = await client.post(confirm, headers=alice)
         researcher_confirmed = await client.post(confirm, headers=rita)
-        still = (await client.get("/linkage/domains", headers=bob)).json()
+        still = (await client.get("/linkage/domains", headers=bob)).json()["items"]
         confirmed = await client.post(confirm, headers=bob)
         again = await client.post(confirm, headers=bob)
-        after = (await client.get("/linkage/domains", headers=bob)).json()
+        after = (await client.get("/linkage/domains", headers=bob)).json()["items"]
     assert one_call.status_code in (404, 405)
     assert denied.status_code == researcher_confirmed.status_code == 403
     assert asked.json()["requested_by"] == "alice" and asked.json()["confirmed_by"] is None
@@ -91,7 +91,7 @@ async def test_the_central_key_is_never_destroyed_through_the_api(
         asked = await client.post(
             "/linkage/domains/central/destruction-requests", json=reason, headers=alice
         )
-        listed = (await client.get("/linkage/domains", headers=alice)).json()
+        listed = (await client.get("/linkage/domains", headers=alice)).json()["items"]
     assert one_call.status_code in (404, 405)
     assert asked.status_code == 409, asked.text
     assert asked.json()["type"] == "/problems/central-key-indestructible"
@@ -99,3 +99,21 @@ async def test_the_central_key_is_never_destroyed_through_the_api(
     assert [e["type"] for e in await outbox(clean_database)] == [
         "hdh.linkage.domain_key.rotated.v1"
     ]
+
+
+async def test_domains_page_by_name_with_every_version_of_each(
+    linkage_settings: SettingsFactory, make_token: TokenFactory, clean_database: str
+) -> None:
+    alice = bearer(make_token("linkage", "hub_staff", sub="alice"))
+    domains = sorted(["central", *(f"project:{uuid.uuid4()}" for _ in range(2))])
+    async with running(create_app(linkage_settings())) as client:
+        for domain in domains:
+            for _ in range(2):
+                rotated = await client.post(f"/linkage/domains/{domain}/rotate", headers=alice)
+                assert rotated.is_success, rotated.text
+        first = (await client.get("/linkage/domains", params={"limit": 2}, headers=alice)).json()
+        params = {"limit": 2, "cursor": first["next_cursor"]}
+        rest = (await client.get("/linkage/domains", params=params, headers=alice)).json()
+    listed = first["items"] + rest["items"]
+    assert [d["domain"] for d in listed] == domains and rest["next_cursor"] is None
+    assert {(d["active_version"], len(d["versions"])) for d in listed} == {(2, 2)}

@@ -37,7 +37,7 @@ async def test_a_domain_key_is_created_once_sealed_and_rotated(
     assert await service.rotate(session, master, service.CENTRAL, actor="alice") == 2
     second = await service.active_key(session, master, service.CENTRAL)
     assert (second.version, second.secret != first.secret) == (2, True)
-    [domain] = await service.domains(session)
+    [domain] = (await service.domains(session, cursor=None, limit=10)).items
     assert [(v.version, v.status) for v in domain.versions] == [(1, "retired"), (2, "active")]
 
 

@@ -229,13 +229,14 @@ class Journey:
 
     def pseudonymised(self) -> str:
         def job() -> dict[str, Any] | None:
-            jobs = self.call("sara", "GET", "/linkage/jobs", params={"limit": 100}).json()
-            for found in jobs["items"]:
-                if found["params"].get("version_id") == self.facts["version_id"]:
-                    if found["state"] == "failed":
-                        raise Broken(f"pseudonymisation failed: {found['error']}")
-                    return found if found["state"] == "succeeded" else None
-            return None
+            params = {"version_id": self.facts["version_id"], "kind": "pseudonymise", "limit": 1}
+            newest = self.call("sara", "GET", "/linkage/jobs", params=params).json()["items"]
+            if not newest:
+                return None
+            [found] = newest
+            if found["state"] == "failed":
+                raise Broken(f"pseudonymisation failed: {found['error']}")
+            return found if found["state"] == "succeeded" else None
 
         done = self.wait("pseudonymisation", job)
         report = self.call("sara", "GET", f"/linkage/jobs/{done['id']}/report").json()
@@ -380,7 +381,8 @@ class Journey:
 
     def download(self) -> str:
         project = self.facts["project_id"]
-        files = self.call("alice", "GET", "/linkage/extracts", params={"project": project}).json()
+        params = {"project": project}
+        files = self.call("alice", "GET", "/linkage/extracts", params=params).json()["items"]
         if len(files) != 1:
             raise JourneyFailed(f"expected one extract file, got {files}")
         [extract] = files

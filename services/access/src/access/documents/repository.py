@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.documents.models import Document
+from hdh_common.pagination import keyset
 
 
 class DocumentRepository:
@@ -27,10 +28,9 @@ class DocumentRepository:
         await self.session.refresh(document, attribute_names=["uploaded_at"])
         return document
 
-    async def list(self, request_id: uuid.UUID) -> list[Document]:
-        rows = await self.session.scalars(
-            select(Document)
-            .where(Document.request_id == request_id)
-            .order_by(Document.kind, Document.version)
-        )
-        return list(rows)
+    async def page(
+        self, request_id: uuid.UUID, *, cursor: str | None, limit: int
+    ) -> list[Document]:
+        query = select(Document).where(Document.request_id == request_id)
+        query = keyset(query, Document.kind, Document.version, cursor=cursor, limit=limit)
+        return list(await self.session.scalars(query))

@@ -19,6 +19,7 @@ from access.requests.dependencies import RequestFromPath
 from hdh_common.db import SessionDep
 from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
 from hdh_common.identity import PrincipalDep
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 from hdh_common.storage import StoreDep
 
 router = APIRouter(prefix="/access/requests/{request_id}/documents", tags=["documents"])
@@ -85,12 +86,17 @@ async def upload_document(
 
 @router.get(
     "",
-    response_model=list[schemas.Document],
-    summary="Every version of every document of the request",
-    responses=problem_responses(Unauthorized, NotFound),
+    response_model=Page[schemas.Document],
+    summary="Every version of every document of the request, by kind and version",
+    responses=problem_responses(Unauthorized, NotFound, InvalidCursor),
 )
-async def list_documents(context: RequestFromPath, session: SessionDep) -> list[schemas.Document]:
-    return [schemas.Document.model_validate(d) for d in await service.listing(session, context)]
+async def list_documents(
+    context: RequestFromPath,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> Page[schemas.Document]:
+    return await service.listing(session, context, cursor=cursor, limit=limit)
 
 
 @router.get(

@@ -1,12 +1,13 @@
 """Documents of a request: streamed to the object store with their sha256, one version each."""
 
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.config import Settings
 from access.db import outbox
+from access.documents import schemas
 from access.documents.models import Document
 from access.documents.repository import DocumentRepository
 from access.documents.schemas import ACCEPTED_TYPES
@@ -16,6 +17,7 @@ from access.requests.service import RequestInContext
 from access.workflow.policy import ensure_independent
 from hdh_common.errors import Forbidden, NotFound
 from hdh_common.identity import Principal, Role
+from hdh_common.pagination import Page
 from hdh_common.storage import ObjectStore
 
 TERMINAL = ("closed", "rejected", "withdrawn")
@@ -142,8 +144,13 @@ async def upload(
     return document
 
 
-async def listing(session: AsyncSession, context: RequestInContext) -> Sequence[Document]:
-    return await DocumentRepository(session).list(context.request.id)
+async def listing(
+    session: AsyncSession, context: RequestInContext, *, cursor: str | None, limit: int
+) -> Page[schemas.Document]:
+    rows = await DocumentRepository(session).page(context.request.id, cursor=cursor, limit=limit)
+    return Page.from_rows(
+        rows, limit, key=lambda d: (d.kind, d.version), convert=schemas.Document.model_validate
+    )
 
 
 async def get(session: AsyncSession, context: RequestInContext, document_id: uuid.UUID) -> Document:

@@ -1,12 +1,12 @@
 import uuid
 from datetime import date
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.grants.models import Grant, GrantStatus
-from access.pagination import Key
 from access.projects.models import ProjectMember
+from hdh_common.pagination import keyset
 
 
 class GrantRepository:
@@ -43,14 +43,16 @@ class GrantRepository:
         )
         return list(rows)
 
-    async def page(self, *, member: str | None, after: Key | None, limit: int) -> list[Grant]:
-        query = select(Grant).order_by(Grant.issued_at, Grant.id).limit(limit)
+    async def page(self, *, member: str | None, cursor: str | None, limit: int) -> list[Grant]:
+        """Newest first."""
+        query = select(Grant)
         if member is not None:
             query = query.where(
                 Grant.project_id.in_(
                     select(ProjectMember.project_id).where(ProjectMember.subject == member)
                 )
             )
-        if after is not None:
-            query = query.where(tuple_(Grant.issued_at, Grant.id) > after)
+        query = keyset(
+            query, Grant.issued_at, Grant.id, cursor=cursor, limit=limit, descending=True
+        )
         return list(await self.session.scalars(query))

@@ -8,7 +8,7 @@ from access.grants import schemas, service
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from hdh_common.identity import HubStaff, PrincipalDep, System
-from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 
 router = APIRouter(prefix="/access/grants", tags=["grants"])
 
@@ -16,8 +16,8 @@ router = APIRouter(prefix="/access/grants", tags=["grants"])
 @router.get(
     "",
     response_model=Page[schemas.Grant],
-    summary="List grants (one's projects'; all for staff, auditors and systems)",
-    responses=problem_responses(Unauthorized, Forbidden),
+    summary="List grants, newest first (one's projects'; all for staff, auditors, systems)",
+    responses=problem_responses(Unauthorized, Forbidden, InvalidCursor),
 )
 async def list_grants(
     session: SessionDep,

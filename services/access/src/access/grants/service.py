@@ -17,7 +17,6 @@ from access.events import PROJECT_CLOSED, GrantChanged, GrantEvent, ProjectClose
 from access.grants import schemas
 from access.grants.models import Grant, GrantStatus
 from access.grants.repository import GrantRepository
-from access.pagination import after_key, next_cursor
 from access.projects.models import member_role
 from access.projects.repository import ProjectRepository
 from access.register import service as register
@@ -208,11 +207,7 @@ async def page(
     if not principal.has_any(Role.RESEARCHER, *READ_ALL):
         raise Forbidden("Only researchers, hub staff, auditors and systems list grants.")
     member = None if principal.has_any(*READ_ALL) else principal.subject
-    rows = await GrantRepository(session).page(
-        member=member, after=after_key(cursor), limit=limit + 1
-    )
-    keys = [(g.issued_at, g.id) for g in rows]
-    return Page(
-        items=[schemas.Grant.model_validate(g) for g in rows[:limit]],
-        next_cursor=next_cursor(keys, limit),
+    rows = await GrantRepository(session).page(member=member, cursor=cursor, limit=limit)
+    return Page.from_rows(
+        rows, limit, key=lambda g: (g.issued_at, g.id), convert=schemas.Grant.model_validate
     )

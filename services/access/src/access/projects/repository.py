@@ -1,11 +1,11 @@
 import uuid
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from access.pagination import Key
 from access.projects.models import Project, ProjectMember
+from hdh_common.pagination import keyset
 
 
 class ProjectRepository:
@@ -22,21 +22,15 @@ class ProjectRepository:
         await self.session.flush()
         return project
 
-    async def page(self, *, member: str | None, after: Key | None, limit: int) -> list[Project]:
-        query = (
-            select(Project)
-            .options(selectinload(Project.members))
-            .order_by(Project.created_at, Project.id)
-            .limit(limit)
-        )
+    async def page(self, *, member: str | None, cursor: str | None, limit: int) -> list[Project]:
+        query = select(Project).options(selectinload(Project.members))
         if member is not None:
             query = query.where(
                 Project.id.in_(
                     select(ProjectMember.project_id).where(ProjectMember.subject == member)
                 )
             )
-        if after is not None:
-            query = query.where(tuple_(Project.created_at, Project.id) > after)
+        query = keyset(query, Project.created_at, Project.id, cursor=cursor, limit=limit)
         return list(await self.session.scalars(query))
 
     async def refresh(self, project: Project) -> Project:

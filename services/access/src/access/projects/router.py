@@ -6,7 +6,7 @@ from access.projects.dependencies import ReadableProject
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from hdh_common.identity import PrincipalDep, Researcher
-from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 
 router = APIRouter(prefix="/access/projects", tags=["projects"])
 
@@ -29,7 +29,7 @@ async def create_project(
     "",
     response_model=Page[schemas.Project],
     summary="List the projects one belongs to (all of them for hub staff and auditors)",
-    responses=problem_responses(Unauthorized, Forbidden),
+    responses=problem_responses(Unauthorized, Forbidden, InvalidCursor),
 )
 async def list_projects(
     session: SessionDep,

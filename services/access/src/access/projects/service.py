@@ -13,7 +13,6 @@ from access.events import (
     MemberRemoved,
     ProjectCreated,
 )
-from access.pagination import after_key, next_cursor
 from access.projects import schemas
 from access.projects.models import Project, ProjectMember, member_role
 from access.projects.repository import ProjectRepository
@@ -139,8 +138,5 @@ async def page(
     if not principal.has_any(Role.RESEARCHER, *READ_ALL):
         raise Forbidden("Only researchers, hub staff and auditors list projects.")
     member = None if principal.has_any(*READ_ALL) else principal.subject
-    rows = await ProjectRepository(session).page(
-        member=member, after=after_key(cursor), limit=limit + 1
-    )
-    keys = [(p.created_at, p.id) for p in rows]
-    return Page(items=[to_schema(p) for p in rows[:limit]], next_cursor=next_cursor(keys, limit))
+    rows = await ProjectRepository(session).page(member=member, cursor=cursor, limit=limit)
+    return Page.from_rows(rows, limit, key=lambda p: (p.created_at, p.id), convert=to_schema)

@@ -1,12 +1,12 @@
 import uuid
 from collections.abc import Collection
-from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.catalog_refs.models import DatasetRef
 from access.register.models import RegisterEntry
+from hdh_common.pagination import keyset
 
 
 class RegisterRepository:
@@ -25,14 +25,12 @@ class RegisterRepository:
         )
         return {row.id: row.title for row in rows}
 
-    async def page(
-        self, *, after: tuple[datetime, uuid.UUID] | None, limit: int
-    ) -> list[RegisterEntry]:
-        query = (
-            select(RegisterEntry)
-            .order_by(RegisterEntry.updated_at, RegisterEntry.request_id)
-            .limit(limit)
+    async def page(self, *, cursor: str | None, limit: int) -> list[RegisterEntry]:
+        query = keyset(
+            select(RegisterEntry),
+            RegisterEntry.updated_at,
+            RegisterEntry.request_id,
+            cursor=cursor,
+            limit=limit,
         )
-        if after is not None:
-            query = query.where(tuple_(RegisterEntry.updated_at, RegisterEntry.request_id) > after)
         return list(await self.session.scalars(query))

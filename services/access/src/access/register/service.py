@@ -5,7 +5,6 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from access.pagination import after_key, next_cursor
 from access.projects.models import Project
 from access.register import schemas
 from access.register.models import RegisterEntry
@@ -55,9 +54,10 @@ async def update_status(
 async def page(
     session: AsyncSession, *, cursor: str | None, limit: int
 ) -> Page[schemas.RegisterEntry]:
-    rows = await RegisterRepository(session).page(after=after_key(cursor), limit=limit + 1)
-    keys = [(r.updated_at, r.request_id) for r in rows]
-    return Page(
-        items=[schemas.RegisterEntry.model_validate(r) for r in rows[:limit]],
-        next_cursor=next_cursor(keys, limit),
+    rows = await RegisterRepository(session).page(cursor=cursor, limit=limit)
+    return Page.from_rows(
+        rows,
+        limit,
+        key=lambda r: (r.updated_at, r.request_id),
+        convert=schemas.RegisterEntry.model_validate,
     )

@@ -2,15 +2,15 @@ import uuid
 from collections.abc import Collection
 from datetime import date
 
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from access.catalog_refs.models import DatasetRef, VariableRef
-from access.pagination import Key
 from access.projects.models import Project, ProjectMember
 from access.requests.models import AccessRequest, RequestTransition
 from access.reviews.models import ConflictDeclaration
+from hdh_common.pagination import keyset
 
 CLOCKED_STATES = (
     "submitted",
@@ -64,15 +64,11 @@ class RequestRepository:
         project_id: uuid.UUID | None,
         state: str | None,
         overdue_on: date | None,
-        after: Key | None,
+        cursor: str | None,
         limit: int,
     ) -> list[AccessRequest]:
-        query = (
-            select(AccessRequest)
-            .options(selectinload(AccessRequest.datasets))
-            .order_by(AccessRequest.created_at, AccessRequest.id)
-            .limit(limit)
-        )
+        """Newest first."""
+        query = select(AccessRequest).options(selectinload(AccessRequest.datasets))
         if member is not None:
             query = query.where(
                 AccessRequest.project_id.in_(
@@ -102,8 +98,14 @@ class RequestRepository:
             query = query.where(
                 AccessRequest.due_on < overdue_on, AccessRequest.state.in_(CLOCKED_STATES)
             )
-        if after is not None:
-            query = query.where(tuple_(AccessRequest.created_at, AccessRequest.id) > after)
+        query = keyset(
+            query,
+            AccessRequest.created_at,
+            AccessRequest.id,
+            cursor=cursor,
+            limit=limit,
+            descending=True,
+        )
         return list(await self.session.scalars(query))
 
     async def conflicted(self, request_id: uuid.UUID, subject: str) -> bool:
@@ -117,13 +119,12 @@ class RequestRepository:
         )
         return bool(found)
 
-    async def history(self, request_id: uuid.UUID) -> list[RequestTransition]:
-        rows = await self.session.scalars(
-            select(RequestTransition)
-            .where(RequestTransition.request_id == request_id)
-            .order_by(RequestTransition.id)
-        )
-        return list(rows)
+    async def history(
+        self, request_id: uuid.UUID, *, cursor: str | None, limit: int
+    ) -> list[RequestTransition]:
+        query = select(RequestTransition).where(RequestTransition.request_id == request_id)
+        query = keyset(query, RequestTransition.id, cursor=cursor, limit=limit)
+        return list(await self.session.scalars(query))
 
     async def count_per_state(self) -> dict[str, int]:
         rows = await self.session.execute(

@@ -18,7 +18,7 @@ from access.text import STORABLE
 from hdh_common.db import SessionDep
 from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
 from hdh_common.identity import PrincipalDep, Researcher
-from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 
 router = APIRouter(prefix="/access/requests", tags=["requests"])
 stats_router = APIRouter(prefix="/access/stats", tags=["requests"])
@@ -42,8 +42,8 @@ async def create_request(
 @router.get(
     "",
     response_model=Page[schemas.AccessRequest],
-    summary="List access requests (one's projects'; every submitted one for reviewers)",
-    responses=problem_responses(Unauthorized, Forbidden),
+    summary="List access requests, newest first (one's projects'; all submitted for reviewers)",
+    responses=problem_responses(Unauthorized, Forbidden, InvalidCursor),
 )
 async def list_requests(
     session: SessionDep,

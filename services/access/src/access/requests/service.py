@@ -14,7 +14,6 @@ from access.errors import (
     UnknownVariable,
     WrongState,
 )
-from access.pagination import after_key, next_cursor
 from access.projects.models import Project, member_role
 from access.projects.repository import ProjectRepository
 from access.requests import schemas
@@ -254,11 +253,10 @@ async def page(
         project_id=project_id,
         state=state,
         overdue_on=today if overdue else None,
-        after=after_key(cursor),
-        limit=limit + 1,
+        cursor=cursor,
+        limit=limit,
     )
-    keys = [(r.created_at, r.id) for r in rows]
-    return Page(items=[to_schema(r) for r in rows[:limit]], next_cursor=next_cursor(keys, limit))
+    return Page.from_rows(rows, limit, key=lambda r: (r.created_at, r.id), convert=to_schema)
 
 
 def _follower(principal: Principal, *, oversight: bool) -> str | None:
@@ -270,9 +268,13 @@ def _follower(principal: Principal, *, oversight: bool) -> str | None:
     raise Forbidden("Only researchers, reviewers and partner systems list access requests.")
 
 
-async def history(session: AsyncSession, context: RequestInContext) -> list[schemas.Transition]:
-    rows = await RequestRepository(session).history(context.request.id)
-    return [schemas.Transition.model_validate(r) for r in rows]
+async def history(
+    session: AsyncSession, context: RequestInContext, *, cursor: str | None, limit: int
+) -> Page[schemas.Transition]:
+    rows = await RequestRepository(session).history(context.request.id, cursor=cursor, limit=limit)
+    return Page.from_rows(
+        rows, limit, key=lambda t: (t.id,), convert=schemas.Transition.model_validate
+    )
 
 
 async def stats(session: AsyncSession, principal: Principal, *, today: date) -> schemas.Stats:

@@ -8,6 +8,7 @@ from access.documents.models import Document
 from access.requests.models import AccessRequest
 from access.reviews.models import ConflictDeclaration, Decision, Message
 from access.workflow.machine import Evidence
+from hdh_common.pagination import keyset
 
 AGREEMENTS = ("data_holder_agreement", "data_use_agreement")
 
@@ -60,13 +61,19 @@ class ReviewRepository:
         )
         return list(rows)
 
-    async def messages(self, request_id: uuid.UUID) -> list[Message]:
-        rows = await self.session.scalars(
-            select(Message)
-            .where(Message.request_id == request_id)
-            .order_by(Message.created_at, Message.id)
-        )
-        return list(rows)
+    async def decision_page(
+        self, request_id: uuid.UUID, *, cursor: str | None, limit: int
+    ) -> list[Decision]:
+        query = select(Decision).where(Decision.request_id == request_id)
+        query = keyset(query, Decision.recorded_at, Decision.id, cursor=cursor, limit=limit)
+        return list(await self.session.scalars(query))
+
+    async def message_page(
+        self, request_id: uuid.UUID, *, cursor: str | None, limit: int
+    ) -> list[Message]:
+        query = select(Message).where(Message.request_id == request_id)
+        query = keyset(query, Message.created_at, Message.id, cursor=cursor, limit=limit)
+        return list(await self.session.scalars(query))
 
     async def evidence(self, request: AccessRequest) -> Evidence:
         """What the guards read; the opinion is the current committee round's."""

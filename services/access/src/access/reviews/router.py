@@ -13,6 +13,7 @@ from access.reviews import schemas, service
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from hdh_common.identity import CommitteeMember, HubStaff, PrincipalDep, Regulator
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 
 router = APIRouter(prefix="/access/requests/{request_id}", tags=["reviews"])
 RECORD_ERRORS = problem_responses(
@@ -81,12 +82,17 @@ async def record_agreement(
 
 @router.get(
     "/records",
-    response_model=list[schemas.Record],
-    summary="Opinions, decisions and agreements recorded on the request",
-    responses=problem_responses(Unauthorized, NotFound),
+    response_model=Page[schemas.Record],
+    summary="Opinions, decisions and agreements recorded on the request, oldest first",
+    responses=problem_responses(Unauthorized, NotFound, InvalidCursor),
 )
-async def list_records(context: RequestFromPath, session: SessionDep) -> list[schemas.Record]:
-    return [schemas.Record.model_validate(r) for r in await service.records(session, context)]
+async def list_records(
+    context: RequestFromPath,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> Page[schemas.Record]:
+    return await service.records(session, context, cursor=cursor, limit=limit)
 
 
 @router.post(
@@ -127,9 +133,14 @@ async def post_message(
 
 @router.get(
     "/messages",
-    response_model=list[schemas.Message],
-    summary="The request's information thread",
-    responses=problem_responses(Unauthorized, NotFound),
+    response_model=Page[schemas.Message],
+    summary="The request's information thread, oldest first",
+    responses=problem_responses(Unauthorized, NotFound, InvalidCursor),
 )
-async def list_messages(context: RequestFromPath, session: SessionDep) -> list[schemas.Message]:
-    return [schemas.Message.model_validate(m) for m in await service.thread(session, context)]
+async def list_messages(
+    context: RequestFromPath,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> Page[schemas.Message]:
+    return await service.thread(session, context, cursor=cursor, limit=limit)

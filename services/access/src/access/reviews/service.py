@@ -1,5 +1,4 @@
 import uuid
-from collections.abc import Sequence
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +23,7 @@ from access.reviews.repository import ReviewRepository
 from access.workflow.policy import ensure_independent
 from hdh_common.errors import Conflict, Forbidden
 from hdh_common.identity import Principal, Role
+from hdh_common.pagination import Page
 
 RECORD_EVENTS = {
     "opinion": OPINION_RECORDED,
@@ -162,8 +162,15 @@ async def record_agreement(
     return await _record(session, principal, context, kind=payload.kind, values=values)
 
 
-async def records(session: AsyncSession, context: RequestInContext) -> Sequence[Decision]:
-    return await ReviewRepository(session).decisions(context.request.id)
+async def records(
+    session: AsyncSession, context: RequestInContext, *, cursor: str | None, limit: int
+) -> Page[schemas.Record]:
+    rows = await ReviewRepository(session).decision_page(
+        context.request.id, cursor=cursor, limit=limit
+    )
+    return Page.from_rows(
+        rows, limit, key=lambda r: (r.recorded_at, r.id), convert=schemas.Record.model_validate
+    )
 
 
 async def declare_conflict(
@@ -208,5 +215,12 @@ async def post_message(
     return message
 
 
-async def thread(session: AsyncSession, context: RequestInContext) -> Sequence[Message]:
-    return await ReviewRepository(session).messages(context.request.id)
+async def thread(
+    session: AsyncSession, context: RequestInContext, *, cursor: str | None, limit: int
+) -> Page[schemas.Message]:
+    rows = await ReviewRepository(session).message_page(
+        context.request.id, cursor=cursor, limit=limit
+    )
+    return Page.from_rows(
+        rows, limit, key=lambda m: (m.created_at, m.id), convert=schemas.Message.model_validate
+    )

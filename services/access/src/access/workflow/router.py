@@ -18,6 +18,7 @@ from access.workflow.schemas import TransitionCreate, TransitionRule
 from hdh_common.db import SessionDep
 from hdh_common.errors import Forbidden, NotFound, Unauthorized, problem_responses
 from hdh_common.identity import PrincipalDep
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 
 router = APIRouter(prefix="/access/requests/{request_id}/transitions", tags=["workflow"])
 table_router = APIRouter(prefix="/access/workflow", tags=["workflow"])
@@ -25,11 +26,14 @@ table_router = APIRouter(prefix="/access/workflow", tags=["workflow"])
 
 @table_router.get(
     "",
-    response_model=list[TransitionRule],
+    response_model=Page[TransitionRule],
     summary="The workflow's transitions table (public, like the design it documents)",
+    responses=problem_responses(InvalidCursor),
 )
-async def get_workflow() -> list[TransitionRule]:
-    return service.table()
+async def get_workflow(
+    cursor: CursorQuery = None, limit: LimitQuery = DEFAULT_LIMIT
+) -> Page[TransitionRule]:
+    return Page.of(service.table(), cursor=cursor, limit=limit)
 
 
 @router.post(
@@ -64,11 +68,14 @@ async def take_transition(
 
 @router.get(
     "",
-    response_model=list[request_schemas.Transition],
-    summary="The request's history of transitions",
-    responses=problem_responses(Unauthorized, NotFound),
+    response_model=Page[request_schemas.Transition],
+    summary="The request's history of transitions, oldest first",
+    responses=problem_responses(Unauthorized, NotFound, InvalidCursor),
 )
 async def list_transitions(
-    context: RequestFromPath, session: SessionDep
-) -> list[request_schemas.Transition]:
-    return await history(session, context)
+    context: RequestFromPath,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> Page[request_schemas.Transition]:
+    return await history(session, context, cursor=cursor, limit=limit)

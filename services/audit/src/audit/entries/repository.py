@@ -8,6 +8,7 @@ from audit.db import copy_records
 from audit.entries.models import Entry
 from audit.entries.schemas import EntryFilter
 from audit.tree.models import TreeNode
+from hdh_common.pagination import keyset
 
 STREAM_CHUNK = 2_000
 # A prepared row holds every column but ``seq``, the payload as JSON text and the leaf hash last.
@@ -36,10 +37,8 @@ class EntryRepository:
         if records:
             await copy_records(self.session, "entry", columns=COPY_COLUMNS, records=records)
 
-    async def page(self, *, where: EntryFilter, after: int | None, limit: int) -> list[Entry]:
-        query = _filtered(select(Entry), where).order_by(Entry.seq).limit(limit)
-        if after is not None:
-            query = query.where(Entry.seq > after)
+    async def page(self, *, where: EntryFilter, cursor: str | None, limit: int) -> list[Entry]:
+        query = keyset(_filtered(select(Entry), where), Entry.seq, cursor=cursor, limit=limit)
         return list(await self.session.scalars(query))
 
     async def stream_with_tree_leaves(

@@ -19,7 +19,7 @@ from audit.errors import EntryNotFound
 from audit.merkle import CompactRange
 from audit.tree.repository import TreeRepository
 from hdh_common.errors import ValidationFailed
-from hdh_common.pagination import InvalidCursor, Page, decode_cursor, encode_cursor
+from hdh_common.pagination import Page
 
 _ROW_FIELDS = itemgetter(*ROW_COLUMNS[:-2])
 
@@ -92,15 +92,6 @@ async def append_prepared(session: AsyncSession, rows: Sequence[Prepared]) -> li
     return [receipts[row.event_id] for row in rows]
 
 
-def _after(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    value = decode_cursor(cursor, length=1)[0]
-    if not isinstance(value, int):
-        raise InvalidCursor("The cursor is not one this API returned.")
-    return value
-
-
 def with_proof_material(entry: Entry) -> EntryWithProof:
     document = entry_document(entry.__dict__)
     return EntryWithProof(
@@ -118,8 +109,5 @@ async def get(session: AsyncSession, seq: int) -> EntryWithProof:
 async def page(
     session: AsyncSession, *, where: EntryFilter, cursor: str | None, limit: int
 ) -> Page[EntryWithProof]:
-    after = _after(cursor)
-    rows = await EntryRepository(session).page(where=where, after=after, limit=limit + 1)
-    items = [with_proof_material(entry) for entry in rows[:limit]]
-    next_cursor = encode_cursor([rows[limit - 1].seq]) if len(rows) > limit else None
-    return Page(items=items, next_cursor=next_cursor)
+    rows = await EntryRepository(session).page(where=where, cursor=cursor, limit=limit)
+    return Page.from_rows(rows, limit, key=lambda e: (e.seq,), convert=with_proof_material)

@@ -4,6 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.datasets.models import DatasetRevision
+from hdh_common.pagination import keyset
 
 
 class RevisionRepository:
@@ -14,12 +15,11 @@ class RevisionRepository:
         self.session.add(revision)
         await self.session.flush()
 
-    async def all(self, dataset_id: uuid.UUID) -> list[DatasetRevision]:
-        query = (
-            select(DatasetRevision)
-            .where(DatasetRevision.dataset_id == dataset_id)
-            .order_by(DatasetRevision.revision)
-        )
+    async def page(
+        self, dataset_id: uuid.UUID, *, cursor: str | None, limit: int
+    ) -> list[DatasetRevision]:
+        query = select(DatasetRevision).where(DatasetRevision.dataset_id == dataset_id)
+        query = keyset(query, DatasetRevision.revision, cursor=cursor, limit=limit)
         return list(await self.session.scalars(query))
 
     async def get(self, dataset_id: uuid.UUID, revision: int) -> DatasetRevision | None:

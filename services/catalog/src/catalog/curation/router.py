@@ -8,6 +8,7 @@ from catalog.datasets.dependencies import DatasetFromPath, WritableDataset
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from hdh_common.identity import HubStaff, PrincipalDep
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 
 router = APIRouter(prefix="/catalog/datasets/{dataset_id}", tags=["curation"])
 _WRITE = problem_responses(Unauthorized, Forbidden, NotFound)
@@ -59,12 +60,17 @@ async def deprecate_dataset(
 
 @router.get(
     "/revisions",
-    response_model=list[schemas.Revision],
-    summary="Every revision of a dataset: who and when",
-    responses=problem_responses(Unauthorized, NotFound),
+    response_model=Page[schemas.Revision],
+    summary="Every revision of a dataset: who and when, oldest first",
+    responses=problem_responses(Unauthorized, NotFound, InvalidCursor),
 )
-async def list_revisions(dataset: DatasetFromPath, session: SessionDep) -> list[schemas.Revision]:
-    return await service.revisions(session, dataset)
+async def list_revisions(
+    dataset: DatasetFromPath,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> Page[schemas.Revision]:
+    return await service.revisions(session, dataset, cursor=cursor, limit=limit)
 
 
 @router.get(

@@ -15,6 +15,7 @@ from catalog.imports.schemas import BreakingChange, ChangeSet
 from catalog.search.indexer import reindex_dataset
 from hdh_common.errors import Conflict, NotFound
 from hdh_common.identity import Principal
+from hdh_common.pagination import Page
 
 _TRANSITIONS = {"publish": ("draft", "published"), "deprecate": ("published", "deprecated")}
 _UNVERSIONED = {"id", "revision", "created_at"}
@@ -74,9 +75,13 @@ async def _new_revision(
     return dataset
 
 
-async def revisions(session: AsyncSession, dataset: Dataset) -> list[schemas.Revision]:
-    rows = await RevisionRepository(session).all(dataset.id)
-    return [schemas.Revision.model_validate(row) for row in rows]
+async def revisions(
+    session: AsyncSession, dataset: Dataset, *, cursor: str | None, limit: int
+) -> Page[schemas.Revision]:
+    rows = await RevisionRepository(session).page(dataset.id, cursor=cursor, limit=limit)
+    return Page.from_rows(
+        rows, limit, key=lambda r: (r.revision,), convert=schemas.Revision.model_validate
+    )
 
 
 async def diff(

@@ -1,10 +1,10 @@
 import uuid
-from datetime import datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.datasets.models import Dataset
+from hdh_common.pagination import keyset
 
 
 class DatasetRepository:
@@ -24,10 +24,8 @@ class DatasetRepository:
         await self.session.refresh(dataset)
         return dataset
 
-    async def page(self, *, after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[Dataset]:
-        query = select(Dataset).order_by(Dataset.created_at, Dataset.id).limit(limit)
-        if after is not None:
-            query = query.where(tuple_(Dataset.created_at, Dataset.id) > after)
+    async def page(self, *, cursor: str | None, limit: int) -> list[Dataset]:
+        query = keyset(select(Dataset), Dataset.created_at, Dataset.id, cursor=cursor, limit=limit)
         return list(await self.session.scalars(query))
 
     async def all(self) -> list[Dataset]:

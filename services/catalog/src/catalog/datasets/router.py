@@ -7,7 +7,7 @@ from catalog.dependencies import Registrar
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from hdh_common.identity import PrincipalDep
-from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 
 router = APIRouter(prefix="/catalog/datasets", tags=["datasets"])
 
@@ -30,7 +30,7 @@ async def register_dataset(
     "",
     response_model=Page[schemas.Dataset],
     summary="List datasets",
-    responses=problem_responses(Unauthorized),
+    responses=problem_responses(Unauthorized, InvalidCursor),
 )
 async def list_datasets(
     session: SessionDep,

@@ -11,7 +11,7 @@ from catalog.events import DATASET_REGISTERED, DatasetRegistered
 from catalog.search.indexer import reindex_dataset
 from hdh_common.errors import Conflict, Forbidden, NotFound
 from hdh_common.identity import Principal, Role
-from hdh_common.pagination import Page, time_key_after, time_key_cursor
+from hdh_common.pagination import Page
 
 
 async def register(
@@ -47,10 +47,7 @@ async def get(session: AsyncSession, dataset_id: uuid.UUID) -> Dataset:
 
 
 async def page(session: AsyncSession, *, cursor: str | None, limit: int) -> Page[schemas.Dataset]:
-    after = time_key_after(cursor)
-    rows = await DatasetRepository(session).page(after=after, limit=limit + 1)
-    items = [schemas.Dataset.model_validate(row) for row in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        next_cursor = time_key_cursor(items[-1].created_at, items[-1].id)
-    return Page(items=items, next_cursor=next_cursor)
+    rows = await DatasetRepository(session).page(cursor=cursor, limit=limit)
+    return Page.from_rows(
+        rows, limit, key=lambda d: (d.created_at, d.id), convert=schemas.Dataset.model_validate
+    )

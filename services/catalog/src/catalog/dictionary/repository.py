@@ -2,33 +2,26 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.dictionary.models import DatasetTable, ForeignKeyRelation, Variable
+from hdh_common.pagination import keyset
 
 
 class DictionaryRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def tables(
-        self, dataset_id: uuid.UUID, *, after: str | None = None, limit: int | None = None
+    async def tables(self, dataset_id: uuid.UUID) -> list[tuple[DatasetTable, int]]:
+        """Every table of the dataset with its number of variables, by name."""
+        query = _tables(dataset_id).order_by(DatasetTable.name)
+        return [(table, n) for table, n in (await self.session.execute(query)).all()]
+
+    async def table_page(
+        self, dataset_id: uuid.UUID, *, cursor: str | None, limit: int
     ) -> list[tuple[DatasetTable, int]]:
-        count = (
-            select(func.count(Variable.id))
-            .where(Variable.table_id == DatasetTable.id)
-            .scalar_subquery()
-        )
-        query = (
-            select(DatasetTable, count)
-            .where(DatasetTable.dataset_id == dataset_id)
-            .order_by(DatasetTable.name)
-        )
-        if after is not None:
-            query = query.where(DatasetTable.name > after)
-        if limit is not None:
-            query = query.limit(limit)
+        query = keyset(_tables(dataset_id), DatasetTable.name, cursor=cursor, limit=limit)
         return [(table, n) for table, n in (await self.session.execute(query)).all()]
 
     async def table(self, dataset_id: uuid.UUID, name: str) -> DatasetTable | None:
@@ -37,18 +30,19 @@ class DictionaryRepository:
         )
         return await self.session.scalar(query)
 
-    async def variables(
-        self, table_ids: Sequence[uuid.UUID], *, after: int | None = None, limit: int | None = None
-    ) -> list[Variable]:
+    async def variables(self, table_ids: Sequence[uuid.UUID]) -> list[Variable]:
         query = (
             select(Variable)
             .where(Variable.table_id.in_(table_ids))
             .order_by(Variable.table_id, Variable.position)
         )
-        if after is not None:
-            query = query.where(Variable.position > after)
-        if limit is not None:
-            query = query.limit(limit)
+        return list(await self.session.scalars(query))
+
+    async def variable_page(
+        self, table_id: uuid.UUID, *, cursor: str | None, limit: int
+    ) -> list[Variable]:
+        query = select(Variable).where(Variable.table_id == table_id)
+        query = keyset(query, Variable.position, cursor=cursor, limit=limit)
         return list(await self.session.scalars(query))
 
     async def foreign_keys(self, table_ids: Sequence[uuid.UUID]) -> list[ForeignKeyRelation]:
@@ -76,3 +70,12 @@ class DictionaryRepository:
         ):
             if rows:
                 await self.session.execute(insert(model), rows)
+
+
+def _tables(dataset_id: uuid.UUID) -> Select[DatasetTable, int]:
+    count = (
+        select(func.count(Variable.id))
+        .where(Variable.table_id == DatasetTable.id)
+        .scalar_subquery()
+    )
+    return select(DatasetTable, count).where(DatasetTable.dataset_id == dataset_id)

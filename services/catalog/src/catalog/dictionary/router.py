@@ -5,7 +5,7 @@ from catalog.dictionary import schemas, service
 from hdh_common.db import SessionDep
 from hdh_common.errors import NotFound, Unauthorized, problem_responses
 from hdh_common.identity import PrincipalDep
-from hdh_common.pagination import MAX_LIMIT, CursorQuery, LimitQuery, Page
+from hdh_common.pagination import MAX_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 
 router = APIRouter(prefix="/catalog/datasets/{dataset_id}", tags=["dictionary"])
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/catalog/datasets/{dataset_id}", tags=["dictionary"])
     "/tables",
     response_model=Page[schemas.TableSummary],
     summary="List a dataset's tables",
-    responses=problem_responses(Unauthorized, NotFound),
+    responses=problem_responses(Unauthorized, NotFound, InvalidCursor),
 )
 async def list_tables(
     dataset: DatasetFromPath,
@@ -42,7 +42,7 @@ async def get_table(
     "/tables/{name}/variables",
     response_model=Page[schemas.Variable],
     summary="List a table's variables",
-    responses=problem_responses(Unauthorized, NotFound),
+    responses=problem_responses(Unauthorized, NotFound, InvalidCursor),
 )
 async def list_variables(
     dataset: DatasetFromPath,

@@ -6,17 +6,14 @@ from catalog.dictionary import schemas
 from catalog.dictionary.models import DatasetTable
 from catalog.dictionary.repository import DictionaryRepository
 from hdh_common.errors import NotFound
-from hdh_common.pagination import Page, decode_cursor, encode_cursor
+from hdh_common.pagination import Page
 
 
 async def tables_page(
     session: AsyncSession, dataset_id: uuid.UUID, *, cursor: str | None, limit: int
 ) -> Page[schemas.TableSummary]:
-    after = decode_cursor(cursor, length=1, parse=(str,))[0] if cursor else None
-    rows = await DictionaryRepository(session).tables(dataset_id, after=after, limit=limit + 1)
-    items = [_summary(table, count) for table, count in rows[:limit]]
-    next_cursor = encode_cursor([items[-1].name]) if len(rows) > limit else None
-    return Page(items=items, next_cursor=next_cursor)
+    rows = await DictionaryRepository(session).table_page(dataset_id, cursor=cursor, limit=limit)
+    return Page.from_rows(rows, limit, key=lambda r: (r[0].name,), convert=lambda r: _summary(*r))
 
 
 async def table(session: AsyncSession, dataset_id: uuid.UUID, name: str) -> schemas.Table:
@@ -40,11 +37,10 @@ async def variables_page(
     found = await repository.table(dataset_id, name)
     if found is None:
         raise NotFound(f"No table {name!r} in this dataset.")
-    after = decode_cursor(cursor, length=1, parse=(int,))[0] if cursor else None
-    rows = await repository.variables([found.id], after=after, limit=limit + 1)
-    items = [schemas.Variable.model_validate(v) for v in rows[:limit]]
-    next_cursor = encode_cursor([rows[limit - 1].position]) if len(rows) > limit else None
-    return Page(items=items, next_cursor=next_cursor)
+    rows = await repository.variable_page(found.id, cursor=cursor, limit=limit)
+    return Page.from_rows(
+        rows, limit, key=lambda v: (v.position,), convert=schemas.Variable.model_validate
+    )
 
 
 async def graph(session: AsyncSession, dataset_id: uuid.UUID) -> schemas.Graph:

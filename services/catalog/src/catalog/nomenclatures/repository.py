@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Subquery
 
 from catalog.nomenclatures.models import Nomenclature, NomenclatureCode, NomenclatureVersion
+from hdh_common.pagination import keyset
 
 
 class NomenclatureRepository:
@@ -36,10 +37,8 @@ class NomenclatureRepository:
         )
         return list(await self.session.scalars(query))
 
-    async def page(self, *, after: str | None, limit: int) -> list[Nomenclature]:
-        query = select(Nomenclature).order_by(Nomenclature.name).limit(limit)
-        if after is not None:
-            query = query.where(Nomenclature.name > after)
+    async def page(self, *, cursor: str | None, limit: int) -> list[Nomenclature]:
+        query = keyset(select(Nomenclature), Nomenclature.name, cursor=cursor, limit=limit)
         return list(await self.session.scalars(query))
 
     async def count(self) -> int:
@@ -55,16 +54,10 @@ class NomenclatureRepository:
             await self.session.execute(insert(NomenclatureCode), rows)
 
     async def codes(
-        self, version_id: uuid.UUID, *, after: int | None, limit: int
+        self, version_id: uuid.UUID, *, cursor: str | None, limit: int
     ) -> list[NomenclatureCode]:
-        query = (
-            select(NomenclatureCode)
-            .where(NomenclatureCode.version_id == version_id)
-            .order_by(NomenclatureCode.id)
-            .limit(limit)
-        )
-        if after is not None:
-            query = query.where(NomenclatureCode.id > after)
+        query = select(NomenclatureCode).where(NomenclatureCode.version_id == version_id)
+        query = keyset(query, NomenclatureCode.id, cursor=cursor, limit=limit)
         return list(await self.session.scalars(query))
 
     async def sample_codes(self, names: list[str], *, per_list: int) -> dict[str, list[str]]:

@@ -6,7 +6,7 @@ from catalog.nomenclatures import schemas, service
 from hdh_common.db import SessionDep
 from hdh_common.errors import NotFound, Unauthorized, problem_responses
 from hdh_common.identity import PrincipalDep
-from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 
 router = APIRouter(prefix="/catalog/nomenclatures", tags=["nomenclatures"])
 
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/catalog/nomenclatures", tags=["nomenclatures"])
     "",
     response_model=Page[schemas.Nomenclature],
     summary="List nomenclatures",
-    responses=problem_responses(Unauthorized),
+    responses=problem_responses(Unauthorized, InvalidCursor),
 )
 async def list_nomenclatures(
     session: SessionDep,
@@ -42,7 +42,7 @@ async def get_nomenclature(
     "/{name}/codes",
     response_model=Page[schemas.Code],
     summary="List a nomenclature's codes (latest version unless one is named)",
-    responses=problem_responses(Unauthorized, NotFound),
+    responses=problem_responses(Unauthorized, NotFound, InvalidCursor),
 )
 async def list_codes(
     name: str,

@@ -7,7 +7,7 @@ from catalog.nomenclatures.repository import NomenclatureRepository
 from catalog.search.indexer import reindex_nomenclature
 from hdh_common.errors import NotFound
 from hdh_common.identity import Principal
-from hdh_common.pagination import Page, decode_cursor, encode_cursor
+from hdh_common.pagination import Page
 
 
 async def apply(
@@ -83,11 +83,10 @@ async def _new_version(
 async def page(
     session: AsyncSession, *, cursor: str | None, limit: int
 ) -> Page[schemas.Nomenclature]:
-    after = decode_cursor(cursor, length=1, parse=(str,))[0] if cursor else None
-    rows = await NomenclatureRepository(session).page(after=after, limit=limit + 1)
-    items = [schemas.Nomenclature.model_validate(n) for n in rows[:limit]]
-    next_cursor = encode_cursor([items[-1].name]) if len(rows) > limit else None
-    return Page(items=items, next_cursor=next_cursor)
+    rows = await NomenclatureRepository(session).page(cursor=cursor, limit=limit)
+    return Page.from_rows(
+        rows, limit, key=lambda n: (n.name,), convert=schemas.Nomenclature.model_validate
+    )
 
 
 async def detail(session: AsyncSession, name: str) -> schemas.NomenclatureDetail:
@@ -109,11 +108,8 @@ async def codes(
     chosen = [v for v in versions if version is None or v.number == version]
     if not chosen:
         raise NotFound(f"Nomenclature {name!r} has no such version.")
-    after = decode_cursor(cursor, length=1, parse=(int,))[0] if cursor else None
-    rows = await repository.codes(chosen[-1].id, after=after, limit=limit + 1)
-    items = [schemas.Code.model_validate(c) for c in rows[:limit]]
-    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return Page(items=items, next_cursor=next_cursor)
+    rows = await repository.codes(chosen[-1].id, cursor=cursor, limit=limit)
+    return Page.from_rows(rows, limit, key=lambda c: (c.id,), convert=schemas.Code.model_validate)
 
 
 async def _get(repository: NomenclatureRepository, name: str) -> Nomenclature:

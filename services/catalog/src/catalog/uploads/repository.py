@@ -1,11 +1,12 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.uploads.models import DatasetVersion, Upload, UploadPart
+from hdh_common.pagination import keyset
 
 
 class UploadRepository:
@@ -47,6 +48,13 @@ class UploadRepository:
         )
         return list(await self.session.scalars(query))
 
+    async def part_page(
+        self, upload_id: uuid.UUID, *, cursor: str | None, limit: int
+    ) -> list[UploadPart]:
+        query = select(UploadPart).where(UploadPart.upload_id == upload_id)
+        query = keyset(query, UploadPart.number, cursor=cursor, limit=limit)
+        return list(await self.session.scalars(query))
+
     async def drop_parts(self, upload_id: uuid.UUID) -> None:
         await self.session.execute(delete(UploadPart).where(UploadPart.upload_id == upload_id))
 
@@ -69,16 +77,12 @@ class UploadRepository:
         return int(await self.session.scalar(query) or 0) + 1
 
     async def versions(
-        self, dataset_id: uuid.UUID, *, after: tuple[datetime, uuid.UUID] | None, limit: int
+        self, dataset_id: uuid.UUID, *, cursor: str | None, limit: int
     ) -> list[DatasetVersion]:
-        query = (
-            select(DatasetVersion)
-            .where(DatasetVersion.dataset_id == dataset_id)
-            .order_by(DatasetVersion.created_at, DatasetVersion.id)
-            .limit(limit)
+        query = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset_id)
+        query = keyset(
+            query, DatasetVersion.created_at, DatasetVersion.id, cursor=cursor, limit=limit
         )
-        if after is not None:
-            query = query.where(tuple_(DatasetVersion.created_at, DatasetVersion.id) > after)
         return list(await self.session.scalars(query))
 
     async def version(self, dataset_id: uuid.UUID, version_id: uuid.UUID) -> DatasetVersion | None:

@@ -16,7 +16,7 @@ from hdh_common.errors import (
     problem_responses,
 )
 from hdh_common.identity import HubStaff, PrincipalDep
-from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 from hdh_common.storage import StoreDep
 
 router = APIRouter(prefix="/catalog/datasets/{dataset_id}", tags=["uploads"])
@@ -94,14 +94,17 @@ async def put_part(
     "/uploads/{upload_id}/parts",
     response_model=Page[schemas.Part],
     summary="List the parts received",
-    responses=_WRITE,
+    responses={**_WRITE, **problem_responses(InvalidCursor)},
 )
 async def list_parts(
-    upload_id: uuid.UUID, dataset: WritableDataset, session: SessionDep
+    upload_id: uuid.UUID,
+    dataset: WritableDataset,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[schemas.Part]:
     upload = await service.get(session, dataset, upload_id)
-    parts = await service.parts(session, upload)
-    return Page(items=[schemas.Part.model_validate(p) for p in parts])
+    return await service.parts_page(session, upload, cursor=cursor, limit=limit)
 
 
 @router.post(
@@ -147,7 +150,7 @@ async def abort_upload(
     "/versions",
     response_model=Page[schemas.Version],
     summary="List the dataset's versions",
-    responses=problem_responses(Unauthorized, NotFound),
+    responses=problem_responses(Unauthorized, NotFound, InvalidCursor),
 )
 async def list_versions(
     dataset: DatasetFromPath,

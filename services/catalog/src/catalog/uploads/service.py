@@ -34,7 +34,7 @@ from catalog.uploads.validator import (
 )
 from hdh_common.errors import NotFound, PayloadTooLarge
 from hdh_common.identity import Principal
-from hdh_common.pagination import Page, time_key_after, time_key_cursor
+from hdh_common.pagination import Page
 from hdh_common.storage import ObjectStore
 
 PARQUET_BATCH_ROWS = 65_536
@@ -129,8 +129,13 @@ async def _bounded(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[by
         yield chunk
 
 
-async def parts(session: AsyncSession, upload: Upload) -> list[UploadPart]:
-    return await UploadRepository(session).parts(upload.id)
+async def parts_page(
+    session: AsyncSession, upload: Upload, *, cursor: str | None, limit: int
+) -> Page[schemas.Part]:
+    rows = await UploadRepository(session).part_page(upload.id, cursor=cursor, limit=limit)
+    return Page.from_rows(
+        rows, limit, key=lambda p: (p.number,), convert=schemas.Part.model_validate
+    )
 
 
 async def abort(
@@ -373,13 +378,10 @@ async def _publish(
 async def versions_page(
     session: AsyncSession, dataset: Dataset, *, cursor: str | None, limit: int
 ) -> Page[schemas.Version]:
-    after = time_key_after(cursor)
-    rows = await UploadRepository(session).versions(dataset.id, after=after, limit=limit + 1)
-    items = [schemas.Version.model_validate(v) for v in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        next_cursor = time_key_cursor(items[-1].created_at, items[-1].id)
-    return Page(items=items, next_cursor=next_cursor)
+    rows = await UploadRepository(session).versions(dataset.id, cursor=cursor, limit=limit)
+    return Page.from_rows(
+        rows, limit, key=lambda v: (v.created_at, v.id), convert=schemas.Version.model_validate
+    )
 
 
 async def version(session: AsyncSession, dataset: Dataset, version_id: uuid.UUID) -> DatasetVersion:

@@ -5,6 +5,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hdh_common.pagination import keyset
 from linkage.extracts.models import LIVE, ExtractFile, Grant
 
 
@@ -67,19 +68,26 @@ class ExtractFileRepository:
     async def get(self, file_id: uuid.UUID) -> ExtractFile | None:
         return await self.session.get(ExtractFile, file_id)
 
-    async def of_grants(self, grant_ids: list[uuid.UUID]) -> list[ExtractFile]:
-        query = (
-            select(ExtractFile)
-            .where(ExtractFile.grant_id.in_(grant_ids))
-            .order_by(ExtractFile.created_at, ExtractFile.id)
-        )
-        return list(await self.session.scalars(query))
-
-    async def of_project(self, project_id: uuid.UUID) -> list[ExtractFile]:
-        query = (
-            select(ExtractFile)
-            .where(ExtractFile.project_id == project_id)
-            .order_by(ExtractFile.created_at, ExtractFile.id)
+    async def page(
+        self,
+        *,
+        project_id: uuid.UUID,
+        grant_ids: list[uuid.UUID] | None,
+        cursor: str | None,
+        limit: int,
+    ) -> list[ExtractFile]:
+        """The project's files (of these grants only, unless ``grant_ids`` is None), newest
+        first."""
+        query = select(ExtractFile).where(ExtractFile.project_id == project_id)
+        if grant_ids is not None:
+            query = query.where(ExtractFile.grant_id.in_(grant_ids))
+        query = keyset(
+            query,
+            ExtractFile.created_at,
+            ExtractFile.id,
+            cursor=cursor,
+            limit=limit,
+            descending=True,
         )
         return list(await self.session.scalars(query))
 

@@ -12,6 +12,7 @@ from hdh_common.errors import (
     Unauthorized,
     problem_responses,
 )
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 from hdh_common.service_client import ServiceClientDep
 from hdh_common.storage import StoreDep
 from linkage.dependencies import Reader
@@ -22,18 +23,21 @@ router = APIRouter(prefix="/linkage/extracts", tags=["extracts"])
 
 @router.get(
     "",
-    response_model=list[schemas.ExtractFile],
-    summary="A project's extract files",
-    responses=problem_responses(Unauthorized, Forbidden, ServiceUnavailable),
+    response_model=Page[schemas.ExtractFile],
+    summary="A project's extract files, newest first",
+    responses=problem_responses(Unauthorized, Forbidden, ServiceUnavailable, InvalidCursor),
 )
 async def list_extracts(
     project: Annotated[uuid.UUID, Query(description="Project id.")],
     session: SessionDep,
     principal: Reader,
     access: ServiceClientDep,
-) -> list[schemas.ExtractFile]:
-    files = await service.list_files(session, access, principal, project)
-    return [schemas.ExtractFile.model_validate(f) for f in files]
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> Page[schemas.ExtractFile]:
+    return await service.page(
+        session, access, principal, project_id=project, cursor=cursor, limit=limit
+    )
 
 
 @router.get(

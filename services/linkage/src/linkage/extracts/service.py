@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hdh_common.errors import Forbidden, NotFound
 from hdh_common.identity import Principal, Role
+from hdh_common.pagination import Page
 from hdh_common.service_client import ServiceClient
 from hdh_common.storage import ObjectStore
 from linkage.db import outbox
@@ -20,6 +21,7 @@ from linkage.events import (
     MemberChanged,
     ProjectClosed,
 )
+from linkage.extracts import schemas
 from linkage.extracts.models import LIVE, ExtractFile, Grant
 from linkage.extracts.repository import ExtractFileRepository, GrantRepository
 from linkage.extracts.rights import confirm_reader
@@ -110,17 +112,37 @@ async def _member_grants(
     )
 
 
-async def list_files(
+async def page(
+    session: AsyncSession,
+    access: ServiceClient,
+    principal: Principal,
+    *,
+    project_id: uuid.UUID,
+    cursor: str | None,
+    limit: int,
+) -> Page[schemas.ExtractFile]:
+    grant_ids = await _readable_grants(session, access, principal, project_id)
+    rows = await ExtractFileRepository(session).page(
+        project_id=project_id, grant_ids=grant_ids, cursor=cursor, limit=limit
+    )
+    return Page.from_rows(
+        rows, limit, key=lambda f: (f.created_at, f.id), convert=schemas.ExtractFile.model_validate
+    )
+
+
+async def _readable_grants(
     session: AsyncSession, access: ServiceClient, principal: Principal, project_id: uuid.UUID
-) -> list[ExtractFile]:
+) -> list[uuid.UUID] | None:
+    """The grants whose files the caller reads, confirmed by the access service now; None
+    for hub staff, who read every file of the project."""
     if Role.HUB_STAFF in principal.roles:
-        return await ExtractFileRepository(session).of_project(project_id)
+        return None
     grants = await _member_grants(session, principal, project_id)
     if not grants:
         raise Forbidden("Only members of the project holding a live grant see its extracts.")
     for grant in grants:
         await confirm_reader(access, grant_id=grant.id, subject=principal.subject)
-    return await ExtractFileRepository(session).of_grants([g.id for g in grants])
+    return [g.id for g in grants]
 
 
 async def open_for_download(

@@ -2,10 +2,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, tuple_, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hdh_common.pagination import keyset
 from linkage.events import VersionValidated
 from linkage.jobs.models import (
     PSEUDONYMISE,
@@ -16,6 +17,7 @@ from linkage.jobs.models import (
     PseudonymisedVersion,
     ValidatedVersion,
 )
+from linkage.jobs.schemas import JobFilter
 
 
 class JobRepository:
@@ -67,10 +69,16 @@ class JobRepository:
             .limit(1)
         )
 
-    async def page(self, *, after: tuple[datetime, uuid.UUID] | None, limit: int) -> list[Job]:
-        query = select(Job).order_by(Job.created_at, Job.id).limit(limit)
-        if after is not None:
-            query = query.where(tuple_(Job.created_at, Job.id) > after)
+    async def page(self, *, where: JobFilter, cursor: str | None, limit: int) -> list[Job]:
+        """Newest first."""
+        query = select(Job)
+        if where.version_id is not None:
+            query = query.where(Job.params["version_id"].astext == str(where.version_id))
+        if where.kind is not None:
+            query = query.where(Job.kind == where.kind)
+        if where.state is not None:
+            query = query.where(Job.state == where.state)
+        query = keyset(query, Job.created_at, Job.id, cursor=cursor, limit=limit, descending=True)
         return list(await self.session.scalars(query))
 
 

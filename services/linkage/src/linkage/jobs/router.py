@@ -1,11 +1,12 @@
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, status
+from fastapi import APIRouter, BackgroundTasks, Depends, status
 
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from hdh_common.identity import HubStaff
-from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 from hdh_common.storage import StoreDep
 from linkage.dependencies import RunnerDep
 from linkage.jobs import schemas, service
@@ -41,16 +42,17 @@ async def create_job(
 @router.get(
     "",
     response_model=Page[schemas.Job],
-    summary="List jobs",
-    responses=problem_responses(Unauthorized, Forbidden),
+    summary="List jobs, newest first",
+    responses=problem_responses(Unauthorized, Forbidden, InvalidCursor),
 )
 async def list_jobs(
     session: SessionDep,
     principal: HubStaff,
+    where: Annotated[schemas.JobFilter, Depends()],
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[schemas.Job]:
-    return await service.page(session, cursor=cursor, limit=limit)
+    return await service.page(session, where=where, cursor=cursor, limit=limit)
 
 
 @router.get(

@@ -7,6 +7,14 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 from linkage.jobs.models import Job as JobModel
 
 
+class JobFilter(BaseModel):
+    version_id: uuid.UUID | None = Field(
+        None, description="Only the jobs of this dataset version (pseudonymisations)."
+    )
+    kind: Literal["pseudonymise", "extract", "link"] | None = None
+    state: Literal["queued", "running", "succeeded", "failed", "cancelled"] | None = None
+
+
 class Progress(BaseModel):
     rows_done: int
     rows_total: int

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hdh_common.errors import Conflict, NotFound
-from hdh_common.pagination import Page, time_key_after, time_key_cursor
+from hdh_common.pagination import Page
 from hdh_common.storage import ObjectNotFound, ObjectStore
 from linkage.errors import CentralVersionExists
 from linkage.events import VersionValidated
@@ -123,11 +123,10 @@ async def report(session: AsyncSession, job_id: uuid.UUID) -> schemas.JobReport:
     return schemas.JobReport.model_validate({"job_id": job.id, "state": job.state, **job.report})
 
 
-async def page(session: AsyncSession, *, cursor: str | None, limit: int) -> Page[schemas.Job]:
-    after = time_key_after(cursor)
-    rows = await JobRepository(session).page(after=after, limit=limit + 1)
-    items = [schemas.Job.from_model(row) for row in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        next_cursor = time_key_cursor(rows[limit - 1].created_at, rows[limit - 1].id)
-    return Page(items=items, next_cursor=next_cursor)
+async def page(
+    session: AsyncSession, *, where: schemas.JobFilter, cursor: str | None, limit: int
+) -> Page[schemas.Job]:
+    rows = await JobRepository(session).page(where=where, cursor=cursor, limit=limit)
+    return Page.from_rows(
+        rows, limit, key=lambda j: (j.created_at, j.id), convert=schemas.Job.from_model
+    )

@@ -5,6 +5,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hdh_common.pagination import keyset
 from linkage.keys.models import ACTIVE, DESTROYED, RETIRED, DomainKey, DomainKeyDestruction
 
 
@@ -54,8 +55,17 @@ class DomainKeyRepository:
         )
         return len(result.all())
 
-    async def all(self) -> list[DomainKey]:
-        query = select(DomainKey).order_by(DomainKey.domain, DomainKey.version)
+    async def domain_page(self, *, cursor: str | None, limit: int) -> list[str]:
+        query = select(DomainKey.domain).distinct()
+        query = keyset(query, DomainKey.domain, cursor=cursor, limit=limit)
+        return list(await self.session.scalars(query))
+
+    async def of_domains(self, domains: list[str]) -> list[DomainKey]:
+        query = (
+            select(DomainKey)
+            .where(DomainKey.domain.in_(domains))
+            .order_by(DomainKey.domain, DomainKey.version)
+        )
         return list(await self.session.scalars(query))
 
 
@@ -86,6 +96,8 @@ class DestructionRepository:
             .with_for_update()
         )
 
-    async def pending(self) -> list[DomainKeyDestruction]:
-        query = select(DomainKeyDestruction).where(DomainKeyDestruction.confirmed_at.is_(None))
+    async def pending(self, domains: list[str]) -> list[DomainKeyDestruction]:
+        query = select(DomainKeyDestruction).where(
+            DomainKeyDestruction.confirmed_at.is_(None), DomainKeyDestruction.domain.in_(domains)
+        )
         return list(await self.session.scalars(query))

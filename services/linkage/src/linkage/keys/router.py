@@ -6,6 +6,7 @@ from fastapi import APIRouter, Path, status
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
 from hdh_common.identity import HubStaff
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 from linkage.dependencies import MasterKeyDep
 from linkage.keys import schemas, service
 
@@ -17,12 +18,17 @@ DomainPath = Annotated[
 
 @router.get(
     "",
-    response_model=list[schemas.Domain],
-    summary="Pseudonym domains and their key versions",
-    responses=problem_responses(Unauthorized, Forbidden),
+    response_model=Page[schemas.Domain],
+    summary="Pseudonym domains and their key versions, by domain name",
+    responses=problem_responses(Unauthorized, Forbidden, InvalidCursor),
 )
-async def list_domains(session: SessionDep, principal: HubStaff) -> list[schemas.Domain]:
-    return await service.domains(session)
+async def list_domains(
+    session: SessionDep,
+    principal: HubStaff,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> Page[schemas.Domain]:
+    return await service.domains(session, cursor=cursor, limit=limit)
 
 
 @router.post(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hdh_common.errors import Conflict, NotFound
+from hdh_common.pagination import Page
 from linkage.db import outbox
 from linkage.errors import CentralKeyIndestructible, DestructionPending, FourEyes, KeyDestroyed
 from linkage.events import (
@@ -168,20 +169,24 @@ async def destroy_if_any(session: AsyncSession, domain: str) -> int:
     return await DomainKeyRepository(session).destroy(domain)
 
 
-async def domains(session: AsyncSession) -> list[schemas.Domain]:
-    grouped: dict[str, list[schemas.DomainKeyVersion]] = {}
-    for row in await DomainKeyRepository(session).all():
-        grouped.setdefault(row.domain, []).append(schemas.DomainKeyVersion.model_validate(row))
+async def domains(session: AsyncSession, *, cursor: str | None, limit: int) -> Page[schemas.Domain]:
+    names = await DomainKeyRepository(session).domain_page(cursor=cursor, limit=limit)
+    shown = names[:limit]
+    grouped: dict[str, list[schemas.DomainKeyVersion]] = {name: [] for name in shown}
+    for row in await DomainKeyRepository(session).of_domains(shown):
+        grouped[row.domain].append(schemas.DomainKeyVersion.model_validate(row))
     pending = {
         r.domain: schemas.DestructionRequest.model_validate(r)
-        for r in await DestructionRepository(session).pending()
+        for r in await DestructionRepository(session).pending(shown)
     }
-    return [
-        schemas.Domain(
+    return Page.from_rows(
+        names,
+        limit,
+        key=lambda name: (name,),
+        convert=lambda name: schemas.Domain(
             domain=name,
-            active_version=next((v.version for v in versions if v.status == ACTIVE), None),
-            versions=versions,
+            active_version=next((v.version for v in grouped[name] if v.status == ACTIVE), None),
+            versions=grouped[name],
             pending_destruction=pending.get(name),
-        )
-        for name, versions in grouped.items()
-    ]
+        ),
+    )

@@ -2,6 +2,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hdh_common.pagination import keyset
 from linkage.objections.models import Objection
 
 
@@ -32,5 +33,8 @@ class ObjectionRepository:
         query = select(Objection.central_pseudonym).where(Objection.key_version == key_version)
         return list(await self.session.scalars(query))
 
-    async def all(self) -> list[Objection]:
-        return list(await self.session.scalars(select(Objection).order_by(Objection.created_at)))
+    async def page(self, *, cursor: str | None, limit: int) -> list[Objection]:
+        query = keyset(
+            select(Objection), Objection.created_at, Objection.id, cursor=cursor, limit=limit
+        )
+        return list(await self.session.scalars(query))

@@ -3,6 +3,7 @@ from fastapi import APIRouter, status
 from hdh_common.db import SessionDep
 from hdh_common.errors import BadRequest, Forbidden, Unauthorized, problem_responses
 from hdh_common.identity import HubStaff
+from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 from linkage.dependencies import MasterKeyDep
 from linkage.objections import schemas, service
 
@@ -26,9 +27,14 @@ async def record_objection(
 
 @router.get(
     "",
-    response_model=list[schemas.Objection],
-    summary="The register of objections (no identifiers, no pseudonyms)",
-    responses=problem_responses(Unauthorized, Forbidden),
+    response_model=Page[schemas.Objection],
+    summary="The register of objections (no identifiers, no pseudonyms), oldest first",
+    responses=problem_responses(Unauthorized, Forbidden, InvalidCursor),
 )
-async def list_objections(session: SessionDep, principal: HubStaff) -> list[schemas.Objection]:
-    return [schemas.Objection.model_validate(o) for o in await service.listed(session)]
+async def list_objections(
+    session: SessionDep,
+    principal: HubStaff,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> Page[schemas.Objection]:
+    return await service.page(session, cursor=cursor, limit=limit)

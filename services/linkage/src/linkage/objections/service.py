@@ -4,6 +4,7 @@ import pyarrow as pa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hdh_common.identity import Principal
+from hdh_common.pagination import Page
 from linkage.db import outbox
 from linkage.errors import InvalidIdentifier
 from linkage.events import OBJECTION_RECORDED, Identifier, ObjectionRecorded
@@ -41,5 +42,8 @@ async def record(
     return objection
 
 
-async def listed(session: AsyncSession) -> list[Objection]:
-    return await ObjectionRepository(session).all()
+async def page(session: AsyncSession, *, cursor: str | None, limit: int) -> Page[schemas.Objection]:
+    rows = await ObjectionRepository(session).page(cursor=cursor, limit=limit)
+    return Page.from_rows(
+        rows, limit, key=lambda o: (o.created_at, o.id), convert=schemas.Objection.model_validate
+    )
