@@ -20,6 +20,7 @@ from linkage.jobs.runner import JobRunner
 from linkage.keys.crypto import load_master_key
 from linkage.keys.router import router as keys_router
 from linkage.objections.router import router as objections_router
+from linkage.pseudonyms.hmac import kernel_name
 
 
 def definition(settings: Settings) -> ServiceDefinition:
@@ -33,6 +34,7 @@ def definition(settings: Settings) -> ServiceDefinition:
         outbox=outbox,
         routers=(jobs_router, keys_router, extracts_router, objections_router),
         subscriptions=subscriptions(settings),
+        components={"hmac_kernel": kernel_name()},
         openapi_tags=[
             {"name": "jobs", "description": "Pseudonymisation and linkage jobs, reports."},
             {"name": "domains", "description": "Pseudonym domains and key versions."},
