@@ -1,5 +1,9 @@
 """What the linkage service reports about the HMAC path it runs."""
 
+import logging
+from collections.abc import Iterator
+from logging.handlers import BufferingHandler
+
 import pytest
 
 from hdh_dev.testing import SettingsFactory, running
@@ -7,11 +11,22 @@ from linkage.main import create_app
 from linkage.pseudonyms import hmac as module
 
 
+@pytest.fixture
+def start_log() -> Iterator[BufferingHandler]:
+    """What the common app logs (on its own logger: starting, the app replaces the root's
+    handlers)."""
+    handler = BufferingHandler(capacity=1000)
+    logger = logging.getLogger("hdh_common.app")
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+
+
 @pytest.mark.parametrize(("native", "name"), [(True, "native"), (False, "python")])
 async def test_readiness_metrics_and_start_log_name_the_hmac_path(
     linkage_settings: SettingsFactory,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    start_log: BufferingHandler,
     request: pytest.FixtureRequest,
     native: bool,
     name: str,
@@ -28,4 +43,5 @@ async def test_readiness_metrics_and_start_log_name_the_hmac_path(
     assert body["components"] == {"hmac_kernel": name}
     assert body["checks"] == {"database": "ok", "broker": "ok"}
     assert f'hdh_component_info{{hmac_kernel="{name}"}} 1.0' in metrics
-    assert f"components: {{'hmac_kernel': '{name}'}}" in capsys.readouterr().err
+    logged = [record.getMessage() for record in start_log.buffer]
+    assert f"components: {{'hmac_kernel': '{name}'}}" in logged
