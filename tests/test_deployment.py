@@ -11,6 +11,7 @@ tolerating only the errors a placeholder causes. Starting the containers, and re
 applying the chart, are for a machine with Docker and a cluster (see the README).
 """
 
+import importlib
 import json
 import os
 import re
@@ -677,11 +678,14 @@ def dockerfile_problems(part: Part, text: str) -> list[str]:
     return problems + _server_problems(part, instructions)
 
 
+def image_env(instructions: list[tuple[str, str]]) -> dict[str, str]:
+    pairs = (pair for op, args in instructions if op == "ENV" for pair in shlex.split(args))
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
 def _server_problems(part: Part, instructions: list[tuple[str, str]]) -> list[str]:
     """uvicorn, configured by its UVICORN_* variables, serving the part's app on its port."""
-    env = dict(
-        pair.split("=", 1) for op, args in instructions if op == "ENV" for pair in shlex.split(args)
-    )
+    env = image_env(instructions)
     wanted = {
         "UVICORN_APP": f"{part.name}.main:create_app",
         "UVICORN_FACTORY": "true",
@@ -725,6 +729,22 @@ def dockerfile() -> str:
 @pytest.mark.parametrize("part", PARTS.values(), ids=PARTS)
 def test_dockerfile(part: Part) -> None:
     assert dockerfile_problems(part, dockerfile()) == []
+
+
+@pytest.mark.parametrize("part", PARTS.values(), ids=PARTS)
+def test_uvicorn_reads_its_options_from_the_image_environment(part: Part) -> None:
+    env = image_env(_instructions(_with_args(dockerfile(), part.build_args)))
+    uvicorn_cli = importlib.import_module("uvicorn.main")
+    started: dict[str, Any] = {}
+    uvicorn_env = {key: value for key, value in env.items() if key.startswith("UVICORN_")}
+    with (
+        mock.patch.dict(os.environ, uvicorn_env),
+        mock.patch.object(uvicorn_cli, "run", lambda app, **kw: started.update(app=app, **kw)),
+    ):
+        uvicorn_cli.main.main(args=[], standalone_mode=False)
+    assert started["app"] == f"{part.name}.main:create_app" and started["factory"] is True
+    assert (started["host"], started["port"]) == ("0.0.0.0", part.port)  # noqa: S104
+    assert started["proxy_headers"] is part.proxy_headers and started["server_header"] is False
 
 
 def test_every_part_builds_from_the_one_dockerfile() -> None:
