@@ -2,7 +2,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e libs/common -e services/catalog -e services/access -e services/linkage \
+PACKAGES := -e libs/identifiers -e libs/common -e services/catalog -e services/access -e services/linkage \
             -e services/audit -e gateway -e tools/devstack
 STAMP := $(VENV)/.installed
 
@@ -12,7 +12,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python $(wildcard */pyproject.toml */*/pyproject.toml pyproject.toml)
+# The linkage kernel is compiled at install: a change to its C source reinstalls.
+KERNEL := services/linkage/setup.py services/linkage/src/linkage/pseudonyms/_hmac.c
+
+$(STAMP): $(BIN)/python $(wildcard */pyproject.toml */*/pyproject.toml pyproject.toml) $(KERNEL)
 	$(BIN)/pip install --quiet --config-settings editable_mode=compat $(PACKAGES) -e '.[test]'
 	touch $(STAMP)
 

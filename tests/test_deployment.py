@@ -1,6 +1,6 @@
 """The deployment files, checked where no Docker engine and no Helm binary run.
 
-docker-compose.yml, helm/hdh and the Dockerfiles are parsed and compared with the parts'
+docker-compose.yml, helm/hdh and the Dockerfile are parsed and compared with the parts'
 own settings classes: a variable, a port or an image that drifts from the code fails here.
 Each check is a function returning the problems it finds, so the tests below also feed it a
 broken copy and expect a complaint (a check that passes everything proves nothing).
@@ -11,9 +11,11 @@ tolerating only the errors a placeholder causes. Starting the containers, and re
 applying the chart, are for a machine with Docker and a cluster (see the README).
 """
 
+import importlib
 import json
 import os
 import re
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -51,6 +53,7 @@ class Part:
     name: str
     folder: str
     settings: type[BaseSettings]
+    proxy_headers: bool = True
 
     @property
     def port(self) -> int:
@@ -63,11 +66,17 @@ class Part:
     def variables(self) -> set[str]:
         return {f"HDH_{name.upper()}" for name in self.settings.model_fields}
 
+    @property
+    def build_args(self) -> dict[str, str]:
+        """What the one Dockerfile needs to build this part's image."""
+        args = {"PART": self.folder, "APP": self.name, "PORT": str(self.port)}
+        return args if self.proxy_headers else {**args, "PROXY_HEADERS": "false"}
+
 
 PARTS = {
     part.name: part
     for part in (
-        Part("gateway", "gateway", GatewaySettings),
+        Part("gateway", "gateway", GatewaySettings, proxy_headers=False),
         Part("catalog", "services/catalog", CatalogSettings),
         Part("access", "services/access", AccessSettings),
         Part("linkage", "services/linkage", LinkageSettings),
@@ -139,8 +148,10 @@ def _migration_problems(part: Part, services: dict[str, Any]) -> list[str]:
 def _image_problems(part: Part, service: dict[str, Any], name: str) -> list[str]:
     problems = []
     build = service.get("build") or {}
-    if build.get("context") != "." or build.get("dockerfile") != f"{part.folder}/Dockerfile":
-        problems.append(f"{name}: not built from the root with {part.folder}/Dockerfile")
+    if build.get("context") != "." or build.get("dockerfile", "Dockerfile") != "Dockerfile":
+        problems.append(f"{name}: not built from the root with the one Dockerfile")
+    if build.get("args") != part.build_args:
+        problems.append(f"{name}: not built with the args {part.build_args}")
     if not str(service.get("image", "")).startswith(f"hdh/{part.name}:"):
         problems.append(f"{name}: image is not hdh/{part.name}:<tag>")
     return problems
@@ -258,6 +269,10 @@ def _break_compose(compose: dict[str, Any], how: str) -> None:
         ]
     elif how == "missing part":
         services.pop("gateway")
+    elif how == "another part's image":
+        services["migrate-linkage"]["build"]["args"]["APP"] = "audit"
+    elif how == "own dockerfile":
+        services["catalog"]["build"]["dockerfile"] = "services/catalog/Dockerfile"
 
 
 @pytest.mark.parametrize(
@@ -271,6 +286,8 @@ def _break_compose(compose: dict[str, Any], how: str) -> None:
         "secret with a default",
         "bare dollar",
         "missing part",
+        "another part's image",
+        "own dockerfile",
     ],
 )
 def test_compose_check_catches_a_broken_copy(how: str) -> None:
@@ -644,7 +661,8 @@ def test_env_check_refuses_an_inlined_secret() -> None:
 
 
 def dockerfile_problems(part: Part, text: str) -> list[str]:
-    instructions = _instructions(text)
+    """The problems of the Dockerfile's image of ``part``, built with its build args."""
+    instructions = _instructions(_with_args(text, part.build_args))
     problems = []
     stages = [args for op, args in instructions if op == "FROM"]
     if len(stages) < 2 or "python:3.11-slim" not in text:
@@ -655,21 +673,41 @@ def dockerfile_problems(part: Part, text: str) -> list[str]:
     if [args for op, args in instructions if op == "EXPOSE"] != [str(part.port)]:
         problems.append(f"does not EXPOSE {part.port} alone")
     health = " ".join(args for op, args in instructions if op == "HEALTHCHECK")
-    if f"127.0.0.1:{part.port}/healthz" not in health or "urllib" not in health:
-        problems.append(f"no HEALTHCHECK on /healthz:{part.port} with urllib")
-    (command,) = [json.loads(args) for op, args in instructions if op == "CMD"] or [[]]
-    package = part.name
-    if command[:3] != ["uvicorn", "--factory", f"{package}.main:create_app"] or command[-2:] != [
-        "--port",
-        str(part.port),
-    ]:
-        problems.append(
-            f"CMD is not uvicorn --factory {package}.main:create_app ... --port {part.port}"
-        )
+    if not all(word in health for word in ("127.0.0.1:", "UVICORN_PORT", "/healthz", "urllib")):
+        problems.append("no HEALTHCHECK on 127.0.0.1:$UVICORN_PORT/healthz with urllib")
+    return problems + _server_problems(part, instructions)
+
+
+def image_env(instructions: list[tuple[str, str]]) -> dict[str, str]:
+    pairs = (pair for op, args in instructions if op == "ENV" for pair in shlex.split(args))
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+def _server_problems(part: Part, instructions: list[tuple[str, str]]) -> list[str]:
+    """uvicorn, configured by its UVICORN_* variables, serving the part's app on its port."""
+    env = image_env(instructions)
+    wanted = {
+        "UVICORN_APP": f"{part.name}.main:create_app",
+        "UVICORN_FACTORY": "true",
+        "UVICORN_HOST": "0.0.0.0",  # noqa: S104 (inside the container)
+        "UVICORN_PORT": str(part.port),
+        "UVICORN_SERVER_HEADER": "false",
+        "UVICORN_PROXY_HEADERS": str(part.proxy_headers).lower(),
+    }
+    problems = [f"{key} is not {value}" for key, value in wanted.items() if env.get(key) != value]
+    if [json.loads(args) for op, args in instructions if op == "CMD"] != [["uvicorn"]]:
+        problems.append('CMD is not ["uvicorn"]')
     copies = " ".join(args for op, args in instructions if op == "COPY")
-    if "libs/common" not in copies or part.folder not in copies:
-        problems.append(f"does not install libs/common and {part.folder}")
+    if "libs" not in copies.split() or part.folder not in copies:
+        problems.append(f"does not install libs and {part.folder}")
     return problems
+
+
+def _with_args(text: str, args: dict[str, str]) -> str:
+    """``text`` with each ``${ARG}`` replaced by its build arg, or else its default."""
+    defaults = dict(re.findall(r"^ARG (\w+)=(\S+)$", text, re.MULTILINE))
+    values = {**defaults, **args}
+    return re.sub(r"\$\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), text)
 
 
 def _instructions(text: str) -> list[tuple[str, str]]:
@@ -684,25 +722,60 @@ def _instructions(text: str) -> list[tuple[str, str]]:
     ]
 
 
+def dockerfile() -> str:
+    return (ROOT / "Dockerfile").read_text()
+
+
 @pytest.mark.parametrize("part", PARTS.values(), ids=PARTS)
 def test_dockerfile(part: Part) -> None:
-    assert dockerfile_problems(part, (ROOT / part.folder / "Dockerfile").read_text()) == []
+    assert dockerfile_problems(part, dockerfile()) == []
+
+
+@pytest.mark.parametrize("part", PARTS.values(), ids=PARTS)
+def test_uvicorn_reads_its_options_from_the_image_environment(part: Part) -> None:
+    env = image_env(_instructions(_with_args(dockerfile(), part.build_args)))
+    uvicorn_cli = importlib.import_module("uvicorn.main")
+    started: dict[str, Any] = {}
+    uvicorn_env = {key: value for key, value in env.items() if key.startswith("UVICORN_")}
+    with (
+        mock.patch.dict(os.environ, uvicorn_env),
+        mock.patch.object(uvicorn_cli, "run", lambda app, **kw: started.update(app=app, **kw)),
+    ):
+        uvicorn_cli.main.main(args=[], standalone_mode=False)
+    assert started["app"] == f"{part.name}.main:create_app" and started["factory"] is True
+    assert (started["host"], started["port"]) == ("0.0.0.0", part.port)  # noqa: S104
+    assert started["proxy_headers"] is part.proxy_headers and started["server_header"] is False
+
+
+def test_every_part_builds_from_the_one_dockerfile() -> None:
+    assert [
+        part.name for part in PARTS.values() if (ROOT / part.folder / "Dockerfile").exists()
+    ] == []
+    services = load_compose(compose_text())["services"]
+    images = {name: service for name, service in services.items() if "build" in service}
+    assert sorted(images) == sorted([*PARTS, *(f"migrate-{part.name}" for part in SERVICES)])
+    for name, service in images.items():
+        part = PARTS[name.removeprefix("migrate-")]
+        assert service["build"] == {"context": ".", "args": part.build_args}
 
 
 @pytest.mark.parametrize(
     ("old", "new"),
     [
         ("USER 10001:10001", "USER root"),
-        ("EXPOSE 8003", "EXPOSE 8000"),
+        ("EXPOSE ${PORT}", "EXPOSE 8000"),
         ("/healthz", "/health"),
         ("ARG PYTHON_IMAGE=python:3.11-slim", "ARG PYTHON_IMAGE=python:3.11"),
+        ("UVICORN_APP=${APP}.main", "UVICORN_APP=gateway.main"),
+        ("UVICORN_PROXY_HEADERS=${PROXY_HEADERS}", "UVICORN_PROXY_HEADERS=false"),
+        ('CMD ["uvicorn"]', 'CMD ["uvicorn", "--workers", "4"]'),
+        ("COPY ${PART} /src/${PART}", "COPY services/audit /src/services/audit"),
     ],
 )
 def test_dockerfile_check_catches_a_broken_copy(old: str, new: str) -> None:
     part = PARTS["linkage"]
-    text = (ROOT / part.folder / "Dockerfile").read_text()
-    assert old in text
-    assert dockerfile_problems(part, text.replace(old, new))
+    assert old in dockerfile()
+    assert dockerfile_problems(part, dockerfile().replace(old, new))
 
 
 def test_dockerignore_keeps_local_state_and_secrets_out_of_the_context() -> None:

@@ -1,7 +1,7 @@
-"""The optional C kernel of keyed pseudonyms; without a compiler the pure-Python path is used.
+"""The optional C kernel of keyed pseudonyms, built against OpenSSL's libcrypto (EVP API).
 
-Where OpenSSL's headers are found, the kernel uses OpenSSL's SHA-256 (which uses the CPU's
-SHA extensions); otherwise its own portable SHA-256.
+Without a C compiler or OpenSSL's headers the extension is not built and the pure-Python
+path runs; CI fails then (``services/linkage/tests/pseudonyms/test_kernel.py``).
 """
 
 import sysconfig
@@ -14,17 +14,18 @@ HEADER_DIRS = [
     Path("/usr/include"),
     Path("/usr/local/include"),
 ]
-OPENSSL = any((folder / "openssl" / "sha.h").exists() for folder in HEADER_DIRS)
+OPENSSL = any((folder / "openssl" / "evp.h").exists() for folder in HEADER_DIRS)
 
 setup(
     ext_modules=[
         Extension(
             "linkage.pseudonyms._hmac",
             ["src/linkage/pseudonyms/_hmac.c"],
-            extra_compile_args=["-O3"],
-            define_macros=[("HDH_OPENSSL", "1")] if OPENSSL else [],
-            libraries=["crypto"] if OPENSSL else [],
+            extra_compile_args=["-O3", "-Wall", "-Werror=deprecated-declarations"],
+            libraries=["crypto"],
             optional=True,
         )
     ]
+    if OPENSSL
+    else []
 )

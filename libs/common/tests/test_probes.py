@@ -16,7 +16,7 @@ from hdh_common.state import STATE_KEY
 from hdh_dev.testing import serve_http
 
 
-def service(calls: list[str]) -> FastAPI:
+def service(calls: list[str], components: dict[str, str] | None = None) -> FastAPI:
     async def database() -> bool:
         calls.append("database")
         await asyncio.sleep(0.2)
@@ -28,7 +28,7 @@ def service(calls: list[str]) -> FastAPI:
 
     app = FastAPI(lifespan=lifespan)
     install_error_handlers(app)
-    app.include_router(probes_router(CollectorRegistry()))
+    app.include_router(probes_router(CollectorRegistry(), components=components))
     return app
 
 
@@ -42,3 +42,30 @@ async def test_concurrent_probes_share_one_round_of_checks() -> None:
         assert {answer.status_code for answer in answers} == {200}
         assert (await client.get("/readyz")).json()["checks"] == {"database": "ok"}
     assert calls == ["database"]
+
+
+async def test_readiness_and_metrics_show_the_components_without_checking_them() -> None:
+    async with (
+        serve_http(service([], {"hmac_kernel": "python"})) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+    ):
+        ready = await client.get("/readyz")
+        metrics = (await client.get("/metrics")).text
+    assert ready.status_code == 200
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"database": "ok"},
+        "components": {"hmac_kernel": "python"},
+    }
+    assert 'hdh_component_info{hmac_kernel="python"} 1.0' in metrics
+
+
+async def test_without_components_readiness_shows_none_and_no_info_metric() -> None:
+    async with (
+        serve_http(service([])) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+    ):
+        ready = await client.get("/readyz")
+        metrics = (await client.get("/metrics")).text
+    assert ready.json()["components"] == {}
+    assert "hdh_component_info" not in metrics

@@ -41,8 +41,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from hdh_identifiers.nir_arrow import control_keys
 from linkage.events import PSEUDONYMISED_KINDS, ColumnSpec, Identifier
-from linkage.identifiers.nir import control_key
 from linkage.jobs.pipeline import TAGS, CentralKey, open_parquet, pseudonymise_file
 from linkage.matching import fellegi_sunter as fs
 from linkage.matching.comparisons import Comparison
@@ -62,7 +62,7 @@ def make_file(path: Path, *, rows: int, rows_per_person: int) -> None:
             index = pa.array(range(start, start + n), pa.int64())
             person = pc.divide(index, rows_per_person)
             body = pc.utf8_lpad(pc.cast(pc.add(person, 1_000_000_000_000), pa.string()), 13, "0")
-            key = pc.utf8_lpad(pc.cast(control_key(body), pa.string()), 2, "0")
+            key = pc.utf8_lpad(pc.cast(control_keys(body), pa.string()), 2, "0")
             nir = pc.binary_join_element_wise(body, key, "")
             broken = pc.equal(pc.subtract(index, pc.multiply(pc.divide(index, 1000), 1000)), 7)
             nir = pc.if_else(broken, pc.utf8_slice_codeunits(nir, 0, 14), nir)

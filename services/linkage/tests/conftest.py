@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any, cast
 
 import pyarrow as pa
@@ -26,6 +27,7 @@ from linkage.consumers import on_catalog_event
 from linkage.events import VersionValidated
 from linkage.identifiers.nir import with_key
 from linkage.jobs.repository import ValidatedVersionRepository
+from linkage.pseudonyms.hmac import native_kernel
 from linkage.state import LinkageState
 
 NO_STATE = cast(LinkageState, None)
@@ -73,6 +75,18 @@ PEOPLE_COLUMNS = [
     {"name": "MONTANT", "identifier": "none"},
 ]
 CLEAR_VALUES = [*VALID_NIRS, *INVALID_NIRS, "Dupont", "DUPONT", "Martin", "BERNARD"]
+
+
+@pytest.fixture(scope="session")
+def kernel() -> ModuleType:
+    """The C kernel, for tests comparing it with the Python path: they skip where it was not
+    built, but fail in CI (``CI=true``), which must build it."""
+    native = native_kernel()
+    if native is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the C kernel of linkage.pseudonyms was not built")
+        pytest.skip("the C kernel is not built here")
+    return native
 
 
 @pytest.fixture

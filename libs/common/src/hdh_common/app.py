@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,9 @@ class ServiceDefinition:
     subscriptions: Sequence[Subscription[Any]] = ()
     resources: Resources = common_resources_only
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
+    components: Mapping[str, str] = field(default_factory=dict)
+    """Which implementation of a part runs (``{"hmac_kernel": "native"}``): logged at start,
+    shown by ``/readyz`` and the ``hdh_component_info`` metric; informational, never a check."""
 
 
 def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
@@ -77,7 +80,11 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         RequestContextMiddleware, metrics=HttpMetrics(registry), tracer=tracing.tracer
     )
     app.include_router(
-        probes_router(registry, readiness_cache_seconds=settings.readiness_cache_seconds)
+        probes_router(
+            registry,
+            readiness_cache_seconds=settings.readiness_cache_seconds,
+            components=definition.components,
+        )
     )
     for router in definition.routers:
         app.include_router(router)
@@ -122,6 +129,8 @@ def _lifespan(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         configure_logging(definition.name, settings.log_level)
+        if definition.components:
+            logger.info("components: %s", dict(definition.components))
         engine = create_engine(
             settings.database_url, schema=definition.name, pool_size=settings.database_pool_size
         )

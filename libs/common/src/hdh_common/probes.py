@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Generic, TypeVar
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Info, generate_latest
 from pydantic import BaseModel, Field
 
 from hdh_common.errors import ServiceUnavailable, problem_responses
@@ -51,6 +51,11 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     status: str = Field(examples=["ready"])
     checks: dict[str, str] = Field(examples=[{"database": "ok", "broker": "ok"}])
+    components: dict[str, str] = Field(
+        default_factory=dict,
+        description="Which implementation of a part runs; informational, not a check.",
+        examples=[{"hmac_kernel": "native"}],
+    )
 
 
 async def run_checks(checks: Mapping[str, Check]) -> dict[str, str]:
@@ -65,11 +70,20 @@ async def run_checks(checks: Mapping[str, Check]) -> dict[str, str]:
 
 
 def probes_router(
-    registry: CollectorRegistry, *, readiness_cache_seconds: float = READINESS_CACHE_SECONDS
+    registry: CollectorRegistry,
+    *,
+    readiness_cache_seconds: float = READINESS_CACHE_SECONDS,
+    components: Mapping[str, str] | None = None,
 ) -> APIRouter:
     """``/healthz``, ``/readyz`` (runs the lifespan state's ``readiness_checks`` at most once
-    per ``readiness_cache_seconds``, concurrent callers sharing a run), ``/metrics``."""
+    per ``readiness_cache_seconds``, concurrent callers sharing a run; shows ``components``),
+    ``/metrics`` (with ``hdh_component_info``, labelled by ``components``)."""
     router = APIRouter(tags=["operations"])
+    components = dict(components or {})
+    if components:
+        Info("hdh_component", "Which implementation of a part runs.", registry=registry).info(
+            components
+        )
     readiness: Shared[dict[str, str]] = Shared(ttl=readiness_cache_seconds)
 
     @router.get("/healthz", response_model=Health, summary="Liveness")
@@ -87,7 +101,7 @@ def probes_router(
         results = dict(await readiness.get(lambda: run_checks(checks)))
         if any(v != "ok" for v in results.values()):
             raise ServiceUnavailable("Not ready.", checks=results)
-        return Readiness(status="ready", checks=results)
+        return Readiness(status="ready", checks=results, components=components)
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:

@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from hdh_identifiers import nir
+
 _SECRET_FIELDS = (
     r"password|passwd|pwd|passphrase|secret|client_secret|secret_key|api_?key|access_key"
     r"|private_key|signing_key|master_key|(?:access_|refresh_|id_)?token"
@@ -31,11 +33,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "password in url": re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@\"']+:([^\s/@\"']+)@"),
-    "nir": re.compile(
-        r"(?<![\w.-])([1-478])[ .-]?(\d\d)[ .-]?(\d\d)[ .-]?(\d\d|2[AB])[ .-]?(\d{3})[ .-]?"
-        r"(\d{3})[ .-]?(\d\d)(?![\w])",
-        re.IGNORECASE,
-    ),
+    "nir": re.compile(rf"(?<![\w.-]){nir.pattern(gap='[ .-]?')}(?![\w])", re.IGNORECASE),
 }
 
 
@@ -47,21 +45,10 @@ class Match:
     value: str
 
 
-def nir_key(body: str) -> int:
-    """The control key of a 13-character NIR body (``2A``/``2B`` read as 19/18)."""
-    body = body.upper()
-    number = int(body.replace("A", "0").replace("B", "0"))
-    if "A" in body:
-        number -= 1_000_000
-    elif "B" in body:
-        number -= 2_000_000
-    return 97 - number % 97
-
-
 def _accepted(kind: str, match: re.Match[str]) -> bool:
     if kind == "nir":
         body = "".join(match.groups()[:6])
-        return nir_key(body) == int(match.group(7))
+        return nir.control_key(body) == int(match.group(7))
     if kind in ("secret field", "password in url"):
         value = match.group(1)
         return len(value) >= 3 and not _REDACTED_VALUE.fullmatch(value)

@@ -9,6 +9,7 @@ from linkage.extracts.router import router as extracts_router
 from linkage.jobs.router import router as jobs_router
 from linkage.keys.router import router as keys_router
 from linkage.objections.router import router as objections_router
+from linkage.pseudonyms.hmac import kernel_name
 
 DEFINITION = ServiceDefinition(
     name=SCHEMA,
@@ -21,6 +22,7 @@ DEFINITION = ServiceDefinition(
     routers=(jobs_router, keys_router, extracts_router, objections_router),
     subscriptions=subscriptions,
     resources=state.resources,
+    components={"hmac_kernel": kernel_name()},
     openapi_tags=[
         {"name": "jobs", "description": "Pseudonymisation and linkage jobs, reports."},
         {"name": "domains", "description": "Pseudonym domains and key versions."},

@@ -1,6 +1,7 @@
 import base64
 import hmac
 import os
+from types import ModuleType
 
 import pyarrow as pa
 import pytest
@@ -62,11 +63,9 @@ def test_mostly_distinct_batches_skip_deduplication_with_the_same_result() -> No
 
 
 @given(st.lists(st.binary(max_size=150), min_size=1, max_size=40), st.integers(0, 5))
-def test_the_c_kernel_and_the_python_path_agree(values: list[bytes], cut: int) -> None:
-    from linkage.pseudonyms import hmac as module
-
-    if module._native is None:
-        pytest.skip("the C kernel is not built here")
+def test_the_c_kernel_and_the_python_path_agree(
+    kernel: ModuleType, values: list[bytes], cut: int
+) -> None:
     hasher = KeyedHasher(KEY, tag=b"tag\x00")
     for array in (pa.array(values, pa.binary()), pa.array(values, pa.large_binary())):
         sliced = array.slice(min(cut, len(values) - 1))
@@ -79,12 +78,8 @@ def test_the_c_kernel_and_the_python_path_agree(values: list[bytes], cut: int) -
     st.sampled_from([b"", b"nir\x00", b"t" * 64]),
 )
 def test_the_arrow_kernel_gives_the_python_paths_pseudonyms(
-    values: list[bytes | None], cut: int, tag: bytes
+    kernel: ModuleType, values: list[bytes | None], cut: int, tag: bytes
 ) -> None:
-    from linkage.pseudonyms import hmac as module
-
-    if module._native is None:
-        pytest.skip("the C kernel is not built here")
     hasher = KeyedHasher(KEY, tag=tag)
     want = [None if v is None else expected(KEY, tag + v) for v in values]
     for kind in (pa.binary(), pa.large_binary()):

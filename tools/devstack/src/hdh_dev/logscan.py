@@ -4,7 +4,8 @@ each with where it was seen and an excerpt that hides it."""
 import threading
 from dataclasses import dataclass
 
-from hdh_common.redaction import Match, nir_key, redact, redacted, scan
+from hdh_common.redaction import Match, redact, redacted, scan
+from hdh_identifiers.nir import control_key as nir_key
 
 __all__ = ["Finding", "LogScanner", "Match", "excerpt", "nir_key", "redact", "scan"]
 EXCERPT_CONTEXT = 60

@@ -26,6 +26,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog.uploads.first_names import FIRST_NAMES
+from hdh_identifiers import nir
+from hdh_identifiers.nir_arrow import keys_match
 
 Values: TypeAlias = pa.Array | pa.ChunkedArray
 
@@ -33,7 +35,9 @@ SAMPLE = 16_384
 SHAPE_SHARE = 0.10
 KEY_SHARE = 0.01
 NAME_SHARE = 0.30
-_NIR = r"^[1278]\d{2}(0[1-9]|1[0-2]|[2-9]\d)(\d{2}|2[ABab])\d{6}(\d{2})?$"
+# The NIR's layout, the key optional, starting as a scan accepts, a real month; either case.
+_NIR_LAYOUT = nir.pattern(first=nir.SCAN_FIRST_DIGITS, month=nir.MONTH, optional_key=True)
+_NIR = f"^{_NIR_LAYOUT}$"
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
 _PHONE = r"^(\+33 ?|0033 ?|0)[1-9]([ .-]?\d{2}){4}$"
 _NIR_LENGTHS = pa.array([13, 15], pa.int32())
@@ -151,7 +155,7 @@ def _matches(array: pa.Array, pattern: str) -> int:
 def _scan_nirs(candidates: pa.Array, counts: _Counts) -> None:
     if not len(candidates):
         return
-    shaped = candidates.filter(pc.match_substring_regex(candidates, _NIR))
+    shaped = candidates.filter(pc.match_substring_regex(candidates, _NIR, ignore_case=True))
     counts.shaped += len(shaped)
     counts.keyed += _valid_keys(shaped.filter(pc.equal(pc.binary_length(shaped), 15)))
 
@@ -159,11 +163,7 @@ def _scan_nirs(candidates: pa.Array, counts: _Counts) -> None:
 def _valid_keys(nirs: pa.Array) -> int:
     if not len(nirs):
         return 0
-    body = pc.utf8_upper(pc.utf8_slice_codeunits(nirs, 0, 13))
-    body = pc.replace_substring(pc.replace_substring(body, "2A", "19"), "2B", "18")
-    numbers = pc.cast(body, pa.int64()).to_numpy(zero_copy_only=False)
-    keys = pc.cast(pc.utf8_slice_codeunits(nirs, 13, 15), pa.int64()).to_numpy(zero_copy_only=False)
-    return int(np.count_nonzero(97 - numbers % 97 == keys))
+    return int(pc.sum(keys_match(pc.utf8_upper(nirs))).as_py() or 0)
 
 
 def _numbers_as_text(array: pa.Array) -> pa.Array:
@@ -179,9 +179,7 @@ def _numbers_as_text(array: pa.Array) -> pa.Array:
 
 
 # The same rules, found anywhere in one value or in a message quoting values.
-_ONE_NIR = re.compile(
-    r"(?<!\d)[1278]\d{2}(0[1-9]|1[0-2]|[2-9]\d)(\d{2}|2[ABab])\d{6}(\d{2})?(?!\d)"
-)
+_ONE_NIR = re.compile(rf"(?<!\d){_NIR_LAYOUT}(?!\d)", re.IGNORECASE)
 _ONE_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 _ONE_PHONE = re.compile(r"(\+33 ?|0033 ?|0)[1-9]([ .-]?\d{2}){4}")
 

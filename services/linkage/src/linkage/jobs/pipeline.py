@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from hdh_identifiers import nir as nir_rules
 from linkage.events import PSEUDONYMISED_KINDS, ColumnSpec, Identifier
 from linkage.identifiers import dates, names, nir, sex
 from linkage.identifiers.checked import Checked, blank_to_null
@@ -293,10 +294,8 @@ def read_metadata(path: Path) -> tuple[int, list[str]]:
     return int(metadata[META_KEY_VERSION]), json.loads(metadata[META_PSEUDONYMISED])
 
 
-# A NIR's shape: sex (1 or 2; 7 or 8 for a provisional number), year, month, department
-# (2A/2B in Corsica), commune, order, [key]. A CIP13 drug code or a French EAN-13 barcode
-# starts with 3: not a NIR.
-_NIR_BODY = r"[1278][0-9]{4}(?:[0-9]{2}|2A|2B)[0-9]{6}(?:[0-9]{2})?"
+# A NIR's layout, the key optional, starting as a scan accepts (not 3: CIP13, EAN-13).
+_NIR_BODY = nir_rules.pattern(first=nir_rules.SCAN_FIRST_DIGITS, optional_key=True)
 _NIR_IN_TEXT = rf"(?:^|[^0-9A-Z]){_NIR_BODY}(?:$|[^0-9A-Z])"
 _NIR_WHOLE = rf"^{_NIR_BODY}$"
 

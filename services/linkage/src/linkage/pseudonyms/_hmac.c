@@ -29,113 +29,61 @@
 #include <stdlib.h>
 #include <pthread.h>
 
-static const uint32_t H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+#include <openssl/evp.h>
 
-#ifdef HDH_OPENSSL
-/* OpenSSL's block function uses the CPU's SHA extensions where present. */
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
-typedef SHA256_CTX Sha;
-static void sha_init(Sha *s) { SHA256_Init(s); }
-static void sha_update(Sha *s, const uint8_t *data, size_t size) { SHA256_Update(s, data, size); }
-static void sha_final(Sha *s, uint8_t out[32]) { SHA256_Final(out, s); }
-/* One compression of ``block`` into ``state`` (no padding, no length). */
-static void sha_block(uint32_t state[8], const uint8_t block[64]) {
-    SHA256_CTX c;
-    memcpy(c.h, state, 32);
-    SHA256_Transform(&c, block);
-    memcpy(state, c.h, 32);
-}
-#else
-
-static const uint32_t K[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-    0xc67178f2};
-
-#define ROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
-
-static void compress(uint32_t state[8], const uint8_t block[64]) {
-    uint32_t w[64];
-    for (int i = 0; i < 16; i++) {
-        w[i] = ((uint32_t)block[4 * i] << 24) | ((uint32_t)block[4 * i + 1] << 16) |
-               ((uint32_t)block[4 * i + 2] << 8) | (uint32_t)block[4 * i + 3];
-    }
-    for (int i = 16; i < 64; i++) {
-        uint32_t s0 = ROTR(w[i - 15], 7) ^ ROTR(w[i - 15], 18) ^ (w[i - 15] >> 3);
-        uint32_t s1 = ROTR(w[i - 2], 17) ^ ROTR(w[i - 2], 19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
-    uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
-    for (int i = 0; i < 64; i++) {
-        uint32_t t1 = h + (ROTR(e, 6) ^ ROTR(e, 11) ^ ROTR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
-        uint32_t t2 = (ROTR(a, 2) ^ ROTR(a, 13) ^ ROTR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-        h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-    }
-    state[0] += a; state[1] += b; state[2] += c; state[3] += d;
-    state[4] += e; state[5] += f; state[6] += g; state[7] += h;
-}
-
+/* HMAC-SHA-256 under one key: SHA-256 contexts that have absorbed the inner block (key XOR
+ * ipad, then the context tag) and the outer block (key XOR opad); each message starts from a
+ * copy of them. OpenSSL's SHA-256 uses the CPU's SHA extensions where present. */
 typedef struct {
-    uint32_t state[8];
-    uint8_t buffer[64];
-    size_t used;
-    uint64_t total;
-} Sha;
+    EVP_MD_CTX *inner, *outer;
+} Key;
 
-static void sha_block(uint32_t state[8], const uint8_t block[64]) { compress(state, block); }
+/* A thread's working context, reused for every message. */
+typedef struct {
+    const Key *key;
+    EVP_MD_CTX *work;
+} Hasher;
 
-static void sha_init(Sha *s) {
-    memcpy(s->state, H0, sizeof H0);
-    s->used = 0;
-    s->total = 0;
-}
+enum { FAILED_OFFSETS = 1, FAILED_OPENSSL = 2 };
 
-static void sha_update(Sha *s, const uint8_t *data, size_t size) {
-    s->total += size;
-    while (size > 0) {
-        size_t take = 64 - s->used;
-        if (take > size) take = size;
-        memcpy(s->buffer + s->used, data, take);
-        s->used += take;
-        data += take;
-        size -= take;
-        if (s->used == 64) {
-            compress(s->state, s->buffer);
-            s->used = 0;
-        }
+static void set_failure(const char *function, int failed) {
+    if (failed == FAILED_OFFSETS) {
+        PyErr_Format(PyExc_ValueError, "%s: offsets outside the data", function);
+    } else {
+        PyErr_Format(PyExc_RuntimeError, "%s: OpenSSL's SHA-256 failed", function);
     }
 }
 
-static void sha_final(Sha *s, uint8_t out[32]) {
-    uint64_t bits = s->total * 8;
-    s->buffer[s->used++] = 0x80;
-    if (s->used > 56) {
-        memset(s->buffer + s->used, 0, 64 - s->used);
-        compress(s->state, s->buffer);
-        s->used = 0;
-    }
-    memset(s->buffer + s->used, 0, 56 - s->used);
-    for (int i = 0; i < 8; i++) s->buffer[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-    compress(s->state, s->buffer);
-    for (int i = 0; i < 8; i++) {
-        out[4 * i] = (uint8_t)(s->state[i] >> 24);
-        out[4 * i + 1] = (uint8_t)(s->state[i] >> 16);
-        out[4 * i + 2] = (uint8_t)(s->state[i] >> 8);
-        out[4 * i + 3] = (uint8_t)s->state[i];
-    }
+static void key_free(Key *k) {
+    EVP_MD_CTX_free(k->inner);
+    EVP_MD_CTX_free(k->outer);
 }
 
-#endif
+/* 0 with an exception set when OpenSSL fails. */
+static int key_from(Key *k, const Py_buffer *inner, const Py_buffer *outer) {
+    k->inner = EVP_MD_CTX_new();
+    k->outer = EVP_MD_CTX_new();
+    if (k->inner == NULL || k->outer == NULL ||
+        !EVP_DigestInit_ex2(k->inner, EVP_sha256(), NULL) ||
+        !EVP_DigestUpdate(k->inner, inner->buf, (size_t)inner->len) ||
+        !EVP_DigestInit_ex2(k->outer, EVP_sha256(), NULL) ||
+        !EVP_DigestUpdate(k->outer, outer->buf, 64)) {
+        key_free(k);
+        PyErr_SetString(PyExc_RuntimeError, "OpenSSL could not set up SHA-256");
+        return 0;
+    }
+    return 1;
+}
+
+/* HMAC-SHA-256 of the key's tag followed by ``value``; 0 when OpenSSL fails. */
+static int hmac(Hasher *h, const uint8_t *value, size_t size, uint8_t digest[32]) {
+    return EVP_MD_CTX_copy_ex(h->work, h->key->inner) &&
+           EVP_DigestUpdate(h->work, value, size) &&
+           EVP_DigestFinal_ex(h->work, digest, NULL) &&
+           EVP_MD_CTX_copy_ex(h->work, h->key->outer) &&
+           EVP_DigestUpdate(h->work, digest, 32) &&
+           EVP_DigestFinal_ex(h->work, digest, NULL);
+}
 
 static PyObject *hmac_batch(PyObject *self, PyObject *args) {
     Py_buffer inner, outer, offsets, data;
@@ -155,16 +103,17 @@ static PyObject *hmac_batch(PyObject *self, PyObject *args) {
     }
     result = PyBytes_FromStringAndSize(NULL, count * digest_bytes);
     if (result == NULL) goto done;
+    Key key;
+    if (!key_from(&key, &inner, &outer)) {
+        Py_CLEAR(result);
+        goto done;
+    }
+    Hasher hasher = {&key, EVP_MD_CTX_new()};
     uint8_t *out = (uint8_t *)PyBytes_AS_STRING(result);
     const uint8_t *bytes = (const uint8_t *)data.buf;
-    int bad = 0;
-    Sha inner_mid, outer_mid;
-    sha_init(&inner_mid);
-    sha_update(&inner_mid, (const uint8_t *)inner.buf, (size_t)inner.len);
-    sha_init(&outer_mid);
-    sha_update(&outer_mid, (const uint8_t *)outer.buf, 64);
+    int failed = hasher.work == NULL ? FAILED_OPENSSL : 0;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < count; i++) {
+    for (Py_ssize_t i = 0; i < count && !failed; i++) {
         int64_t begin, end;
         if (wide) {
             begin = ((const int64_t *)offsets.buf)[start + i];
@@ -173,23 +122,21 @@ static PyObject *hmac_batch(PyObject *self, PyObject *args) {
             begin = ((const int32_t *)offsets.buf)[start + i];
             end = ((const int32_t *)offsets.buf)[start + i + 1];
         }
-        if (begin < 0 || end < begin || end > data.len) {
-            bad = 1;
-            break;
-        }
         uint8_t digest[32];
-        Sha s = inner_mid;
-        sha_update(&s, bytes + begin, (size_t)(end - begin));
-        sha_final(&s, digest);
-        Sha o = outer_mid;
-        sha_update(&o, digest, 32);
-        sha_final(&o, digest);
-        memcpy(out + i * digest_bytes, digest, (size_t)digest_bytes);
+        if (begin < 0 || end < begin || end > data.len) {
+            failed = FAILED_OFFSETS;
+        } else if (!hmac(&hasher, bytes + begin, (size_t)(end - begin), digest)) {
+            failed = FAILED_OPENSSL;
+        } else {
+            memcpy(out + i * digest_bytes, digest, (size_t)digest_bytes);
+        }
     }
     Py_END_ALLOW_THREADS
-    if (bad) {
+    EVP_MD_CTX_free(hasher.work);
+    key_free(&key);
+    if (failed) {
         Py_CLEAR(result);
-        PyErr_SetString(PyExc_ValueError, "hmac_batch: offsets outside the data");
+        set_failure("hmac_batch", failed);
     }
 done:
     PyBuffer_Release(&inner);
@@ -280,79 +227,15 @@ static inline uint64_t value_hash(const uint8_t *p, size_t size) {
     return h ^ (h >> 29);
 }
 
-/* The HMAC of one key: midstates after the key blocks, and the context tag that follows. */
-typedef struct {
-    Sha inner_mid, outer_mid;
-    uint32_t inner_state[8], outer_state[8];
-    const uint8_t *tag;
-    size_t tag_size;
-} Key;
-
-static void key_from(Key *k, const Py_buffer *inner, const Py_buffer *outer) {
-    sha_init(&k->inner_mid);
-    sha_update(&k->inner_mid, (const uint8_t *)inner->buf, (size_t)inner->len);
-    sha_init(&k->outer_mid);
-    sha_update(&k->outer_mid, (const uint8_t *)outer->buf, 64);
-    memcpy(k->inner_state, H0, 32);
-    sha_block(k->inner_state, (const uint8_t *)inner->buf);
-    memcpy(k->outer_state, H0, 32);
-    sha_block(k->outer_state, (const uint8_t *)outer->buf);
-    k->tag = (const uint8_t *)inner->buf + 64;
-    k->tag_size = (size_t)inner->len - 64;
-}
-
-static void store_be64(uint8_t *out, uint64_t v) {
-    for (int i = 0; i < 8; i++) out[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static void state_bytes(const uint32_t state[8], uint8_t out[32]) {
-    for (int i = 0; i < 8; i++) {
-        out[4 * i] = (uint8_t)(state[i] >> 24);
-        out[4 * i + 1] = (uint8_t)(state[i] >> 16);
-        out[4 * i + 2] = (uint8_t)(state[i] >> 8);
-        out[4 * i + 3] = (uint8_t)state[i];
-    }
-}
-
-/* HMAC-SHA-256 of tag + value: one compression each for the inner and outer hashes when
- * tag and value fit in one padded block, else the general update/final path. */
-static void hmac(const Key *k, const uint8_t *value, size_t size, uint8_t digest[32]) {
-    uint8_t block[64];
-    if (k->tag_size + size + 9 <= 64) {
-        uint32_t state[8];
-        memcpy(state, k->inner_state, 32);
-        memcpy(block, k->tag, k->tag_size);
-        memcpy(block + k->tag_size, value, size);
-        size_t used = k->tag_size + size;
-        block[used] = 0x80;
-        memset(block + used + 1, 0, 55 - used);
-        store_be64(block + 56, (uint64_t)(64 + used) * 8);
-        sha_block(state, block);
-        state_bytes(state, digest);
-    } else {
-        Sha s = k->inner_mid;
-        sha_update(&s, value, size);
-        sha_final(&s, digest);
-    }
-    uint32_t state[8];
-    memcpy(state, k->outer_state, 32);
-    memcpy(block, digest, 32);
-    block[32] = 0x80;
-    memset(block + 33, 0, 23);
-    store_be64(block + 56, (64 + 32) * 8);
-    sha_block(state, block);
-    state_bytes(state, digest);
-}
-
 typedef struct {
     const Column *column;
-    const Key *key;
+    Hasher hasher;
     Py_ssize_t from, to, digest_bytes;
     const int32_t *out_offsets;
     uint8_t *out_data;
     int dedupe;
     Py_ssize_t hashed;
-    int bad;
+    int failed;
 } Slice;
 
 typedef struct {
@@ -360,14 +243,30 @@ typedef struct {
     int32_t row; /* row + 1; 0 = empty */
 } Slot;
 
-static void pseudonym_of(const Slice *s, const uint8_t *value, size_t size, uint8_t *out) {
+/* 0 when OpenSSL fails. */
+static int pseudonym_of(Slice *s, const uint8_t *value, size_t size, uint8_t *out) {
     uint8_t digest[32];
-    hmac(s->key, value, size, digest);
+    if (!hmac(&s->hasher, value, size, digest)) return 0;
     base64url(digest, s->digest_bytes, out);
+    s->hashed++;
+    return 1;
 }
+
+static void hash_rows(Slice *s);
 
 static void *hash_slice(void *arg) {
     Slice *s = (Slice *)arg;
+    s->hasher.work = EVP_MD_CTX_new();
+    if (s->hasher.work == NULL) {
+        s->failed = FAILED_OPENSSL;
+    } else {
+        hash_rows(s);
+    }
+    EVP_MD_CTX_free(s->hasher.work);
+    return NULL;
+}
+
+static void hash_rows(Slice *s) {
     Py_ssize_t rows = s->to - s->from;
     size_t capacity = 16;
     while (capacity < (size_t)rows * 2) capacity <<= 1;
@@ -381,7 +280,7 @@ static void *hash_slice(void *arg) {
         size_t size;
         if (!column_valid(s->column, i)) continue;
         if (!column_value(s->column, i, &value, &size)) {
-            s->bad = 1;
+            s->failed = FAILED_OFFSETS;
             break;
         }
         uint8_t *out = s->out_data + s->out_offsets[i];
@@ -391,8 +290,10 @@ static void *hash_slice(void *arg) {
         }
         previous = value, previous_size = size, previous_out = out;
         if (table == NULL) {
-            pseudonym_of(s, value, size, out);
-            s->hashed++;
+            if (!pseudonym_of(s, value, size, out)) {
+                s->failed = FAILED_OPENSSL;
+                break;
+            }
             continue;
         }
         uint64_t h = value_hash(value, size);
@@ -402,8 +303,7 @@ static void *hash_slice(void *arg) {
             if (entry->row == 0) {
                 entry->row = (int32_t)(i - s->from + 1);
                 entry->hash = (uint32_t)(h >> 32);
-                pseudonym_of(s, value, size, out);
-                s->hashed++;
+                if (!pseudonym_of(s, value, size, out)) s->failed = FAILED_OPENSSL;
                 break;
             }
             if (entry->hash == (uint32_t)(h >> 32)) {
@@ -418,9 +318,9 @@ static void *hash_slice(void *arg) {
             }
             slot = (slot + 1) & mask;
         }
+        if (s->failed) break;
     }
     free(table);
-    return NULL;
 }
 
 #define MAX_THREADS 16
@@ -462,7 +362,7 @@ static PyObject *pseudonyms(PyObject *self, PyObject *args) {
     int32_t *positions = (int32_t *)PyBytes_AS_STRING(out_offsets);
     uint8_t *bits = nulls ? (uint8_t *)PyBytes_AS_STRING(out_validity) : NULL;
     Key key;
-    key_from(&key, &inner, &outer);
+    if (!key_from(&key, &inner, &outer)) goto done;
     if (threads < 1) threads = 1;
     if (threads > MAX_THREADS) threads = MAX_THREADS;
     if (threads > count / ROWS_PER_THREAD) threads = count / ROWS_PER_THREAD;
@@ -470,7 +370,7 @@ static PyObject *pseudonyms(PyObject *self, PyObject *args) {
     Slice slices[MAX_THREADS];
     pthread_t ids[MAX_THREADS];
     int started[MAX_THREADS] = {0};
-    int bad = 0;
+    int failed = 0;
     Py_ssize_t hashed = 0;
     Py_BEGIN_ALLOW_THREADS
     int32_t position = 0;
@@ -484,9 +384,9 @@ static PyObject *pseudonyms(PyObject *self, PyObject *args) {
     }
     positions[count] = position;
     for (Py_ssize_t t = 0; t < threads; t++) {
-        slices[t] = (Slice){&column, &key, count * t / threads, count * (t + 1) / threads,
-                            digest_bytes, positions, (uint8_t *)PyBytes_AS_STRING(out_data),
-                            dedupe, 0, 0};
+        slices[t] = (Slice){&column, {&key, NULL}, count * t / threads,
+                            count * (t + 1) / threads, digest_bytes, positions,
+                            (uint8_t *)PyBytes_AS_STRING(out_data), dedupe, 0, 0};
         if (t > 0) started[t] = pthread_create(&ids[t], NULL, hash_slice, &slices[t]) == 0;
     }
     hash_slice(&slices[0]);
@@ -498,12 +398,13 @@ static PyObject *pseudonyms(PyObject *self, PyObject *args) {
         }
     }
     for (Py_ssize_t t = 0; t < threads; t++) {
-        bad |= slices[t].bad;
+        if (!failed) failed = slices[t].failed;
         hashed += slices[t].hashed;
     }
     Py_END_ALLOW_THREADS
-    if (bad) {
-        PyErr_SetString(PyExc_ValueError, "pseudonyms: offsets outside the data");
+    key_free(&key);
+    if (failed) {
+        set_failure("pseudonyms", failed);
         goto done;
     }
     result = Py_BuildValue("OOOnn", out_validity, out_offsets, out_data, nulls, hashed);

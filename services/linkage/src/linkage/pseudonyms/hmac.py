@@ -1,11 +1,11 @@
 """HMAC-SHA-256 (RFC 2104) over pyarrow arrays.
 
-The C kernel ``_hmac`` (built with the package where a compiler is present) reads an Arrow
-string or binary array straight from its buffers and writes the pseudonyms' string array,
-without the GIL, on a few threads; it uses OpenSSL's SHA-256 block function (CPU SHA
-extensions) when built against it. Without it, a Python loop over precomputed HMAC inner and
-outer states does the same, slower. Repeated values within a batch are hashed once (a hash
-table) while batches show repetition.
+The C kernel ``_hmac`` (built with the package where a compiler and OpenSSL's headers are
+present) reads an Arrow string or binary array straight from its buffers and writes the
+pseudonyms' string array, without the GIL, on a few threads, with OpenSSL's SHA-256 (EVP API,
+CPU SHA extensions). Without it, a Python loop over precomputed HMAC inner and outer states
+does the same, slower; :func:`kernel_name` says which path runs. Repeated values within a
+batch are hashed once (a hash table) while batches show repetition.
 A pseudonym is the first :data:`DIGEST_BYTES` bytes of the HMAC, base64url-encoded: 32
 ASCII characters, 192 bits.
 """
@@ -35,6 +35,11 @@ _native = _load_native()
 def native_kernel() -> ModuleType | None:
     """The C kernel, or None where it was not built."""
     return _native
+
+
+def kernel_name() -> str:
+    """``native`` where the C kernel runs, else ``python``."""
+    return "python" if _native is None else "native"
 
 
 DIGEST_BYTES = 24
