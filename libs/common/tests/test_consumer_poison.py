@@ -5,9 +5,10 @@ from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
+from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
-from hdh_common.consumer import EventConsumer, PoisonMessage, Subscription
+from hdh_common.consumer import ConsumerMetrics, EventConsumer, PoisonMessage, Subscription
 
 
 class Payload(BaseModel):
@@ -17,7 +18,8 @@ class Payload(BaseModel):
 class Recorder(EventConsumer):
     def __init__(self, failure: Exception) -> None:
         self.subscription = Subscription(name="test", handler=self._never, max_attempts=3)
-        self.failure, self.attempts, self.dead = failure, 0, list[Exception]()
+        self.metrics = ConsumerMetrics(CollectorRegistry())
+        self.failure, self.attempts, self.dead = failure, 0, list[str]()
 
     async def _never(self, *args: Any) -> None:
         raise AssertionError
@@ -26,8 +28,8 @@ class Recorder(EventConsumer):
         self.attempts += 1
         raise self.failure
 
-    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], exc: Exception) -> None:
-        self.dead.append(exc)
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], error: str) -> None:
+        self.dead.append(error)
 
 
 def validation_error() -> Exception:
@@ -45,4 +47,7 @@ def validation_error() -> Exception:
 async def test_bad_data_is_dead_lettered_at_once(failure: Exception, attempts: int) -> None:
     consumer = Recorder(failure)
     await consumer.handle(ConsumerRecord("t", 0, 7, 0, 0, None, b"{}", None, 0, 2, []))  # type: ignore[arg-type]
-    assert (consumer.attempts, consumer.dead) == (attempts, [failure])
+    assert consumer.attempts == attempts
+    assert consumer.dead == [f"{type(failure).__name__}: {failure}"[:1000]]
+    dead_lettered = consumer.metrics.dead_lettered.labels("test")._value.get()
+    assert dead_lettered == 1

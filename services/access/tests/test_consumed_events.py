@@ -8,11 +8,12 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from access.catalog_refs.consumers import on_catalog_event
-from access.grants.consumers import extract_completed_handler
+from access.grants.consumers import on_linkage_event
+from access.state import AccessState
 from hdh_common.events import CloudEvent
-from hdh_dev.testing import SettingsFactory
 
 UNUSED = cast(AsyncSession, None)
+NO_STATE = cast(AccessState, None)
 
 
 def event(type_: str, data: dict[str, Any]) -> CloudEvent:
@@ -35,13 +36,10 @@ def event(type_: str, data: dict[str, Any]) -> CloudEvent:
 )
 async def test_malformed_catalogue_events_do_not_validate(type_: str, data: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
-        await on_catalog_event(UNUSED, event(type_, data))
+        await on_catalog_event(NO_STATE, UNUSED, event(type_, data))
 
 
 @pytest.mark.parametrize("data", [{}, {"request_id": None}, {"request_id": "not-a-uuid"}])
-async def test_an_extract_without_a_valid_request_does_not_validate(
-    make_settings: SettingsFactory, data: dict[str, Any]
-) -> None:
-    handle = extract_completed_handler(make_settings("access"))
+async def test_an_extract_without_a_valid_request_does_not_validate(data: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
-        await handle(UNUSED, event("hdh.linkage.extract.completed.v1", data))
+        await on_linkage_event(NO_STATE, UNUSED, event("hdh.linkage.extract.completed.v1", data))

@@ -54,13 +54,15 @@ class ServiceDefinition:
     subscriptions: Sequence[Subscription[Any]] = ()
     resources: Resources = common_resources_only
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
-    components: Mapping[str, str] = field(default_factory=dict)
-    """Which implementation of a part runs (``{"hmac_kernel": "native"}``): logged at start,
-    shown by ``/readyz`` and the ``hdh_component_info`` metric; informational, never a check."""
+    components: Callable[[], Mapping[str, str]] = dict
+    """Which implementation of a part runs (``{"hmac_kernel": "native"}``), asked when the app
+    is built: logged at start, shown by ``/readyz`` and the ``hdh_component_info`` metric;
+    informational, never a check."""
 
 
 def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
     registry = CollectorRegistry()
+    components = dict(definition.components())
     tracing = Tracing(f"hdh-{definition.name}", settings.otlp_endpoint)
     app = FastAPI(
         title=definition.title,
@@ -69,6 +71,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         lifespan=_lifespan(
             definition,
             settings,
+            components=components,
             relay_metrics=RelayMetrics(registry),
             consumer_metrics=ConsumerMetrics(registry),
             tracing=tracing,
@@ -83,7 +86,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         probes_router(
             registry,
             readiness_cache_seconds=settings.readiness_cache_seconds,
-            components=definition.components,
+            components=components,
         )
     )
     for router in definition.routers:
@@ -122,6 +125,7 @@ def _lifespan(
     definition: ServiceDefinition,
     settings: ServiceSettings,
     *,
+    components: Mapping[str, str],
     relay_metrics: RelayMetrics,
     consumer_metrics: ConsumerMetrics,
     tracing: Tracing,
@@ -129,8 +133,8 @@ def _lifespan(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         configure_logging(definition.name, settings.log_level)
-        if definition.components:
-            logger.info("components: %s", dict(definition.components))
+        if components:
+            logger.info("components: %s", dict(components))
         engine = create_engine(
             settings.database_url, schema=definition.name, pool_size=settings.database_pool_size
         )

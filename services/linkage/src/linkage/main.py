@@ -22,7 +22,7 @@ DEFINITION = ServiceDefinition(
     routers=(jobs_router, keys_router, extracts_router, objections_router),
     subscriptions=subscriptions,
     resources=state.resources,
-    components={"hmac_kernel": kernel_name()},
+    components=lambda: {"hmac_kernel": kernel_name()},
     openapi_tags=[
         {"name": "jobs", "description": "Pseudonymisation and linkage jobs, reports."},
         {"name": "domains", "description": "Pseudonym domains and key versions."},
