@@ -2,7 +2,7 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -21,7 +21,15 @@ from hdh_common.events import CloudEvent
 from hdh_common.identity import Principal, Role
 from hdh_dev.broker import TansuBroker, start_tansu
 from hdh_dev.processes import free_port
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, eventually, fresh_database, running
+
+
+@pytest.fixture(scope="module")
+async def database_url() -> AsyncIterator[str]:
+    """This module's own database: its tests count unsent outbox rows, which any relay left
+    running on the session database (with a broker it can reach) would publish."""
+    async with fresh_database("hdh_events") as url:
+        yield url
 
 
 @pytest.fixture
@@ -34,14 +42,6 @@ async def engine(clean_database: str) -> AsyncIterator[AsyncEngine]:
 async def scalar(engine: AsyncEngine, query: str) -> int:
     async with engine.connect() as connection:
         return int(await connection.scalar(sa.text(query)) or 0)
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.1)
 
 
 def dataset(slug: str) -> dict[str, str]:
@@ -162,7 +162,7 @@ async def test_imported_tables_reach_the_access_service_as_variables(
             return bool(found[-1] == "BEN_NIR_PSA,SEJ_ENT_DTE,SEJ_ID")
 
         try:
-            await eventually(arrived, timeout=60)  # the consumer's first join may be slow
+            await eventually(arrived, within=60)  # the consumer's first join may be slow
         except AssertionError:
             unsent = await scalar(
                 engine, "SELECT count(*) FROM catalog.outbox WHERE sent_at IS NULL"

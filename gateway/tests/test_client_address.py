@@ -7,7 +7,7 @@ import pytest
 
 from gateway.clientaddress import TrustedProxies
 
-from .conftest import gateway_stack
+from .stack import gateway_stack
 
 
 def headers(name: str, value: str) -> list[tuple[bytes, bytes]]:

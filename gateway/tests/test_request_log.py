@@ -18,7 +18,7 @@ from hdh_dev.broker import start_tansu
 from hdh_dev.processes import free_port
 from hdh_dev.tcpproxy import TcpProxy
 
-from .conftest import gateway_stack
+from .stack import gateway_stack
 
 OUTAGE_SECONDS = 10.0
 INTERVAL = 0.05

@@ -16,8 +16,8 @@ from hdh_common.identity import Role
 from hdh_dev.processes import free_port
 from hdh_dev.testing import SettingsFactory, serve_http
 
-from .conftest import Stack, gateway_settings
 from .servers import Calls
+from .stack import Stack, gateway_settings
 
 ALLOWED_TO_REGISTER = {"paul", "sara"}
 ACCOUNTS = ["alice", "bruno", "paul", "sara", "carl", "rita", "odile"]

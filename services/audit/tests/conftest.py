@@ -1,12 +1,10 @@
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,7 +15,9 @@ from sqlalchemy.ext.asyncio import (
 from audit.config import Settings
 from audit.main import create_app
 from hdh_common.db import create_sessionmaker
-from hdh_dev.testing import SettingsFactory, TokenFactory
+from hdh_dev.testing import SettingsFactory, TokenFactory, running
+
+from .heads import SignedHead
 
 AuditSettings = Callable[..., Settings]
 Headers = Callable[..., dict[str, str]]
@@ -39,31 +39,12 @@ def audit_settings(make_settings: SettingsFactory, tmp_path: Path) -> AuditSetti
     return make
 
 
-Serve = Callable[[Settings], AbstractAsyncContextManager[httpx.AsyncClient]]
-SHUTDOWN_TIMEOUT = 30.0
 HEAD_TIMEOUT = 20.0
-
-
-@asynccontextmanager
-async def serve(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """``hdh_dev.testing.running`` with more patience at shutdown: on this shared 2-core
-    machine, closing the pool's connections under load sometimes outlasts its 5 s."""
-    app = create_app(settings)
-    async with LifespanManager(app, shutdown_timeout=SHUTDOWN_TIMEOUT) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client
-
-
-@pytest.fixture
-def audit_app() -> Serve:
-    """``async with audit_app(settings) as client``: the audit app running, and a client."""
-    return serve
 
 
 @pytest.fixture
 async def client(audit_settings: AuditSettings) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(audit_settings()) as client:
+    async with running(create_app(audit_settings())) as client:
         yield client
 
 
@@ -109,9 +90,6 @@ def make_draft(number: int, **fields: Any) -> dict[str, Any]:
         "payload": {"number": number, "ratio": number / 7, "nested": {"é": [1, 2.5, None]}},
         **fields,
     }
-
-
-SignedHead = Callable[..., Awaitable[dict[str, Any]]]
 
 
 @pytest.fixture

@@ -12,9 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from catalog.main import create_app
 from catalog.seed import seed_if_empty
 from hdh_common.db import create_engine, create_sessionmaker
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
-
-from .conftest import bearer
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
 
 
 async def drained(database_url: str) -> None:
@@ -48,7 +46,7 @@ async def test_first_start_seeds_a_demo_once(
     make_settings: SettingsFactory, make_token: TokenFactory, tmp_path: Path
 ) -> None:
     settings = make_settings("catalog", catalog_seed_path=tmp_path / "missing")
-    headers = bearer(make_token, "researcher")
+    headers = bearer(make_token("catalog", "researcher", sub="researcher-1", org="cnam"))
     async with running(create_app(settings)) as client:
         page = await seeded(client, headers)
         engine = create_engine(settings.database_url, schema="catalog")
@@ -74,7 +72,7 @@ async def test_a_folder_of_table_schemas_is_seeded(
     (folder / "SX.json").write_text(json.dumps(codes))
     (folder / "SX.csv").write_text("C;L\n1;Homme\n2;Femme\n", encoding="utf-8")
     settings = make_settings("catalog", catalog_seed_path=folder)
-    headers = bearer(make_token, "researcher")
+    headers = bearer(make_token("catalog", "researcher", sub="researcher-1", org="cnam"))
     async with running(create_app(settings)) as client:
         datasets = (await seeded(client, headers))["items"]
         assert [d["slug"] for d in datasets] == ["registre"]

@@ -15,12 +15,12 @@ from hdh_common.db import create_sessionmaker
 from hdh_common.events import CloudEvent
 from hdh_common.storage import create_object_store
 from hdh_dev.processes import free_port
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
 from linkage.consumers import subscriptions
 from linkage.extracts.models import LIVE, ExtractFile, Grant
 from linkage.main import create_app
 
-from ..conftest import AccessRights, bearer
+from ..support import AccessRights
 
 PROJECT = uuid.uuid4()
 

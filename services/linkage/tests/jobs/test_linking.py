@@ -5,10 +5,10 @@ import httpx
 import pyarrow as pa
 
 from hdh_common.storage import ObjectStore, create_object_store
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
 from linkage.main import create_app
 
-from ..conftest import bearer, eventually, people_table, record_validated
+from ..support import people_table, record_validated
 from .test_router import land, validated_people
 
 

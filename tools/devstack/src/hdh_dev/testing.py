@@ -14,7 +14,7 @@ import asyncio
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,7 @@ from hdh_common.identity import (
     public_key_pem,
 )
 from hdh_common.logs import JsonFormatter
+from hdh_common.outbox import OutboxRelay
 from hdh_dev.broker import TansuBroker, start_tansu
 from hdh_dev.logscan import LogScanner
 from hdh_dev.processes import free_port
@@ -156,19 +157,53 @@ async def admin(url: str, statement: str) -> None:
         await engine.dispose()
 
 
+@asynccontextmanager
+async def fresh_database(prefix: str, *, services: Sequence[str] = SERVICES) -> AsyncIterator[str]:
+    """A new database on the test server with the migrations of ``services``, dropped after."""
+    server = sa.make_url(os.environ.get("HDH_TEST_DATABASE_URL", SERVER_URL))
+    server_url = server.render_as_string(hide_password=False)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    await admin(server_url, f'CREATE DATABASE "{name}"')
+    try:
+        url = server.set(database=name).render_as_string(hide_password=False)
+        for service in services:
+            await asyncio.to_thread(migrations.upgrade, service, url)
+        yield url
+    finally:
+        await admin(server_url, f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
-    """A fresh database with every service's migrations applied, dropped at the end."""
-    server = sa.make_url(os.environ.get("HDH_TEST_DATABASE_URL", SERVER_URL))
-    name = f"hdh_test_{uuid.uuid4().hex[:10]}"
-    await admin(server.render_as_string(hide_password=False), f'CREATE DATABASE "{name}"')
-    url = server.set(database=name).render_as_string(hide_password=False)
-    for service in SERVICES:
-        await asyncio.to_thread(migrations.upgrade, service, url)
-    yield url
-    await admin(
-        server.render_as_string(hide_password=False), f'DROP DATABASE "{name}" WITH (FORCE)'
-    )
+    """The session database: every service's migrations applied, shared by the tests that do
+    not start a platform (those get a database of their own, see ``platform``)."""
+    async with fresh_database("hdh_test") as url:
+        yield url
+
+
+@contextmanager
+def no_relay_left() -> Iterator[None]:
+    """Fail if an outbox relay started in the block still runs after it: a leaked relay keeps
+    publishing, and marking sent, the events that later tests write to its database."""
+    before = _running_relays()
+    yield
+    leaked = _running_relays() - before
+    assert not leaked, f"outbox relays outlived their app: {[t.get_coro() for t in leaked]}"
+
+
+def _running_relays() -> set[asyncio.Task[Any]]:
+    return {
+        task
+        for task in asyncio.all_tasks()
+        if not task.done()
+        and getattr(task.get_coro(), "__qualname__", "") == OutboxRelay.run.__qualname__
+    }
+
+
+@pytest.fixture(autouse=True)
+async def no_relay_outlives_its_test() -> AsyncIterator[None]:
+    with no_relay_left():
+        yield
 
 
 @pytest.fixture
@@ -293,6 +328,22 @@ def make_token(
     return make
 
 
+def bearer(token: str) -> dict[str, str]:
+    """The ``Authorization`` header carrying ``token``."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, within: float = 30.0, interval: float = 0.1
+) -> None:
+    """Wait until ``check()`` is true; fail after ``within`` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{getattr(check, '__name__', check)} not met in {within} s")
+        await asyncio.sleep(interval)
+
+
 def service_settings(service: str, **overrides: Any) -> Any:
     """The settings class of ``service`` (imported lazily), with test overrides."""
     module = __import__(f"{service}.config", fromlist=["Settings"])
@@ -390,7 +441,7 @@ async def running_platform(
     server_logs: ServerLogs,
     **gateway_overrides: Any,
 ) -> AsyncIterator[Platform]:
-    """The whole platform on a broker of its own; its tables emptied once it stopped."""
+    """The whole platform on a broker of its own."""
     from gateway.config import Settings as GatewaySettings
     from gateway.main import create_app as create_gateway
 
@@ -431,7 +482,6 @@ async def running_platform(
                 yield Platform(url=url, services=services, gateway_settings=gateway_settings)
         finally:
             broker.stop()
-            await truncate_tables(database_url)
 
 
 @pytest.fixture(scope="module")
@@ -442,21 +492,25 @@ def platform_overrides() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 async def platform(
-    database_url: str,
     token_private_key: str,
     server_logs: ServerLogs,
     tmp_path_factory: pytest.TempPathFactory,
     platform_overrides: dict[str, Any],
 ) -> AsyncIterator[Platform]:
-    """The whole platform, shared by the tests of one module."""
-    async with running_platform(
-        database_url=database_url,
-        private_key=token_private_key,
-        folder=tmp_path_factory.mktemp("platform"),
-        server_logs=server_logs,
-        **platform_overrides,
-    ) as found:
-        yield found
+    """The whole platform, shared by the tests of one module, on a database of its own: its
+    relays must not publish what other tests write to the session database."""
+    with no_relay_left():
+        async with (
+            fresh_database("hdh_platform") as database_url,
+            running_platform(
+                database_url=database_url,
+                private_key=token_private_key,
+                folder=tmp_path_factory.mktemp("platform"),
+                server_logs=server_logs,
+                **platform_overrides,
+            ) as found,
+        ):
+            yield found
 
 
 def _platform_service_settings(
