@@ -2,7 +2,7 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -19,7 +19,7 @@ from hdh_common.consumer import ConsumerMetrics, EventConsumer, Subscription
 from hdh_common.db import create_sessionmaker
 from hdh_common.events import CloudEvent
 from hdh_common.identity import Principal, Role
-from hdh_dev.broker import TansuBroker, start_tansu
+from hdh_dev.broker import TansuBroker
 from hdh_dev.processes import free_port
 from hdh_dev.testing import SettingsFactory, TokenFactory, eventually, fresh_database, running
 
@@ -46,15 +46,6 @@ async def scalar(engine: AsyncEngine, query: str) -> int:
 
 def dataset(slug: str) -> dict[str, str]:
     return {"slug": slug, "title": slug.upper(), "publisher": "cnam"}
-
-
-@pytest.fixture
-def own_broker() -> Iterator[dict[str, str]]:
-    """Settings for a broker of the test's own: the session broker carries every earlier
-    test's events, which a consumer joining late would have to wade through first."""
-    broker = start_tansu()
-    yield {"kafka_bootstrap_servers": broker.bootstrap_servers}
-    broker.stop()
 
 
 @pytest.fixture
@@ -102,11 +93,19 @@ async def test_event_reaches_the_other_service(
     make_settings: SettingsFactory,
     engine: AsyncEngine,
     producer_headers: dict[str, str],
-    own_broker: dict[str, str],
+    own_broker: TansuBroker,
 ) -> None:
     async with (
-        running(create_catalog(make_settings("catalog", **own_broker))) as catalog,
-        running(create_access(make_settings("access", **own_broker))),
+        running(
+            create_catalog(
+                make_settings("catalog", kafka_bootstrap_servers=own_broker.bootstrap_servers)
+            )
+        ) as catalog,
+        running(
+            create_access(
+                make_settings("access", kafka_bootstrap_servers=own_broker.bootstrap_servers)
+            )
+        ),
     ):
         created = (
             await catalog.post("/catalog/datasets", json=dataset("dcir"), headers=producer_headers)
@@ -128,7 +127,7 @@ async def test_imported_tables_reach_the_access_service_as_variables(
     make_settings: SettingsFactory,
     engine: AsyncEngine,
     producer_headers: dict[str, str],
-    own_broker: dict[str, str],
+    own_broker: TansuBroker,
 ) -> None:
     schema = {
         "name": "SEJOUR",
@@ -140,8 +139,16 @@ async def test_imported_tables_reach_the_access_service_as_variables(
     }
     variables = "SELECT string_agg(name, ',' ORDER BY name) FROM access.variable_ref"
     async with (
-        running(create_catalog(make_settings("catalog", **own_broker))) as catalog,
-        running(create_access(make_settings("access", **own_broker))),
+        running(
+            create_catalog(
+                make_settings("catalog", kafka_bootstrap_servers=own_broker.bootstrap_servers)
+            )
+        ) as catalog,
+        running(
+            create_access(
+                make_settings("access", kafka_bootstrap_servers=own_broker.bootstrap_servers)
+            )
+        ),
     ):
         created = await catalog.post(
             "/catalog/datasets", json=dataset("pmsi"), headers=producer_headers

@@ -24,11 +24,13 @@ import httpx
 import pytest
 import sqlalchemy as sa
 import uvicorn
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from hdh_common import migrations
+from hdh_common.db import create_engine, create_sessionmaker, schema_metadata
 from hdh_common.identity import (
     SERVICE_TOKEN_ISSUER,
     InternalTokenSigner,
@@ -37,8 +39,9 @@ from hdh_common.identity import (
     generate_private_key_pem,
     public_key_pem,
 )
+from hdh_common.kafka import DEFAULT_PARTITIONS
 from hdh_common.logs import JsonFormatter
-from hdh_common.outbox import OutboxRelay
+from hdh_common.outbox import MessagingTables, OutboxRelay
 from hdh_dev.broker import TansuBroker, start_tansu
 from hdh_dev.logscan import LogScanner
 from hdh_dev.processes import free_port
@@ -264,6 +267,71 @@ def kafka(server_logs: ServerLogs) -> Iterator[TansuBroker]:
         broker = start_tansu(log_path=log_path)
         yield broker
         broker.stop()
+
+
+@pytest.fixture
+def own_broker() -> Iterator[TansuBroker]:
+    """A broker of the test's own: the session broker carries every earlier test's events,
+    which a consumer joining late would have to wade through first."""
+    broker = start_tansu()
+    yield broker
+    broker.stop()
+
+
+async def read_topic(
+    bootstrap_servers: str, topic: str, *, count: int, within: float = 30.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """The first ``count`` records of every partition of ``topic``, read without a group (no
+    join to wait for), in partition then offset order."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in range(DEFAULT_PARTITIONS)])
+        async with asyncio.timeout(within):
+            while len(found) < count:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    found += records
+    finally:
+        await consumer.stop()
+    return sorted(found, key=lambda r: (r.partition, r.offset))
+
+
+@dataclass
+class Messaging:
+    """A throwaway schema holding the ``outbox`` and ``inbox`` tables, and a sessionmaker
+    whose connections see that schema."""
+
+    schema: str
+    tables: MessagingTables
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+    async def scalar(self, query: str) -> Any:
+        async with self.sessionmaker() as session:
+            return await session.scalar(sa.text(query))
+
+    async def execute(self, statement: str) -> None:
+        async with self.sessionmaker.begin() as session:
+            await session.execute(sa.text(statement))
+
+
+@pytest.fixture
+async def messaging(database_url: str) -> AsyncIterator[Messaging]:
+    """A schema of the test's own in the session database, dropped after it: tests of the
+    outbox and the consumers commit, and a relay publishes every unsent row of its table."""
+    schema = f"messaging_{uuid.uuid4().hex[:10]}"
+    metadata = schema_metadata(schema)
+    tables = MessagingTables(metadata)
+    engine = create_engine(database_url, schema=schema)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+            await connection.run_sync(metadata.create_all)
+        yield Messaging(schema, tables, create_sessionmaker(engine))
+        async with engine.begin() as connection:
+            await connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(scope="session")
