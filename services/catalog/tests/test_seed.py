@@ -12,22 +12,23 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from catalog.main import create_app
 from catalog.seed import seed_if_empty
 from hdh_common.db import create_engine, create_sessionmaker
-from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
 
 
 async def drained(database_url: str) -> None:
     """Wait for the relay to publish the seed's events: a relay cancelled while it connects to
     the broker can outlast the test client's 5 s shutdown timeout."""
     engine = create_async_engine(database_url)
+
+    async def all_sent() -> bool:
+        async with engine.connect() as connection:
+            pending = await connection.scalar(
+                sa.text("SELECT count(*) FROM catalog.outbox WHERE sent_at IS NULL")
+            )
+        return not pending
+
     try:
-        for _ in range(100):
-            async with engine.connect() as connection:
-                pending = await connection.scalar(
-                    sa.text("SELECT count(*) FROM catalog.outbox WHERE sent_at IS NULL")
-                )
-            if not pending:
-                return
-            await asyncio.sleep(0.1)
+        await eventually(all_sent, within=10)
     finally:
         await engine.dispose()
 

@@ -12,7 +12,7 @@ from audit.canonical import canonical_json
 from audit.main import create_app
 from audit.treeheads import service
 from audit.treeheads.signing import load_signer
-from hdh_dev.testing import running
+from hdh_dev.testing import eventually, running
 
 from ..heads import SignedHead
 
@@ -73,20 +73,14 @@ async def test_heads_are_signed_at_the_configured_cadence(
     as_role: Headers,
     draft: Draft,
 ) -> None:
-    import asyncio
-
-    import sqlalchemy as sa
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     settings = audit_settings(audit_tree_head_interval=0.2)
     async with running(create_app(settings)) as client:
         await client.post("/audit/entries", json=draft(1), headers=as_role("system"))
-        await asyncio.sleep(1.0)
-    engine = create_async_engine(settings.database_url)
-    async with engine.connect() as connection:
-        sizes = (await connection.scalars(sa.text("SELECT tree_size FROM audit.tree_head"))).all()
-    await engine.dispose()
-    assert 1 in sizes
+
+        async def signed_at_cadence() -> bool:
+            return 1 in await tree_heads(settings.database_url)
+
+        await eventually(signed_at_cadence, within=5)
 
 
 async def tree_heads(database_url: str) -> list[int]:
