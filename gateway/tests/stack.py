@@ -4,7 +4,8 @@ import contextlib
 import functools
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,3 +115,6 @@ async def gateway_stack(
             httpx.AsyncClient(base_url=url, timeout=30) as client,
         ):
             yield Stack(url=url, client=client, calls=calls, settings=settings)
+
+
+StackFactory = Callable[..., AbstractAsyncContextManager[Stack]]

@@ -17,7 +17,7 @@ from gateway.config import Settings
 from gateway.main import create_app
 from hdh_dev.testing import bearer, eventually, running
 
-from .stack import Stack, gateway_stack
+from .stack import Stack, StackFactory
 
 
 async def test_discovery_and_jwks(stack: Stack) -> None:
@@ -184,12 +184,9 @@ async def jwks_served(stack: Stack) -> float:
 
 
 async def test_rotation_is_picked_up_and_a_kid_flood_fetches_once_per_interval(
-    tmp_path: Path, token_private_key: str, token_public_key: str
+    make_stack: StackFactory,
 ) -> None:
-    async with gateway_stack(
-        tmp_path,
-        private_key=token_private_key,
-        public_key=token_public_key,
+    async with make_stack(
         jwks_min_refresh_interval=1.5,
     ) as stack:
         old = await stack.token("alice")

@@ -2,13 +2,12 @@
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from hdh_dev.testing import bearer
 
-from .stack import Stack, gateway_stack
+from .stack import Stack, StackFactory
 
 PROBLEM = "application/problem+json"
 MIB = 1024 * 1024
@@ -112,13 +111,8 @@ async def test_security_headers_and_request_id(stack: Stack) -> None:
     assert "default-src 'none'" in response.headers["content-security-policy"]
 
 
-async def test_rate_limits_answer_429_with_retry_after(
-    tmp_path: Path, token_private_key: str, token_public_key: str
-) -> None:
-    async with gateway_stack(
-        tmp_path,
-        private_key=token_private_key,
-        public_key=token_public_key,
+async def test_rate_limits_answer_429_with_retry_after(make_stack: StackFactory) -> None:
+    async with make_stack(
         rate_limit_subject_rate=0.5,
         rate_limit_subject_burst=2,
         rate_limit_ip_rate=1.0,
@@ -134,13 +128,8 @@ async def test_rate_limits_answer_429_with_retry_after(
         assert len(stack.calls) == 2
 
 
-async def test_cors_from_configuration(
-    tmp_path: Path, token_private_key: str, token_public_key: str
-) -> None:
-    async with gateway_stack(
-        tmp_path,
-        private_key=token_private_key,
-        public_key=token_public_key,
+async def test_cors_from_configuration(make_stack: StackFactory) -> None:
+    async with make_stack(
         cors_origins=["https://app.example"],
     ) as stack:
         preflight = await stack.client.options(

@@ -18,7 +18,7 @@ from hdh_dev.broker import start_tansu
 from hdh_dev.processes import free_port
 from hdh_dev.tcpproxy import TcpProxy
 
-from .stack import gateway_stack
+from .stack import StackFactory
 
 OUTAGE_SECONDS = 10.0
 INTERVAL = 0.05
@@ -75,21 +75,13 @@ async def _partitions(consumer: AIOKafkaConsumer) -> set[int]:
 
 
 async def test_a_broker_outage_loses_nothing_and_keeps_order(
-    broker_behind_proxy: tuple[int, int],
-    tmp_path: Path,
-    token_private_key: str,
-    token_public_key: str,
+    broker_behind_proxy: tuple[int, int], make_stack: StackFactory
 ) -> None:
     broker_port, relay_port = broker_behind_proxy
     relay = TcpProxy(port=relay_port, target_port=broker_port)
     await relay.start()
     bootstrap = f"127.0.0.1:{relay_port}"
-    async with gateway_stack(
-        tmp_path,
-        private_key=token_private_key,
-        public_key=token_public_key,
-        kafka_bootstrap_servers=bootstrap,
-    ) as stack:
+    async with make_stack(kafka_bootstrap_servers=bootstrap) as stack:
         token = await stack.token("alice")
         ids = await traffic(stack.client, token, seconds=2)
         await relay.cut()
@@ -126,13 +118,8 @@ async def test_a_broker_outage_loses_nothing_and_keeps_order(
     )
 
 
-async def test_a_full_spool_fails_health_data_routes_closed(
-    tmp_path: Path, token_private_key: str, token_public_key: str
-) -> None:
-    async with gateway_stack(
-        tmp_path,
-        private_key=token_private_key,
-        public_key=token_public_key,
+async def test_a_full_spool_fails_health_data_routes_closed(make_stack: StackFactory) -> None:
+    async with make_stack(
         request_log_spool_max_bytes=8192,
         health_data_routes=["/catalog/download*"],
     ) as stack:
