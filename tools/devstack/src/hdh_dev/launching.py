@@ -19,7 +19,7 @@ import pytest
 
 from hdh_dev.processes import free_port
 from hdh_dev.testing import fresh_database
-from hdh_dev.up import SERVICES
+from hdh_dev.wiring import SERVICES
 
 READY_TIMEOUT = 90.0
 

@@ -46,8 +46,10 @@ from hdh_dev.broker import TansuBroker, start_tansu
 from hdh_dev.logscan import LogScanner
 from hdh_dev.processes import free_port
 from hdh_dev.s3server import S3Server, start_s3_server
+from hdh_dev.wiring import SERVICES, platform_wiring
 
-SERVICES = ("catalog", "access", "linkage", "audit")
+# Quick relays and tree heads: tests wait for both.
+PLATFORM_SETTINGS = {"outbox_poll_interval": 0.1, "audit_tree_head_interval": 1.0}
 SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 TOKEN_ISSUER = "hdh-gateway"
 LOG_SCANNER = pytest.StashKey[LogScanner]()
@@ -516,36 +518,28 @@ async def running_platform(
     with server_logs(f"the platform's broker ({folder.name})") as log_path:
         broker = start_tansu(log_path=log_path)
         try:
+            ports = {name: free_port() for name in ("gateway", *SERVICES)}
+            wiring = platform_wiring(
+                database_url=database_url,
+                bootstrap_servers=broker.bootstrap_servers,
+                data_dir=folder,
+                private_key=private_key,
+                service_key=generate_private_key_pem(),
+                urls={name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
+            )
             async with AsyncExitStack() as stack:
                 services: dict[str, str] = {}
-                service_key = generate_private_key_pem()
-                for service in SERVICES:  # access first: the others ask it for live rights
-                    settings = _platform_service_settings(
-                        service,
-                        database_url=database_url,
-                        kafka=broker.bootstrap_servers,
-                        public_key=public_key_pem(private_key),
-                        service_key=service_key,
-                        access_url=services.get("access", ""),
-                        folder=folder,
-                    )
+                for service in SERVICES:
+                    settings = service_settings(service, **(wiring.services | PLATFORM_SETTINGS))
                     app = __import__(f"{service}.main", fromlist=["create_app"]).create_app(
                         settings
                     )
-                    services[service] = await stack.enter_async_context(serve_http(app))
-                port = free_port()
-                values: dict[str, Any] = {
-                    "environment": "dev",
-                    "dev_issuer": True,
-                    "public_url": f"http://127.0.0.1:{port}",
-                    "dev_issuer_key_dir": folder / "idp",
-                    "request_log_spool_dir": folder / "spool",
-                    "internal_token_private_key": private_key,
-                    "kafka_bootstrap_servers": broker.bootstrap_servers,
-                } | {f"{name}_url": url for name, url in services.items()}
-                gateway_settings = GatewaySettings(**(values | gateway_overrides))
+                    services[service] = await stack.enter_async_context(
+                        serve_http(app, port=ports[service])
+                    )
+                gateway_settings = GatewaySettings(**(wiring.gateway | gateway_overrides))
                 url = await stack.enter_async_context(
-                    serve_http(create_gateway(gateway_settings), port=port)
+                    serve_http(create_gateway(gateway_settings), port=ports["gateway"])
                 )
                 yield Platform(url=url, services=services, gateway_settings=gateway_settings)
         finally:
@@ -579,29 +573,3 @@ async def platform(
             ) as found,
         ):
             yield found
-
-
-def _platform_service_settings(
-    service: str,
-    *,
-    database_url: str,
-    kafka: str,
-    public_key: str,
-    service_key: str,
-    access_url: str,
-    folder: Path,
-) -> Any:
-    return service_settings(
-        service,
-        database_url=database_url,
-        kafka_bootstrap_servers=kafka,
-        internal_token_public_key=public_key,
-        service_token_private_key=service_key,
-        access_url=access_url,
-        storage_path=folder / "objects",
-        outbox_poll_interval=0.1,
-        environment="dev",
-        audit_signing_key_file=folder / "keys" / "audit-signing.pem",
-        audit_tree_head_interval=1.0,
-        linkage_master_key_path=folder / "keys" / "linkage-master.key",
-    )
