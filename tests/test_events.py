@@ -3,13 +3,14 @@
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client import CollectorRegistry
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from access.db import outbox as access_outbox
 from access.main import create_app as create_access
@@ -32,13 +33,6 @@ async def database_url() -> AsyncIterator[str]:
         yield url
 
 
-@pytest.fixture
-async def engine(clean_database: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(clean_database)
-    yield engine
-    await engine.dispose()
-
-
 async def scalar(engine: AsyncEngine, query: str) -> int:
     async with engine.connect() as connection:
         return int(await connection.scalar(sa.text(query)) or 0)
@@ -51,6 +45,19 @@ def dataset(slug: str) -> dict[str, str]:
 @pytest.fixture
 def producer_headers(make_token: TokenFactory) -> dict[str, str]:
     return {"Authorization": f"Bearer {make_token('catalog', 'producer', sub='paul', org='cnam')}"}
+
+
+@asynccontextmanager
+async def catalog_and_access(
+    make_settings: SettingsFactory, broker: TansuBroker
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The catalogue and the access service on ``broker``; a client of the catalogue."""
+    on_broker = {"kafka_bootstrap_servers": broker.bootstrap_servers}
+    async with (
+        running(create_catalog(make_settings("catalog", **on_broker))) as catalog,
+        running(create_access(make_settings("access", **on_broker))),
+    ):
+        yield catalog
 
 
 async def test_write_and_event_commit_together(
@@ -95,18 +102,7 @@ async def test_event_reaches_the_other_service(
     producer_headers: dict[str, str],
     own_broker: TansuBroker,
 ) -> None:
-    async with (
-        running(
-            create_catalog(
-                make_settings("catalog", kafka_bootstrap_servers=own_broker.bootstrap_servers)
-            )
-        ) as catalog,
-        running(
-            create_access(
-                make_settings("access", kafka_bootstrap_servers=own_broker.bootstrap_servers)
-            )
-        ),
-    ):
+    async with catalog_and_access(make_settings, own_broker) as catalog:
         created = (
             await catalog.post("/catalog/datasets", json=dataset("dcir"), headers=producer_headers)
         ).json()
@@ -138,18 +134,7 @@ async def test_imported_tables_reach_the_access_service_as_variables(
         ],
     }
     variables = "SELECT string_agg(name, ',' ORDER BY name) FROM access.variable_ref"
-    async with (
-        running(
-            create_catalog(
-                make_settings("catalog", kafka_bootstrap_servers=own_broker.bootstrap_servers)
-            )
-        ) as catalog,
-        running(
-            create_access(
-                make_settings("access", kafka_bootstrap_servers=own_broker.bootstrap_servers)
-            )
-        ),
-    ):
+    async with catalog_and_access(make_settings, own_broker) as catalog:
         created = await catalog.post(
             "/catalog/datasets", json=dataset("pmsi"), headers=producer_headers
         )

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from access.calendar.dependencies import now
 from access.catalog_refs.consumers import on_catalog_event
@@ -248,13 +248,6 @@ class Hub:
             await self.ok(request_id, "start_preparation", "hub_staff", "sam")
         elif state == "active":
             await self.ok(request_id, "activate", "system", "linkage")
-
-
-@pytest.fixture
-async def engine(clean_database: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(clean_database)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
 
 from audit.config import Settings
@@ -56,13 +55,6 @@ def as_role(make_token: TokenFactory) -> Headers:
         return {"Authorization": f"Bearer {make_token('audit', *roles, sub=sub)}"}
 
     return headers
-
-
-@pytest.fixture
-async def engine(clean_database: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(clean_database)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hdh_common.db import create_sessionmaker
 from hdh_common.events import CloudEvent
@@ -23,13 +22,6 @@ from linkage.main import create_app
 from ..support import AccessRights
 
 PROJECT = uuid.uuid4()
-
-
-@pytest.fixture
-async def engine(clean_database: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(clean_database)
-    yield engine
-    await engine.dispose()
 
 
 async def an_extract(engine: AsyncEngine, settings: Any, *, members: list[str]) -> ExtractFile:

@@ -27,7 +27,12 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from hdh_common import migrations
 from hdh_common.db import create_engine, create_sessionmaker, schema_metadata
@@ -216,6 +221,14 @@ async def clean_database(database_url: str) -> AsyncIterator[str]:
     """The session database, emptied after the test (tests here commit, e.g. through the outbox)."""
     yield database_url
     await truncate_tables(database_url)
+
+
+@pytest.fixture
+async def engine(clean_database: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on the test's (cleaned) database."""
+    engine = create_async_engine(clean_database)
+    yield engine
+    await engine.dispose()
 
 
 async def truncate_tables(url: str) -> None:
