@@ -17,7 +17,14 @@ from hdh_common.db import create_sessionmaker
 from hdh_common.identity import Principal, Role
 from hdh_dev.broker import TansuBroker
 from hdh_dev.processes import free_port
-from hdh_dev.testing import SettingsFactory, TokenFactory, eventually, fresh_database, running
+from hdh_dev.testing import (
+    SettingsFactory,
+    TokenFactory,
+    bearer,
+    eventually,
+    fresh_database,
+    running,
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +46,7 @@ def dataset(slug: str) -> dict[str, str]:
 
 @pytest.fixture
 def producer_headers(make_token: TokenFactory) -> dict[str, str]:
-    return {"Authorization": f"Bearer {make_token('catalog', 'producer', sub='paul', org='cnam')}"}
+    return bearer(make_token("catalog", "producer", sub="paul", org="cnam"))
 
 
 @asynccontextmanager

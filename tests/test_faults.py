@@ -28,7 +28,7 @@ from hdh_dev.broker import start_tansu
 from hdh_dev.processes import free_port, stop_group
 from hdh_dev.s3server import S3Server
 from hdh_dev.tcpproxy import TcpProxy
-from hdh_dev.testing import eventually, fresh_database
+from hdh_dev.testing import bearer, eventually, fresh_database
 from hdh_dev.up import Child, LauncherSettings, serve, start_apps, urls, wait_ready
 from hdh_dev.wiring import SERVICES, as_env, platform_wiring
 
@@ -56,7 +56,7 @@ class Platform:
     succeeded: set[str] = field(default_factory=set)
 
     def headers(self, user: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[user]}"}
+        return bearer(self.tokens[user])
 
     def kill(self, name: str) -> None:
         process = self.children[name].process

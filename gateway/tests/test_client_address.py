@@ -4,6 +4,7 @@ the request log and the services see that address, never one a caller wrote."""
 import pytest
 
 from gateway.clientaddress import TrustedProxies
+from hdh_dev.testing import bearer
 
 from .stack import StackFactory
 
@@ -47,11 +48,11 @@ async def test_a_caller_cannot_pick_its_address(make_stack: StackFactory) -> Non
         rate_limit_ip_rate=0.1,
         rate_limit_ip_burst=6,  # the token, the JWKS fetch (discovery, keys), three calls
     ) as stack:
-        bearer = {"Authorization": f"Bearer {await stack.token('alice')}"}
+        alice = bearer(await stack.token("alice"))
         statuses = [
             (
                 await stack.client.get(
-                    "/catalog/echo", headers=bearer | {"X-Forwarded-For": f"198.51.100.{n}"}
+                    "/catalog/echo", headers=alice | {"X-Forwarded-For": f"198.51.100.{n}"}
                 )
             ).status_code
             for n in range(5)

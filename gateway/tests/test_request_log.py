@@ -17,6 +17,7 @@ from hdh_common.events import CloudEvent
 from hdh_dev.broker import start_tansu
 from hdh_dev.processes import free_port
 from hdh_dev.tcpproxy import TcpProxy
+from hdh_dev.testing import bearer
 
 from .stack import StackFactory
 
@@ -37,7 +38,7 @@ async def traffic(client: httpx.AsyncClient, token: str, *, seconds: float) -> l
     ids = []
     deadline = asyncio.get_running_loop().time() + seconds
     while asyncio.get_running_loop().time() < deadline:
-        response = await client.get("/catalog/echo", headers={"Authorization": f"Bearer {token}"})
+        response = await client.get("/catalog/echo", headers=bearer(token))
         assert response.status_code == 200
         ids.append(response.headers["x-request-id"])
         await asyncio.sleep(INTERVAL)
@@ -123,7 +124,7 @@ async def test_a_full_spool_fails_health_data_routes_closed(make_stack: StackFac
         request_log_spool_max_bytes=8192,
         health_data_routes=["/catalog/download*"],
     ) as stack:
-        headers = {"Authorization": f"Bearer {await stack.token('alice')}"}
+        headers = bearer(await stack.token("alice"))
         while (await stack.client.get("/catalog/echo", headers=headers)).status_code == 200:
             if "gateway_request_log_dropped_total 1.0" in (await stack.client.get("/metrics")).text:
                 break

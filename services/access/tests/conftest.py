@@ -18,7 +18,7 @@ from access.main import create_app
 from hdh_common.db import create_sessionmaker
 from hdh_common.events import CloudEvent
 from hdh_dev.processes import free_port
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
 
 PDF = b"%PDF-1.4 protocol"
 ROLES = (
@@ -51,7 +51,7 @@ class Hub:
 
     def as_(self, role: str, sub: str | None = None) -> dict[str, str]:
         token = self.make_token("access", role, sub=sub or role, org="org")
-        return {"Authorization": f"Bearer {token}"}
+        return bearer(token)
 
     async def dataset(self, tables: dict[str, list[str]] | None = None) -> str:
         dataset_id = str(uuid.uuid4())

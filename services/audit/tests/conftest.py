@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import (
 from audit.config import Settings
 from audit.main import create_app
 from hdh_common.db import create_sessionmaker
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
 
 from .heads import SignedHead
 
@@ -52,7 +52,7 @@ def as_role(make_token: TokenFactory) -> Headers:
     """``as_role("auditor")``: headers carrying an internal token for the audit service."""
 
     def headers(*roles: str, sub: str = "tester") -> dict[str, str]:
-        return {"Authorization": f"Bearer {make_token('audit', *roles, sub=sub)}"}
+        return bearer(make_token("audit", *roles, sub=sub))
 
     return headers
 

@@ -24,7 +24,7 @@ async def test_basket_turns_into_a_request(snds: Snds, make_token: TokenFactory)
     assert (await snds.client.delete(url, headers=me)).status_code == 204
     assert (await snds.client.delete(url, headers=me)).status_code == 404
     assert len((await snds.client.get("/catalog/basket", headers=me)).json()["items"]) == 2
-    someone_else = {"Authorization": f"Bearer {make_token('catalog', 'researcher', sub='eve')}"}
+    someone_else = bearer(make_token("catalog", "researcher", sub="eve"))
     assert (await snds.client.get("/catalog/basket", headers=someone_else)).json()["items"] == []
 
 

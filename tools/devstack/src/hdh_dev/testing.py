@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 import sqlalchemy as sa
 import uvicorn
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -210,7 +211,7 @@ def _running_relays() -> set[asyncio.Task[Any]]:
     }
 
 
-@pytest.fixture(autouse=True)
+@pytest_asyncio.fixture(autouse=True)  # also where asyncio_mode is not "auto"
 async def no_relay_outlives_its_test() -> AsyncIterator[None]:
     with no_relay_left():
         yield
