@@ -24,8 +24,8 @@ def outbox(messaging: Messaging) -> Outbox:
 def relay_of(
     outbox: Outbox,
     messaging: Messaging,
-    bootstrap_servers: str,
     *,
+    bootstrap_servers: str,
     registry: CollectorRegistry | None = None,
 ) -> OutboxRelay:
     return OutboxRelay(
@@ -60,7 +60,8 @@ async def test_an_event_added_in_a_committed_transaction_is_published_and_marked
     await add(messaging, outbox, sent)
     assert await messaging.scalar(UNSENT) == 1
 
-    assert await relay_of(outbox, messaging, kafka.bootstrap_servers).publish_pending() == 1
+    relay = relay_of(outbox, messaging, bootstrap_servers=kafka.bootstrap_servers)
+    assert await relay.publish_pending() == 1
 
     assert await messaging.scalar(UNSENT) == 0
     [record] = await read_topic(kafka.bootstrap_servers, outbox.topic, count=1)
@@ -76,7 +77,8 @@ async def test_a_rolled_back_transaction_leaves_nothing_to_publish(
         await session.rollback()
 
     assert await messaging.scalar("SELECT count(*) FROM outbox") == 0
-    assert await relay_of(outbox, messaging, kafka.bootstrap_servers).publish_pending() == 0
+    relay = relay_of(outbox, messaging, bootstrap_servers=kafka.bootstrap_servers)
+    assert await relay.publish_pending() == 0
 
 
 async def test_one_subject_s_events_are_published_in_the_order_they_were_written(
@@ -85,7 +87,7 @@ async def test_one_subject_s_events_are_published_in_the_order_they_were_written
     written = [event(n) for n in range(8)]
     for each in written:  # one transaction each, as eight requests would
         await add(messaging, outbox, each)
-    relay = relay_of(outbox, messaging, kafka.bootstrap_servers)
+    relay = relay_of(outbox, messaging, bootstrap_servers=kafka.bootstrap_servers)
     relay.batch_size = 3
 
     while await relay.publish_pending():
@@ -103,7 +105,7 @@ async def test_events_wait_out_a_broker_that_is_down_and_are_published_once_it_i
 ) -> None:
     port = free_port()
     registry = CollectorRegistry()
-    relay = relay_of(outbox, messaging, f"127.0.0.1:{port}", registry=registry)
+    relay = relay_of(outbox, messaging, bootstrap_servers=f"127.0.0.1:{port}", registry=registry)
     task = asyncio.create_task(relay.run())
     broker: TansuBroker | None = None
     try:
