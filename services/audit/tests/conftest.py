@@ -1,4 +1,3 @@
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from sqlalchemy.ext.asyncio import (
 from audit.config import Settings
 from audit.main import create_app
 from hdh_common.db import create_sessionmaker
-from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
 
 from .heads import SignedHead
 
@@ -92,13 +91,14 @@ def signed_head(as_role: Headers) -> SignedHead:
     async def wait(
         client: httpx.AsyncClient, *, size: int, not_key: str | None = None
     ) -> dict[str, Any]:
-        deadline = asyncio.get_running_loop().time() + HEAD_TIMEOUT
-        while True:
+        heads: list[dict[str, Any]] = []
+
+        async def covered() -> bool:
             response = await client.get("/audit/tree-head", headers=as_role("auditor"))
-            head: dict[str, Any] = response.json()
-            if head["tree_size"] >= size and head["key_id"] != not_key:
-                return head
-            assert asyncio.get_running_loop().time() < deadline, head
-            await asyncio.sleep(0.05)
+            heads.append(response.json())
+            return bool(heads[-1]["tree_size"] >= size and heads[-1]["key_id"] != not_key)
+
+        await eventually(covered, within=HEAD_TIMEOUT, interval=0.05)
+        return heads[-1]
 
     return wait
