@@ -1,34 +1,38 @@
-"""Events between services: outbox atomicity, delivery through the broker, idempotence, DLQ."""
+"""Events between services: a write and its event commit together, and reach the other
+service through the broker (the consumer's idempotence and dead letters are tested on their
+own in libs/common/tests/test_consumer.py)."""
 
-import asyncio
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from prometheus_client import CollectorRegistry
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from access.db import outbox as access_outbox
 from access.main import create_app as create_access
 from catalog.datasets import schemas, service
 from catalog.main import create_app as create_catalog
-from hdh_common.consumer import ConsumerMetrics, EventConsumer, Subscription
 from hdh_common.db import create_sessionmaker
-from hdh_common.events import CloudEvent
 from hdh_common.identity import Principal, Role
-from hdh_dev.broker import TansuBroker, start_tansu
+from hdh_dev.broker import TansuBroker
 from hdh_dev.processes import free_port
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from hdh_dev.testing import (
+    SettingsFactory,
+    TokenFactory,
+    bearer,
+    eventually,
+    fresh_database,
+    running,
+)
 
 
-@pytest.fixture
-async def engine(clean_database: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(clean_database)
-    yield engine
-    await engine.dispose()
+@pytest.fixture(scope="module")
+async def database_url() -> AsyncIterator[str]:
+    """This module's own database: its tests count unsent outbox rows, which any relay left
+    running on the session database (with a broker it can reach) would publish."""
+    async with fresh_database("hdh_events") as url:
+        yield url
 
 
 async def scalar(engine: AsyncEngine, query: str) -> int:
@@ -36,30 +40,26 @@ async def scalar(engine: AsyncEngine, query: str) -> int:
         return int(await connection.scalar(sa.text(query)) or 0)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.1)
-
-
 def dataset(slug: str) -> dict[str, str]:
     return {"slug": slug, "title": slug.upper(), "publisher": "cnam"}
 
 
 @pytest.fixture
-def own_broker() -> Iterator[dict[str, str]]:
-    """Settings for a broker of the test's own: the session broker carries every earlier
-    test's events, which a consumer joining late would have to wade through first."""
-    broker = start_tansu()
-    yield {"kafka_bootstrap_servers": broker.bootstrap_servers}
-    broker.stop()
-
-
-@pytest.fixture
 def producer_headers(make_token: TokenFactory) -> dict[str, str]:
-    return {"Authorization": f"Bearer {make_token('catalog', 'producer', sub='paul', org='cnam')}"}
+    return bearer(make_token("catalog", "producer", sub="paul", org="cnam"))
+
+
+@asynccontextmanager
+async def catalog_and_access(
+    make_settings: SettingsFactory, broker: TansuBroker
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The catalogue and the access service on ``broker``; a client of the catalogue."""
+    on_broker = {"kafka_bootstrap_servers": broker.bootstrap_servers}
+    async with (
+        running(create_catalog(make_settings("catalog", **on_broker))) as catalog,
+        running(create_access(make_settings("access", **on_broker))),
+    ):
+        yield catalog
 
 
 async def test_write_and_event_commit_together(
@@ -102,12 +102,9 @@ async def test_event_reaches_the_other_service(
     make_settings: SettingsFactory,
     engine: AsyncEngine,
     producer_headers: dict[str, str],
-    own_broker: dict[str, str],
+    own_broker: TansuBroker,
 ) -> None:
-    async with (
-        running(create_catalog(make_settings("catalog", **own_broker))) as catalog,
-        running(create_access(make_settings("access", **own_broker))),
-    ):
+    async with catalog_and_access(make_settings, own_broker) as catalog:
         created = (
             await catalog.post("/catalog/datasets", json=dataset("dcir"), headers=producer_headers)
         ).json()
@@ -128,7 +125,7 @@ async def test_imported_tables_reach_the_access_service_as_variables(
     make_settings: SettingsFactory,
     engine: AsyncEngine,
     producer_headers: dict[str, str],
-    own_broker: dict[str, str],
+    own_broker: TansuBroker,
 ) -> None:
     schema = {
         "name": "SEJOUR",
@@ -139,10 +136,7 @@ async def test_imported_tables_reach_the_access_service_as_variables(
         ],
     }
     variables = "SELECT string_agg(name, ',' ORDER BY name) FROM access.variable_ref"
-    async with (
-        running(create_catalog(make_settings("catalog", **own_broker))) as catalog,
-        running(create_access(make_settings("access", **own_broker))),
-    ):
+    async with catalog_and_access(make_settings, own_broker) as catalog:
         created = await catalog.post(
             "/catalog/datasets", json=dataset("pmsi"), headers=producer_headers
         )
@@ -162,7 +156,7 @@ async def test_imported_tables_reach_the_access_service_as_variables(
             return bool(found[-1] == "BEN_NIR_PSA,SEJ_ENT_DTE,SEJ_ID")
 
         try:
-            await eventually(arrived, timeout=60)  # the consumer's first join may be slow
+            await eventually(arrived, within=60)  # the consumer's first join may be slow
         except AssertionError:
             unsent = await scalar(
                 engine, "SELECT count(*) FROM catalog.outbox WHERE sent_at IS NULL"
@@ -172,130 +166,6 @@ async def test_imported_tables_reach_the_access_service_as_variables(
                 f"variables found: {found[-1]!r}; unsent catalogue events: {unsent};"
                 f" datasets known to access: {datasets}"
             ) from None
-
-
-@pytest.fixture
-async def effects(engine: AsyncEngine) -> AsyncIterator[str]:
-    """A table the test consumer writes its effect to: one row per application of an event."""
-    table = f"public.effect_{uuid.uuid4().hex[:8]}"
-    async with engine.begin() as connection:
-        await connection.execute(sa.text(f"CREATE TABLE {table} (event_id text, subject text)"))
-    yield table
-    async with engine.begin() as connection:
-        await connection.execute(sa.text(f"DROP TABLE {table}"))
-
-
-def recording_consumer(
-    engine: AsyncEngine, broker: str, table: str, *, topic: str, name: str
-) -> EventConsumer:
-    async def record(effects: str, session: AsyncSession, event: CloudEvent) -> None:
-        if event.data.get("poison"):
-            raise ValueError("this event cannot be applied")
-        await session.execute(
-            sa.text(f"INSERT INTO {effects} VALUES (:id, :subject)"),
-            {"id": event.id, "subject": event.subject},
-        )
-
-    return EventConsumer(
-        Subscription(name=name, topics=(topic,), handler=record),
-        state=table,  # what the handler gets beside its session: here, where to write
-        tables=access_outbox.tables,
-        sessionmaker=create_sessionmaker(engine),
-        bootstrap_servers=broker,
-        metrics=ConsumerMetrics(CollectorRegistry()),
-    )
-
-
-async def send(broker: str, topic: str, *values: bytes) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=broker)
-    await producer.start()
-    try:
-        for value in values:
-            await producer.send_and_wait(topic, value, key=b"k")
-    finally:
-        await producer.stop()
-
-
-def event(subject: str, **data: object) -> CloudEvent:
-    return CloudEvent(source="/test", type="hdh.test.thing.happened.v1", subject=subject, data=data)
-
-
-async def test_redelivered_event_takes_effect_once(
-    engine: AsyncEngine, kafka: TansuBroker, effects: str
-) -> None:
-    topic = f"hdh.test-{uuid.uuid4().hex[:6]}"
-    consumer = recording_consumer(
-        engine, kafka.bootstrap_servers, effects, topic=topic, name=f"t-{topic}"
-    )
-    task = asyncio.create_task(consumer.run())
-    try:
-        once, twice = event("a"), event("b")
-        await send(
-            kafka.bootstrap_servers,
-            topic,
-            once.to_json(),
-            twice.to_json(),
-            twice.to_json(),
-            twice.to_json(),
-        )
-
-        async def applied() -> bool:
-            return await scalar(engine, f"SELECT count(*) FROM {effects}") >= 2
-
-        await eventually(applied)
-        await asyncio.sleep(0.5)
-    finally:
-        task.cancel()
-    assert await scalar(engine, f"SELECT count(*) FROM {effects}") == 2
-    assert await scalar(engine, f"SELECT count(*) FROM {effects} WHERE subject = 'b'") == 1
-
-
-async def read_all(broker: str, topic: str, expected: int) -> list[tuple[bytes, dict[str, bytes]]]:
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=broker,
-        auto_offset_reset="earliest",
-        group_id=f"reader-{uuid.uuid4().hex[:6]}",
-    )
-    await consumer.start()
-    found: list[tuple[bytes, dict[str, bytes]]] = []
-    try:
-        async with asyncio.timeout(30):
-            while len(found) < expected:
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    found += [(r.value or b"", dict(r.headers)) for r in records]
-    finally:
-        await consumer.stop()
-    return found
-
-
-async def test_poison_messages_go_to_the_dead_letter_topic(
-    engine: AsyncEngine, kafka: TansuBroker, effects: str
-) -> None:
-    topic = f"hdh.test-{uuid.uuid4().hex[:6]}"
-    name = f"t-{topic}"
-    consumer = recording_consumer(engine, kafka.bootstrap_servers, effects, topic=topic, name=name)
-    task = asyncio.create_task(consumer.run())
-    try:
-        await send(
-            kafka.bootstrap_servers,
-            topic,
-            b"{not json",
-            event("p", poison=True).to_json(),
-            event("ok").to_json(),
-        )
-
-        async def applied() -> bool:
-            return await scalar(engine, f"SELECT count(*) FROM {effects}") == 1
-
-        await eventually(applied)
-        dead = await read_all(kafka.bootstrap_servers, f"dlq.{name}", expected=2)
-    finally:
-        task.cancel()
-    assert dead[0][0] == b"{not json"
-    assert b"ValueError: this event cannot be applied" in dead[1][1]["error"]
-    assert dead[1][1]["original_topic"] == topic.encode()
-    assert await scalar(engine, f"SELECT count(*) FROM {effects} WHERE subject = 'ok'") == 1
 
 
 async def post_datasets(

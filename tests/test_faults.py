@@ -23,13 +23,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from hdh_common.identity import generate_private_key_pem, public_key_pem
+from hdh_common.identity import generate_private_key_pem
 from hdh_dev.broker import start_tansu
 from hdh_dev.processes import free_port, stop_group
 from hdh_dev.s3server import S3Server
 from hdh_dev.tcpproxy import TcpProxy
-from hdh_dev.testing import SERVER_URL
-from hdh_dev.up import SERVICES, Child, LauncherSettings, migrate, serve, wait_ready
+from hdh_dev.testing import bearer, eventually, fresh_database
+from hdh_dev.up import Child, LauncherSettings, serve, start_apps, urls, wait_ready
+from hdh_dev.wiring import SERVICES, as_env, platform_wiring
 
 ACCESS_KEY, SECRET_KEY = "faults-access", "faults-secret"
 SCHEMAS = ("catalog", "access", "linkage", "audit")
@@ -55,7 +56,7 @@ class Platform:
     succeeded: set[str] = field(default_factory=set)
 
     def headers(self, user: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[user]}"}
+        return bearer(self.tokens[user])
 
     def kill(self, name: str) -> None:
         process = self.children[name].process
@@ -136,86 +137,63 @@ async def platform(
     tmp_path_factory: pytest.TempPathFactory, s3_server: S3Server
 ) -> AsyncIterator[Platform]:
     data_dir = tmp_path_factory.mktemp("faults")
-    server = sa.make_url(os.environ.get("HDH_TEST_DATABASE_URL", SERVER_URL))
-    name = f"hdh_faults_{uuid.uuid4().hex[:8]}"
-    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    database_proxy = TcpProxy(port=free_port(), target_port=server.port or 5432)
-    advertised = free_port()
-    tansu = start_tansu(advertised_port=advertised, log_path=data_dir / "tansu.log")
-    broker_proxy = TcpProxy(port=advertised, target_port=tansu.port)
-    s3_proxy = TcpProxy(port=free_port(), target_port=s3_server.port)
-    for proxy in (database_proxy, broker_proxy, s3_proxy):
-        await proxy.start()
-    direct = server.set(database=name).render_as_string(hide_password=False)
-    proxied = server.set(database=name, port=database_proxy.port).render_as_string(
-        hide_password=False
-    )
-    ports = {f"HDH_{part.upper()}_PORT": str(free_port()) for part in ("gateway", *SERVICES)}
-    settings = LauncherSettings(data_dir=data_dir, **{k[4:].lower(): v for k, v in ports.items()})
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HDH_")} | {
-        "HDH_DATABASE_URL": proxied,
-        "HDH_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{advertised}",
-        "HDH_STORAGE_BACKEND": "s3",
-        "HDH_S3_ENDPOINT": f"127.0.0.1:{s3_proxy.port}",
-        "HDH_S3_ACCESS_KEY": ACCESS_KEY,
-        "HDH_S3_SECRET_KEY": SECRET_KEY,
-        "HDH_AUDIT_SIGNING_KEY_FILE": str(data_dir / "audit-signing.pem"),
-        "HDH_LINKAGE_MASTER_KEY_PATH": str(data_dir / "linkage-master.key"),
-        "HDH_ENVIRONMENT": "dev",
-    }
-    (data_dir / "logs").mkdir()
-    await asyncio.to_thread(migrate, env=env | {"HDH_DATABASE_URL": direct}, logs=data_dir / "logs")
-    key = generate_private_key_pem()
-    service_env = env | {
-        "HDH_INTERNAL_TOKEN_PUBLIC_KEY": public_key_pem(key),
-        "HDH_SERVICE_TOKEN_PRIVATE_KEY": generate_private_key_pem(),
-        "HDH_ACCESS_URL": f"http://127.0.0.1:{settings.port('access')}",
-    }
-    gateway_env = (
-        env
-        | {
-            "HDH_INTERNAL_TOKEN_PRIVATE_KEY": key,
-            "HDH_DEV_ISSUER": "true",
-            "HDH_DEV_ISSUER_KEY_DIR": str(data_dir / "idp"),
-            "HDH_REQUEST_LOG_SPOOL_DIR": str(data_dir / "spool"),
-        }
-        | {f"HDH_{s.upper()}_URL": f"http://127.0.0.1:{settings.port(s)}" for s in SERVICES}
-    )
-    logs = data_dir / "logs"
-    children = {s: serve(s, settings.port(s), env=service_env, logs=logs) for s in SERVICES}
-    gateway = f"http://127.0.0.1:{settings.gateway_port}"
-    children["gateway"] = serve(
-        "gateway",
-        settings.gateway_port,
-        env=gateway_env | {"HDH_PUBLIC_URL": gateway},
-        logs=logs,
-    )
-    engine = create_async_engine(direct)
-    found = Platform(
-        gateway=gateway,
-        settings=settings,
-        service_env=service_env,
-        children=children,
-        database=database_proxy,
-        broker=broker_proxy,
-        s3=s3_proxy,
-        engine=engine,
-    )
-    with ExitStack() as stack:
-        stack.callback(tansu.stop)
-        stack.callback(lambda: [stop_group(c.process, timeout=10) for c in found.children.values()])
-        await asyncio.to_thread(wait_ready, gateway, children=list(children.values()), timeout=90)
-        for user in ("paul", "alice", "odile"):
-            found.tokens[user] = await login(gateway, user)
-        yield found
-    await engine.dispose()
-    for proxy in (database_proxy, broker_proxy, s3_proxy):
-        await proxy.cut()
-    async with admin.connect() as connection:
-        await connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    await admin.dispose()
+    async with fresh_database("hdh_faults") as direct:
+        database = sa.make_url(direct)
+        database_proxy = TcpProxy(port=free_port(), target_port=database.port or 5432)
+        advertised = free_port()
+        tansu = start_tansu(advertised_port=advertised, log_path=data_dir / "tansu.log")
+        broker_proxy = TcpProxy(port=advertised, target_port=tansu.port)
+        s3_proxy = TcpProxy(port=free_port(), target_port=s3_server.port)
+        for proxy in (database_proxy, broker_proxy, s3_proxy):
+            await proxy.start()
+        ports = {f"{part}_port": free_port() for part in ("gateway", *SERVICES)}
+        settings = LauncherSettings(data_dir=data_dir, **ports)
+        wiring = platform_wiring(
+            database_url=database.set(port=database_proxy.port).render_as_string(
+                hide_password=False
+            ),
+            bootstrap_servers=f"127.0.0.1:{advertised}",
+            data_dir=data_dir,
+            private_key=generate_private_key_pem(),
+            service_key=generate_private_key_pem(),
+            urls=urls(settings),
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HDH_")} | as_env(
+            {
+                "storage_backend": "s3",
+                "s3_endpoint": f"127.0.0.1:{s3_proxy.port}",
+                "s3_access_key": ACCESS_KEY,
+                "s3_secret_key": SECRET_KEY,
+            }
+        )
+        (data_dir / "logs").mkdir()
+        engine = create_async_engine(direct)
+        with ExitStack() as stack:
+            stack.callback(tansu.stop)
+            children = {
+                c.name: c for c in start_apps(settings, env=env, wiring=wiring, stack=stack)
+            }
+            found = Platform(
+                gateway=wiring.gateway["public_url"],
+                settings=settings,
+                service_env=env | wiring.service_env(),
+                children=children,
+                database=database_proxy,
+                broker=broker_proxy,
+                s3=s3_proxy,
+                engine=engine,
+            )
+            # restarted children too
+            stack.callback(lambda: [stop_group(c.process, timeout=10) for c in children.values()])
+            await asyncio.to_thread(
+                wait_ready, found.gateway, children=list(children.values()), timeout=90
+            )
+            for user in ("paul", "alice", "odile"):
+                found.tokens[user] = await login(found.gateway, user)
+            yield found
+        await engine.dispose()
+        for proxy in (database_proxy, broker_proxy, s3_proxy):
+            await proxy.cut()
 
 
 def problems(answers: list[httpx.Response]) -> set[tuple[int, str]]:
@@ -240,10 +218,11 @@ async def test_a_broker_outage_under_traffic_loses_nothing(platform: Platform) -
     await platform.nothing_lost()
     # every dataset registered, during the outage too, reached the access service
     registered = await platform.scalar("SELECT count(*) FROM catalog.dataset")
-    deadline = time.monotonic() + 60
-    while await platform.scalar("SELECT count(*) FROM access.dataset_ref") != registered:
-        assert time.monotonic() < deadline, "registrations did not all reach the access service"
-        await asyncio.sleep(0.5)
+
+    async def all_reached_access() -> bool:
+        return bool(await platform.scalar("SELECT count(*) FROM access.dataset_ref") == registered)
+
+    await eventually(all_reached_access, within=60, interval=0.5)
 
 
 async def test_a_killed_service_is_503_while_the_others_keep_working(platform: Platform) -> None:
@@ -257,10 +236,12 @@ async def test_a_killed_service_is_503_while_the_others_keep_working(platform: P
         assert "catalog" in down.json()["detail"]
         assert (others.status_code, register.status_code) == (200, 200)
         platform.restart("catalog")
-        deadline = time.monotonic() + 60
-        while (await platform.call(http, "alice", "GET", "/catalog/datasets")).status_code != 200:
-            assert time.monotonic() < deadline, "the catalogue did not come back"
-            await asyncio.sleep(0.5)
+
+        async def catalogue_back() -> bool:
+            answer = await platform.call(http, "alice", "GET", "/catalog/datasets")
+            return answer.status_code == 200
+
+        await eventually(catalogue_back, within=60, interval=0.5)
         assert all(a.is_success for a in await platform.traffic(http, 2))
     await platform.nothing_lost()
 
@@ -294,9 +275,11 @@ async def test_a_database_restart_is_survived_without_restarting_services(
         during = await platform.traffic(http, 3)
         await platform.database.start()
         assert problems(during) == {(503, "/problems/service-unavailable")}
-        deadline = time.monotonic() + 30
-        while not all(a.is_success for a in await platform.traffic(http, 1)):
-            assert time.monotonic() < deadline, "the services did not reconnect"
+
+        async def reconnected() -> bool:
+            return all(a.is_success for a in await platform.traffic(http, 1))
+
+        await eventually(reconnected, within=30, interval=0)
         assert all(a.is_success for a in await platform.traffic(http, 2))
     await platform.nothing_lost()
 

@@ -25,7 +25,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from hdh_dev.demo import Journey
 from hdh_dev.launching import LaunchFactory
 from hdh_dev.processes import free_port
-from hdh_dev.testing import serve_http
+from hdh_dev.testing import bearer, serve_http
 
 
 async def execute(database_url: str, statement: str, *args: Any) -> str:
@@ -160,7 +160,7 @@ async def test_upload_to_audited_extract_then_expiry_traced_end_to_end(
 
 
 def expire(journey: Journey, gateway: str, facts: dict[str, Any]) -> None:
-    partner = {"Authorization": f"Bearer {partner_token(gateway)}"}
+    partner = bearer(partner_token(gateway))
     refused = httpx.post(f"{gateway}/access/grants/expiry-sweep", headers=partner)
     assert refused.status_code == 403  # a partner system acts for no one inside
     swept = httpx.post(f"{gateway}/access/grants/expiry-sweep", headers=journey.bearer("sara"))

@@ -17,7 +17,7 @@ from hdh_common.identity import (
     generate_private_key_pem,
 )
 from hdh_dev.processes import free_port
-from hdh_dev.testing import SERVICES, TOKEN_ISSUER, SettingsFactory, TokenFactory, running
+from hdh_dev.testing import SERVICES, TOKEN_ISSUER, SettingsFactory, TokenFactory, bearer, running
 
 PROBLEM = "application/problem+json"
 SECRET = "password=hunter2 in /srv/secret/config.py"
@@ -60,10 +60,6 @@ def service(request: pytest.FixtureRequest) -> str:
 async def client(service: str, make_settings: SettingsFactory) -> AsyncIterator[httpx.AsyncClient]:
     async with running(app_for(service, make_settings(service))) as client:
         yield client
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_probes_and_openapi(client: httpx.AsyncClient, service: str) -> None:

@@ -12,18 +12,16 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from .conftest import Stack
+from hdh_dev.testing import bearer
+
+from .stack import Stack
 
 PROBLEM = "application/problem+json"
-Headers = list[tuple[str, str]]
+Headers = list[tuple[str, str]] | dict[str, str]
 
 
 def b64(data: dict[str, object]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-
-def bearer(token: str) -> Headers:
-    return [("Authorization", f"Bearer {token}")]
 
 
 async def no_token(stack: Stack) -> tuple[str, Headers]:
@@ -123,7 +121,7 @@ async def token_in_query_and_header(stack: Stack) -> tuple[str, Headers]:
 
 async def two_headers(stack: Stack) -> tuple[str, Headers]:
     token = await stack.token("alice")
-    return "/catalog/echo", [*bearer(token), *bearer(token)]
+    return "/catalog/echo", [*bearer(token).items(), *bearer(token).items()]
 
 
 async def two_tokens_in_one_header(stack: Stack) -> tuple[str, Headers]:
@@ -196,7 +194,7 @@ async def test_spoofed_identity_headers_change_nothing(stack: Stack) -> None:
     ]
     token = await stack.token("alice")
     response = await stack.client.get(
-        "/catalog/echo", headers=httpx.Headers([*bearer(token), *spoofed])
+        "/catalog/echo", headers=httpx.Headers([*bearer(token).items(), *spoofed])
     )
     assert response.json()["roles"] == ["researcher"]
     assert response.json()["subject"] == "alice"

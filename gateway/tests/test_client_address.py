@@ -1,13 +1,12 @@
 """Forwarding headers name the client only when a trusted proxy sent them: the rate limit,
 the request log and the services see that address, never one a caller wrote."""
 
-from pathlib import Path
-
 import pytest
 
 from gateway.clientaddress import TrustedProxies
+from hdh_dev.testing import bearer
 
-from .conftest import gateway_stack
+from .stack import StackFactory
 
 
 def headers(name: str, value: str) -> list[tuple[bytes, bytes]]:
@@ -44,21 +43,16 @@ def test_no_trusted_proxy_by_default() -> None:
     assert proxies.client("127.0.0.1", headers("x-forwarded-for", "198.51.100.1")) == "127.0.0.1"
 
 
-async def test_a_caller_cannot_pick_its_address(
-    tmp_path: Path, token_private_key: str, token_public_key: str
-) -> None:
-    async with gateway_stack(
-        tmp_path,
-        private_key=token_private_key,
-        public_key=token_public_key,
+async def test_a_caller_cannot_pick_its_address(make_stack: StackFactory) -> None:
+    async with make_stack(
         rate_limit_ip_rate=0.1,
         rate_limit_ip_burst=6,  # the token, the JWKS fetch (discovery, keys), three calls
     ) as stack:
-        bearer = {"Authorization": f"Bearer {await stack.token('alice')}"}
+        alice = bearer(await stack.token("alice"))
         statuses = [
             (
                 await stack.client.get(
-                    "/catalog/echo", headers=bearer | {"X-Forwarded-For": f"198.51.100.{n}"}
+                    "/catalog/echo", headers=alice | {"X-Forwarded-For": f"198.51.100.{n}"}
                 )
             ).status_code
             for n in range(5)
@@ -67,13 +61,8 @@ async def test_a_caller_cannot_pick_its_address(
         assert {h["x-forwarded-for"] for h in stack.calls.headers} == {"127.0.0.1"}
 
 
-async def test_behind_a_trusted_proxy_each_client_has_its_bucket(
-    tmp_path: Path, token_private_key: str, token_public_key: str
-) -> None:
-    async with gateway_stack(
-        tmp_path,
-        private_key=token_private_key,
-        public_key=token_public_key,
+async def test_behind_a_trusted_proxy_each_client_has_its_bucket(make_stack: StackFactory) -> None:
+    async with make_stack(
         rate_limit_ip_rate=0.1,
         rate_limit_ip_burst=2,
         trusted_proxies=["127.0.0.0/8"],

@@ -1,30 +1,20 @@
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from catalog.main import create_app as create_catalog
 from gateway.config import Settings
 from gateway.main import create_app
 from hdh_dev.processes import free_port
-from hdh_dev.testing import SettingsFactory, running
+from hdh_dev.testing import SettingsFactory, running, serve_http
 
 
 @pytest.fixture
 async def catalog_url(make_settings: SettingsFactory) -> AsyncIterator[str]:
     """The catalogue served over real HTTP on a free port."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_catalog(make_settings("catalog")), port=port, log_config=None)
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110  (uvicorn exposes a flag, not an event)
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serve_http(create_catalog(make_settings("catalog"))) as url:
+        yield url
 
 
 async def test_liveness(tmp_path: Path) -> None:

@@ -15,13 +15,9 @@ from pydantic import ValidationError
 
 from gateway.config import Settings
 from gateway.main import create_app
-from hdh_dev.testing import running
+from hdh_dev.testing import bearer, eventually, running
 
-from .conftest import Stack, gateway_stack
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from .stack import Stack, StackFactory
 
 
 async def test_discovery_and_jwks(stack: Stack) -> None:
@@ -41,7 +37,7 @@ async def test_client_credentials_for_a_partner_system(stack: Stack) -> None:
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
     token = response.json()["access_token"]
-    echoed = (await stack.client.get("/catalog/echo", headers=auth(token))).json()
+    echoed = (await stack.client.get("/catalog/echo", headers=bearer(token))).json()
     assert echoed["subject"] == "partner-system"
     assert echoed["roles"] == ["partner"]  # never an internal service identity
 
@@ -130,7 +126,7 @@ async def test_authorization_code_with_pkce(stack: Stack) -> None:
     )
     assert tokens.status_code == 200, tokens.text
     echoed = (
-        await stack.client.get("/catalog/echo", headers=auth(tokens.json()["access_token"]))
+        await stack.client.get("/catalog/echo", headers=bearer(tokens.json()["access_token"]))
     ).json()
     assert echoed["roles"] == ["auditor"]
     again = await stack.client.post(
@@ -188,16 +184,13 @@ async def jwks_served(stack: Stack) -> float:
 
 
 async def test_rotation_is_picked_up_and_a_kid_flood_fetches_once_per_interval(
-    tmp_path: Path, token_private_key: str, token_public_key: str
+    make_stack: StackFactory,
 ) -> None:
-    async with gateway_stack(
-        tmp_path,
-        private_key=token_private_key,
-        public_key=token_public_key,
+    async with make_stack(
         jwks_min_refresh_interval=1.5,
     ) as stack:
         old = await stack.token("alice")
-        assert (await stack.client.get("/catalog/echo", headers=auth(old))).status_code == 200
+        assert (await stack.client.get("/catalog/echo", headers=bearer(old))).status_code == 200
         env = os.environ | {"HDH_DEV_ISSUER_KEY_DIR": str(stack.settings.dev_issuer_key_dir)}
         rotate = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "gateway.idp", "rotate", env=env, stdout=asyncio.subprocess.PIPE
@@ -205,18 +198,23 @@ async def test_rotation_is_picked_up_and_a_kid_flood_fetches_once_per_interval(
         stdout, _ = await rotate.communicate()
         assert rotate.returncode == 0
         assert "new signing key" in stdout.decode()
-        await asyncio.sleep(1.6)
-        new = await stack.token("alice")
-        assert new.split(".")[0] != old.split(".")[0]
-        assert (await stack.client.get("/catalog/echo", headers=auth(new))).status_code == 200
-        assert (await stack.client.get("/catalog/echo", headers=auth(old))).status_code == 200
+
+        async def new_key_signs_and_is_accepted() -> bool:
+            new = await stack.token("alice")
+            if new.split(".")[0] == old.split(".")[0]:
+                return False
+            echoed = await stack.client.get("/catalog/echo", headers=bearer(new))
+            return echoed.status_code == 200
+
+        await eventually(new_key_signs_and_is_accepted, within=10)
+        assert (await stack.client.get("/catalog/echo", headers=bearer(old))).status_code == 200
 
         before = await jwks_served(stack)
         other = RSAKey.generate_key(2048)
         flood = [stack.forge(key=other, header={"kid": uuid.uuid4().hex}) for _ in range(200)]
         started = asyncio.get_running_loop().time()
         statuses = await asyncio.gather(
-            *(stack.client.get("/catalog/echo", headers=auth(t)) for t in flood)
+            *(stack.client.get("/catalog/echo", headers=bearer(t)) for t in flood)
         )
         elapsed = asyncio.get_running_loop().time() - started
         assert {r.status_code for r in statuses} == {401}

@@ -8,7 +8,7 @@ from gateway.openapi import merge
 from hdh_common.identity import InternalTokenSigner, InternalTokenVerifier, Principal, Role
 from hdh_dev.testing import TOKEN_ISSUER
 
-from .conftest import Stack
+from .stack import Stack
 
 
 async def test_the_services_specs_are_merged_with_the_oidc_scheme(stack: Stack) -> None:

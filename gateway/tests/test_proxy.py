@@ -2,22 +2,21 @@
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from .conftest import Stack, gateway_stack
+from hdh_dev.testing import bearer
+
+from .stack import Stack, StackFactory
 
 PROBLEM = "application/problem+json"
 MIB = 1024 * 1024
 
 
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 async def test_a_service_down_is_503_naming_it(stack: Stack) -> None:
-    response = await stack.client.get("/access/projects", headers=auth(await stack.token("alice")))
+    response = await stack.client.get(
+        "/access/projects", headers=bearer(await stack.token("alice"))
+    )
     assert response.status_code == 503
     assert response.headers["content-type"] == PROBLEM
     assert response.headers["retry-after"] == "5"
@@ -26,7 +25,7 @@ async def test_a_service_down_is_503_naming_it(stack: Stack) -> None:
 
 
 async def test_a_slow_service_is_504_after_its_route_timeout(stack: Stack) -> None:
-    response = await stack.client.get("/catalog/slow", headers=auth(await stack.token("alice")))
+    response = await stack.client.get("/catalog/slow", headers=bearer(await stack.token("alice")))
     assert response.status_code == 504
     assert response.json()["type"] == "/problems/gateway-timeout"
     assert response.json()["service"] == "catalog"
@@ -34,7 +33,7 @@ async def test_a_slow_service_is_504_after_its_route_timeout(stack: Stack) -> No
 
 async def test_query_and_method_pass_through(stack: Stack) -> None:
     token = await stack.token("sara")
-    response = await stack.client.delete("/catalog/echo?x=1&y=%C3%A9", headers=auth(token))
+    response = await stack.client.delete("/catalog/echo?x=1&y=%C3%A9", headers=bearer(token))
     assert response.status_code == 200
     assert response.json()["query"] == "x=1&y=%C3%A9"
     metrics = (await stack.client.get("/metrics")).text
@@ -42,7 +41,7 @@ async def test_query_and_method_pass_through(stack: Stack) -> None:
 
 
 async def test_a_streamed_download_passes(stack: Stack) -> None:
-    headers = auth(await stack.token("alice"))
+    headers = bearer(await stack.token("alice"))
     size = 0
     async with stack.client.stream("GET", "/catalog/download?size=5000000", headers=headers) as r:
         assert r.status_code == 200
@@ -57,14 +56,14 @@ async def test_an_upload_streams_to_the_service(stack: Stack) -> None:
             yield b"y" * MIB
 
     response = await stack.client.post(
-        "/catalog/datasets/7/uploads/1", content=body(), headers=auth(await stack.token("paul"))
+        "/catalog/datasets/7/uploads/1", content=body(), headers=bearer(await stack.token("paul"))
     )
     assert response.status_code == 200, response.text
     assert response.json() == {"size": 32 * MIB}
 
 
 async def test_a_body_over_the_route_limit_is_413(stack: Stack) -> None:
-    headers = auth(await stack.token("alice"))
+    headers = bearer(await stack.token("alice"))
     declared = await stack.client.post("/catalog/echo", content=b"z" * (11 * MIB), headers=headers)
     assert declared.status_code == 413
     assert declared.json()["type"] == "/problems/payload-too-large"
@@ -103,7 +102,7 @@ async def test_paths_that_could_retarget_are_refused(stack: Stack, path: str) ->
 
 async def test_security_headers_and_request_id(stack: Stack) -> None:
     response = await stack.client.get(
-        "/catalog/echo", headers=auth(await stack.token("alice")) | {"X-Request-ID": "abc-123"}
+        "/catalog/echo", headers=bearer(await stack.token("alice")) | {"X-Request-ID": "abc-123"}
     )
     assert response.headers["x-request-id"] == "abc-123"
     assert stack.calls.headers[-1]["x-request-id"] == "abc-123"
@@ -112,19 +111,14 @@ async def test_security_headers_and_request_id(stack: Stack) -> None:
     assert "default-src 'none'" in response.headers["content-security-policy"]
 
 
-async def test_rate_limits_answer_429_with_retry_after(
-    tmp_path: Path, token_private_key: str, token_public_key: str
-) -> None:
-    async with gateway_stack(
-        tmp_path,
-        private_key=token_private_key,
-        public_key=token_public_key,
+async def test_rate_limits_answer_429_with_retry_after(make_stack: StackFactory) -> None:
+    async with make_stack(
         rate_limit_subject_rate=0.5,
         rate_limit_subject_burst=2,
         rate_limit_ip_rate=1.0,
         rate_limit_ip_burst=6,
     ) as stack:
-        headers = auth(await stack.token("alice"))
+        headers = bearer(await stack.token("alice"))
         statuses = [(await stack.client.get("/catalog/echo", headers=headers)) for _ in range(3)]
         assert [r.status_code for r in statuses] == [200, 200, 429]
         assert int(statuses[-1].headers["retry-after"]) >= 1
@@ -134,13 +128,8 @@ async def test_rate_limits_answer_429_with_retry_after(
         assert len(stack.calls) == 2
 
 
-async def test_cors_from_configuration(
-    tmp_path: Path, token_private_key: str, token_public_key: str
-) -> None:
-    async with gateway_stack(
-        tmp_path,
-        private_key=token_private_key,
-        public_key=token_public_key,
+async def test_cors_from_configuration(make_stack: StackFactory) -> None:
+    async with make_stack(
         cors_origins=["https://app.example"],
     ) as stack:
         preflight = await stack.client.options(
@@ -162,7 +151,7 @@ async def test_cors_from_configuration(
 
 
 async def test_head_and_bodiless_answers_keep_the_pool_sound(stack: Stack) -> None:
-    headers = auth(await stack.token("alice"))
+    headers = bearer(await stack.token("alice"))
     head = await stack.client.head("/catalog/echo", headers=headers)
     assert head.status_code == 405
     assert head.content == b""

@@ -17,8 +17,9 @@ from hdh_common.events import CloudEvent
 from hdh_dev.broker import start_tansu
 from hdh_dev.processes import free_port
 from hdh_dev.tcpproxy import TcpProxy
+from hdh_dev.testing import bearer
 
-from .conftest import gateway_stack
+from .stack import StackFactory
 
 OUTAGE_SECONDS = 10.0
 INTERVAL = 0.05
@@ -37,7 +38,7 @@ async def traffic(client: httpx.AsyncClient, token: str, *, seconds: float) -> l
     ids = []
     deadline = asyncio.get_running_loop().time() + seconds
     while asyncio.get_running_loop().time() < deadline:
-        response = await client.get("/catalog/echo", headers={"Authorization": f"Bearer {token}"})
+        response = await client.get("/catalog/echo", headers=bearer(token))
         assert response.status_code == 200
         ids.append(response.headers["x-request-id"])
         await asyncio.sleep(INTERVAL)
@@ -75,21 +76,13 @@ async def _partitions(consumer: AIOKafkaConsumer) -> set[int]:
 
 
 async def test_a_broker_outage_loses_nothing_and_keeps_order(
-    broker_behind_proxy: tuple[int, int],
-    tmp_path: Path,
-    token_private_key: str,
-    token_public_key: str,
+    broker_behind_proxy: tuple[int, int], make_stack: StackFactory
 ) -> None:
     broker_port, relay_port = broker_behind_proxy
     relay = TcpProxy(port=relay_port, target_port=broker_port)
     await relay.start()
     bootstrap = f"127.0.0.1:{relay_port}"
-    async with gateway_stack(
-        tmp_path,
-        private_key=token_private_key,
-        public_key=token_public_key,
-        kafka_bootstrap_servers=bootstrap,
-    ) as stack:
+    async with make_stack(kafka_bootstrap_servers=bootstrap) as stack:
         token = await stack.token("alice")
         ids = await traffic(stack.client, token, seconds=2)
         await relay.cut()
@@ -127,17 +120,12 @@ async def test_a_broker_outage_loses_nothing_and_keeps_order(
     )
 
 
-async def test_a_full_spool_fails_health_data_routes_closed(
-    tmp_path: Path, token_private_key: str, token_public_key: str
-) -> None:
-    async with gateway_stack(
-        tmp_path,
-        private_key=token_private_key,
-        public_key=token_public_key,
+async def test_a_full_spool_fails_health_data_routes_closed(make_stack: StackFactory) -> None:
+    async with make_stack(
         request_log_spool_max_bytes=8192,
         health_data_routes=["/catalog/download*"],
     ) as stack:
-        headers = {"Authorization": f"Bearer {await stack.token('alice')}"}
+        headers = bearer(await stack.token("alice"))
         while (await stack.client.get("/catalog/echo", headers=headers)).status_code == 200:
             if "gateway_request_log_dropped_total 1.0" in (await stack.client.get("/metrics")).text:
                 break

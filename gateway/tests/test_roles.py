@@ -14,10 +14,10 @@ from gateway.auth.roles import RoleMapper
 from gateway.main import create_app
 from hdh_common.identity import Role
 from hdh_dev.processes import free_port
-from hdh_dev.testing import SettingsFactory, serve_http
+from hdh_dev.testing import SettingsFactory, bearer, serve_http
 
-from .conftest import Stack, gateway_settings
 from .servers import Calls
+from .stack import Stack, gateway_settings
 
 ALLOWED_TO_REGISTER = {"paul", "sara"}
 ACCOUNTS = ["alice", "bruno", "paul", "sara", "carl", "rita", "odile"]
@@ -60,7 +60,7 @@ async def test_each_role_reaches_what_it_may(catalog_stack: tuple[Stack, str]) -
     stack, _ = catalog_stack
     organisations = {"paul": "aphp", "sara": "hdh"}
     for username in ACCOUNTS:
-        headers = {"Authorization": f"Bearer {await stack.token(username)}"}
+        headers = bearer(await stack.token(username))
         listed = await stack.client.get("/catalog/datasets", headers=headers)
         assert listed.status_code == 200, (username, listed.text)
         created = await stack.client.post(
@@ -70,7 +70,7 @@ async def test_each_role_reaches_what_it_may(catalog_stack: tuple[Stack, str]) -
         )
         expected = 201 if username in ALLOWED_TO_REGISTER else 403
         assert created.status_code == expected, (username, created.text)
-    partner = {"Authorization": f"Bearer {await partner_token(stack)}"}
+    partner = bearer(await partner_token(stack))
     assert (await stack.client.get("/catalog/datasets", headers=partner)).status_code == 200
     refused = await stack.client.post("/catalog/datasets", json=dataset("aphp"), headers=partner)
     assert refused.status_code == 403
@@ -85,15 +85,13 @@ async def test_the_service_port_refuses_calls_that_bypass_the_gateway(
     async with httpx.AsyncClient(base_url=catalog_url) as direct:
         for headers in (
             {},
-            {"Authorization": f"Bearer {user_token}"},
+            bearer(user_token),
             {"Authorization": "Bearer x", "X-Roles": "hub_staff", "X-User-Id": "sara"},
         ):
             response = await direct.get("/catalog/datasets", headers=headers)
             assert response.status_code == 401, response.text
             assert response.headers["content-type"] == "application/problem+json"
-    through = await stack.client.get(
-        "/catalog/datasets", headers={"Authorization": f"Bearer {user_token}"}
-    )
+    through = await stack.client.get("/catalog/datasets", headers=bearer(user_token))
     assert through.status_code == 200
     spec = (await stack.client.get("/openapi.json")).json()
     assert "/catalog/datasets" in spec["paths"]

@@ -18,7 +18,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import content_type_conformance, response_schema_conformance
 
-from hdh_dev.testing import Platform
+from hdh_dev.testing import Platform, bearer
 
 SERVICES = ("catalog", "access", "linkage", "audit")
 PROBLEM = "application/problem+json"
@@ -181,7 +181,7 @@ def exercise(
     token: str | None,
     negative: bool = False,
 ) -> None:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = bearer(token) if token else {}
     mode = GenerationMode.NEGATIVE if negative else GenerationMode.POSITIVE
     label = f"{operation.method.upper()} {operation.path}"
 

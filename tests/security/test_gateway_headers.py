@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from gateway.main import create_app as create_gateway
 from hdh_dev.processes import free_port
-from hdh_dev.testing import Platform, serve_http
+from hdh_dev.testing import Platform, bearer, serve_http
 
 ORIGIN = "https://app.example"
 OTHER_ORIGIN = "https://evil.example"
@@ -95,7 +95,7 @@ async def test_every_operation_of_every_service_is_secured(
 ) -> None:
     ops = operations(spec)
     assert {path.split("/")[1] for _, path in ops} >= {"catalog", "access", "linkage", "audit"}
-    token = {"Authorization": f"Bearer {await platform.token('sara')}"}
+    token = bearer(await platform.token("sara"))
     statuses = set()
     for method, path in ops:
         for headers in ({}, token):
@@ -145,7 +145,7 @@ async def test_the_gateway_own_routes_and_errors_are_secured(
     own = [path for path in spec["paths"] if not path.startswith(("/catalog", "/access"))]
     own = [p for p in own if not p.startswith(("/linkage", "/audit"))] + GATEWAY_ROUTES
     assert {"/healthz", "/readyz", "/metrics", "/problems/{slug}", "/idp/token"} <= set(own)
-    token = {"Authorization": f"Bearer {await platform.token('alice')}"}
+    token = bearer(await platform.token("alice"))
     requests = [("GET", path.replace("{slug}", "not-found")) for path in own]
     requests += [
         ("POST", "/idp/token"),  # 400, no grant
@@ -196,7 +196,7 @@ async def test_bad_gateway_rate_limits_and_service_cors_headers(
 async def _check_second_gateway(client: httpx.AsyncClient) -> None:
     form = {"grant_type": "password", "client_id": "hdh-web", "username": "odile"}
     issued = await client.post("/idp/token", data=form | {"password": "odile"})
-    token = {"Authorization": f"Bearer {issued.json()['access_token']}"}
+    token = bearer(issued.json()["access_token"])
     widened = await client.get("/audit/entries", headers=token | {"Origin": OTHER_ORIGIN})
     assert widened.status_code == 200
     assert_secured(widened, origin=OTHER_ORIGIN)

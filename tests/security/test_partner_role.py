@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hdh_dev.testing import Platform
+from hdh_dev.testing import Platform, bearer
 
 # what a partner system may do: the gateway's probes and problem types, read the catalogue,
 # the public routes, list its organisation's filed requests, the audit's tree heads, keys
@@ -29,7 +29,7 @@ async def partner(client: httpx.AsyncClient) -> dict[str, str]:
     form = {"grant_type": "client_credentials"}
     response = await client.post("/idp/token", data=form, auth=("partner-system", "partner-secret"))
     assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return bearer(response.json()["access_token"])
 
 
 def operations(spec: dict[str, Any]) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from hdh_dev.demo import ASKED, Journey
 from hdh_dev.launching import LaunchFactory
 from hdh_dev.processes import free_port
+from hdh_dev.testing import bearer
 from linkage.identifiers.nir import with_key
 
 CLEAR = "NUM_DOSSIER"
@@ -61,7 +62,7 @@ def partner_token(gateway: str) -> dict[str, str]:
     }
     response = httpx.post(f"{gateway}/idp/token", data=form)
     assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return bearer(response.json()["access_token"])
 
 
 async def test_trust_boundaries_hold_end_to_end(launch: LaunchFactory, empty_database: str) -> None:

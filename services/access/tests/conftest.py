@@ -10,7 +10,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from access.calendar.dependencies import now
 from access.catalog_refs.consumers import on_catalog_event
@@ -19,7 +19,7 @@ from access.state import AccessState
 from hdh_common.db import create_sessionmaker
 from hdh_common.events import CloudEvent
 from hdh_dev.processes import free_port
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
 
 PDF = b"%PDF-1.4 protocol"
 ROLES = (
@@ -52,7 +52,7 @@ class Hub:
 
     def as_(self, role: str, sub: str | None = None) -> dict[str, str]:
         token = self.make_token("access", role, sub=sub or role, org="org")
-        return {"Authorization": f"Bearer {token}"}
+        return bearer(token)
 
     async def dataset(self, tables: dict[str, list[str]] | None = None) -> str:
         dataset_id = str(uuid.uuid4())
@@ -249,13 +249,6 @@ class Hub:
             await self.ok(request_id, "start_preparation", "hub_staff", "sam")
         elif state == "active":
             await self.ok(request_id, "activate", "system", "linkage")
-
-
-@pytest.fixture
-async def engine(clean_database: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(clean_database)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from hdh_dev.testing import bearer
+
 # Columns: the project's researcher, another researcher, then one principal per other role.
 WHO = [
     "alice",
@@ -161,12 +163,12 @@ async def test_a_partner_follows_its_organisations_filed_requests_only(hub) -> N
     elsewhere = await hub.client.post(
         "/access/projects",
         json={"title": "t", "summary": "s", "purpose": "p", "public_interest": "i"},
-        headers={"Authorization": f"Bearer {hub.make_token('access', 'researcher', org='other')}"},
+        headers=bearer(hub.make_token("access", "researcher", org="other")),
     )
     assert elsewhere.status_code == 201, elsewhere.text
 
     def partner(org: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {hub.make_token('access', 'partner', sub='p', org=org)}"}
+        return bearer(hub.make_token("access", "partner", sub="p", org=org))
 
     listed = await hub.client.get("/access/requests", headers=partner("org"))
     assert [r["id"] for r in listed.json()["items"]] == [filed["id"]]

@@ -1,23 +1,21 @@
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
 
 from audit.config import Settings
 from audit.main import create_app
 from hdh_common.db import create_sessionmaker
-from hdh_dev.testing import SettingsFactory, TokenFactory
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
+
+from .heads import SignedHead
 
 AuditSettings = Callable[..., Settings]
 Headers = Callable[..., dict[str, str]]
@@ -39,31 +37,12 @@ def audit_settings(make_settings: SettingsFactory, tmp_path: Path) -> AuditSetti
     return make
 
 
-Serve = Callable[[Settings], AbstractAsyncContextManager[httpx.AsyncClient]]
-SHUTDOWN_TIMEOUT = 30.0
 HEAD_TIMEOUT = 20.0
-
-
-@asynccontextmanager
-async def serve(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """``hdh_dev.testing.running`` with more patience at shutdown: on this shared 2-core
-    machine, closing the pool's connections under load sometimes outlasts its 5 s."""
-    app = create_app(settings)
-    async with LifespanManager(app, shutdown_timeout=SHUTDOWN_TIMEOUT) as manager:
-        transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client
-
-
-@pytest.fixture
-def audit_app() -> Serve:
-    """``async with audit_app(settings) as client``: the audit app running, and a client."""
-    return serve
 
 
 @pytest.fixture
 async def client(audit_settings: AuditSettings) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(audit_settings()) as client:
+    async with running(create_app(audit_settings())) as client:
         yield client
 
 
@@ -72,16 +51,9 @@ def as_role(make_token: TokenFactory) -> Headers:
     """``as_role("auditor")``: headers carrying an internal token for the audit service."""
 
     def headers(*roles: str, sub: str = "tester") -> dict[str, str]:
-        return {"Authorization": f"Bearer {make_token('audit', *roles, sub=sub)}"}
+        return bearer(make_token("audit", *roles, sub=sub))
 
     return headers
-
-
-@pytest.fixture
-async def engine(clean_database: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(clean_database)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture
@@ -111,9 +83,6 @@ def make_draft(number: int, **fields: Any) -> dict[str, Any]:
     }
 
 
-SignedHead = Callable[..., Awaitable[dict[str, Any]]]
-
-
 @pytest.fixture
 def signed_head(as_role: Headers) -> SignedHead:
     """``await signed_head(client, size=3)``: the latest head once it covers ``size`` entries
@@ -122,13 +91,14 @@ def signed_head(as_role: Headers) -> SignedHead:
     async def wait(
         client: httpx.AsyncClient, *, size: int, not_key: str | None = None
     ) -> dict[str, Any]:
-        deadline = asyncio.get_running_loop().time() + HEAD_TIMEOUT
-        while True:
+        heads: list[dict[str, Any]] = []
+
+        async def covered() -> bool:
             response = await client.get("/audit/tree-head", headers=as_role("auditor"))
-            head: dict[str, Any] = response.json()
-            if head["tree_size"] >= size and head["key_id"] != not_key:
-                return head
-            assert asyncio.get_running_loop().time() < deadline, head
-            await asyncio.sleep(0.05)
+            heads.append(response.json())
+            return bool(heads[-1]["tree_size"] >= size and heads[-1]["key_id"] != not_key)
+
+        await eventually(covered, within=HEAD_TIMEOUT, interval=0.05)
+        return heads[-1]
 
     return wait

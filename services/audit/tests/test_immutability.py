@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .conftest import SignedHead
+from .heads import SignedHead
 
 Headers = Callable[..., dict[str, str]]
 Draft = Callable[..., dict[str, Any]]

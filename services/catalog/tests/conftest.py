@@ -1,26 +1,21 @@
-import asyncio
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from catalog.main import create_app
-from hdh_common import migrations
 from hdh_dev.broker import TansuBroker
 from hdh_dev.testing import (
-    SERVER_URL,
     SettingsFactory,
     TokenFactory,
-    admin,
+    bearer,
+    fresh_database,
     running,
     service_settings,
 )
 
-from .snds import nomenclature_package, table_package
+from .snds import Snds, nomenclature_package, table_package
 
 SEARCH_CODE_LISTS = {"IR_SEX_V", "IR_CCAM_V63", "IR_CIM_V", "IR_NAT_V", "IR_SPE_V"}
 
@@ -31,39 +26,11 @@ async def client(make_settings: SettingsFactory) -> AsyncIterator[httpx.AsyncCli
         yield client
 
 
-def bearer(make_token: TokenFactory, role: str, *, org: str | None = "cnam") -> dict[str, str]:
-    return {"Authorization": f"Bearer {make_token('catalog', role, sub=f'{role}-1', org=org)}"}
-
-
-@dataclass(frozen=True)
-class Snds:
-    """A catalogue holding the whole SNDS dictionary, imported once per session."""
-
-    client: httpx.AsyncClient
-    dataset_id: str
-    first_report: dict[str, object]
-    make_token: TokenFactory
-
-    @property
-    def staff(self) -> dict[str, str]:
-        """A hub staff token minted now: internal tokens live at most a minute, the session
-        much longer."""
-        return bearer(self.make_token, "hub_staff", org="hdh")
-
-
 @pytest.fixture(scope="session")
 async def snds_database() -> AsyncIterator[str]:
     """A database of its own: the per-test cleaning of the shared one must not empty it."""
-    import os
-
-    server = sa.make_url(os.environ.get("HDH_TEST_DATABASE_URL", SERVER_URL))
-    server_url = server.render_as_string(hide_password=False)
-    name = f"hdh_snds_{uuid.uuid4().hex[:10]}"
-    await admin(server_url, f'CREATE DATABASE "{name}"')
-    url = server.set(database=name).render_as_string(hide_password=False)
-    await asyncio.to_thread(migrations.upgrade, "catalog", url)
-    yield url
-    await admin(server_url, f'DROP DATABASE "{name}" WITH (FORCE)')
+    async with fresh_database("hdh_snds", services=["catalog"]) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +49,7 @@ async def snds(
         storage_path=Path(tmp_path_factory.mktemp("snds")) / "objects",
         outbox_poll_interval=0.5,
     )
-    staff = bearer(make_token, "hub_staff", org="hdh")
+    staff = bearer(make_token("catalog", "hub_staff", sub="hub_staff-1", org="hdh"))
     async with running(create_app(settings)) as client:
         dataset = {
             "slug": "snds",

@@ -3,8 +3,13 @@
 import csv
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import httpx
+
+from hdh_dev.testing import TokenFactory, bearer
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
 SNDS = SHARED_DATA / "snds"
@@ -37,3 +42,19 @@ def nomenclature_package(*, with_codes: set[str] | None = None) -> dict[str, Any
                 resource["data"] = [row for row in csv.reader(file, delimiter=";") if row]
         resources.append(resource)
     return {"name": "snds-nomenclatures", "resources": resources}
+
+
+@dataclass(frozen=True)
+class Snds:
+    """A catalogue holding the whole SNDS dictionary, imported once per session."""
+
+    client: httpx.AsyncClient
+    dataset_id: str
+    first_report: dict[str, object]
+    make_token: TokenFactory
+
+    @property
+    def staff(self) -> dict[str, str]:
+        """A hub staff token minted now: internal tokens live at most a minute, the session
+        much longer."""
+        return bearer(self.make_token("catalog", "hub_staff", sub="hub_staff-1", org="hdh"))

@@ -12,24 +12,23 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from catalog.main import create_app
 from catalog.seed import seed_if_empty
 from hdh_common.db import create_engine, create_sessionmaker
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
-
-from .conftest import bearer
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
 
 
 async def drained(database_url: str) -> None:
     """Wait for the relay to publish the seed's events: a relay cancelled while it connects to
     the broker can outlast the test client's 5 s shutdown timeout."""
     engine = create_async_engine(database_url)
+
+    async def all_sent() -> bool:
+        async with engine.connect() as connection:
+            pending = await connection.scalar(
+                sa.text("SELECT count(*) FROM catalog.outbox WHERE sent_at IS NULL")
+            )
+        return not pending
+
     try:
-        for _ in range(100):
-            async with engine.connect() as connection:
-                pending = await connection.scalar(
-                    sa.text("SELECT count(*) FROM catalog.outbox WHERE sent_at IS NULL")
-                )
-            if not pending:
-                return
-            await asyncio.sleep(0.1)
+        await eventually(all_sent, within=10)
     finally:
         await engine.dispose()
 
@@ -48,7 +47,7 @@ async def test_first_start_seeds_a_demo_once(
     make_settings: SettingsFactory, make_token: TokenFactory, tmp_path: Path
 ) -> None:
     settings = make_settings("catalog", catalog_seed_path=tmp_path / "missing")
-    headers = bearer(make_token, "researcher")
+    headers = bearer(make_token("catalog", "researcher", sub="researcher-1", org="cnam"))
     async with running(create_app(settings)) as client:
         page = await seeded(client, headers)
         engine = create_engine(settings.database_url, schema="catalog")
@@ -74,7 +73,7 @@ async def test_a_folder_of_table_schemas_is_seeded(
     (folder / "SX.json").write_text(json.dumps(codes))
     (folder / "SX.csv").write_text("C;L\n1;Homme\n2;Femme\n", encoding="utf-8")
     settings = make_settings("catalog", catalog_seed_path=folder)
-    headers = bearer(make_token, "researcher")
+    headers = bearer(make_token("catalog", "researcher", sub="researcher-1", org="cnam"))
     async with running(create_app(settings)) as client:
         datasets = (await seeded(client, headers))["items"]
         assert [d["slug"] for d in datasets] == ["registre"]

@@ -14,17 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from hdh_common.events import CloudEvent
 from hdh_common.storage import ObjectStore, create_object_store
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
 from linkage.main import create_app
 
-from .conftest import (
+from .support import (
     CLEAR_VALUES,
     PEOPLE_COLUMNS,
     VALID_NIRS,
     AccessRights,
     Captured,
-    bearer,
-    eventually,
     parquet_bytes,
     people_table,
 )
@@ -105,7 +103,7 @@ async def test_validated_version_to_granted_extract_to_revocation(
         async def pseudonymised() -> bool:
             return await count(engine, "SELECT count(*) FROM linkage.pseudonymised_version") == 2
 
-        await eventually(pseudonymised, timeout=60)
+        await eventually(pseudonymised, within=60)
 
         def grant(grant_id: uuid.UUID, project_id: uuid.UUID, member: str) -> CloudEvent:
             data = {
@@ -137,7 +135,7 @@ async def test_validated_version_to_granted_extract_to_revocation(
         async def extracted() -> bool:
             return await count(engine, "SELECT count(*) FROM linkage.extract_file") == 4
 
-        await eventually(extracted, timeout=60)
+        await eventually(extracted, within=60)
         listed = await client.get(f"/linkage/extracts?project={project}", headers=rita)
         assert listed.status_code == 200, listed.text
         files = {f["dataset_id"]: f for f in listed.json()["items"]}
@@ -182,7 +180,7 @@ async def test_validated_version_to_granted_extract_to_revocation(
         async def removed() -> bool:
             return await count(engine, "SELECT count(*) FROM linkage.extract_file") == 2
 
-        await eventually(removed, timeout=60)
+        await eventually(removed, within=60)
         after = await client.get(f"/linkage/extracts?project={project}", headers=rita)
         gone = await client.get(f"/linkage/extracts/{first['id']}/download", headers=rita)
         assert (after.status_code, gone.status_code) == (403, 404)
@@ -198,7 +196,7 @@ async def test_validated_version_to_granted_extract_to_revocation(
             )
             return await count(engine, query) == 1
 
-        await eventually(destroyed, timeout=60)
+        await eventually(destroyed, within=60)
     types = await outbox_types(engine)
     async with engine.connect() as connection:
         completed = await connection.scalars(

@@ -1,6 +1,5 @@
 """``hdh.linkage.extract.completed.v1`` through the real broker moves a request to active."""
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -11,6 +10,7 @@ from aiokafka import AIOKafkaProducer
 from hdh_common.events import CloudEvent
 from hdh_common.kafka import ensure_topics
 from hdh_dev.broker import TansuBroker
+from hdh_dev.testing import eventually
 
 
 @pytest.fixture
@@ -35,10 +35,11 @@ async def test_extract_completed_activates_the_request(hub, kafka: TansuBroker) 
             await producer.send_and_wait("hdh.linkage", event.to_json(), key=request["id"].encode())
     finally:
         await producer.stop()
-    deadline = asyncio.get_running_loop().time() + 45
-    while (await hub.get(request["id"]))["state"] != "active":
-        assert asyncio.get_running_loop().time() < deadline, "not activated in time"
-        await asyncio.sleep(0.2)
+
+    async def activated() -> bool:
+        return bool((await hub.get(request["id"]))["state"] == "active")
+
+    await eventually(activated, within=45)
     async with hub.engine.connect() as connection:
         issued = await connection.scalar(
             sa.text(

@@ -6,6 +6,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from hdh_common.identity import Principal, Role
+from hdh_dev.testing import bearer
 
 from .test_lifecycle import active_request
 
@@ -85,5 +86,5 @@ async def test_only_internal_services_ask(hub, token_signer) -> None:
     forged = token_signer.sign(
         Principal(subject="hdh-linkage", roles=frozenset({Role.SYSTEM})), audience="access"
     )
-    response = await hub.client.get(url, headers={"Authorization": f"Bearer {forged}"})
+    response = await hub.client.get(url, headers=bearer(forged))
     assert response.status_code == 403, response.text

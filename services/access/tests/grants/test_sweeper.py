@@ -1,10 +1,11 @@
 """The scheduled sweep expires grants past their expiry date, without anyone calling."""
 
-import asyncio
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+
+from hdh_dev.testing import eventually
 
 
 @pytest.fixture
@@ -20,12 +21,11 @@ async def test_background_sweep_expires_grants(hub) -> None:
             sa.text("UPDATE access.grant SET expires_on = DATE '2020-01-01' WHERE request_id = :r"),
             {"r": request["id"]},
         )
-    deadline = asyncio.get_running_loop().time() + 10
-    while True:
+
+    async def swept() -> bool:
         grants = await hub.client.get("/access/grants", headers=hub.as_("researcher", "alice"))
-        if grants.json()["items"][0]["status"] == "expired":
-            break
-        assert asyncio.get_running_loop().time() < deadline, "the sweep did not run"
-        await asyncio.sleep(0.1)
+        return bool(grants.json()["items"][0]["status"] == "expired")
+
+    await eventually(swept, within=10)
     [entry] = (await hub.client.get("/access/register")).json()["items"]
     assert entry["status"] == "expired"

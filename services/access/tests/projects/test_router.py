@@ -1,5 +1,7 @@
 """Projects: members and roles; a researcher sees and edits only projects they belong to."""
 
+from hdh_dev.testing import bearer
+
 
 async def test_creator_is_principal_investigator_and_adds_members(hub) -> None:
     project = await hub.project("alice")
@@ -92,7 +94,7 @@ PROJECT = {"title": "t", "summary": "s", "purpose": "p", "public_interest": "i"}
 
 
 def as_researcher(hub, sub: str, org: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {hub.make_token('access', 'researcher', sub=sub, org=org)}"}
+    return bearer(hub.make_token("access", "researcher", sub=sub, org=org))
 
 
 async def test_the_organisation_is_the_callers_and_reaches_the_register(hub) -> None:

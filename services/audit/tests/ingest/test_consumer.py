@@ -4,7 +4,7 @@ events are appended once; concurrent ingesters leave no gap in the sequence numb
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -14,23 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from audit.config import Settings
 from audit.ingest.consumer import DLQ_TOPIC, BatchIngester
+from audit.main import create_app
 from audit.merkle import MemoryTree
 from audit.tree import service as tree
 from hdh_common.events import CloudEvent
 from hdh_common.kafka import DEFAULT_PARTITIONS, ensure_topics
 from hdh_dev.broker import TansuBroker
+from hdh_dev.testing import eventually, running
 
 EVENTS = 240
 LEAVES = "SELECT leaf_hash FROM audit.entry ORDER BY seq"
 ACTIONS = "SELECT DISTINCT action FROM audit.entry"
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 45.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.2)
 
 
 async def scalar(engine: AsyncEngine, query: str) -> int:
@@ -107,7 +101,7 @@ async def test_concurrent_redelivered_ingestion_is_gapless_and_once(
     async def all_in() -> bool:
         return await scalar(engine, "SELECT count(*) FROM audit.entry") >= EVENTS
 
-    await eventually(all_in)
+    await eventually(all_in, within=45)
     await asyncio.sleep(1.0)
     assert await scalar(engine, "SELECT count(*) FROM audit.entry") == EVENTS
     assert await scalar(engine, "SELECT count(DISTINCT event_id) FROM audit.entry") == EVENTS
@@ -132,7 +126,6 @@ async def test_concurrent_redelivered_ingestion_is_gapless_and_once(
 async def test_the_service_ingests_what_services_publish(
     kafka: TansuBroker,
     audit_settings: Callable[..., Settings],
-    audit_app: Callable[..., Any],
     as_role: Callable[..., dict[str, str]],
     prefix: str,
 ) -> None:
@@ -143,13 +136,13 @@ async def test_the_service_ingests_what_services_publish(
     await ensure_topics(kafka.bootstrap_servers, [topic])
     published = [event(n, service="access") for n in range(3)]
     await publish(kafka.bootstrap_servers, [(topic, b"k", e.to_json()) for e in published])
-    async with audit_app(settings) as client:
+    async with running(create_app(settings)) as client:
 
         async def logged() -> bool:
             head = await client.get("/audit/tree-head", headers=as_role("auditor"))
             return bool(head.json()["tree_size"] == 3)
 
-        await eventually(logged)
+        await eventually(logged, within=45)
         proof = await client.get(
             "/audit/proofs/inclusion",
             params={"entry_id": published[1].id, "tree_size": 3},
@@ -194,7 +187,7 @@ async def test_a_failed_batch_is_retried_not_lost(
         async def all_in() -> bool:
             return await scalar(engine, "SELECT count(*) FROM audit.entry") == 20
 
-        await eventually(all_in)
+        await eventually(all_in, within=45)
     finally:
         task.cancel()
         await asyncio.wait([task], timeout=5)

@@ -9,10 +9,12 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.canonical import canonical_json
+from audit.main import create_app
 from audit.treeheads import service
 from audit.treeheads.signing import load_signer
+from hdh_dev.testing import eventually, running
 
-from ..conftest import SignedHead
+from ..heads import SignedHead
 
 Headers = Callable[..., dict[str, str]]
 Draft = Callable[..., dict[str, Any]]
@@ -47,18 +49,17 @@ async def test_tree_head_contract_and_signature(
 
 async def test_old_keys_stay_listed_after_rotation(
     audit_settings: Callable[..., Any],
-    audit_app: Callable[..., Any],
     as_role: Headers,
     draft: Draft,
     tmp_path: Path,
     signed_head: SignedHead,
 ) -> None:
     reader = as_role("auditor")
-    async with audit_app(audit_settings()) as client:
+    async with running(create_app(audit_settings())) as client:
         await client.post("/audit/entries", json=draft(1), headers=as_role("system"))
         old = await signed_head(client, size=1)
     rotated = audit_settings(audit_signing_key_file=tmp_path / "new" / "key.pem")
-    async with audit_app(rotated) as client:
+    async with running(create_app(rotated)) as client:
         new = await signed_head(client, size=1, not_key=old["key_id"])
         keys = (await client.get("/audit/keys", headers=reader)).json()
     assert new["key_id"] != old["key_id"] and new["root_hash"] == old["root_hash"]
@@ -69,24 +70,17 @@ async def test_old_keys_stay_listed_after_rotation(
 
 async def test_heads_are_signed_at_the_configured_cadence(
     audit_settings: Callable[..., Any],
-    audit_app: Callable[..., Any],
     as_role: Headers,
     draft: Draft,
 ) -> None:
-    import asyncio
-
-    import sqlalchemy as sa
-    from sqlalchemy.ext.asyncio import create_async_engine
-
     settings = audit_settings(audit_tree_head_interval=0.2)
-    async with audit_app(settings) as client:
+    async with running(create_app(settings)) as client:
         await client.post("/audit/entries", json=draft(1), headers=as_role("system"))
-        await asyncio.sleep(1.0)
-    engine = create_async_engine(settings.database_url)
-    async with engine.connect() as connection:
-        sizes = (await connection.scalars(sa.text("SELECT tree_size FROM audit.tree_head"))).all()
-    await engine.dispose()
-    assert 1 in sizes
+
+        async def signed_at_cadence() -> bool:
+            return 1 in await tree_heads(settings.database_url)
+
+        await eventually(signed_at_cadence, within=5)
 
 
 async def tree_heads(database_url: str) -> list[int]:
@@ -103,12 +97,11 @@ async def tree_heads(database_url: str) -> list[int]:
 
 async def test_reading_the_head_signs_nothing(
     audit_settings: Callable[..., Any],
-    audit_app: Callable[..., Any],
     as_role: Headers,
     draft: Draft,
 ) -> None:
     settings = audit_settings(audit_tree_head_interval=3600.0)
-    async with audit_app(settings) as client:
+    async with running(create_app(settings)) as client:
         first = (await client.get("/audit/tree-head", headers=as_role("auditor"))).json()
         for n in range(3):
             await client.post("/audit/entries", json=draft(n), headers=as_role("system"))

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from audit.entries.document import document_hash, entry_document
 from audit.verifier.cli import main
 
-from ..conftest import SignedHead
+from ..heads import SignedHead
 
 Headers = Callable[..., dict[str, str]]
 Draft = Callable[..., dict[str, Any]]

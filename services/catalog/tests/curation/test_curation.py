@@ -5,9 +5,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hdh_dev.testing import TokenFactory
-
-from ..conftest import bearer
+from hdh_dev.testing import TokenFactory, bearer
 
 TABLE = {
     "name": "CAS",
@@ -21,7 +19,7 @@ TABLE = {
 
 @pytest.fixture
 async def dataset(client: httpx.AsyncClient, make_token: TokenFactory) -> dict[str, Any]:
-    staff = bearer(make_token, "hub_staff", org="hdh")
+    staff = bearer(make_token("catalog", "hub_staff", sub="hub_staff-1", org="hdh"))
     body = {"slug": "registre", "title": "Registre", "publisher": "francim"}
     created = (await client.post("/catalog/datasets", json=body, headers=staff)).json()
     url = "/catalog/import/table-schema"
@@ -32,8 +30,8 @@ async def dataset(client: httpx.AsyncClient, make_token: TokenFactory) -> dict[s
 async def test_edit_publish_deprecate_and_diff(
     client: httpx.AsyncClient, make_token: TokenFactory, dataset: dict[str, Any]
 ) -> None:
-    staff = bearer(make_token, "hub_staff", org="hdh")
-    producer = bearer(make_token, "producer", org="francim")
+    staff = bearer(make_token("catalog", "hub_staff", sub="hub_staff-1", org="hdh"))
+    producer = bearer(make_token("catalog", "producer", sub="producer-1", org="francim"))
     base = f"/catalog/datasets/{dataset['id']}"
     edited = await client.patch(base, json={"title": "Registre des cancers"}, headers=producer)
     assert edited.status_code == 200 and edited.json()["title"] == "Registre des cancers"
@@ -82,13 +80,13 @@ async def test_only_staff_publish_and_only_the_owner_edits(
     client: httpx.AsyncClient, make_token: TokenFactory, dataset: dict[str, Any]
 ) -> None:
     base = f"/catalog/datasets/{dataset['id']}"
-    producer = bearer(make_token, "producer", org="francim")
+    producer = bearer(make_token("catalog", "producer", sub="producer-1", org="francim"))
     assert (await client.post(f"{base}/publish", headers=producer)).status_code == 403
-    other = bearer(make_token, "producer", org="cnam")
+    other = bearer(make_token("catalog", "producer", sub="producer-1", org="cnam"))
     assert (await client.patch(base, json={"title": "x"}, headers=other)).status_code == 403
-    researcher = bearer(make_token, "researcher", org="francim")
+    researcher = bearer(make_token("catalog", "researcher", sub="researcher-1", org="francim"))
     assert (await client.patch(base, json={"title": "x"}, headers=researcher)).status_code == 403
-    staff = bearer(make_token, "hub_staff", org="hdh")
+    staff = bearer(make_token("catalog", "hub_staff", sub="hub_staff-1", org="hdh"))
     again = await client.post(f"{base}/deprecate", headers=staff)
     assert again.status_code == 409
 
@@ -96,7 +94,7 @@ async def test_only_staff_publish_and_only_the_owner_edits(
 async def test_import_into_another_organisations_dataset_is_forbidden(
     client: httpx.AsyncClient, make_token: TokenFactory, dataset: dict[str, Any]
 ) -> None:
-    other = bearer(make_token, "producer", org="cnam")
+    other = bearer(make_token("catalog", "producer", sub="producer-1", org="cnam"))
     response = await client.post(
         "/catalog/import/table-schema",
         params={"dataset_id": dataset["id"]},
@@ -109,7 +107,7 @@ async def test_import_into_another_organisations_dataset_is_forbidden(
 async def test_a_bad_table_schema_is_a_problem_and_writes_nothing(
     client: httpx.AsyncClient, make_token: TokenFactory, dataset: dict[str, Any]
 ) -> None:
-    staff = bearer(make_token, "hub_staff", org="hdh")
+    staff = bearer(make_token("catalog", "hub_staff", sub="hub_staff-1", org="hdh"))
     bad = {
         "name": "BAD",
         "primaryKey": "NOPE",
@@ -131,6 +129,6 @@ async def test_a_bad_table_schema_is_a_problem_and_writes_nothing(
     nomenclature = {
         "resources": [{"name": "N", "schema": {"fields": [{"name": "C", "role": "code"}]}}]
     }
-    producer = bearer(make_token, "producer", org="francim")
+    producer = bearer(make_token("catalog", "producer", sub="producer-1", org="francim"))
     refused = await client.post("/catalog/import/table-schema", json=nomenclature, headers=producer)
     assert refused.status_code == 403

@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from hdh_common.pagination import encode_cursor
-from hdh_dev.testing import TokenFactory
+from hdh_dev.testing import TokenFactory, bearer
 
 PROBLEM = "application/problem+json"
 
@@ -16,7 +16,7 @@ def dataset(slug: str = "snds-dcir", publisher: str = "cnam") -> dict[str, str]:
 @pytest.fixture
 def producer(make_token: TokenFactory) -> dict[str, str]:
     token = make_token("catalog", "producer", sub="paul", org="cnam")
-    return {"Authorization": f"Bearer {token}"}
+    return bearer(token)
 
 
 async def test_register_then_get(client: httpx.AsyncClient, producer: dict[str, str]) -> None:
@@ -53,7 +53,7 @@ async def test_producer_registers_only_for_own_organisation(
 async def test_researcher_cannot_register(
     client: httpx.AsyncClient, make_token: TokenFactory
 ) -> None:
-    headers = {"Authorization": f"Bearer {make_token('catalog', 'researcher', org='cnam')}"}
+    headers = bearer(make_token("catalog", "researcher", org="cnam"))
     response = await client.post("/catalog/datasets", json=dataset(), headers=headers)
     assert response.status_code == 403
 

@@ -9,10 +9,9 @@ from pyshacl import validate
 from rdflib import Graph, Literal, Namespace
 from rdflib.namespace import RDF
 
-from hdh_dev.testing import TokenFactory
+from hdh_dev.testing import TokenFactory, bearer
 
-from ..conftest import Snds, bearer
-from ..snds import DCAT
+from ..snds import DCAT, Snds
 
 CSVW = Namespace("http://www.w3.org/ns/csvw#")
 DCAT_NS = Namespace("http://www.w3.org/ns/dcat#")
@@ -88,11 +87,14 @@ async def test_the_snds_export_validates_in_both_formats(snds: Snds) -> None:
 async def test_every_dataset_and_the_catalogue_validate(
     client: httpx.AsyncClient, make_token: TokenFactory, access: str
 ) -> None:
-    staff = bearer(make_token, "hub_staff", org="hdh")
+    staff = bearer(make_token("catalog", "hub_staff", sub="hub_staff-1", org="hdh"))
     minimal = {"slug": "minimal", "title": "Minimal", "publisher": "cnam", "access_rights": access}
     for body in (FULL | {"access_rights": access}, minimal):
         assert (await client.post("/catalog/datasets", json=body, headers=staff)).status_code == 201
-    response = await client.get("/catalog/dcat", headers=bearer(make_token, "researcher"))
+    response = await client.get(
+        "/catalog/dcat",
+        headers=bearer(make_token("catalog", "researcher", sub="researcher-1", org="cnam")),
+    )
     assert response.status_code == 200
     graph = Graph().parse(data=response.text, format="json-ld")
     assert_conforms(graph, non_public=access == "non_public")
@@ -109,7 +111,7 @@ async def test_an_unsupported_media_type_is_not_acceptable(snds: Snds) -> None:
 async def test_each_table_is_a_distribution_with_its_columns_in_csvw(
     client: httpx.AsyncClient, make_token: TokenFactory
 ) -> None:
-    staff = bearer(make_token, "hub_staff", org="hdh")
+    staff = bearer(make_token("catalog", "hub_staff", sub="hub_staff-1", org="hdh"))
     body = {"slug": "tumeurs", "title": "Tumeurs", "publisher": "francim"}
     created = await client.post("/catalog/datasets", json=body, headers=staff)
     dataset_id = created.json()["id"]

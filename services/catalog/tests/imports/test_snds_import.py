@@ -2,8 +2,7 @@
 
 import httpx
 
-from ..conftest import Snds
-from ..snds import nomenclature_files, table_package, table_schemas
+from ..snds import Snds, nomenclature_files, table_package, table_schemas
 
 
 def _names(value: object) -> list[str]:

@@ -3,9 +3,7 @@
 import httpx
 import pytest
 
-from hdh_dev.testing import TokenFactory
-
-from ..conftest import bearer
+from hdh_dev.testing import TokenFactory, bearer
 
 
 @pytest.mark.parametrize(
@@ -19,7 +17,7 @@ from ..conftest import bearer
 async def test_a_nul_character_in_an_imported_schema_is_a_problem(
     client: httpx.AsyncClient, make_token: TokenFactory, field: dict[str, str]
 ) -> None:
-    staff = bearer(make_token, "hub_staff", org="hdh")
+    staff = bearer(make_token("catalog", "hub_staff", sub="hub_staff-1", org="hdh"))
     body = {"slug": "patients", "title": "Patients", "publisher": "aphp"}
     dataset = (await client.post("/catalog/datasets", json=body, headers=staff)).json()
     schema = {"name": "PATIENT", "fields": [{"name": "PAT_ID", "type": "string"}, field]}

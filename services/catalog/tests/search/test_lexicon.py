@@ -8,9 +8,7 @@ from catalog.datasets import service as datasets
 from catalog.datasets.schemas import DatasetCreate
 from catalog.main import create_app
 from hdh_common.identity import Principal, Role
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
-
-from ..conftest import bearer
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
 
 STAFF = Principal(subject="sara", roles=frozenset({Role.HUB_STAFF}), organisation="hdh")
 
@@ -18,7 +16,7 @@ STAFF = Principal(subject="sara", roles=frozenset({Role.HUB_STAFF}), organisatio
 async def test_a_long_import_does_not_hold_up_a_registration_sharing_its_words(
     make_settings: SettingsFactory, make_token: TokenFactory, clean_database: str
 ) -> None:
-    staff = bearer(make_token, "hub_staff", org="hdh")
+    staff = bearer(make_token("catalog", "hub_staff", sub="hub_staff-1", org="hdh"))
     body = {"slug": "zythologie-nationale", "title": "Zythologie nationale", "publisher": "hdh"}
     engine = create_async_engine(clean_database)
     try:

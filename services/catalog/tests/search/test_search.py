@@ -6,9 +6,9 @@ from typing import Any
 import httpx
 import pytest
 
-from hdh_dev.testing import TokenFactory
+from hdh_dev.testing import TokenFactory, bearer
 
-from ..conftest import Snds, bearer
+from ..snds import Snds
 
 
 def unaccented(value: str) -> str:
@@ -77,7 +77,7 @@ async def test_variables_present_over_a_period(snds: Snds) -> None:
 
 
 async def test_facets_count_and_filter(client: httpx.AsyncClient, make_token: TokenFactory) -> None:
-    staff = bearer(make_token, "hub_staff", org="hdh")
+    staff = bearer(make_token("catalog", "hub_staff", sub="hub_staff-1", org="hdh"))
     datasets = [
         ("registre-cancer", "Registre des cancers", "francim", ["HEAL"], "restricted"),
         (
@@ -119,7 +119,9 @@ async def test_an_empty_query_is_refused(
     client: httpx.AsyncClient, make_token: TokenFactory
 ) -> None:
     response = await client.get(
-        "/catalog/search", params={"q": ""}, headers=bearer(make_token, "researcher")
+        "/catalog/search",
+        params={"q": ""},
+        headers=bearer(make_token("catalog", "researcher", sub="researcher-1", org="cnam")),
     )
     assert response.status_code == 422
     assert response.json()["type"] == "/problems/validation-error"
@@ -128,7 +130,7 @@ async def test_an_empty_query_is_refused(
 async def test_highlights_escape_producer_text_and_keep_only_their_marks(
     client: httpx.AsyncClient, make_token: TokenFactory
 ) -> None:
-    staff = bearer(make_token, "hub_staff", org="hdh")
+    staff = bearer(make_token("catalog", "hub_staff", sub="hub_staff-1", org="hdh"))
     body = {
         "slug": "registre-piege",
         "title": 'Registre <img src=x onerror="alert(1)"> des <b>dialyses</b> & greffes',
@@ -153,7 +155,9 @@ async def test_a_nul_character_in_a_query_is_a_problem_not_a_crash(
     client: httpx.AsyncClient, make_token: TokenFactory, params: dict[str, str]
 ) -> None:
     response = await client.get(
-        "/catalog/search", params=params, headers=bearer(make_token, "researcher")
+        "/catalog/search",
+        params=params,
+        headers=bearer(make_token("catalog", "researcher", sub="researcher-1", org="cnam")),
     )
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"

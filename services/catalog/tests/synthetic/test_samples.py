@@ -9,10 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from catalog.main import create_app
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
 
-from ..conftest import Snds, bearer
-from ..snds import nomenclature_package, table_package
+from ..snds import Snds, nomenclature_package, table_package
 
 ROWS = 300
 
@@ -97,8 +96,8 @@ async def test_a_sample_uploads_as_a_valid_version_with_its_code_lists_loaded(
 ) -> None:
     """What `make demo` does: a producer uploads a sample of IR_BEN_R, whose composite key
     holds a coded rank (IR_BER_V) and whose dates refer to the calendar IR_DTE_V."""
-    staff = bearer(make_token, "hub_staff", org="hdh")
-    producer = bearer(make_token, "producer", org="cnam")
+    staff = bearer(make_token("catalog", "hub_staff", sub="hub_staff-1", org="hdh"))
+    producer = bearer(make_token("catalog", "producer", sub="producer-1", org="cnam"))
     codes = {"IR_BER_V", "IR_DTE_V", "IR_SEX_V"}
     async with running(create_app(make_settings("catalog"))) as client:
         body = {"slug": "beneficiaires", "title": "Bénéficiaires", "publisher": "cnam"}

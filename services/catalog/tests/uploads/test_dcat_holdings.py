@@ -4,7 +4,7 @@ from rdflib import Graph, Namespace
 from rdflib.namespace import RDF
 
 from ..dcat.test_export import assert_conforms
-from .conftest import Hub, csv_bytes, good_rows
+from .hub import Hub, csv_bytes, good_rows
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 DCT = Namespace("http://purl.org/dc/terms/")

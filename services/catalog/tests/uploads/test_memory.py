@@ -21,10 +21,9 @@ import pytest
 
 from hdh_dev.broker import TansuBroker
 from hdh_dev.processes import die_with_parent, free_port, stop_process, wait_for_port
-from hdh_dev.testing import ServerLogs, TokenFactory
+from hdh_dev.testing import ServerLogs, TokenFactory, bearer
 
-from ..conftest import bearer
-from .conftest import HEADER, PATIENT, SEX
+from .hub import HEADER, PATIENT, SEX
 
 GIB = 2**30
 PART_BYTES = 128 * 2**20
@@ -178,8 +177,8 @@ async def test_a_1_gib_csv_validates_within_256_mib_of_peak_growth(
     base_url, pid = catalogue
     path = tmp_path / "patients.csv"
     digests, rows = await asyncio.to_thread(write_csv, path, GIB)
-    staff = bearer(make_token, "hub_staff", org="hdh")
-    producer = bearer(make_token, "producer", org="aphp")
+    staff = bearer(make_token("catalog", "hub_staff", sub="hub_staff-1", org="hdh"))
+    producer = bearer(make_token("catalog", "producer", sub="producer-1", org="aphp"))
     timeout = httpx.Timeout(300.0)
     async with httpx.AsyncClient(base_url=base_url, timeout=timeout) as client:
         dataset_id = await setup_table(client, staff)

@@ -9,10 +9,9 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from hdh_dev.testing import TokenFactory
+from hdh_dev.testing import TokenFactory, bearer
 
-from ..conftest import bearer
-from .conftest import Hub, csv_bytes, good_rows, sha256
+from .hub import Hub, csv_bytes, good_rows, sha256
 
 
 async def outbox_events(database_url: str, type_: str) -> list[dict[str, Any]]:
@@ -98,9 +97,9 @@ async def test_statistics_are_for_hub_staff_and_the_producer_only(
     version = (await hub.send(csv_bytes(good_rows(20)))).json()
     url = hub.url(f"/versions/{version['id']}/statistics")
     for headers in (
-        bearer(make_token, "researcher", org="inserm"),
-        bearer(make_token, "researcher", org="aphp"),
-        bearer(make_token, "producer", org="cnam"),
+        bearer(make_token("catalog", "researcher", sub="researcher-1", org="inserm")),
+        bearer(make_token("catalog", "researcher", sub="researcher-1", org="aphp")),
+        bearer(make_token("catalog", "producer", sub="producer-1", org="cnam")),
     ):
         response = await hub.client.get(url, headers=headers)
         assert response.status_code == 403, response.text
@@ -113,14 +112,16 @@ async def test_another_organisation_or_a_researcher_cannot_upload(
 ) -> None:
     body = {"table": "PATIENT", "size": 10, "sha256": "0" * 64}
     for headers in (
-        bearer(make_token, "producer", org="cnam"),
-        bearer(make_token, "researcher", org="aphp"),
+        bearer(make_token("catalog", "producer", sub="producer-1", org="cnam")),
+        bearer(make_token("catalog", "researcher", sub="researcher-1", org="aphp")),
     ):
         response = await hub.client.post(hub.url("/uploads"), json=body, headers=headers)
         assert response.status_code == 403
         assert response.json()["type"] == "/problems/forbidden"
     upload = await hub.start(b"x")
-    other = bearer(make_token, "producer", org="cnam") | {"X-Part-SHA256": sha256(b"x")}
+    other = bearer(make_token("catalog", "producer", sub="producer-1", org="cnam")) | {
+        "X-Part-SHA256": sha256(b"x")
+    }
     refused = await hub.client.put(
         hub.url(f"/uploads/{upload['id']}/parts/1"), content=b"x", headers=other
     )

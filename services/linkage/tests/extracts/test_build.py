@@ -9,20 +9,19 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hdh_common.storage import create_object_store
-from hdh_dev.testing import SettingsFactory, running
+from hdh_dev.testing import SettingsFactory, eventually, running
 from linkage.events import GrantIssued
 from linkage.extracts import service as extracts
 from linkage.main import create_app
 
-from ..conftest import (
+from ..jobs.test_router import job_states, land, validated_people
+from ..support import (
     CLEAR_VALUES,
     PEOPLE_COLUMNS,
     catalogue_validated,
-    eventually,
     in_transaction,
     people_table,
 )
-from ..jobs.test_router import job_states, land, validated_people
 
 
 async def rows(url: str, query: str) -> list[Any]:

@@ -7,30 +7,22 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hdh_common.db import create_sessionmaker
 from hdh_common.events import CloudEvent
 from hdh_common.storage import create_object_store
 from hdh_dev.processes import free_port
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
 from linkage.consumers import on_access_event
 from linkage.extracts.models import LIVE, ExtractFile, Grant
 from linkage.main import create_app
 from linkage.state import LinkageState
 
-from ..conftest import AccessRights, bearer
+from ..support import AccessRights
 
 PROJECT = uuid.uuid4()
-
-
-@pytest.fixture
-async def engine(clean_database: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(clean_database)
-    yield engine
-    await engine.dispose()
 
 
 async def an_extract(engine: AsyncEngine, settings: Any, *, members: list[str]) -> ExtractFile:

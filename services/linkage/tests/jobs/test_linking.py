@@ -7,10 +7,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hdh_common.storage import ObjectStore, create_object_store
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
 from linkage.main import create_app
 
-from ..conftest import bearer, eventually, people_table, record_validated
+from ..support import people_table, record_validated
 from .test_router import land, validated_people
 
 

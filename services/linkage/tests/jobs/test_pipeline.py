@@ -20,7 +20,7 @@ from linkage.jobs.pipeline import (
 )
 from linkage.pseudonyms.hmac import KeyedHasher
 
-from ..conftest import CLEAR_VALUES, PEOPLE_COLUMNS, VALID_NIRS, people_table, snds_beneficiaries
+from ..support import CLEAR_VALUES, PEOPLE_COLUMNS, VALID_NIRS, people_table, snds_beneficiaries
 
 CENTRAL_SECRET = os.urandom(32)
 

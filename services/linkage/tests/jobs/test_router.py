@@ -11,18 +11,16 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from hdh_common.pagination import encode_cursor
 from hdh_common.storage import ObjectStore, create_object_store
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
 from linkage.jobs.models import PseudonymisedVersion
 from linkage.jobs.repository import PseudonymisedVersionRepository
 from linkage.main import create_app
 
-from ..conftest import (
+from ..support import (
     CLEAR_VALUES,
     PEOPLE_COLUMNS,
     Captured,
-    bearer,
     catalogue_validated,
-    eventually,
     in_transaction,
     parquet_bytes,
     people_table,

@@ -6,10 +6,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
 from linkage.main import create_app
-
-from ..conftest import bearer
 
 
 async def outbox(url: str) -> list[dict[str, Any]]:

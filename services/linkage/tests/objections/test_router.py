@@ -4,10 +4,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
 from linkage.main import create_app
 
-from ..conftest import INVALID_NIRS, VALID_NIRS, bearer
+from ..support import INVALID_NIRS, VALID_NIRS
 
 
 @pytest.mark.parametrize("role", ["researcher", "producer", "auditor"])

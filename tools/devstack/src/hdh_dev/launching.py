@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,23 +16,18 @@ from typing import Any
 import httpx
 import psutil
 import pytest
-import sqlalchemy as sa
 
 from hdh_dev.processes import free_port
-from hdh_dev.testing import SERVER_URL, admin
-from hdh_dev.up import SERVICES
+from hdh_dev.testing import fresh_database
+from hdh_dev.wiring import SERVICES
 
 READY_TIMEOUT = 90.0
 
 
 @pytest.fixture
 async def empty_database() -> AsyncIterator[str]:
-    server = sa.make_url(os.environ.get("HDH_TEST_DATABASE_URL", SERVER_URL))
-    server_url = server.render_as_string(hide_password=False)
-    name = f"hdh_up_{uuid.uuid4().hex[:10]}"
-    await admin(server_url, f'CREATE DATABASE "{name}"')
-    yield server.set(database=name).render_as_string(hide_password=False)
-    await admin(server_url, f'DROP DATABASE "{name}" WITH (FORCE)')
+    async with fresh_database("hdh_up", services=()) as url:
+        yield url
 
 
 class Launcher:

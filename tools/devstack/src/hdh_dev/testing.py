@@ -14,7 +14,7 @@ import asyncio
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,13 +22,21 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 import sqlalchemy as sa
 import uvicorn
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from hdh_common import migrations
+from hdh_common.db import create_engine, create_sessionmaker, schema_metadata
 from hdh_common.identity import (
     SERVICE_TOKEN_ISSUER,
     InternalTokenSigner,
@@ -37,13 +45,17 @@ from hdh_common.identity import (
     generate_private_key_pem,
     public_key_pem,
 )
+from hdh_common.kafka import DEFAULT_PARTITIONS
 from hdh_common.logs import JsonFormatter
+from hdh_common.outbox import MessagingTables, OutboxRelay
 from hdh_dev.broker import TansuBroker, start_tansu
 from hdh_dev.logscan import LogScanner
 from hdh_dev.processes import free_port
 from hdh_dev.s3server import S3Server, start_s3_server
+from hdh_dev.wiring import SERVICES, platform_wiring
 
-SERVICES = ("catalog", "access", "linkage", "audit")
+# Quick relays and tree heads: tests wait for both.
+PLATFORM_SETTINGS = {"outbox_poll_interval": 0.1, "audit_tree_head_interval": 1.0}
 SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 TOKEN_ISSUER = "hdh-gateway"
 LOG_SCANNER = pytest.StashKey[LogScanner]()
@@ -156,19 +168,53 @@ async def admin(url: str, statement: str) -> None:
         await engine.dispose()
 
 
+@asynccontextmanager
+async def fresh_database(prefix: str, *, services: Sequence[str] = SERVICES) -> AsyncIterator[str]:
+    """A new database on the test server with the migrations of ``services``, dropped after."""
+    server = sa.make_url(os.environ.get("HDH_TEST_DATABASE_URL", SERVER_URL))
+    server_url = server.render_as_string(hide_password=False)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    await admin(server_url, f'CREATE DATABASE "{name}"')
+    try:
+        url = server.set(database=name).render_as_string(hide_password=False)
+        for service in services:
+            await asyncio.to_thread(migrations.upgrade, service, url)
+        yield url
+    finally:
+        await admin(server_url, f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
-    """A fresh database with every service's migrations applied, dropped at the end."""
-    server = sa.make_url(os.environ.get("HDH_TEST_DATABASE_URL", SERVER_URL))
-    name = f"hdh_test_{uuid.uuid4().hex[:10]}"
-    await admin(server.render_as_string(hide_password=False), f'CREATE DATABASE "{name}"')
-    url = server.set(database=name).render_as_string(hide_password=False)
-    for service in SERVICES:
-        await asyncio.to_thread(migrations.upgrade, service, url)
-    yield url
-    await admin(
-        server.render_as_string(hide_password=False), f'DROP DATABASE "{name}" WITH (FORCE)'
-    )
+    """The session database: every service's migrations applied, shared by the tests that do
+    not start a platform (those get a database of their own, see ``platform``)."""
+    async with fresh_database("hdh_test") as url:
+        yield url
+
+
+@contextmanager
+def no_relay_left() -> Iterator[None]:
+    """Fail if an outbox relay started in the block still runs after it: a leaked relay keeps
+    publishing, and marking sent, the events that later tests write to its database."""
+    before = _running_relays()
+    yield
+    leaked = _running_relays() - before
+    assert not leaked, f"outbox relays outlived their app: {[t.get_coro() for t in leaked]}"
+
+
+def _running_relays() -> set[asyncio.Task[Any]]:
+    return {
+        task
+        for task in asyncio.all_tasks()
+        if not task.done()
+        and getattr(task.get_coro(), "__qualname__", "") == OutboxRelay.run.__qualname__
+    }
+
+
+@pytest_asyncio.fixture(autouse=True)  # also where asyncio_mode is not "auto"
+async def no_relay_outlives_its_test() -> AsyncIterator[None]:
+    with no_relay_left():
+        yield
 
 
 @pytest.fixture
@@ -176,6 +222,14 @@ async def clean_database(database_url: str) -> AsyncIterator[str]:
     """The session database, emptied after the test (tests here commit, e.g. through the outbox)."""
     yield database_url
     await truncate_tables(database_url)
+
+
+@pytest.fixture
+async def engine(clean_database: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on the test's (cleaned) database."""
+    engine = create_async_engine(clean_database)
+    yield engine
+    await engine.dispose()
 
 
 async def truncate_tables(url: str) -> None:
@@ -229,6 +283,71 @@ def kafka(server_logs: ServerLogs) -> Iterator[TansuBroker]:
         broker = start_tansu(log_path=log_path)
         yield broker
         broker.stop()
+
+
+@pytest.fixture
+def own_broker() -> Iterator[TansuBroker]:
+    """A broker of the test's own: the session broker carries every earlier test's events,
+    which a consumer joining late would have to wade through first."""
+    broker = start_tansu()
+    yield broker
+    broker.stop()
+
+
+async def read_topic(
+    bootstrap_servers: str, topic: str, *, count: int, within: float = 30.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """The first ``count`` records of every partition of ``topic``, read without a group (no
+    join to wait for), in partition then offset order."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in range(DEFAULT_PARTITIONS)])
+        async with asyncio.timeout(within):
+            while len(found) < count:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    found += records
+    finally:
+        await consumer.stop()
+    return sorted(found, key=lambda r: (r.partition, r.offset))
+
+
+@dataclass
+class Messaging:
+    """A throwaway schema holding the ``outbox`` and ``inbox`` tables, and a sessionmaker
+    whose connections see that schema."""
+
+    schema: str
+    tables: MessagingTables
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+    async def scalar(self, query: str) -> Any:
+        async with self.sessionmaker() as session:
+            return await session.scalar(sa.text(query))
+
+    async def execute(self, statement: str) -> None:
+        async with self.sessionmaker.begin() as session:
+            await session.execute(sa.text(statement))
+
+
+@pytest.fixture
+async def messaging(database_url: str) -> AsyncIterator[Messaging]:
+    """A schema of the test's own in the session database, dropped after it: tests of the
+    outbox and the consumers commit, and a relay publishes every unsent row of its table."""
+    schema = f"messaging_{uuid.uuid4().hex[:10]}"
+    metadata = schema_metadata(schema)
+    tables = MessagingTables(metadata)
+    engine = create_engine(database_url, schema=schema)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+            await connection.run_sync(metadata.create_all)
+        yield Messaging(schema, tables, create_sessionmaker(engine))
+        async with engine.begin() as connection:
+            await connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -291,6 +410,22 @@ def make_token(
         return signer.sign(principal, audience=audience, now=now)
 
     return make
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The ``Authorization`` header carrying ``token``."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, within: float = 30.0, interval: float = 0.1
+) -> None:
+    """Wait until ``check()`` is true; fail after ``within`` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{getattr(check, '__name__', check)} not met in {within} s")
+        await asyncio.sleep(interval)
 
 
 def service_settings(service: str, **overrides: Any) -> Any:
@@ -390,48 +525,39 @@ async def running_platform(
     server_logs: ServerLogs,
     **gateway_overrides: Any,
 ) -> AsyncIterator[Platform]:
-    """The whole platform on a broker of its own; its tables emptied once it stopped."""
+    """The whole platform on a broker of its own."""
     from gateway.config import Settings as GatewaySettings
     from gateway.main import create_app as create_gateway
 
     with server_logs(f"the platform's broker ({folder.name})") as log_path:
         broker = start_tansu(log_path=log_path)
         try:
+            ports = {name: free_port() for name in ("gateway", *SERVICES)}
+            wiring = platform_wiring(
+                database_url=database_url,
+                bootstrap_servers=broker.bootstrap_servers,
+                data_dir=folder,
+                private_key=private_key,
+                service_key=generate_private_key_pem(),
+                urls={name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
+            )
             async with AsyncExitStack() as stack:
                 services: dict[str, str] = {}
-                service_key = generate_private_key_pem()
-                for service in SERVICES:  # access first: the others ask it for live rights
-                    settings = _platform_service_settings(
-                        service,
-                        database_url=database_url,
-                        kafka=broker.bootstrap_servers,
-                        public_key=public_key_pem(private_key),
-                        service_key=service_key,
-                        access_url=services.get("access", ""),
-                        folder=folder,
-                    )
+                for service in SERVICES:
+                    settings = service_settings(service, **(wiring.services | PLATFORM_SETTINGS))
                     app = __import__(f"{service}.main", fromlist=["create_app"]).create_app(
                         settings
                     )
-                    services[service] = await stack.enter_async_context(serve_http(app))
-                port = free_port()
-                values: dict[str, Any] = {
-                    "environment": "dev",
-                    "dev_issuer": True,
-                    "public_url": f"http://127.0.0.1:{port}",
-                    "dev_issuer_key_dir": folder / "idp",
-                    "request_log_spool_dir": folder / "spool",
-                    "internal_token_private_key": private_key,
-                    "kafka_bootstrap_servers": broker.bootstrap_servers,
-                } | {f"{name}_url": url for name, url in services.items()}
-                gateway_settings = GatewaySettings(**(values | gateway_overrides))
+                    services[service] = await stack.enter_async_context(
+                        serve_http(app, port=ports[service])
+                    )
+                gateway_settings = GatewaySettings(**(wiring.gateway | gateway_overrides))
                 url = await stack.enter_async_context(
-                    serve_http(create_gateway(gateway_settings), port=port)
+                    serve_http(create_gateway(gateway_settings), port=ports["gateway"])
                 )
                 yield Platform(url=url, services=services, gateway_settings=gateway_settings)
         finally:
             broker.stop()
-            await truncate_tables(database_url)
 
 
 @pytest.fixture(scope="module")
@@ -442,44 +568,22 @@ def platform_overrides() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 async def platform(
-    database_url: str,
     token_private_key: str,
     server_logs: ServerLogs,
     tmp_path_factory: pytest.TempPathFactory,
     platform_overrides: dict[str, Any],
 ) -> AsyncIterator[Platform]:
-    """The whole platform, shared by the tests of one module."""
-    async with running_platform(
-        database_url=database_url,
-        private_key=token_private_key,
-        folder=tmp_path_factory.mktemp("platform"),
-        server_logs=server_logs,
-        **platform_overrides,
-    ) as found:
-        yield found
-
-
-def _platform_service_settings(
-    service: str,
-    *,
-    database_url: str,
-    kafka: str,
-    public_key: str,
-    service_key: str,
-    access_url: str,
-    folder: Path,
-) -> Any:
-    return service_settings(
-        service,
-        database_url=database_url,
-        kafka_bootstrap_servers=kafka,
-        internal_token_public_key=public_key,
-        service_token_private_key=service_key,
-        access_url=access_url,
-        storage_path=folder / "objects",
-        outbox_poll_interval=0.1,
-        environment="dev",
-        audit_signing_key_file=folder / "keys" / "audit-signing.pem",
-        audit_tree_head_interval=1.0,
-        linkage_master_key_path=folder / "keys" / "linkage-master.key",
-    )
+    """The whole platform, shared by the tests of one module, on a database of its own: its
+    relays must not publish what other tests write to the session database."""
+    with no_relay_left():
+        async with (
+            fresh_database("hdh_platform") as database_url,
+            running_platform(
+                database_url=database_url,
+                private_key=token_private_key,
+                folder=tmp_path_factory.mktemp("platform"),
+                server_logs=server_logs,
+                **platform_overrides,
+            ) as found,
+        ):
+            yield found

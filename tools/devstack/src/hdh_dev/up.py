@@ -23,13 +23,13 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import make_url
 
-from hdh_common.identity import generate_private_key_pem, public_key_pem
+from hdh_common.identity import generate_private_key_pem
 from hdh_dev.broker import start_tansu
 from hdh_dev.postgres import start_postgres
 from hdh_dev.processes import port_open, stop_group
+from hdh_dev.wiring import SERVICES, Wiring, platform_wiring
 
 HOST = "127.0.0.1"
-SERVICES = ("catalog", "access", "linkage", "audit")
 DATABASE = "hdh"
 STOP_TIMEOUT = 10.0
 SHARED_SNDS = Path(__file__).resolve().parents[4].parent / "shared" / "data" / "snds"
@@ -204,30 +204,23 @@ def serve(name: str, port: int, *, env: dict[str, str], logs: Path) -> Child:
 
 
 def start_apps(
-    settings: LauncherSettings, *, env: dict[str, str], key: str, stack: ExitStack
+    settings: LauncherSettings, *, env: dict[str, str], wiring: Wiring, stack: ExitStack
 ) -> list[Child]:
     """The four services, then the gateway (registered last, so stopped first)."""
     logs = settings.data_dir / "logs"
-    service_env = env | {
-        "HDH_INTERNAL_TOKEN_PUBLIC_KEY": public_key_pem(key),
-        "HDH_SERVICE_TOKEN_PRIVATE_KEY": service_key(settings),
-        "HDH_ACCESS_URL": f"http://{HOST}:{settings.port('access')}",
-    }
-    gateway_env = env | {
-        "HDH_INTERNAL_TOKEN_PRIVATE_KEY": key,
-        "HDH_DEV_ISSUER": "true",
-        "HDH_PUBLIC_URL": f"http://localhost:{settings.gateway_port}",
-        "HDH_DEV_ISSUER_KEY_DIR": str(settings.data_dir / "keys" / "idp"),
-        "HDH_REQUEST_LOG_SPOOL_DIR": str(settings.data_dir / "gateway-spool"),
-    }
-    gateway_env |= {
-        f"HDH_{name.upper()}_URL": f"http://{HOST}:{settings.port(name)}" for name in SERVICES
-    }
+    service_env = env | wiring.service_env()
+    gateway_env = env | wiring.gateway_env()
     children = [serve(name, settings.port(name), env=service_env, logs=logs) for name in SERVICES]
     children.append(serve("gateway", settings.gateway_port, env=gateway_env, logs=logs))
     for child in children:
         stack.callback(stop_group, child.process, timeout=STOP_TIMEOUT)
     return children
+
+
+def urls(settings: LauncherSettings, *, public_host: str = HOST) -> dict[str, str]:
+    """Where the services answer, and the gateway (on ``public_host``)."""
+    found = {name: f"http://{HOST}:{settings.port(name)}" for name in SERVICES}
+    return found | {"gateway": f"http://{public_host}:{settings.gateway_port}"}
 
 
 def readiness(url: str) -> tuple[bool, dict[str, str]]:
@@ -285,21 +278,22 @@ def run(settings: LauncherSettings, *, stack: ExitStack) -> None:
     watched: list[Child] = []
     database_url = database(settings, stack=stack, watched=watched)
     bootstrap_servers = broker(settings, stack=stack, watched=watched)
-    key = private_key(settings)
+    wiring = platform_wiring(
+        database_url=database_url,
+        bootstrap_servers=bootstrap_servers,
+        data_dir=settings.data_dir,
+        private_key=private_key(settings),
+        service_key=service_key(settings),
+        urls=urls(settings, public_host="localhost"),
+    )
     env = os.environ | {
-        "HDH_DATABASE_URL": database_url,
-        "HDH_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
-        "HDH_STORAGE_PATH": str(settings.data_dir / "objects"),
-        "HDH_AUDIT_SIGNING_KEY_FILE": str(settings.data_dir / "keys" / "audit-signing.pem"),
-        "HDH_LINKAGE_MASTER_KEY_PATH": str(settings.data_dir / "keys" / "linkage-master.key"),
         # the SNDS dictionary seeds an empty catalogue (a small demo when the folder is absent)
         "HDH_CATALOG_SEED_PATH": str(SHARED_SNDS),
-        "HDH_ENVIRONMENT": "dev",
         # a signed tree head soon after each entry, for the demo's auditor
         "HDH_AUDIT_TREE_HEAD_INTERVAL": os.environ.get("HDH_AUDIT_TREE_HEAD_INTERVAL", "2"),
     }
-    migrate(env=env, logs=settings.data_dir / "logs")
-    watched += start_apps(settings, env=env, key=key, stack=stack)
+    migrate(env=env | wiring.service_env(), logs=settings.data_dir / "logs")
+    watched += start_apps(settings, env=env, wiring=wiring, stack=stack)
     wait_ready(
         f"http://{HOST}:{settings.gateway_port}", children=watched, timeout=settings.ready_timeout
     )
