@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
 from linkage.extracts.models import ExtractFile
 from linkage.main import create_app
 
-from ..conftest import bearer, in_transaction
+from ..support import in_transaction
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -9,11 +9,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hdh_dev.testing import SettingsFactory, TokenFactory, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
 from linkage.jobs.models import CANCELLED, EXTRACT, FAILED, LINK, PSEUDONYMISE, SUCCEEDED, Job
 from linkage.main import create_app
 
-from ..conftest import bearer, in_transaction
+from ..support import in_transaction
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 KINDS, STATES = (PSEUDONYMISE, EXTRACT, LINK), (SUCCEEDED, FAILED, CANCELLED)
