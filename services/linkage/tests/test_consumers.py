@@ -87,6 +87,7 @@ async def test_validated_version_to_granted_extract_to_revocation(
     rita = bearer(make_token("linkage", "researcher", sub="rita"))
     bob = bearer(make_token("linkage", "researcher", sub="bob"))
     staff = bearer(make_token("linkage", "hub_staff", sub="steward"))
+    workspace = bearer(make_token("linkage", "system", sub="hdh-workspace"))
     seen: list[str] = []
     async with running(create_app(settings)) as client:
         for dataset, table in zip(datasets, tables, strict=True):
@@ -143,15 +144,15 @@ async def test_validated_version_to_granted_extract_to_revocation(
         assert (first["table"], first["columns"]) == ("PEOPLE", ["NIR", "MONTANT"])
         assert (first["rows"], second["rows"]) == (9, 4)  # the objecting person is left out
         assert second["columns"] == ["NIR", "NOM", "ACTE"] and second["key_version"] == 1
-        one = await client.get(f"/linkage/extracts/{first['id']}/download", headers=rita)
-        two = await client.get(f"/linkage/extracts/{second['id']}/download", headers=rita)
+        one = await client.get(f"/linkage/extracts/{first['id']}/download", headers=workspace)
+        two = await client.get(f"/linkage/extracts/{second['id']}/download", headers=workspace)
         assert one.status_code == two.status_code == 200
         assert read(one)["NIR"][:4] == read(two)["NIR"]  # one project: same person, same pseudonym
         other = await client.get(f"/linkage/extracts?project={other_project}", headers=staff)
         [other_file] = [f for f in other.json()["items"] if f["dataset_id"] == str(datasets[0])]
         denied = [
             await client.get(f"/linkage/extracts?project={project}", headers=bob),
-            await client.get(f"/linkage/extracts/{first['id']}/download", headers=bob),
+            await client.get(f"/linkage/extracts/{first['id']}/download", headers=rita),
             await client.get(f"/linkage/extracts/{first['id']}/download", headers=staff),
             await client.get(f"/linkage/extracts/{other_file['id']}/download", headers=rita),
             await client.get(
@@ -160,13 +161,16 @@ async def test_validated_version_to_granted_extract_to_revocation(
             ),
         ]
         assert [r.status_code for r in denied] == [403] * 5
+        assert [r.json()["type"].rsplit("/")[-1] for r in denied[1:4]] == [
+            "row-level-data-stays-inside"
+        ] * 3
         seen += [listed.text, other.text, *[r.text for r in denied], json.dumps(read(two))]
-        assert (grant_id, "rita") in access_rights.asked  # each download asked, live
+        assert (grant_id, "rita") in access_rights.asked  # each listing asked, live
 
         # the access service says no (a member removed a moment ago, the event not yet here):
         # the very next request is refused
         access_rights.refused.add("rita")
-        refused = await client.get(f"/linkage/extracts/{first['id']}/download", headers=rita)
+        refused = await client.get(f"/linkage/extracts?project={project}", headers=rita)
         assert refused.status_code == 403, refused.text
         assert "Not a member" in refused.json()["detail"]
         access_rights.refused.clear()
@@ -182,7 +186,7 @@ async def test_validated_version_to_granted_extract_to_revocation(
 
         await eventually(removed, within=60)
         after = await client.get(f"/linkage/extracts?project={project}", headers=rita)
-        gone = await client.get(f"/linkage/extracts/{first['id']}/download", headers=rita)
+        gone = await client.get(f"/linkage/extracts/{first['id']}/download", headers=workspace)
         assert (after.status_code, gone.status_code) == (403, 404)
         assert await store.list("projects", f"{project}/") == []
 

@@ -4,8 +4,9 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
-from hdh_common.identity import Principal, Role, require_roles
+from hdh_common.identity import Principal, PrincipalDep, Role, require_roles, service_principal
 from hdh_common.state import service_state
+from linkage.errors import RowLevelDataStaysInside
 from linkage.jobs.runner import JobRunner
 from linkage.keys.crypto import MasterKey
 from linkage.state import LinkageState
@@ -26,3 +27,18 @@ def _runner(request: Request) -> JobRunner:
 MasterKeyDep = Annotated[MasterKey, Depends(_master_key)]
 RunnerDep = Annotated[JobRunner, Depends(_runner)]
 Reader = Annotated[Principal, Depends(require_roles(Role.HUB_STAFF, Role.RESEARCHER))]
+WORKSPACE = service_principal("workspace").subject
+
+
+async def _workspace(principal: PrincipalDep) -> Principal:
+    """The workspace service's own identity: the one reader of a project's row-level data.
+    Gateway tokens never carry ``system``, so no person or partner system passes."""
+    if Role.SYSTEM not in principal.roles or principal.subject != WORKSPACE:
+        raise RowLevelDataStaysInside(
+            "A project's row-level data is read only inside its project space, by the "
+            "workspace service; results leave through the workspace's governed outputs."
+        )
+    return principal
+
+
+WorkspaceService = Annotated[Principal, Depends(_workspace)]

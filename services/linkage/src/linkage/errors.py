@@ -25,3 +25,7 @@ class CentralKeyIndestructible(Conflict):
 
 class DestructionPending(Conflict):
     slug, title = "destruction-pending", "Destruction already requested"
+
+
+class RowLevelDataStaysInside(Forbidden):
+    slug, title = "row-level-data-stays-inside", "Row-level data stays in the project space"

@@ -166,6 +166,8 @@ class ExtractRemoved(_Payload):
 
 
 class ExtractDownloaded(_Payload):
+    """The workspace service (the event's actor) read the file into the project space."""
+
     file_id: uuid.UUID
     grant_id: uuid.UUID
     project_id: uuid.UUID

@@ -1,6 +1,7 @@
-"""Reading a project's extract is decided on live state: this service's copy of the grant
+"""Seeing a project's extracts is decided on live state: this service's copy of the grant
 (kept current by the access service's events) and, at each request, the access service
-itself; when the latter cannot answer, the request is refused."""
+itself; when the latter cannot answer, the request is refused. Reading their rows is the
+workspace service's alone: row-level data stays in the project space."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -78,18 +79,64 @@ async def member_event(engine: AsyncEngine, verb: str, subject: str) -> None:
         await on_access_event(cast(LinkageState, None), session, event)  # no state used
 
 
-async def test_the_access_service_out_of_reach_refuses_the_download(
+async def test_the_access_service_out_of_reach_refuses_the_listing(
     linkage_settings: SettingsFactory, make_token: TokenFactory, engine: AsyncEngine
 ) -> None:
     settings = linkage_settings(access_url=f"http://127.0.0.1:{free_port()}")
-    extract = await an_extract(engine, settings, members=["rita"])
+    await an_extract(engine, settings, members=["rita"])
     rita = bearer(make_token("linkage", "researcher", sub="rita"))
     async with running(create_app(settings)) as client:
-        answer = await client.get(f"/linkage/extracts/{extract.id}/download", headers=rita)
         listed = await client.get(f"/linkage/extracts?project={PROJECT}", headers=rita)
-    assert answer.status_code == listed.status_code == 503, answer.text
-    assert answer.headers["content-type"] == "application/problem+json"
-    assert answer.json()["type"] == "/problems/service-unavailable"
+    assert listed.status_code == 503, listed.text
+    assert listed.headers["content-type"] == "application/problem+json"
+    assert listed.json()["type"] == "/problems/service-unavailable"
+
+
+async def test_only_the_workspace_service_reads_an_extract(
+    linkage_settings: SettingsFactory,
+    make_token: TokenFactory,
+    engine: AsyncEngine,
+    access_rights: AccessRights,
+) -> None:
+    settings = linkage_settings(access_url=access_rights.url)
+    extract = await an_extract(engine, settings, members=["rita"])
+    url = f"/linkage/extracts/{extract.id}/download"
+    refused = [
+        make_token("linkage", "researcher", sub="rita"),  # a member with a live grant
+        make_token("linkage", "hub_staff", sub="sara"),
+        make_token("linkage", "partner", sub="partner-system"),
+        make_token("linkage", "researcher", sub="hdh-workspace"),  # the name, not the identity
+        make_token("linkage", "system", sub="hdh-access"),  # another service
+    ]
+    workspace = bearer(make_token("linkage", "system", sub="hdh-workspace"))
+    async with running(create_app(settings)) as client:
+        answers = [await client.get(url, headers=bearer(token)) for token in refused]
+        read = await client.get(url, headers=workspace)
+        missing = await client.get(f"/linkage/extracts/{uuid.uuid4()}/download", headers=workspace)
+    assert {(a.status_code, a.json()["type"]) for a in answers} == {
+        (403, "/problems/row-level-data-stays-inside")
+    }
+    assert b"PAR1" not in b"".join(a.content for a in answers)
+    assert (read.status_code, read.content) == (200, b"PAR1 not really")
+    assert read.headers["x-checksum-sha256"] == extract.sha256
+    assert missing.status_code == 404
+    assert access_rights.asked == []  # refused before anything is looked up
+    assert await downloads(engine) == 1
+
+
+async def test_the_workspace_reads_nothing_once_the_grant_has_ended(
+    linkage_settings: SettingsFactory, make_token: TokenFactory, engine: AsyncEngine
+) -> None:
+    settings = linkage_settings()
+    extract = await an_extract(engine, settings, members=["rita"])
+    async with engine.begin() as connection:
+        past = "UPDATE linkage.grant SET expires_at = now() - interval '1 second'"
+        await connection.execute(sa.text(past))
+    workspace = bearer(make_token("linkage", "system", sub="hdh-workspace"))
+    async with running(create_app(settings)) as client:
+        answer = await client.get(f"/linkage/extracts/{extract.id}/download", headers=workspace)
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["type"] == "/problems/forbidden"
     assert await downloads(engine) == 0
 
 
@@ -100,8 +147,8 @@ async def test_member_events_keep_the_grant_current_and_refusal_is_immediate(
     access_rights: AccessRights,
 ) -> None:
     settings = linkage_settings(access_url=access_rights.url)
-    extract = await an_extract(engine, settings, members=["rita"])
-    url = f"/linkage/extracts/{extract.id}/download"
+    await an_extract(engine, settings, members=["rita"])
+    url = f"/linkage/extracts?project={PROJECT}"
     rita = bearer(make_token("linkage", "researcher", sub="rita"))
     bob = bearer(make_token("linkage", "researcher", sub="bob"))
     async with running(create_app(settings)) as client:
@@ -123,4 +170,3 @@ async def test_member_events_keep_the_grant_current_and_refusal_is_immediate(
     async with engine.connect() as connection:
         members = await connection.scalar(sa.text("SELECT members FROM linkage.grant"))
     assert members == ["rita"]
-    assert await downloads(engine) == 2

@@ -15,7 +15,8 @@ from hdh_common.errors import (
 from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 from hdh_common.service_client import ServiceClientDep
 from hdh_common.storage import StoreDep
-from linkage.dependencies import Reader
+from linkage.dependencies import Reader, WorkspaceService
+from linkage.errors import RowLevelDataStaysInside
 from linkage.extracts import schemas, service
 
 router = APIRouter(prefix="/linkage/extracts", tags=["extracts"])
@@ -43,20 +44,18 @@ async def list_extracts(
 @router.get(
     "/{file_id}/download",
     response_class=StreamingResponse,
-    summary="Download an extract file (Parquet)",
+    summary="An extract file (Parquet), for the workspace service only",
+    description="Row-level data stays in the project space: only the workspace service's "
+    "internal identity reads it; every person and partner system is refused.",
     responses={
         200: {"content": {"application/vnd.apache.parquet": {}}},
-        **problem_responses(Unauthorized, Forbidden, NotFound, ServiceUnavailable),
+        **problem_responses(Unauthorized, Forbidden, RowLevelDataStaysInside, NotFound),
     },
 )
 async def download_extract(
-    file_id: uuid.UUID,
-    session: SessionDep,
-    principal: Reader,
-    store: StoreDep,
-    access: ServiceClientDep,
+    file_id: uuid.UUID, session: SessionDep, principal: WorkspaceService, store: StoreDep
 ) -> StreamingResponse:
-    found = await service.open_for_download(session, access, principal, file_id)
+    found = await service.open_for_workspace(session, principal, file_id)
     return StreamingResponse(
         store.get(service.PROJECTS, found.object_key),
         media_type="application/vnd.apache.parquet",

@@ -145,18 +145,16 @@ async def _readable_grants(
     return [g.id for g in grants]
 
 
-async def open_for_download(
-    session: AsyncSession, access: ServiceClient, principal: Principal, file_id: uuid.UUID
+async def open_for_workspace(
+    session: AsyncSession, principal: Principal, file_id: uuid.UUID
 ) -> ExtractFile:
-    """The file, if the caller is a member holding its live grant, as this service's copy of
-    the grant says and the access service confirms now; the download is recorded."""
+    """The file, for the workspace service, while its grant is live; the read is recorded."""
     found = await ExtractFileRepository(session).get(file_id)
     if found is None:
         raise NotFound(f"No extract file with id {file_id}.")
-    grants = await _member_grants(session, principal, found.project_id)
-    if found.grant_id not in {g.id for g in grants}:
-        raise Forbidden("Only members of the project holding a live grant download its extracts.")
-    await confirm_reader(access, grant_id=found.grant_id, subject=principal.subject)
+    grant = await GrantRepository(session).get(found.grant_id)
+    if grant is None or grant.status != LIVE or grant.expires_at <= datetime.now(UTC):
+        raise Forbidden("The grant of this extract is no longer live.")
     event = ExtractDownloaded(
         file_id=found.id, grant_id=found.grant_id, project_id=found.project_id
     )
