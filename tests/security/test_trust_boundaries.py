@@ -10,6 +10,7 @@ import asyncio
 import io
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,8 +18,9 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from hdh_dev.demo import ASKED, Journey
-from hdh_dev.launching import LaunchFactory
+from hdh_common.identity import SERVICE_TOKEN_ISSUER, InternalTokenSigner, service_principal
+from hdh_dev.demo import ASKED, ROW_LEVEL_REFUSED, Journey
+from hdh_dev.launching import Launcher, LaunchFactory
 from hdh_dev.processes import free_port
 from hdh_dev.testing import bearer
 from linkage.identifiers.nir import with_key
@@ -71,24 +73,40 @@ async def test_trust_boundaries_hold_end_to_end(launch: LaunchFactory, empty_dat
     journey = CarelessProducer(launcher.gateway, say=lambda _: None, timeout=90)
     facts = await asyncio.to_thread(journey.run)
 
-    await asyncio.to_thread(a_clear_identifier_never_reaches_a_researcher, journey, facts)
+    read = await asyncio.to_thread(workspace_read, launcher, facts["extract"]["id"])
+    await asyncio.to_thread(a_clear_identifier_never_leaves_linkage, journey, facts, read)
     await asyncio.to_thread(a_partner_acts_for_no_one_inside, journey, facts)
     await asyncio.to_thread(central_data_is_written_once_from_validated_versions, journey, facts)
     await asyncio.to_thread(a_removed_member_or_revoked_grant_reads_nothing, journey, facts)
     assert await asyncio.to_thread(launcher.interrupt) == 0, launcher.output.read_text()
 
 
-def a_clear_identifier_never_reaches_a_researcher(
-    journey: CarelessProducer, facts: dict[str, Any]
+def workspace_read(launcher: Launcher, file_id: str) -> bytes:
+    """The extract file as the workspace service reads it: straight from the linkage
+    service, under the platform's service identity."""
+    key = (Path(launcher.env["HDH_DATA_DIR"]) / "keys" / "service-token.pem").read_text()
+    signer = InternalTokenSigner(key, issuer=SERVICE_TOKEN_ISSUER)
+    token = signer.sign(service_principal("workspace"), audience="linkage")
+    linkage = f"http://127.0.0.1:{launcher.env['HDH_LINKAGE_PORT']}"
+    response = httpx.get(
+        f"{linkage}/linkage/extracts/{file_id}/download", headers=bearer(token), timeout=30
+    )
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+def a_clear_identifier_never_leaves_linkage(
+    journey: CarelessProducer, facts: dict[str, Any], content: bytes
 ) -> None:
     """Finding 2: the column's values identify people, so it is pseudonymised whatever the
-    producer declared; the researcher gets project pseudonyms."""
-    download = f"/linkage/extracts/{facts['extract']['id']}/download"
-    content = journey.call("alice", "GET", download).content
+    producer declared; the project space gets project pseudonyms, the researcher no rows."""
     received = pq.read_table(io.BytesIO(content)).column(CLEAR).to_pylist()
     assert len(received) == len(journey.nirs)
     assert not set(received) & set(journey.nirs)
     assert all(value and value not in journey.nirs for value in received)
+    download = f"/linkage/extracts/{facts['extract']['id']}/download"
+    refused = journey.call("alice", "GET", download, 403)
+    assert refused.json()["type"] == ROW_LEVEL_REFUSED and b"PAR1" not in refused.content
 
 
 def a_partner_acts_for_no_one_inside(journey: Journey, facts: dict[str, Any]) -> None:
@@ -135,7 +153,8 @@ def a_removed_member_or_revoked_grant_reads_nothing(
     journey: Journey, facts: dict[str, Any]
 ) -> None:
     """Finding 1: refused on the very next request, without waiting for any event."""
-    project, download = facts["project_id"], f"/linkage/extracts/{facts['extract']['id']}/download"
+    project = facts["project_id"]
+    extracts = f"/linkage/extracts?project={project}"
     journey.login("bruno")
     added = journey.call(
         "alice",
@@ -147,14 +166,14 @@ def a_removed_member_or_revoked_grant_reads_nothing(
     assert added.status_code == 201
 
     def bruno_reads() -> bool:
-        return journey.client.get(download, headers=journey.bearer("bruno")).status_code == 200
+        return journey.client.get(extracts, headers=journey.bearer("bruno")).status_code == 200
 
     journey.wait("the new member's access", bruno_reads)  # the grant copy learns of bruno
     journey.call("alice", "DELETE", f"/access/projects/{project}/members/bruno")
-    assert journey.client.get(download, headers=journey.bearer("bruno")).status_code == 403
+    assert journey.client.get(extracts, headers=journey.bearer("bruno")).status_code == 403
 
-    assert journey.client.get(download, headers=journey.bearer("alice")).status_code == 200
+    assert journey.client.get(extracts, headers=journey.bearer("alice")).status_code == 200
     journey.call(
         "sara", "POST", f"/access/grants/{facts['grant_id']}/revocation", json={"reason": "Breach."}
     )
-    assert journey.client.get(download, headers=journey.bearer("alice")).status_code in (403, 404)
+    assert journey.client.get(extracts, headers=journey.bearer("alice")).status_code == 403

@@ -3,10 +3,11 @@
 With the platform up (``make up``), a producer registers a dataset from the SNDS schemas and
 uploads a generated file; it is validated and pseudonymised; a researcher files a request
 for some of its variables; it goes through hub staff, the committee, the regulator and the
-agreement; the grant produces the project's extract; the researcher downloads it; the
-auditor finds the project's trail and verifies an inclusion and a consistency proof against
-signed tree heads. Each step is printed with its result; the first that fails stops the
-demo with exit code 1. The end-to-end test runs the same :class:`Journey`.
+agreement; the grant produces the project's extract; the researcher sees it listed but
+cannot download it (row-level data stays in the project space); the auditor finds the
+project's trail and verifies an inclusion and a consistency proof against signed tree heads.
+Each step is printed with its result; the first that fails stops the demo with exit code 1.
+The end-to-end test runs the same :class:`Journey`.
 """
 
 import argparse
@@ -23,7 +24,6 @@ from typing import Any
 
 import httpx
 import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
 from audit.canonical import canonical_json
 from audit.merkle.verify import ProofError, verify_consistency, verify_inclusion
@@ -40,6 +40,7 @@ ASKED = {
 ROWS = 2_000
 PDF = b"%PDF-1.4\n% demo document\n%%EOF\n"
 WEB_CLIENT = "hdh-web"
+ROW_LEVEL_REFUSED = "/problems/row-level-data-stays-inside"
 
 
 class JourneyFailed(Exception):
@@ -137,7 +138,11 @@ class Journey:
         self.step("the regulator authorises; the register shows the project", self.regulator)
         self.step("the data-use agreement is signed; preparation starts", self.agreement)
         self.step("the grant produces the extract; the request is active", self.active)
-        self.step("the researcher lists and downloads the extract", self.download)
+        self.step(
+            "the researcher lists the extract; its download is refused "
+            "(row-level data stays in the project space)",
+            self.extract,
+        )
         self.step("the auditor finds the project's trail", self.trail)
         self.step("the auditor verifies an inclusion proof", self.inclusion)
         self.step("the auditor verifies a consistency proof", self.consistency)
@@ -379,26 +384,25 @@ class Journey:
         self.facts["grant_id"] = grant["id"]
         return f"grant {grant['id']} until {grant['expires_on']}"
 
-    def download(self) -> str:
+    def extract(self) -> str:
         project = self.facts["project_id"]
         params = {"project": project}
         files = self.call("alice", "GET", "/linkage/extracts", params=params).json()["items"]
         if len(files) != 1:
             raise JourneyFailed(f"expected one extract file, got {files}")
         [extract] = files
-        content = self.call("alice", "GET", f"/linkage/extracts/{extract['id']}/download").content
-        table = pq.read_table(io.BytesIO(content))
-        if sorted(table.column_names) != sorted(self.asked):
+        if sorted(extract["columns"]) != sorted(self.asked):
             raise JourneyFailed(
-                f"the extract holds {table.column_names}, granted {list(self.asked)}"
+                f"the extract holds {extract['columns']}, granted {list(self.asked)}"
             )
-        uploaded = {str(v) for v in self.facts["uploaded"]["BEN_NIR_PSA"]}
-        if uploaded & {str(v) for v in table.column("BEN_NIR_PSA").to_pylist()}:
-            raise JourneyFailed("the extract carries the national pseudonyms as uploaded")
+        url = f"/linkage/extracts/{extract['id']}/download"
+        refused = self.call("alice", "GET", url, 403).json()
+        if refused["type"] != ROW_LEVEL_REFUSED:
+            raise JourneyFailed(f"the download was refused as {refused['type']}")
         self.facts["extract"] = extract
         return (
-            f"{table.num_rows:,} rows x {table.num_columns} columns "
-            f"(only the granted ones), project pseudonyms, key version {extract['key_version']}"
+            f"{extract['rows']:,} rows x {len(extract['columns'])} columns (only the granted "
+            f"ones), key version {extract['key_version']}; download: 403 {refused['type']}"
         )
 
     def trail(self) -> str:
@@ -410,9 +414,9 @@ class Journey:
             ).json()
             items: list[dict[str, Any]] = page["items"]
             actions = {e["entry"]["action"] for e in items}
-            return items if "hdh.linkage.extract.downloaded.v1" in actions else None
+            return items if "hdh.linkage.extract.completed.v1" in actions else None
 
-        found = self.wait("the download in the audit trail", entries)
+        found = self.wait("the extract in the audit trail", entries)
         self.facts["entries"] = found
         actions = sorted({e["entry"]["action"].split(".")[2] for e in found})
         return f"{len(found)} entries ({', '.join(actions)})"
