@@ -505,6 +505,8 @@ class Platform:
     url: str
     services: dict[str, str]
     gateway_settings: Any
+    service_key: str
+    """Signs the services' own tokens (``hdh_common.identity.service_principal``)."""
 
     async def token(self, username: str) -> str:
         """An access token of a demo account (password grant of the dev issuer)."""
@@ -533,12 +535,13 @@ async def running_platform(
         broker = start_tansu(log_path=log_path)
         try:
             ports = {name: free_port() for name in ("gateway", *SERVICES)}
+            service_key = generate_private_key_pem()
             wiring = platform_wiring(
                 database_url=database_url,
                 bootstrap_servers=broker.bootstrap_servers,
                 data_dir=folder,
                 private_key=private_key,
-                service_key=generate_private_key_pem(),
+                service_key=service_key,
                 urls={name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
             )
             async with AsyncExitStack() as stack:
@@ -555,7 +558,12 @@ async def running_platform(
                 url = await stack.enter_async_context(
                     serve_http(create_gateway(gateway_settings), port=ports["gateway"])
                 )
-                yield Platform(url=url, services=services, gateway_settings=gateway_settings)
+                yield Platform(
+                    url=url,
+                    services=services,
+                    gateway_settings=gateway_settings,
+                    service_key=service_key,
+                )
         finally:
             broker.stop()
 
