@@ -77,17 +77,18 @@ async def extract_completed(
     session: AsyncSession, payload: ExtractCompleted, *, actor: str | None
 ) -> int:
     """Register the extract's tables in the space (replacing an earlier extract of the same
-    grant); nothing when the grant is no longer live. Returns how many were registered."""
+    grant); nothing when the grant has ended. The grant may not be known yet: the extract
+    comes on another topic than the grant. Returns how many were registered."""
     grant = await GrantRepository(session).get(payload.grant_id)
-    if grant is None or grant.status != LIVE:
+    if grant is not None and grant.status != LIVE:
         return 0
     tables = TableRepository(session)
-    await tables.remove_for_grant(grant.id)
+    await tables.remove_for_grant(payload.grant_id)
     for extracted in payload.tables:
-        table = await tables.add(_table(grant, extracted, key_version=payload.key_version))
+        table = await tables.add(_table(payload, extracted))
         registered = TableRegistered(
             project_id=table.project_id,
-            grant_id=grant.id,
+            grant_id=table.grant_id,
             table_id=table.id,
             name=table.name,
             rows=table.rows,
@@ -97,19 +98,17 @@ async def extract_completed(
     return len(payload.tables)
 
 
-def _table(grant: SpaceGrant, extracted: ExtractedTable, *, key_version: int) -> ProjectTable:
+def _table(extract: ExtractCompleted, extracted: ExtractedTable) -> ProjectTable:
     return ProjectTable(
-        project_id=grant.project_id,
-        grant_id=grant.id,
+        project_id=extract.project_id,
+        grant_id=extract.grant_id,
         dataset_id=extracted.dataset_id,
         name=extracted.table,
         columns=[c.model_dump() for c in extracted.columns],
         rows=extracted.rows,
-        key_version=key_version,
+        key_version=extract.key_version,
         bucket=extracted.bucket,
         object_key=extracted.object_key,
-        period_start=grant.period_start,
-        period_end=grant.period_end,
     )
 
 

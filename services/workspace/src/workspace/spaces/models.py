@@ -41,7 +41,8 @@ class SpaceGrant(Base):
 
 
 class ProjectTable(Base):
-    """A table of the project's extract, registered in its space: metadata only."""
+    """A table of the project's extract, registered in its space: metadata only. Shown
+    while its grant is live (the extract may arrive before the grant: two topics)."""
 
     __tablename__ = "project_table"
     __table_args__ = (Index("ix_project_table_registered_at", "project_id", "registered_at", "id"),)
@@ -56,8 +57,6 @@ class ProjectTable(Base):
     key_version: Mapped[int] = mapped_column(Integer)
     bucket: Mapped[str] = mapped_column(String(255))
     object_key: Mapped[str] = mapped_column(String(1024), unique=True)
-    period_start: Mapped[date | None]
-    period_end: Mapped[date | None]
     registered_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

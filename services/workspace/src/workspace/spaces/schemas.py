@@ -53,7 +53,6 @@ class Table(BaseModel):
     """A table of the space: its description only, never its rows."""
 
     model_config = ConfigDict(
-        from_attributes=True,
         json_schema_extra={
             "examples": [
                 {
@@ -84,6 +83,6 @@ class Table(BaseModel):
     columns: list[Column]
     rows: int
     key_version: int = Field(description="Version of the project's pseudonym key.")
-    period_start: date | None
+    period_start: date | None = Field(description="The grant's period.")
     period_end: date | None
     registered_at: datetime

@@ -14,7 +14,7 @@ from hdh_common.readers import confirm_reader
 from hdh_common.service_client import ServiceClient
 from workspace.errors import AccessEnded
 from workspace.spaces import schemas
-from workspace.spaces.models import CLOSED, Space, SpaceGrant
+from workspace.spaces.models import CLOSED, ProjectTable, Space, SpaceGrant
 from workspace.spaces.repository import GrantRepository, SpaceRepository, TableRepository
 
 
@@ -51,11 +51,32 @@ async def tables(
     limit: int,
 ) -> Page[schemas.Table]:
     _, grants = await _readable(session, access, principal, project_id)
+    by_id = {g.id: g for g in grants}
     rows = await TableRepository(session).page(
-        project_id, grant_ids=[g.id for g in grants], cursor=cursor, limit=limit
+        project_id, grant_ids=list(by_id), cursor=cursor, limit=limit
     )
     return Page.from_rows(
-        rows, limit, key=lambda t: (t.registered_at, t.id), convert=schemas.Table.model_validate
+        rows,
+        limit,
+        key=lambda t: (t.registered_at, t.id),
+        convert=lambda t: _table(t, by_id[t.grant_id]),
+    )
+
+
+def _table(table: ProjectTable, grant: SpaceGrant) -> schemas.Table:
+    """The table as registered, with the period of the grant it came with."""
+    return schemas.Table(
+        id=table.id,
+        project_id=table.project_id,
+        grant_id=table.grant_id,
+        dataset_id=table.dataset_id,
+        name=table.name,
+        columns=[schemas.Column.model_validate(c) for c in table.columns],
+        rows=table.rows,
+        key_version=table.key_version,
+        period_start=grant.period_start,
+        period_end=grant.period_end,
+        registered_at=table.registered_at,
     )
 
 

@@ -60,8 +60,6 @@ def upgrade() -> None:
         sa.Column("key_version", sa.Integer(), nullable=False),
         sa.Column("bucket", sa.String(255), nullable=False),
         sa.Column("object_key", sa.String(1024), nullable=False),
-        sa.Column("period_start", sa.Date(), nullable=True),
-        sa.Column("period_end", sa.Date(), nullable=True),
         sa.Column("registered_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_project_table"),
         sa.UniqueConstraint("object_key", name="uq_project_table_object_key"),
