@@ -173,7 +173,7 @@ class Settings(CommonSettings):
         description="Path patterns served without a token (an anonymous caller) when none is sent.",
     )
     health_data_routes: list[str] = Field(
-        ["/linkage/*", "/catalog/datasets/*/samples*"],
+        ["/linkage/*", "/workspace/*", "/catalog/datasets/*/samples*"],
         description="Path patterns of routes returning health data: refused with 503 when the "
         "request log cannot take an entry.",
     )
