@@ -40,6 +40,29 @@ class Grant(BaseModel):
 
 
 class SpaceDetail(Space):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": PROJECT_EXAMPLE,
+                    "status": "open",
+                    "members": ["alice", "carla"],
+                    "opened_at": "2026-12-05T09:30:00Z",
+                    "closed_at": None,
+                    "grants": [
+                        {
+                            "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                            "status": "live",
+                            "period_start": "2020-01-01",
+                            "period_end": "2024-12-31",
+                            "expires_at": "2027-12-05T23:00:00Z",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     grants: list[Grant] = Field(description="The live grants opening the space's tables.")
 
 
