@@ -29,7 +29,9 @@ async def deliver(engine: AsyncEngine, type_: str, data: dict[str, Any]) -> None
         await handler(cast(WorkspaceState, None), session, event)  # no state used
 
 
-def issued(project: uuid.UUID, grant: uuid.UUID, members: list[str]) -> dict[str, Any]:
+def issued(
+    project: uuid.UUID, grant: uuid.UUID, members: list[str], *, days_left: int = 30
+) -> dict[str, Any]:
     return {
         "grant_id": str(grant),
         "request_id": str(uuid.uuid4()),
@@ -38,7 +40,7 @@ def issued(project: uuid.UUID, grant: uuid.UUID, members: list[str]) -> dict[str
         "members": members,
         "period_start": "2015-01-01",
         "period_end": "2020-12-31",
-        "expires_on": (date.today() + timedelta(days=30)).isoformat(),
+        "expires_on": (date.today() + timedelta(days=days_left)).isoformat(),
     }
 
 

@@ -13,7 +13,7 @@ from hdh_dev.processes import free_port
 from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
 from workspace.main import create_app
 
-from ..support import AccessRights, deliver, open_space
+from ..support import AccessRights, completed, deliver, issued, open_space
 
 PROJECT = uuid.uuid4()
 
@@ -155,3 +155,19 @@ async def test_the_access_service_out_of_reach_refuses(
         answers = [await client.get(path, headers=alice) for path in paths()]
     assert [a.status_code for a in answers] == [503, 503]
     assert answers[0].json()["type"] == "/problems/service-unavailable"
+
+
+async def test_a_grant_past_its_last_day_opens_nothing_even_before_its_expiry_event(
+    workspace_settings: SettingsFactory,
+    make_token: TokenFactory,
+    engine: AsyncEngine,
+    access_rights: AccessRights,
+) -> None:
+    grant = uuid.uuid4()
+    lapsed = issued(PROJECT, grant, ["alice"], days_left=-2)
+    await deliver(engine, "hdh.access.grant.issued.v1", lapsed)
+    await deliver(engine, "hdh.linkage.extract.completed.v1", completed(PROJECT, grant, "A"))
+    alice = bearer(make_token("workspace", "researcher", sub="alice"))
+    async with running(create_app(workspace_settings(access_url=access_rights.url))) as client:
+        assert await statuses(client, alice) == [403, 403]
+    assert access_rights.asked == []
