@@ -37,6 +37,7 @@ from catalog.config import Settings as CatalogSettings
 from gateway.config import Settings as GatewaySettings
 from hdh_common.settings import ServiceSettings
 from linkage.config import Settings as LinkageSettings
+from workspace.config import Settings as WorkspaceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -81,6 +82,7 @@ PARTS = {
         Part("access", "services/access", AccessSettings),
         Part("linkage", "services/linkage", LinkageSettings),
         Part("audit", "services/audit", AuditSettings),
+        Part("workspace", "services/workspace", WorkspaceSettings),
     )
 }
 SERVICES = [part for part in PARTS.values() if part.is_service]

@@ -10,6 +10,7 @@ from access import events as access
 from access.grants.models import GrantStatus
 from catalog import events as catalog
 from linkage import events as linkage
+from workspace import events as workspace
 
 NOW = datetime(2026, 12, 4, 12, tzinfo=UTC)
 
@@ -132,3 +133,75 @@ def test_linkage_reads_the_versions_the_catalogue_validates() -> None:
     read = linkage.VersionValidated.model_validate(checked.model_dump(mode="json"))
     assert read.columns[0].identifier is linkage.Identifier.NIR
     assert catalog.VERSION_VALIDATED == linkage.VERSION_VALIDATED
+
+
+def test_workspace_reads_the_grants_and_project_events_access_writes() -> None:
+    issued = grant(GrantStatus.ACTIVE, members=["alice"])
+    read = workspace.GrantIssued.model_validate(issued.model_dump(mode="json"))
+    assert (read.grant_id, read.project_id, read.members) == (
+        issued.grant_id,
+        issued.project_id,
+        ["alice"],
+    )
+    assert (read.period_start, read.period_end, read.expires_on) == (
+        issued.period_start,
+        issued.period_end,
+        issued.expires_on,
+    )
+    ended = grant(GrantStatus.REVOKED).model_dump(mode="json", exclude={"members"})
+    assert workspace.GrantEnded.model_validate(ended).grant_id == uuid.UUID(ended["grant_id"])
+    project = uuid.uuid4()
+    removed = access.MemberRemoved(project_id=project, subject="bob")
+    change = workspace.MemberChanged.model_validate(removed.model_dump(mode="json"))
+    assert (change.project_id, change.subject) == (project, "bob")
+    closed = access.ProjectClosed(project_id=project, request_id=uuid.uuid4())
+    assert workspace.ProjectClosed.model_validate(closed.model_dump(mode="json")).project_id == (
+        project
+    )
+    listened = {
+        workspace.GRANT_ISSUED,
+        workspace.GRANT_EXPIRED,
+        workspace.GRANT_REVOKED,
+        workspace.GRANT_SUPERSEDED,
+        workspace.GRANT_ENDED,
+    }
+    assert {str(e) for e in access.GrantEvent} == listened
+    assert (access.PROJECT_CLOSED, access.MEMBER_ADDED, access.MEMBER_REMOVED) == (
+        workspace.PROJECT_CLOSED,
+        workspace.MEMBER_ADDED,
+        workspace.MEMBER_REMOVED,
+    )
+
+
+def test_workspace_reads_the_tables_of_a_completed_extract() -> None:
+    table = linkage.ExtractedTable(
+        dataset_id=uuid.uuid4(),
+        table="PEOPLE",
+        bucket="projects",
+        object_key="p/grants/g/d/PEOPLE.parquet",
+        rows=12,
+        columns=[linkage.ExtractedColumn(name="NIR", type="string", kind="pseudonym")],
+    )
+    extract = linkage.ExtractCompleted(
+        grant_id=uuid.uuid4(),
+        request_id=None,
+        project_id=uuid.uuid4(),
+        job_id=uuid.uuid4(),
+        files=[uuid.uuid4()],
+        key_version=3,
+        tables=[table],
+    )
+    read = workspace.ExtractCompleted.model_validate(extract.model_dump(mode="json"))
+    assert (read.grant_id, read.key_version) == (extract.grant_id, 3)
+    assert read.tables[0].model_dump() == table.model_dump()
+    assert workspace.EXTRACT_COMPLETED == linkage.EXTRACT_COMPLETED
+
+
+def test_an_extract_event_without_tables_still_reads() -> None:
+    """Events written before the tables were added (replayed from the topic) still validate."""
+    old = {"grant_id": str(uuid.uuid4()), "project_id": str(uuid.uuid4()), "key_version": 1}
+    assert workspace.ExtractCompleted.model_validate(old | {"files": []}).tables == []
+    read = linkage.ExtractCompleted.model_validate(
+        old | {"files": [], "job_id": str(uuid.uuid4()), "request_id": None}
+    )
+    assert read.tables == []

@@ -33,7 +33,7 @@ from hdh_dev.up import Child, LauncherSettings, serve, start_apps, urls, wait_re
 from hdh_dev.wiring import SERVICES, as_env, platform_wiring
 
 ACCESS_KEY, SECRET_KEY = "faults-access", "faults-secret"
-SCHEMAS = ("catalog", "access", "linkage", "audit")
+SCHEMAS = ("catalog", "access", "linkage", "audit", "workspace")
 CSV = b"PAT_ID,AGE\n" + b"".join(f"P{i:05d},{i % 90}\n".encode() for i in range(5000))
 TABLE = {
     "name": "FAULT_PATIENT",

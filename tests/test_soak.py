@@ -18,7 +18,7 @@ def test_mixed_traffic_holds_with_no_unintended_error(
         for argument in child.cmdline()
         if argument.endswith(".main:create_app")
     }
-    assert set(processes) == {"gateway", "catalog", "access", "linkage", "audit"}
+    assert set(processes) == {"gateway", "catalog", "access", "linkage", "audit", "workspace"}
     memory = MemoryWatch(processes)
     soak = Soak(launcher.gateway, clients=5, duration=20, think=0.05, say=lambda _: None)
 

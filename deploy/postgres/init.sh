@@ -10,7 +10,7 @@
 #
 # docker-compose runs this once, on the first start of an empty data directory (the postgres
 # image's /docker-entrypoint-initdb.d), as the superuser. Against an external server a DBA
-# runs it the same way: PGHOST/PGUSER/... set, POSTGRES_DB and the eight passwords exported.
+# runs it the same way: PGHOST/PGUSER/... set, POSTGRES_DB and the ten passwords exported.
 set -eu
 
 : "${POSTGRES_DB:?}"
@@ -23,7 +23,7 @@ REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 SQL
 
-for svc in catalog access linkage audit; do
+for svc in catalog access linkage audit workspace; do
   upper=$(echo "$svc" | tr '[:lower:]' '[:upper:]')
   eval "owner_password=\${${upper}_DB_OWNER_PASSWORD:?${upper}_DB_OWNER_PASSWORD is required}"
   eval "app_password=\${${upper}_DB_PASSWORD:?${upper}_DB_PASSWORD is required}"

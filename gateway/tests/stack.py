@@ -42,6 +42,7 @@ def gateway_settings(*, port: int, tmp: Path, private_key: str, **overrides: Any
         "access_url": closed_url(),
         "linkage_url": closed_url(),
         "audit_url": closed_url(),
+        "workspace_url": closed_url(),
         "jwks_min_refresh_interval": 1.0,
     }
     return Settings(**(values | overrides))

@@ -29,6 +29,7 @@ async def test_readiness_names_each_service(catalog_url: str, tmp_path: Path) ->
         access_url=closed,
         linkage_url=closed,
         audit_url=closed,
+        workspace_url=closed,
         request_log_spool_dir=tmp_path,
     )
     async with running(create_app(settings)) as client:
@@ -40,6 +41,7 @@ async def test_readiness_names_each_service(catalog_url: str, tmp_path: Path) ->
         "access": "unreachable",
         "linkage": "unreachable",
         "audit": "unreachable",
+        "workspace": "unreachable",
     }
 
 
@@ -49,6 +51,7 @@ async def test_ready_when_every_service_is(catalog_url: str, tmp_path: Path) -> 
         access_url=catalog_url,
         linkage_url=catalog_url,
         audit_url=catalog_url,
+        workspace_url=catalog_url,
         request_log_spool_dir=tmp_path,
     )
     async with running(create_app(settings)) as client:

@@ -21,7 +21,7 @@ async def test_the_services_specs_are_merged_with_the_oidc_scheme(stack: Stack) 
         "openIdConnectUrl": f"{stack.url}/idp/.well-known/openid-configuration",
     }
     assert spec["security"] == [{"oidc": []}]
-    assert spec["info"]["x-unavailable-services"] == ["access", "audit", "linkage"]
+    assert spec["info"]["x-unavailable-services"] == ["access", "audit", "linkage", "workspace"]
 
 
 async def test_docs_log_in_with_pkce(stack: Stack) -> None:

@@ -20,7 +20,7 @@ from schemathesis.checks import content_type_conformance, response_schema_confor
 
 from hdh_dev.testing import Platform, bearer
 
-SERVICES = ("catalog", "access", "linkage", "audit")
+SERVICES = ("catalog", "access", "linkage", "audit", "workspace")
 PROBLEM = "application/problem+json"
 # identity -> demo account (``None``: no token); the partner system logs in by its secret
 IDENTITIES = {

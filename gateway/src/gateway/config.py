@@ -7,7 +7,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from gateway.clientaddress import ForwardingHeader
 from hdh_common.settings import CommonSettings
 
-SERVICES = ("catalog", "access", "linkage", "audit")
+SERVICES = ("catalog", "access", "linkage", "audit", "workspace")
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 
@@ -22,6 +22,9 @@ class Settings(CommonSettings):
         "http://127.0.0.1:8003", description="Base URL of the linkage service."
     )
     audit_url: str = Field("http://127.0.0.1:8004", description="Base URL of the audit service.")
+    workspace_url: str = Field(
+        "http://127.0.0.1:8005", description="Base URL of the project space service."
+    )
     internal_token_private_key: SecretStr = Field(
         SecretStr(""),
         description="PEM private key (Ed25519) the gateway signs internal tokens with.",
@@ -170,7 +173,7 @@ class Settings(CommonSettings):
         description="Path patterns served without a token (an anonymous caller) when none is sent.",
     )
     health_data_routes: list[str] = Field(
-        ["/linkage/*", "/catalog/datasets/*/samples*"],
+        ["/linkage/*", "/workspace/*", "/catalog/datasets/*/samples*"],
         description="Path patterns of routes returning health data: refused with 503 when the "
         "request log cannot take an entry.",
     )

@@ -97,7 +97,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{/* Settings of the gateway. */}}
 {{- define "hdh.gatewayEnv" -}}
 {{- $values := .root.Values -}}
-{{- range $service := list "catalog" "access" "linkage" "audit" }}
+{{- range $service := list "catalog" "access" "linkage" "audit" "workspace" }}
 - name: {{ printf "HDH_%s_URL" (upper $service) }}
   value: {{ printf "http://%s:%v" (include "hdh.partName" (dict "root" $.root "name" $service)) (index $values.parts $service).port | quote }}
 {{- end }}

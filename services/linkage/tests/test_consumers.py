@@ -210,6 +210,18 @@ async def test_validated_version_to_granted_extract_to_revocation(
             )
         )
         assert request_id in list(completed)  # what the access service activates
+        described = await connection.scalar(
+            sa.text(
+                "SELECT payload->'data'->'tables' FROM linkage.outbox"
+                " WHERE payload->>'type' = 'hdh.linkage.extract.completed.v1' LIMIT 1"
+            )
+        )
+    # What the project space registers: each table's columns, types, kinds and row count.
+    assert [t["table"] for t in described] == ["PEOPLE", "PEOPLE"]
+    assert sorted(t["rows"] for t in described) == [4, 9]
+    assert {t["bucket"] for t in described} == {"projects"}
+    kinds = {c["name"]: (c["type"], c["kind"]) for t in described for c in t["columns"]}
+    assert (kinds["NIR"], kinds["ACTE"][1]) == (("string", "pseudonym"), "none")
     assert types.count("hdh.linkage.version.pseudonymised.v1") == 2
     assert types.count("hdh.linkage.extract.completed.v1") == 2  # the duplicate was skipped
     assert types.count("hdh.linkage.extract.downloaded.v1") == 2

@@ -128,7 +128,7 @@ def drop_messaging_tables_v1(schema: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run one service's database migrations.")
-    parser.add_argument("package", help="the service's package: catalog, access, linkage, audit")
+    parser.add_argument("package", help="the service's package (catalog, access, linkage…)")
     parser.add_argument("action", choices=["upgrade", "downgrade"])
     parser.add_argument("revision", nargs="?")
     args = parser.parse_args()

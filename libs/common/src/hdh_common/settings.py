@@ -39,7 +39,7 @@ class CommonSettings(BaseSettings):
 
 
 class ServiceSettings(CommonSettings):
-    """What every service (catalog, access, linkage, audit) reads."""
+    """What every service (catalog, access, linkage, audit, workspace) reads."""
 
     database_url: str = Field(
         DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the PostgreSQL database (asyncpg)."

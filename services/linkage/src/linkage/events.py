@@ -141,6 +141,23 @@ class LinkageCompleted(_Payload):
     object_key: str
 
 
+class ExtractedColumn(_Payload):
+    name: str
+    type: str = Field(description="Arrow type of the column in the extract's Parquet file.")
+    kind: str = Field(description="`pseudonym`, or the catalogue's identifier kind (`none`…).")
+
+
+class ExtractedTable(_Payload):
+    """One table of an extract, as the project space registers it (no row leaves with it)."""
+
+    dataset_id: uuid.UUID
+    table: str
+    bucket: str
+    object_key: str
+    rows: int
+    columns: list[ExtractedColumn]
+
+
 class ExtractCompleted(_Payload):
     grant_id: uuid.UUID
     request_id: uuid.UUID | None
@@ -148,6 +165,9 @@ class ExtractCompleted(_Payload):
     job_id: uuid.UUID
     files: list[uuid.UUID]
     key_version: int
+    tables: list[ExtractedTable] = Field(
+        default_factory=list, description="Added for the project space; absent before."
+    )
 
 
 class ExtractFailed(_Payload):

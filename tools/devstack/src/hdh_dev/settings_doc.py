@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
-PARTS = ("gateway", "catalog", "access", "linkage", "audit")
+PARTS = ("gateway", "catalog", "access", "linkage", "audit", "workspace")
 HEADER = "| variable | read by | default | meaning |\n|---|---|---|---|"
 
 

@@ -500,7 +500,7 @@ async def serve_http(app: Any, *, port: int | None = None) -> AsyncIterator[str]
 
 @dataclass
 class Platform:
-    """The four services and the gateway (dev issuer on), each over HTTP on loopback."""
+    """The five services and the gateway (dev issuer on), each over HTTP on loopback."""
 
     url: str
     services: dict[str, str]

@@ -53,6 +53,7 @@ class LauncherSettings(BaseSettings):
     access_port: int = Field(8002, description="Port `make up` gives the access service.")
     linkage_port: int = Field(8003, description="Port `make up` gives the linkage service.")
     audit_port: int = Field(8004, description="Port `make up` gives the audit service.")
+    workspace_port: int = Field(8005, description="Port `make up` gives the project space service.")
     ready_timeout: float = Field(60.0, description="Seconds `make up` waits for `/readyz`.")
 
     def port(self, name: str) -> int:

@@ -1,4 +1,4 @@
-"""The settings that join the four services and the gateway into one platform, written once
+"""The settings that join the five services and the gateway into one platform, written once
 for ``make up``, the fault tests (both as ``HDH_`` environment variables of processes) and
 the in-process platform of the tests (as settings objects)."""
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from hdh_common.identity import public_key_pem
 
-SERVICES = ("catalog", "access", "linkage", "audit")
+SERVICES = ("catalog", "access", "linkage", "audit", "workspace")
 
 
 @dataclass(frozen=True)

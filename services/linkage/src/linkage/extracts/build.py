@@ -15,6 +15,8 @@ from linkage.events import (
     EXTRACT_COMPLETED,
     EXTRACT_FAILED,
     ExtractCompleted,
+    ExtractedColumn,
+    ExtractedTable,
     ExtractFailed,
     GrantedDataset,
     Identifier,
@@ -25,7 +27,14 @@ from linkage.extracts.service import PROJECTS, object_key
 from linkage.jobs.context import JobContext, ProgressTracker, temporary_folder
 from linkage.jobs.execute import CENTRAL_BUCKET, finish, outcome_report, validated_payload
 from linkage.jobs.models import Job, PseudonymisedVersion
-from linkage.jobs.pipeline import PROJECT_TAG, CentralKey, Outcome, PipelineError, extract_file
+from linkage.jobs.pipeline import (
+    PROJECT_TAG,
+    CentralKey,
+    Outcome,
+    PipelineError,
+    extract_file,
+    read_metadata,
+)
 from linkage.jobs.repository import PseudonymisedVersionRepository, ValidatedVersionRepository
 from linkage.keys import service as keys
 from linkage.keys.service import DomainKeyInUse
@@ -47,16 +56,18 @@ async def run_extract(context: JobContext, job: Job) -> None:
     tracker = ProgressTracker(context, job.id)
     started = time.perf_counter()
     files: list[ExtractFile] = []
+    tables: list[ExtractedTable] = []
     total = Outcome()
     watcher = asyncio.create_task(tracker.watch())
     try:
         for granted in grant.datasets:
             dataset = GrantedDataset.model_validate(granted)
             for table, variables in dataset.tables().items():
-                built, outcome = await _one_table(
+                built, described, outcome = await _one_table(
                     context, grant, dataset.dataset_id, table, variables, key, tracker
                 )
                 files.append(built)
+                tables.append(described)
                 total.rows_in += outcome.rows_in
                 total.rows_out += outcome.rows_out
                 total.excluded += outcome.excluded
@@ -68,7 +79,9 @@ async def run_extract(context: JobContext, job: Job) -> None:
         total, domain=key.domain, version=key.version, seconds=time.perf_counter() - started
     )
     report["outputs"] = [f"{PROJECTS}/{f.object_key}" for f in files]
-    await _complete(context, job, grant, files, report=report, key_version=key.version)
+    await _complete(
+        context, job, grant, files, tables=tables, report=report, key_version=key.version
+    )
 
 
 async def _one_table(
@@ -79,7 +92,7 @@ async def _one_table(
     variables: list[str],
     key: DomainKeyInUse,
     tracker: ProgressTracker,
-) -> tuple[ExtractFile, Outcome]:
+) -> tuple[ExtractFile, ExtractedTable, Outcome]:
     version, declared = await _validated_version(context, dataset_id, table)
     project = CentralKey(
         domain=key.domain, version=key.version, hashers={Identifier.NONE: key.hasher(PROJECT_TAG)}
@@ -103,7 +116,7 @@ async def _one_table(
         )
         key_name = object_key(grant.project_id, grant.id, dataset_id, table)
         info = await context.upload(target, PROJECTS, key_name)
-        columns = _columns(target)
+        columns = _columns(target, declared)
     built = ExtractFile(
         grant_id=grant.id,
         project_id=grant.project_id,
@@ -111,13 +124,21 @@ async def _one_table(
         table_name=table,
         version_id=version.version_id,
         object_key=key_name,
-        columns=columns,
+        columns=[c.name for c in columns],
         rows=outcome.rows_out,
         size=info.size,
         key_version=key.version,
         sha256=info.sha256 or "",
     )
-    return built, outcome
+    described = ExtractedTable(
+        dataset_id=dataset_id,
+        table=table,
+        bucket=PROJECTS,
+        object_key=key_name,
+        rows=outcome.rows_out,
+        columns=columns,
+    )
+    return built, described, outcome
 
 
 async def _validated_version(
@@ -138,8 +159,20 @@ async def _validated_version(
     return version, {c.name: c.identifier for c in validated_payload(validated).columns}
 
 
-def _columns(path: Path) -> list[str]:
-    return list(pq.read_schema(path).names)
+def _columns(path: Path, declared: dict[str, Identifier]) -> list[ExtractedColumn]:
+    """The file's columns, their types, and their kinds: the re-keyed ones are pseudonyms."""
+    schema = pq.read_schema(path)
+    _, pseudonymised = read_metadata(path)
+    return [
+        ExtractedColumn(
+            name=field.name,
+            type=str(field.type),
+            kind="pseudonym"
+            if field.name in pseudonymised
+            else declared.get(field.name, Identifier.NONE).value,
+        )
+        for field in schema
+    ]
 
 
 async def _complete(
@@ -148,6 +181,7 @@ async def _complete(
     grant: Grant,
     files: list[ExtractFile],
     *,
+    tables: list[ExtractedTable],
     report: dict[str, Any],
     key_version: int,
 ) -> None:
@@ -164,6 +198,7 @@ async def _complete(
             job_id=job.id,
             files=[f.id for f in files],
             key_version=key_version,
+            tables=tables,
         )
         await outbox.publish(
             session,

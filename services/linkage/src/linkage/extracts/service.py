@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hdh_common.errors import Forbidden, NotFound
 from hdh_common.identity import Principal, Role
 from hdh_common.pagination import Page
+from hdh_common.readers import confirm_reader
 from hdh_common.service_client import ServiceClient
 from hdh_common.storage import ObjectStore
 from linkage.db import outbox
@@ -24,7 +25,6 @@ from linkage.events import (
 from linkage.extracts import schemas
 from linkage.extracts.models import LIVE, ExtractFile, Grant
 from linkage.extracts.repository import ExtractFileRepository, GrantRepository
-from linkage.extracts.rights import confirm_reader
 from linkage.jobs import service as jobs
 from linkage.jobs.models import EXTRACT
 from linkage.keys import service as keys

@@ -1,6 +1,6 @@
-"""Who may read a project's extracts is decided by the access service, on live state, at
-each request: the grant still active and not past its last day, the caller a member now.
-Whatever prevents a sure answer refuses (503), never allows."""
+"""Who may read a project's data (its extracts, its space) is decided by the access service,
+on live state, at each request: the grant still active and not past its last day, the
+caller a member now. Whatever prevents a sure answer refuses (503), never allows."""
 
 import uuid
 from urllib.parse import quote

@@ -1,0 +1,66 @@
+"""What the workspace listens to: the access service's grants and projects, and the linkage
+service's completed extracts."""
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hdh_common.consumer import Subscription
+from hdh_common.events import CloudEvent
+from workspace.events import (
+    EXTRACT_COMPLETED,
+    GRANT_ENDED,
+    GRANT_EXPIRED,
+    GRANT_ISSUED,
+    GRANT_REVOKED,
+    GRANT_SUPERSEDED,
+    MEMBER_ADDED,
+    MEMBER_REMOVED,
+    PROJECT_CLOSED,
+    ExtractCompleted,
+    GrantEnded,
+    GrantIssued,
+    MemberChanged,
+    ProjectClosed,
+)
+from workspace.spaces import lifecycle
+from workspace.state import WorkspaceState
+
+logger = logging.getLogger(__name__)
+# How a grant can end; each closes access to its tables.
+ENDINGS = {
+    GRANT_REVOKED: "revoked",
+    GRANT_EXPIRED: "expired",
+    GRANT_SUPERSEDED: "superseded",
+    GRANT_ENDED: "ended",
+}
+
+
+async def on_access_event(state: WorkspaceState, session: AsyncSession, event: CloudEvent) -> None:
+    if event.type == GRANT_ISSUED:
+        issued = GrantIssued.model_validate(event.data)
+        await lifecycle.grant_issued(session, issued, actor=event.actor)
+    elif event.type in ENDINGS:
+        ended = GrantEnded.model_validate(event.data)
+        await lifecycle.grant_ended(session, ended, status=ENDINGS[event.type])
+    elif event.type == PROJECT_CLOSED:
+        await lifecycle.project_closed(session, ProjectClosed.model_validate(event.data))
+    elif event.type in (MEMBER_ADDED, MEMBER_REMOVED):
+        change = MemberChanged.model_validate(event.data)
+        added = event.type == MEMBER_ADDED
+        await lifecycle.member_changed(session, change, added=added, actor=event.actor)
+
+
+async def on_linkage_event(state: WorkspaceState, session: AsyncSession, event: CloudEvent) -> None:
+    if event.type != EXTRACT_COMPLETED:
+        return
+    completed = ExtractCompleted.model_validate(event.data)
+    registered = await lifecycle.extract_completed(session, completed, actor=event.actor)
+    if not registered:
+        logger.warning("extract of grant %s: no table registered", completed.grant_id)
+
+
+subscriptions = [
+    Subscription(name="workspace.access", topics=("hdh.access",), handler=on_access_event),
+    Subscription(name="workspace.linkage", topics=("hdh.linkage",), handler=on_linkage_event),
+]

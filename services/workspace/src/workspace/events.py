@@ -1,0 +1,110 @@
+"""Event contracts: what the workspace consumes (from access and linkage) and publishes."""
+
+import uuid
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+GRANT_ISSUED = "hdh.access.grant.issued.v1"
+GRANT_REVOKED = "hdh.access.grant.revoked.v1"
+GRANT_EXPIRED = "hdh.access.grant.expired.v1"
+GRANT_SUPERSEDED = "hdh.access.grant.superseded.v1"
+GRANT_ENDED = "hdh.access.grant.ended.v1"
+PROJECT_CLOSED = "hdh.access.project.closed.v1"
+MEMBER_ADDED = "hdh.access.project.member_added.v1"
+MEMBER_REMOVED = "hdh.access.project.member_removed.v1"
+EXTRACT_COMPLETED = "hdh.linkage.extract.completed.v1"
+SPACE_OPENED = "hdh.workspace.space.opened.v1"
+SPACE_CLOSED = "hdh.workspace.space.closed.v1"
+TABLE_REGISTERED = "hdh.workspace.table.registered.v1"
+ACCESS_ENDED = "hdh.workspace.access.ended.v1"
+SPACE_MEMBER_ADDED = "hdh.workspace.member.added.v1"
+SPACE_MEMBER_REMOVED = "hdh.workspace.member.removed.v1"
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class GrantIssued(_Payload):
+    """Consumed: ``hdh.access.grant.issued.v1`` opens the project's space."""
+
+    grant_id: uuid.UUID
+    project_id: uuid.UUID
+    members: list[str]
+    period_start: date | None = None
+    period_end: date | None = None
+    expires_on: date = Field(description="Last day of access (Europe/Paris).")
+
+
+class GrantEnded(_Payload):
+    """Consumed: ``hdh.access.grant.{revoked,expired,superseded,ended}.v1``."""
+
+    grant_id: uuid.UUID
+
+
+class MemberChanged(_Payload):
+    """Consumed: ``hdh.access.project.member_{added,removed}.v1``; published as
+    ``hdh.workspace.member.{added,removed}.v1``."""
+
+    project_id: uuid.UUID
+    subject: str = Field(min_length=1, max_length=255)
+
+
+class ProjectClosed(_Payload):
+    """Consumed: ``hdh.access.project.closed.v1`` closes the space."""
+
+    project_id: uuid.UUID
+
+
+class ExtractedColumn(_Payload):
+    name: str = Field(min_length=1, max_length=255)
+    type: str = Field(description="Arrow type of the column, as the Parquet file holds it.")
+    kind: str = Field(description="`pseudonym`, or the catalogue's identifier kind (`none`…).")
+
+
+class ExtractedTable(_Payload):
+    dataset_id: uuid.UUID
+    table: str = Field(min_length=1, max_length=255)
+    bucket: str = Field(min_length=1, max_length=255)
+    object_key: str = Field(min_length=1, max_length=1024)
+    rows: int = Field(ge=0)
+    columns: list[ExtractedColumn]
+
+
+class ExtractCompleted(_Payload):
+    """Consumed: ``hdh.linkage.extract.completed.v1`` registers the project's tables."""
+
+    grant_id: uuid.UUID
+    project_id: uuid.UUID
+    key_version: int
+    tables: list[ExtractedTable] = Field(default_factory=list)
+
+
+class SpaceOpened(_Payload):
+    project_id: uuid.UUID
+    grant_id: uuid.UUID
+    members: list[str]
+
+
+class TableRegistered(_Payload):
+    project_id: uuid.UUID
+    grant_id: uuid.UUID
+    table_id: uuid.UUID
+    name: str
+    rows: int
+    key_version: int
+
+
+class AccessEnded(_Payload):
+    """A grant ended (``status`` says how): its tables left the space at once."""
+
+    project_id: uuid.UUID
+    grant_id: uuid.UUID
+    status: str
+    tables_removed: int
+
+
+class SpaceClosed(_Payload):
+    project_id: uuid.UUID
+    tables_removed: int
