@@ -51,6 +51,7 @@ def test_too_many_cells(one_person: dict[str, ProjectTable]) -> None:
     [
         "SELECT * FROM read_csv('/etc/passwd')",
         "COPY t0 TO '/tmp/leak.csv'",
+        "SELECT * FROM read_parquet('/tmp/*/b.parquet')",
         "ATTACH '/tmp/other.duckdb' AS other",
         "INSTALL httpfs",
         "SET enable_external_access = true",

@@ -1,9 +1,9 @@
 """Run a compiled query on DuckDB over a project's Parquet, sandboxed and with limits.
 
-The Parquet files are read through pyarrow datasets registered as the views ``t0``, ``t1``…;
-the connection has no external access (no file, network, ``ATTACH``, ``COPY`` or extension
-install), its configuration is locked, and memory, threads and time are bounded: a query that
-runs past its time is interrupted.
+The Parquet files are read by DuckDB through the views ``t0``, ``t1``…, the only paths the
+connection may open (``allowed_paths``); beyond them it has no external access (no other
+file, no network, ``ATTACH``, ``COPY`` or extension install), its configuration is locked,
+and memory, threads and time are bounded: a query that runs past its time is interrupted.
 """
 
 import threading
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
-import pyarrow.dataset as ds
 
 from workspace.queries.compile import CompiledQuery, compile_query
 from workspace.queries.disclosure import Control, protect
@@ -21,25 +20,35 @@ from workspace.queries.schemas import ProjectTable, QueryAnswer, QueryRequest
 
 @dataclass(frozen=True)
 class Limits:
-    memory: str = "512MB"
+    memory: str = "768MB"
     threads: int = 2
     seconds: float = 30.0
     max_cells: int = 10_000
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def sandbox(views: dict[str, ProjectTable], limits: Limits) -> duckdb.DuckDBPyConnection:
+    """A connection that reads only the given tables' files, as the views ``t0``, ``t1``…"""
     connection = duckdb.connect(
         ":memory:",
         config={
-            "enable_external_access": False,
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
             "memory_limit": limits.memory,
             "threads": limits.threads,
         },
     )
+    paths = [str(path) for table in views.values() for path in table.paths]
+    connection.execute(f"SET allowed_paths = [{', '.join(map(_literal, paths))}]")
     for alias, table in views.items():
-        connection.register(alias, ds.dataset([str(path) for path in table.paths]))
+        files = ", ".join(_literal(str(path)) for path in table.paths)
+        view = f"CREATE VIEW {alias} AS SELECT * FROM read_parquet([{files}])"  # noqa: S608
+        connection.execute(view)
+    for setting in ("enable_external_access = false", "enable_progress_bar = false"):
+        connection.execute(f"SET {setting}")
     connection.execute("SET lock_configuration = true")
     return connection
 
