@@ -108,3 +108,37 @@ def test_join_on_pseudonyms(patients: dict[str, ProjectTable], write_table: Writ
     assert cells[("cardio",)].values == {"persons": 11, "mean_days": 120 / 22}
     assert cells[("cardio",)].rounded_to == {"mean_days": 20}
     assert cells[("*",)].persons == 22
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        QueryRequest(tables=["patients"], group_by=[GroupBy(column="pid")]),
+        QueryRequest(tables=["patients"], filters=[Filter(column="pid", op="=", value="F30-0")]),
+        QueryRequest(tables=["patients"], measures=[Measure(kind="median", column="pid")]),
+    ],
+)
+def test_pseudonyms_are_never_filtered_grouped_or_measured(
+    patients: dict[str, ProjectTable], request_: QueryRequest
+) -> None:
+    with pytest.raises(InvalidQuery, match="Pseudonyms"):
+        compile_query(request_, patients)
+
+
+def test_a_mean_counts_only_the_rows_with_a_value(write_table: WriteTable) -> None:
+    rows: list[dict[str, object]] = [
+        {"pid": f"p{i}", "sex": "F", "age": 40, "amount": None if i % 2 else 10.0}
+        for i in range(24)
+    ]
+    rows += [{"pid": f"q{i}", "sex": "M", "age": 40, "amount": None} for i in range(12)]
+    tables = {"patients": write_table("patients", rows)}
+    request = QueryRequest(
+        tables=["patients"],
+        group_by=[GroupBy(column="sex")],
+        measures=[Measure(kind="mean", column="amount"), Measure(kind="sum", column="amount")],
+    )
+
+    cells = by_keys(run_query(request, tables).cells)
+
+    assert cells[("F",)].values == {"mean_amount": 10.0, "sum_amount": 120.0}
+    assert cells[("M",)].values == {"mean_amount": None, "sum_amount": None}

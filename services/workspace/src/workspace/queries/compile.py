@@ -64,6 +64,8 @@ class _Resolver:
         index, holder = holders[0]
         if len(holders) > 1 and column != holder.pseudonym:
             raise InvalidQuery(f"Column {column!r} is in several tables: name its table.")
+        if holder.columns[column] == "pseudonym":
+            raise InvalidQuery("Pseudonyms are never filtered, grouped or measured.")
         if numeric and holder.columns[column] != "numeric":
             raise InvalidQuery(f"Column {column!r} is not numeric.")
         return f"t{index}.{quote(column)}"
@@ -176,9 +178,9 @@ def _cells_sql(
     keys = compiled.keys
     grouping, by = _grouping(keys, extra="pid")
     person_cols = [*keys, f"{grouping} AS g", "count(*) AS n"]
-    person_cols += [f"sum({v}) AS {v}" for v in values]
+    person_cols += [f"sum({v}) AS {v}, count({v}) AS {v}_n" for v in values]
     cell_cols = ["g", *keys, "count(*) AS persons", "sum(n) AS rows"]
-    cell_cols += [f"sum({v}) AS {v}" for v in values]
+    cell_cols += [f"sum({v}) AS {v}, sum({v}_n) AS {v}_n" for v in values]
     for v in compiled.magnitudes:
         cell_cols += [f"sum(abs({v})) AS {v}_abs", f"max(abs({v}), 2) AS {v}_top"]
     sql = (

@@ -48,12 +48,17 @@ class _Cell:
     reasons: set[Reason] = field(default_factory=set)
 
 
+def _top(row: Mapping[str, Any], column: str) -> list[float]:
+    """The two largest contributions to ``column`` in the cell, 0 for those missing."""
+    return [*(row[f"{column}_top"] or []), 0.0, 0.0][:2]
+
+
 def primary(row: Mapping[str, Any], magnitudes: Iterable[str], control: Control) -> set[Reason]:
     reasons = set()
     if row["persons"] < control.threshold:
         reasons.add(Reason.THRESHOLD)
     for v in magnitudes:
-        total, top = row[f"{v}_abs"] or 0.0, [*row[f"{v}_top"], 0.0, 0.0][:2]
+        total, top = row[f"{v}_abs"] or 0.0, _top(row, v)
         if total > 0 and top[0] + top[1] > control.dominance_n / 100 * total:
             reasons.add(Reason.DOMINANCE_NK)
         if total - top[0] - top[1] < control.p_percent / 100 * top[0]:
@@ -103,15 +108,15 @@ def _release(cell: _Cell, *, values: Mapping[str, str], magnitudes: list[str]) -
             suppressed=True,
             reasons=sorted(cell.reasons),
         )
-    row, bases = cell.row, {v: rounding_base(cell.row[f"{v}_top"][0]) for v in magnitudes}
+    row, bases = cell.row, {v: rounding_base(_top(cell.row, v)[0]) for v in magnitudes}
     released: dict[str, float | None] = {}
     rounded_to: dict[str, float] = {}
     for name, column in values.items():
         value = row[column]
-        if column in bases:
+        if column in bases and value is not None:
             rounded_to[name] = bases[column]
             value = math.floor(value / bases[column] + 0.5) * bases[column]
-            value = value / row["rows"] if name.startswith("mean_") else value
+            value = value / row[f"{column}_n"] if name.startswith("mean_") else value
         released[name] = None if value is None else float(value)
     return Cell(
         keys=keys, margin=margin, persons=row["persons"], values=released, rounded_to=rounded_to
