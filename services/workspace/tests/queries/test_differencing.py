@@ -5,7 +5,7 @@ from workspace.queries.schemas import Filter, Measure, ProjectTable, QueryReques
 from .support import WriteTable
 
 ISOLATED = 47.0  # the amount of the only person aged 51
-MEASURES = [Measure(kind="persons"), Measure(kind="sum", column="amount")]
+MEASURES = [Measure(kind="persons"), Measure(kind="sum", column="amount"), Measure(kind="count")]
 
 
 @pytest.fixture
@@ -46,3 +46,5 @@ def test_two_queries_differing_by_one_person_do_not_reveal_their_value(
     assert estimate != ISOLATED
     assert estimate - slack <= ISOLATED <= estimate + slack
     assert 2 * slack >= 2 * ISOLATED  # the attacker's interval is at least twice the value
+    rows = a.values["count"] - b.values["count"]  # type: ignore[operator]
+    assert rows != 1 and a.rounded_to["count"] + b.rounded_to["count"] >= 2  # the target's rows

@@ -34,7 +34,8 @@ class CompiledQuery:
     views: dict[str, ProjectTable]
     keys: list[str]
     magnitudes: list[str] = field(default_factory=list)
-    """Numeric columns (as ``v<i>``) measured by sum or mean: they carry dominance figures."""
+    """Numeric columns (as ``v<i>``) measured by sum or mean, and ``rows`` if rows are counted:
+    they carry dominance figures and are rounded."""
     values: dict[str, str] = field(default_factory=dict)
     """Measure name → the result column holding it."""
 
@@ -137,6 +138,8 @@ def compile_query(request: QueryRequest, tables: dict[str, ProjectTable]) -> Com
             numeric.setdefault(ref, f"v{len(numeric)}")
             if measure.kind in MAGNITUDES and numeric[ref] not in compiled.magnitudes:
                 compiled.magnitudes.append(numeric[ref])
+    if any(measure.kind == "count" for measure in request.measures):
+        compiled.magnitudes.append("rows")  # rows per person: a magnitude too
     select += [f"CAST({ref} AS DOUBLE) AS {alias}" for ref, alias in numeric.items()]
     where = [_condition(resolver.column(f.table, f.column), f, params) for f in request.filters]
     base = f"SELECT {', '.join(select)} {resolver.source()}"
@@ -182,7 +185,8 @@ def _cells_sql(
     cell_cols = ["g", *keys, "count(*) AS persons", "sum(n) AS rows"]
     cell_cols += [f"sum({v}) AS {v}, sum({v}_n) AS {v}_n" for v in values]
     for v in compiled.magnitudes:
-        cell_cols += [f"sum(abs({v})) AS {v}_abs", f"max(abs({v}), 2) AS {v}_top"]
+        source = "n" if v == "rows" else v
+        cell_cols += [f"sum(abs({source})) AS {v}_abs", f"max(abs({source}), 2) AS {v}_top"]
     sql = (
         f"WITH base AS ({base}), "
         f"person AS (SELECT {', '.join(person_cols)} FROM base {by}), "

@@ -18,8 +18,9 @@ No minimum or maximum is ever released (they are one person's value; the compile
 them). Against differencing (two queries whose populations differ by one person), sums are
 rounded to a base (1, 2 or 5 times a power of ten) at least twice the cell's largest
 contribution, and means come from the rounded sum: the difference of two answers then leaves
-the isolated person's value in an interval at least twice as wide as the value. Person
-counts stay exact (they reveal membership of a filter's population, not a value).
+the isolated person's value in an interval at least twice as wide as the value. Row counts
+are sums of rows per person and get the same dominance rules and rounding. Person counts
+stay exact (they reveal membership of a filter's population, not a value).
 """
 
 import math
