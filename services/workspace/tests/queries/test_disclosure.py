@@ -18,13 +18,14 @@ def recompute(cells: dict[tuple[object, ...], Cell]) -> dict[tuple[object, ...],
     """What an attacker recovers from the released persons and sums by solving every line
     (a row or a column with its margin) that has a single unknown, until none has."""
     known = {k: float(c.persons) for k, c in cells.items() if c.persons is not None}
+    dims = len(next(iter(cells)))
     solved = True
     while solved:
         solved = False
-        for dim in range(2):
+        for dim in range(dims):
             lines: dict[object, list[tuple[object, ...]]] = {}
             for key in cells:
-                lines.setdefault(key[1 - dim], []).append(key)
+                lines.setdefault(key[:dim] + key[dim + 1 :], []).append(key)
             for line in lines.values():
                 unknown = [k for k in line if k not in known]
                 if len(unknown) != 1:
@@ -99,3 +100,21 @@ def test_threshold_never_below_ten() -> None:
 @pytest.mark.parametrize(("top", "base"), [(0, 1), (3, 10), (40, 100), (60, 200), (240, 500)])
 def test_rounding_base_is_at_least_twice_the_largest_contribution(top: float, base: float) -> None:
     assert rounding_base(top) == base
+
+
+def test_three_dimensions_no_hidden_cell_recomputed(write_table: WriteTable) -> None:
+    rows = []
+    for region in ("north", "south"):
+        for row in people(AGE_BY_SEX if region == "north" else {("F", 5): 2, ("M", 25): 30}):
+            rows.append({**row, "pid": f"{region}-{row['pid']}", "region": region})
+    columns = {"pid": "pseudonym", "sex": "text", "age": "numeric", "amount": "numeric",
+               "region": "text"}  # fmt: skip
+    table = write_table("patients", rows, columns)
+    request = QueryRequest(tables=["patients"], group_by=[GroupBy(column="region"), SEX, BANDS])
+
+    cells = by_keys(run_query(request, {"patients": table}).cells)
+
+    hidden = {k for k, c in cells.items() if c.suppressed}
+    assert {("north", "F", 40), ("south", "F", 0)} <= hidden
+    assert cells[("*", "*", "*")].persons == sum(AGE_BY_SEX.values()) + 32
+    assert not hidden & set(recompute(cells))
