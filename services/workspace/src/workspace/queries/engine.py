@@ -1,0 +1,104 @@
+"""Run a compiled query on DuckDB over a project's Parquet, sandboxed and with limits.
+
+The Parquet files are read by DuckDB through the views ``t0``, ``t1``…, the only paths the
+connection may open (``allowed_paths``); beyond them it has no external access (no other
+file, no network, ``ATTACH``, ``COPY`` or extension install), its configuration is locked,
+and memory, threads and time are bounded: a query that runs past its time is interrupted.
+"""
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from workspace.queries.compile import CompiledQuery, compile_query
+from workspace.queries.disclosure import Control, protect
+from workspace.queries.errors import QueryLimitExceeded
+from workspace.queries.schemas import ProjectTable, QueryAnswer, QueryRequest
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory: str = "768MB"
+    threads: int = 2
+    seconds: float = 30.0
+    max_cells: int = 10_000
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sandbox(views: dict[str, ProjectTable], limits: Limits) -> duckdb.DuckDBPyConnection:
+    """A connection that reads only the given tables' files, as the views ``t0``, ``t1``…"""
+    connection = duckdb.connect(
+        ":memory:",
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "memory_limit": limits.memory,
+            "threads": limits.threads,
+        },
+    )
+    paths = [str(path) for table in views.values() for path in table.paths]
+    connection.execute(f"SET allowed_paths = [{', '.join(map(_literal, paths))}]")
+    for alias, table in views.items():
+        files = ", ".join(_literal(str(path)) for path in table.paths)
+        view = f"CREATE VIEW {alias} AS SELECT * FROM read_parquet([{files}])"  # noqa: S608
+        connection.execute(view)
+    for setting in ("enable_external_access = false", "enable_progress_bar = false"):
+        connection.execute(f"SET {setting}")
+    connection.execute("SET lock_configuration = true")
+    return connection
+
+
+def fetch(compiled: CompiledQuery, limits: Limits) -> list[dict[str, Any]]:
+    connection = sandbox(compiled.views, limits)
+    timer = threading.Timer(limits.seconds, connection.interrupt)
+    timer.start()
+    try:
+        cursor = connection.execute(f"{compiled.sql} LIMIT {limits.max_cells + 1}", compiled.params)
+        names = [column[0] for column in cursor.description or []]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    except duckdb.InterruptException as error:
+        raise QueryLimitExceeded(f"The query ran past {limits.seconds:g} s.") from error
+    except duckdb.OutOfMemoryException as error:
+        raise QueryLimitExceeded(f"The query needed more than {limits.memory}.") from error
+    finally:
+        timer.cancel()
+        connection.close()
+    if len(rows) > limits.max_cells:
+        raise QueryLimitExceeded(f"The query has more than {limits.max_cells} cells.")
+    return rows
+
+
+def run_query(
+    request: QueryRequest,
+    tables: dict[str, ProjectTable],
+    *,
+    limits: Limits | None = None,
+    control: Control | None = None,
+) -> QueryAnswer:
+    """Compile, run and protect: only cells that passed disclosure control have values."""
+    control = control or Control()
+    compiled = compile_query(request, tables)
+    rows = fetch(compiled, limits or Limits())
+    cells = protect(
+        rows,
+        keys=compiled.keys,
+        values=compiled.values,
+        magnitudes=compiled.magnitudes,
+        control=control,
+    )
+    return QueryAnswer(
+        group_by=[group.column for group in request.group_by],
+        measures=list(compiled.values),
+        threshold=control.threshold,
+        rounding={
+            name: "to 1, 2 or 5 times a power of ten, at least twice the largest contribution"
+            for name, column in compiled.values.items()
+            if column in compiled.magnitudes
+        },
+        cells=cells,
+    )

@@ -1,0 +1,50 @@
+import pytest
+from workspace.queries.engine import run_query
+from workspace.queries.schemas import Filter, Measure, ProjectTable, QueryRequest
+
+from .support import WriteTable
+
+ISOLATED = 47.0  # the amount of the only person aged 51
+MEASURES = [Measure(kind="persons"), Measure(kind="sum", column="amount"), Measure(kind="count")]
+
+
+@pytest.fixture
+def patients(write_table: WriteTable) -> dict[str, ProjectTable]:
+    rows: list[dict[str, object]] = [
+        {"pid": f"p{i}", "sex": "F", "age": 30 + i % 21, "amount": 20.0 + (i * 7) % 41}
+        for i in range(40)
+    ]
+    rows.append({"pid": "target", "sex": "F", "age": 51, "amount": ISOLATED})
+    return {"patients": write_table("patients", rows)}
+
+
+@pytest.mark.parametrize(
+    ("wide", "narrow"),
+    [
+        ([Filter(column="age", op="<=", value=51)], [Filter(column="age", op="<=", value=50)]),
+        ([], [Filter(column="age", op="!=", value=51)]),
+        (
+            [Filter(column="age", op="between", value=[30, 51])],
+            [Filter(column="age", op="<", value=51)],
+        ),
+    ],
+)
+def test_two_queries_differing_by_one_person_do_not_reveal_their_value(
+    patients: dict[str, ProjectTable], wide: list[Filter], narrow: list[Filter]
+) -> None:
+    answers = [
+        run_query(QueryRequest(tables=["patients"], filters=f, measures=MEASURES), patients)
+        for f in (wide, narrow)
+    ]
+    (a,), (b,) = (answer.cells for answer in answers)
+    assert a.persons is not None and b.persons is not None
+    assert a.persons - b.persons == 1  # the populations differ by the target only
+
+    estimate = a.values["sum_amount"] - b.values["sum_amount"]  # type: ignore[operator]
+    slack = (a.rounded_to["sum_amount"] + b.rounded_to["sum_amount"]) / 2
+
+    assert estimate != ISOLATED
+    assert estimate - slack <= ISOLATED <= estimate + slack
+    assert 2 * slack >= 2 * ISOLATED  # the attacker's interval is at least twice the value
+    rows = a.values["count"] - b.values["count"]  # type: ignore[operator]
+    assert rows != 1 and a.rounded_to["count"] + b.rounded_to["count"] >= 2  # the target's rows
