@@ -29,6 +29,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
 from workspace.queries.compile import compile_query
 from workspace.queries.engine import Limits, run_query
 from workspace.queries.schemas import GroupBy, Measure, ProjectTable, QueryRequest

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from workspace.queries.schemas import Cell, ColumnKind, ProjectTable
 
 PEOPLE: dict[str, ColumnKind] = {

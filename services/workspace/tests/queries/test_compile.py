@@ -1,4 +1,5 @@
 import pytest
+
 from workspace.queries.compile import compile_query
 from workspace.queries.engine import run_query
 from workspace.queries.errors import InvalidQuery, MeasureRefused, UnknownColumn, UnknownTable

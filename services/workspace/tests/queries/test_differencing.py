@@ -1,4 +1,5 @@
 import pytest
+
 from workspace.queries.engine import run_query
 from workspace.queries.schemas import Filter, Measure, ProjectTable, QueryRequest
 

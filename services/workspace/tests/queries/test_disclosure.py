@@ -1,5 +1,6 @@
 import pytest
 from pydantic import ValidationError
+
 from workspace.queries.disclosure import Control, primary, rounding_base
 from workspace.queries.engine import run_query
 from workspace.queries.schemas import Cell, GroupBy, Measure, QueryRequest, Reason

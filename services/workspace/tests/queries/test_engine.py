@@ -2,6 +2,7 @@ import time
 
 import duckdb
 import pytest
+
 from workspace.queries.engine import Limits, run_query, sandbox
 from workspace.queries.errors import QueryLimitExceeded
 from workspace.queries.schemas import GroupBy, Measure, ProjectTable, QueryRequest
