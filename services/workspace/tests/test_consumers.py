@@ -26,10 +26,16 @@ async def publish(bootstrap: str, topic: str, type_: str, data: dict[str, object
         await producer.stop()
 
 
-async def unsent_or_sent(engine: AsyncEngine, type_: str) -> int:
+async def unsent_or_sent(engine: AsyncEngine, type_: str, *, project: uuid.UUID) -> int:
+    """Outbox rows of ``type_`` about ``project`` (the session broker also carries other
+    tests' access events, which this consumer group may apply too)."""
+    query = (
+        "SELECT count(*) FROM workspace.outbox"
+        " WHERE payload->>'type' = :type AND payload->'data'->>'project_id' = :project"
+    )
     async with engine.connect() as connection:
-        query = "SELECT count(*) FROM workspace.outbox WHERE payload->>'type' = :type"
-        return int(await connection.scalar(sa.text(query), {"type": type_}) or 0)
+        found = await connection.scalar(sa.text(query), {"type": type_, "project": str(project)})
+        return int(found or 0)
 
 
 async def test_events_open_fill_and_close_the_space(
@@ -64,4 +70,4 @@ async def test_events_open_fill_and_close_the_space(
 
         await eventually(refused, within=60)
     for type_ in ("space.opened", "table.registered", "access.ended"):
-        assert await unsent_or_sent(engine, f"hdh.workspace.{type_}.v1") == 1, type_
+        assert await unsent_or_sent(engine, f"hdh.workspace.{type_}.v1", project=project) == 1

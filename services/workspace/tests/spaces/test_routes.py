@@ -51,7 +51,7 @@ async def test_a_member_reads_the_space_and_its_tables_a_stranger_finds_nothing(
         str(grant),
     )
     listed = tables["items"] + rest.json()["items"]
-    assert [t["name"] for t in listed] == ["CARE", "PEOPLE"]  # newest first
+    assert [t["name"] for t in listed] == ["CARE", "PEOPLE"]  # by name
     assert listed[0]["columns"][1] == {"name": "AGE", "type": "int32", "kind": "none"}
     assert (listed[0]["rows"], listed[0]["period_end"], listed[0]["grant_id"]) == (
         1200,

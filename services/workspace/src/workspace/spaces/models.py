@@ -45,7 +45,7 @@ class ProjectTable(Base):
     while its grant is live (the extract may arrive before the grant: two topics)."""
 
     __tablename__ = "project_table"
-    __table_args__ = (Index("ix_project_table_registered_at", "project_id", "registered_at", "id"),)
+    __table_args__ = (Index("ix_project_table_name", "project_id", "name", "id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     project_id: Mapped[uuid.UUID] = mapped_column(index=True)

@@ -84,14 +84,7 @@ class TableRepository:
         query = select(ProjectTable).where(
             ProjectTable.project_id == project_id, ProjectTable.grant_id.in_(grant_ids)
         )
-        query = keyset(
-            query,
-            ProjectTable.registered_at,
-            ProjectTable.id,
-            cursor=cursor,
-            limit=limit,
-            descending=True,
-        )
+        query = keyset(query, ProjectTable.name, ProjectTable.id, cursor=cursor, limit=limit)
         return list(await self.session.scalars(query))
 
     async def remove_for_grant(self, grant_id: uuid.UUID) -> int:

@@ -49,7 +49,7 @@ async def get_space(
 @router.get(
     "/{project_id}/tables",
     response_model=Page[schemas.Table],
-    summary="The tables of a project space, newest first: their description, never rows",
+    summary="The tables of a project space, by name: their description, never rows",
     responses=problem_responses(
         Unauthorized, Forbidden, AccessEnded, NotFound, ServiceUnavailable, InvalidCursor
     ),

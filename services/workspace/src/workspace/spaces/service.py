@@ -58,7 +58,7 @@ async def tables(
     return Page.from_rows(
         rows,
         limit,
-        key=lambda t: (t.registered_at, t.id),
+        key=lambda t: (t.name, t.id),
         convert=lambda t: _table(t, by_id[t.grant_id]),
     )
 

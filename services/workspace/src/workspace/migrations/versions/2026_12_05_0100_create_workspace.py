@@ -68,10 +68,7 @@ def upgrade() -> None:
     for column in ("project_id", "grant_id"):
         op.create_index(f"ix_project_table_{column}", "project_table", [column], schema=SCHEMA)
     op.create_index(
-        "ix_project_table_registered_at",
-        "project_table",
-        ["project_id", "registered_at", "id"],
-        schema=SCHEMA,
+        "ix_project_table_name", "project_table", ["project_id", "name", "id"], schema=SCHEMA
     )
 
 
