@@ -160,6 +160,18 @@ async def put_new(
     raise ObjectExists(f"{bucket}/{key} already exists")
 
 
+async def download(store: ObjectStore, bucket: str, key: str, target: Path) -> None:
+    """The object written to ``target`` whole or not at all (through a temporary file)."""
+    partial = target.with_name(f"{_TEMP_PREFIX}{uuid.uuid4().hex}")
+    try:
+        with partial.open("wb") as file:
+            async for chunk in store.get(bucket, key):
+                await asyncio.to_thread(file.write, chunk)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def _check_bucket(bucket: str) -> None:
     if not _BUCKET_NAME.fullmatch(bucket) or ".." in bucket:
         raise InvalidKey(f"invalid bucket name {bucket!r}")

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic import Field
 
 from hdh_common.settings import ServiceSettings
@@ -5,3 +7,20 @@ from hdh_common.settings import ServiceSettings
 
 class Settings(ServiceSettings):
     port: int = Field(8005, description="Port the HTTP server listens on.")
+    workspace_files_path: Path = Field(
+        Path(".hdh/workspace"),
+        description="Folder of the local copies of project tables that queries read.",
+    )
+    workspace_query_threshold: int = Field(
+        10, ge=10, description="Fewest persons behind a released cell (never below 10)."
+    )
+    workspace_query_memory: str = Field(
+        "768MB", pattern=r"^\d+(KB|MB|GB)$", description="Memory one query may use."
+    )
+    workspace_query_threads: int = Field(2, ge=1, description="Threads one query may use.")
+    workspace_query_seconds: float = Field(
+        30.0, gt=0, description="Time after which a query is interrupted."
+    )
+    workspace_query_max_cells: int = Field(
+        10_000, ge=1, description="Most cells one aggregate query may have."
+    )

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +21,7 @@ TABLE_REGISTERED = "hdh.workspace.table.registered.v1"
 ACCESS_ENDED = "hdh.workspace.access.ended.v1"
 SPACE_MEMBER_ADDED = "hdh.workspace.member.added.v1"
 SPACE_MEMBER_REMOVED = "hdh.workspace.member.removed.v1"
+QUERY_ANSWERED = "hdh.workspace.query.answered.v1"
 
 
 class _Payload(BaseModel):
@@ -108,3 +110,14 @@ class AccessEnded(_Payload):
 class SpaceClosed(_Payload):
     project_id: uuid.UUID
     tables_removed: int
+
+
+class QueryAnswered(_Payload):
+    """An aggregate query answered to a member: what was asked and how much was released."""
+
+    project_id: uuid.UUID
+    grant_ids: list[uuid.UUID]
+    request: dict[str, Any] = Field(description="The structured request, as asked.")
+    cells: int
+    suppressed: int
+    milliseconds: int

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hdh_common.storage import ObjectInfo, ObjectStore, put_new
+from hdh_common.storage import ObjectInfo, ObjectStore, download, put_new
 from linkage.jobs.models import CANCELLED
 from linkage.jobs.pipeline import Cancelled
 from linkage.jobs.repository import JobRepository
@@ -30,9 +30,7 @@ class JobContext:
     workers: int = 1
 
     async def download(self, bucket: str, key: str, target: Path) -> None:
-        with target.open("wb") as file:
-            async for chunk in self.store.get(bucket, key, chunk_size=CHUNK):
-                await asyncio.to_thread(file.write, chunk)
+        await download(self.store, bucket, key, target)
 
     async def upload(self, source: Path, bucket: str, key: str) -> ObjectInfo:
         await self.store.ensure_bucket(bucket)

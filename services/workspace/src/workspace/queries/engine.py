@@ -3,7 +3,8 @@
 The Parquet files are read by DuckDB through the views ``t0``, ``t1``…, the only paths the
 connection may open (``allowed_paths``); beyond them it has no external access (no other
 file, no network, ``ATTACH``, ``COPY`` or extension install), its configuration is locked,
-and memory, threads and time are bounded: a query that runs past its time is interrupted.
+and memory, threads and time are bounded: a query that runs past its time is interrupted,
+and another thread can stop it at any time through its :class:`Cancel`.
 """
 
 import threading
@@ -14,7 +15,7 @@ import duckdb
 
 from workspace.queries.compile import CompiledQuery, compile_query
 from workspace.queries.disclosure import Control, protect
-from workspace.queries.errors import QueryLimitExceeded
+from workspace.queries.errors import QueryCancelled, QueryLimitExceeded
 from workspace.queries.schemas import ProjectTable, QueryAnswer, QueryRequest
 
 
@@ -24,6 +25,27 @@ class Limits:
     threads: int = 2
     seconds: float = 30.0
     max_cells: int = 10_000
+
+
+class Cancel:
+    """Stops a running query from another thread: before it starts, or while it runs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connection: duckdb.DuckDBPyConnection | None = None
+        self.reason: str | None = None
+
+    def attach(self, connection: duckdb.DuckDBPyConnection | None) -> None:
+        with self._lock:
+            self._connection = connection
+            if connection is not None and self.reason is not None:
+                connection.interrupt()
+
+    def __call__(self, reason: str) -> None:
+        with self._lock:
+            self.reason = reason
+            if self._connection is not None:
+                self._connection.interrupt()
 
 
 def _literal(text: str) -> str:
@@ -53,8 +75,12 @@ def sandbox(views: dict[str, ProjectTable], limits: Limits) -> duckdb.DuckDBPyCo
     return connection
 
 
-def fetch(compiled: CompiledQuery, limits: Limits) -> list[dict[str, Any]]:
+def fetch(
+    compiled: CompiledQuery, limits: Limits, cancel: Cancel | None = None
+) -> list[dict[str, Any]]:
+    cancel = cancel or Cancel()
     connection = sandbox(compiled.views, limits)
+    cancel.attach(connection)
     timer = threading.Timer(limits.seconds, connection.interrupt)
     timer.start()
     try:
@@ -62,11 +88,14 @@ def fetch(compiled: CompiledQuery, limits: Limits) -> list[dict[str, Any]]:
         names = [column[0] for column in cursor.description or []]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     except duckdb.InterruptException as error:
+        if cancel.reason is not None:
+            raise QueryCancelled(cancel.reason) from error
         raise QueryLimitExceeded(f"The query ran past {limits.seconds:g} s.") from error
     except duckdb.OutOfMemoryException as error:
         raise QueryLimitExceeded(f"The query needed more than {limits.memory}.") from error
     finally:
         timer.cancel()
+        cancel.attach(None)
         connection.close()
     if len(rows) > limits.max_cells:
         raise QueryLimitExceeded(f"The query has more than {limits.max_cells} cells.")
@@ -79,11 +108,12 @@ def run_query(
     *,
     limits: Limits | None = None,
     control: Control | None = None,
+    cancel: Cancel | None = None,
 ) -> QueryAnswer:
     """Compile, run and protect: only cells that passed disclosure control have values."""
     control = control or Control()
     compiled = compile_query(request, tables)
-    rows = fetch(compiled, limits or Limits())
+    rows = fetch(compiled, limits or Limits(), cancel)
     cells = protect(
         rows,
         keys=compiled.keys,

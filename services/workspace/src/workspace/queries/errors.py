@@ -1,6 +1,6 @@
 """Problems of aggregate queries; each has a stable ``type``."""
 
-from hdh_common.errors import BadRequest, NotFound
+from hdh_common.errors import BadRequest, Conflict, NotFound
 
 
 class UnknownTable(NotFound):
@@ -21,3 +21,7 @@ class MeasureRefused(BadRequest):
 
 class QueryLimitExceeded(BadRequest):
     slug, title = "query-limit-exceeded", "The query exceeded its limits"
+
+
+class QueryCancelled(Conflict):
+    slug, title = "query-cancelled", "The query was stopped before it finished"

@@ -25,7 +25,7 @@ class ProjectTable(BaseModel):
 
 
 class Filter(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     table: str | None = Field(None, description="Needed only when the column is ambiguous.")
     column: str
@@ -36,14 +36,14 @@ class Filter(BaseModel):
 class Binning(BaseModel):
     """Bands of a numeric column: ``[origin + k*width, origin + (k+1)*width)``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     width: float = Field(gt=0, examples=[10])
     origin: float = 0
 
 
 class GroupBy(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     table: str | None = None
     column: str
@@ -51,7 +51,7 @@ class GroupBy(BaseModel):
 
 
 class Measure(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: MeasureKind
     table: str | None = None
@@ -63,7 +63,7 @@ class Measure(BaseModel):
 
 
 class QueryRequest(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     tables: list[str] = Field(min_length=1, max_length=3, description="Joined on pseudonyms.")
     filters: list[Filter] = Field(default_factory=list, max_length=10)

@@ -60,13 +60,18 @@ class GrantRepository:
     async def get(self, grant_id: uuid.UUID) -> SpaceGrant | None:
         return await self.session.get(SpaceGrant, grant_id, populate_existing=True)
 
+    async def get_many(self, grant_ids: list[uuid.UUID]) -> list[SpaceGrant]:
+        query = select(SpaceGrant).where(SpaceGrant.id.in_(grant_ids))
+        return list(await self.session.scalars(query.execution_options(populate_existing=True)))
+
     async def live(self, project_id: uuid.UUID, *, now: datetime) -> list[SpaceGrant]:
         query = select(SpaceGrant).where(
             SpaceGrant.project_id == project_id,
             SpaceGrant.status == LIVE,
             SpaceGrant.expires_at > now,
         )
-        return list(await self.session.scalars(query.order_by(SpaceGrant.issued_at)))
+        query = query.order_by(SpaceGrant.issued_at).execution_options(populate_existing=True)
+        return list(await self.session.scalars(query))
 
 
 class TableRepository:
@@ -86,6 +91,15 @@ class TableRepository:
         )
         query = keyset(query, ProjectTable.name, ProjectTable.id, cursor=cursor, limit=limit)
         return list(await self.session.scalars(query))
+
+    async def of_grants(
+        self, project_id: uuid.UUID, grant_ids: list[uuid.UUID]
+    ) -> list[ProjectTable]:
+        """The tables under these grants, the newest registration of each name first."""
+        query = select(ProjectTable).where(
+            ProjectTable.project_id == project_id, ProjectTable.grant_id.in_(grant_ids)
+        )
+        return list(await self.session.scalars(query.order_by(ProjectTable.registered_at.desc())))
 
     async def remove_for_grant(self, grant_id: uuid.UUID) -> int:
         result = await self.session.execute(

@@ -34,7 +34,7 @@ async def page(
 async def detail(
     session: AsyncSession, access: ServiceClient, principal: Principal, project_id: uuid.UUID
 ) -> schemas.SpaceDetail:
-    space, grants = await _readable(session, access, principal, project_id)
+    space, grants = await readable(session, access, principal, project_id)
     return schemas.SpaceDetail(
         **schemas.Space.model_validate(space).model_dump(),
         grants=[schemas.Grant.model_validate(g) for g in grants],
@@ -50,7 +50,7 @@ async def tables(
     cursor: str | None,
     limit: int,
 ) -> Page[schemas.Table]:
-    _, grants = await _readable(session, access, principal, project_id)
+    _, grants = await readable(session, access, principal, project_id)
     by_id = {g.id: g for g in grants}
     rows = await TableRepository(session).page(
         project_id, grant_ids=list(by_id), cursor=cursor, limit=limit
@@ -80,12 +80,18 @@ def _table(table: ProjectTable, grant: SpaceGrant) -> schemas.Table:
     )
 
 
-async def _readable(
-    session: AsyncSession, access: ServiceClient, principal: Principal, project_id: uuid.UUID
+async def readable(
+    session: AsyncSession,
+    access: ServiceClient,
+    principal: Principal,
+    project_id: uuid.UUID,
+    *,
+    members_only: bool = False,
 ) -> tuple[Space, list[SpaceGrant]]:
-    """The space and its live grants, if the caller may read it now."""
+    """The space and its live grants, if the caller may read it now (hub staff read every
+    space's metadata, unless ``members_only``: the project's data is its members' alone)."""
     space = await SpaceRepository(session).get(project_id)
-    staff = Role.HUB_STAFF in principal.roles
+    staff = Role.HUB_STAFF in principal.roles and not members_only
     known = space is not None and principal.subject in (space.members + space.former_members)
     if space is None or not (staff or known):
         raise NotFound(f"No project space {project_id}.")
