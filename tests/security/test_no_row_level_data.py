@@ -114,7 +114,7 @@ def leaks(content: bytes, pseudonyms: set[str], *, parquet_allowed: bool) -> lis
 
 
 async def test_no_operation_returns_a_row_of_a_project_table(platform: Platform) -> None:
-    journey = Journey(platform.url, say=lambda _: None, timeout=90)
+    journey = Journey(platform.url, say=lambda _: None, timeout=90, ends_with_revocation=False)
     facts = await asyncio.to_thread(journey.run)
     content = await asyncio.to_thread(workspace_read, platform, facts["extract"]["id"])
     pseudonyms = {str(p) for p in pq.read_table(io.BytesIO(content)).column(PSEUDONYM).to_pylist()}

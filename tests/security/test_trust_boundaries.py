@@ -70,7 +70,9 @@ def partner_token(gateway: str) -> dict[str, str]:
 async def test_trust_boundaries_hold_end_to_end(launch: LaunchFactory, empty_database: str) -> None:
     launcher = launch(HDH_DATABASE_URL=empty_database, HDH_EMBEDDED_KAFKA_PORT=str(free_port()))
     await asyncio.to_thread(launcher.wait_ready)
-    journey = CarelessProducer(launcher.gateway, say=lambda _: None, timeout=90)
+    journey = CarelessProducer(
+        launcher.gateway, say=lambda _: None, timeout=90, ends_with_revocation=False
+    )
     facts = await asyncio.to_thread(journey.run)
 
     read = await asyncio.to_thread(workspace_read, launcher, facts["extract"]["id"])

@@ -1,16 +1,20 @@
 """``make demo``: the whole journey through the gateway, as the demo accounts.
 
-With the platform up (``make up``), a producer registers a dataset from the SNDS schemas and
-uploads a generated file; it is validated and pseudonymised; a researcher files a request
-for some of its variables; it goes through hub staff, the committee, the regulator and the
-agreement; the grant produces the project's extract; the researcher sees it listed but
-cannot download it (row-level data stays in the project space); the auditor finds the
-project's trail and verifies an inclusion and a consistency proof against signed tree heads.
+With the platform up (``make up``), a producer registers a dataset from the SNDS schemas
+(beneficiaries and their care) and uploads a generated file for each table; they are
+validated and pseudonymised; a researcher files a request for some of their variables; it
+goes through hub staff, the committee, the regulator and the agreement; the grant produces
+the project's extract; the researcher sees it listed but cannot download it (row-level data
+stays in the project space); in the project space she asks for persons and spending by sex
+and birth cohort and gets only safe cells, while another researcher finds no such space;
+the auditor finds the project's trail and verifies an inclusion and a consistency proof
+against signed tree heads; staff revoke the grant and the next query is refused.
 Each step is printed with its result; the first that fails stops the demo with exit code 1.
 The end-to-end test runs the same :class:`Journey`.
 """
 
 import argparse
+import csv
 import hashlib
 import io
 import json
@@ -37,7 +41,24 @@ ASKED = {
     "BEN_SEX_COD": "Ajuster sur le sexe.",
     "BEN_RES_DPT": "Décrire la répartition géographique.",
 }
+CARE = "ER_PRS_F"
+CARE_ASKED = {
+    "BEN_NIR_PSA": "Rattacher les soins au bénéficiaire.",
+    "PRS_PAI_MNT": "Mesurer la dépense.",
+}
 ROWS = 2_000
+OLDEST = 6
+"""Persons born in the 1920s in the demo file: too few to be shown."""
+BIG_SPENDER = 10
+"""The row of the person whose spending dominates the cell of their sex and cohort."""
+COHORTS = {
+    "tables": [TABLE, CARE],
+    "group_by": [
+        {"table": TABLE, "column": "BEN_SEX_COD"},
+        {"table": TABLE, "column": "BEN_NAI_ANN", "bins": {"width": 20}},
+    ],
+    "measures": [{"kind": "persons"}, {"kind": "sum", "column": "PRS_PAI_MNT"}],
+}
 PDF = b"%PDF-1.4\n% demo document\n%%EOF\n"
 WEB_CLIENT = "hdh-web"
 ROW_LEVEL_REFUSED = "/problems/row-level-data-stays-inside"
@@ -60,7 +81,9 @@ class Journey:
     timeout: float = 120.0
     say: Callable[[str], None] = print
     asked: dict[str, str] = field(default_factory=lambda: dict(ASKED))
-    """The variables requested, each with its justification."""
+    """The variables of the beneficiaries' table requested, each with its justification."""
+    ends_with_revocation: bool = True
+    """Whether the journey ends with the grant's revocation (tests that read on leave it)."""
     client: httpx.Client = field(init=False)
     tokens: dict[str, str] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
@@ -130,8 +153,8 @@ class Journey:
         self.step("every demo account logs in", self.log_in_everyone)
         self.step("the auditor saves the signed tree head", self.first_tree_head)
         self.step("a producer registers a dataset from the SNDS schemas", self.register)
-        self.step("the producer uploads a generated file", self.upload)
-        self.step("the version is pseudonymised into the central zone", self.pseudonymised)
+        self.step("the producer uploads a generated file per table", self.upload)
+        self.step("the versions are pseudonymised into the central zone", self.pseudonymised)
         self.step("a researcher files a request for some variables", self.file_request)
         self.step("staff ask for information, the researcher answers", self.information)
         self.step("staff declare it admissible, the committee is favourable", self.committee)
@@ -143,16 +166,24 @@ class Journey:
             "(row-level data stays in the project space)",
             self.extract,
         )
+        self.step(
+            "in the project space, persons and spending by sex and birth cohort: only safe "
+            "cells; another researcher finds no such space",
+            self.query,
+        )
         self.step("the auditor finds the project's trail", self.trail)
         self.step("the auditor verifies an inclusion proof", self.inclusion)
         self.step("the auditor verifies a consistency proof", self.consistency)
+        if self.ends_with_revocation:
+            self.step("staff revoke the grant; the next query is refused", self.revocation)
         self.say("journey complete")
         return self.facts
 
     def log_in_everyone(self) -> str:
-        for user in ("paul", "alice", "sara", "carl", "rita", "odile"):
+        users = ("paul", "alice", "bruno", "sara", "carl", "rita", "odile")
+        for user in users:
             self.login(user)
-        return "paul, alice, sara, carl, rita, odile"
+        return ", ".join(users)
 
     def signed_head(self) -> dict[str, Any]:
         head: dict[str, Any] = self.call("odile", "GET", "/audit/tree-head").json()
@@ -182,40 +213,89 @@ class Journey:
             "keywords": ["bénéficiaires", "démographie"],
         }
         dataset = self.call("paul", "POST", "/catalog/datasets", 201, json=body).json()
-        schema = self.schema()
-        self.call(
-            "paul",
-            "POST",
-            "/catalog/import/table-schema",
-            params={"dataset_id": dataset["id"]},
-            json=schema,
-        ).json()
+        schemas = {TABLE: self.schema(), CARE: self.care_schema()}
+        for schema in schemas.values():
+            self.call(
+                "paul",
+                "POST",
+                "/catalog/import/table-schema",
+                params={"dataset_id": dataset["id"]},
+                json=schema,
+            )
         self.facts["dataset_id"] = dataset["id"]
-        fields = len(schema["fields"])
-        return f"dataset {dataset['slug']} ({dataset['id']}), table {TABLE}: {fields} variables"
+        tables = ", ".join(f"{name}: {len(s['fields'])} variables" for name, s in schemas.items())
+        return f"dataset {dataset['slug']} ({dataset['id']}), tables {tables}"
 
-    def schema(self) -> dict[str, Any]:
-        """The Table Schema the producer registers (the SNDS one)."""
+    def snds_schema(self, table: str) -> dict[str, Any]:
         schema: dict[str, Any] = json.loads(
-            next(self.snds.glob(f"schemas/*/{TABLE}.json")).read_text()
+            next(self.snds.glob(f"schemas/*/{table}.json")).read_text()
         )
         return schema
 
-    def sample(self, dataset_id: str) -> bytes:
-        """The file the producer uploads: a synthetic sample the catalogue generates."""
-        return self.call(
+    def schema(self) -> dict[str, Any]:
+        """The beneficiaries' Table Schema the producer registers (the SNDS one)."""
+        return self.snds_schema(TABLE)
+
+    def care_schema(self) -> dict[str, Any]:
+        """The care table's SNDS schema, with only the references to a table it sends."""
+        schema = self.snds_schema(CARE)
+        schema["foreignKeys"] = [
+            key for key in schema.get("foreignKeys", []) if key["reference"]["resource"] == TABLE
+        ]
+        return schema
+
+    def generated(self, dataset_id: str, table: str) -> list[dict[str, str]]:
+        """A synthetic sample the catalogue generates, as the rows of its CSV."""
+        content = self.call(
             "paul",
             "GET",
-            f"/catalog/datasets/{dataset_id}/tables/{TABLE}/sample",
+            f"/catalog/datasets/{dataset_id}/tables/{table}/sample",
             params={"rows": ROWS, "format": "csv", "seed": 7},
-        ).content
+        ).text
+        return list(csv.DictReader(io.StringIO(content)))
+
+    @staticmethod
+    def as_csv(rows: list[dict[str, str]]) -> bytes:
+        sink = io.StringIO()
+        writer = csv.DictWriter(sink, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return sink.getvalue().encode()
+
+    def sample(self, dataset_id: str) -> bytes:
+        """The beneficiaries' file: the catalogue's sample, with both sexes and birth years
+        from 1940 on, but for a few persons born in the 1920s."""
+        rows = self.generated(dataset_id, TABLE)
+        for i, row in enumerate(rows):
+            row["BEN_SEX_COD"] = "12"[i % 2]
+            row["BEN_NAI_ANN"] = str(1925 + i if i < OLDEST else 1940 + i % 70)
+        self.facts["persons"] = [(row["BEN_NIR_PSA"], row["BEN_RNG_GEM"]) for row in rows]
+        return self.as_csv(rows)
+
+    def care_sample(self, dataset_id: str) -> bytes:
+        """The care file: one line per beneficiary, with modest spending but for one person."""
+        rows = self.generated(dataset_id, CARE)
+        persons = self.facts["persons"]
+        for i, row in enumerate(rows):
+            row["BEN_NIR_PSA"], row["BEN_RNG_GEM"] = persons[i % len(persons)]
+            row["PRS_PAI_MNT"] = "250000.00" if i == BIG_SPENDER else f"{20 + i % 50}.00"
+        return self.as_csv(rows)
 
     def upload(self) -> str:
         dataset_id = self.facts["dataset_id"]
         sample = self.sample(dataset_id)
         self.facts["uploaded"] = pa_csv.read_csv(io.BytesIO(sample)).to_pydict()
+        self.facts["version_id"] = self.upload_file(dataset_id, TABLE, sample)
+        care = self.care_sample(dataset_id)
+        self.facts["care_version_id"] = self.upload_file(dataset_id, CARE, care)
+        return (
+            f"{TABLE}: {len(sample):,} bytes, {CARE}: {len(care):,} bytes, 2 parts each, validated"
+        )
+
+    def upload_file(self, dataset_id: str, table: str, sample: bytes) -> str:
+        """The file uploaded in two parts; the id of the validated version."""
         base = f"/catalog/datasets/{dataset_id}/uploads"
-        body = {"table": TABLE, "size": len(sample), "sha256": hashlib.sha256(sample).hexdigest()}
+        body = {"table": table, "size": len(sample), "sha256": hashlib.sha256(sample).hexdigest()}
         upload = self.call("paul", "POST", base, 201, json=body).json()
         half = len(sample) // 2
         for number, part in enumerate((sample[:half], sample[half:]), start=1):
@@ -228,13 +308,18 @@ class Journey:
             )
         version = self.call("paul", "POST", f"{base}/{upload['id']}/complete", 201).json()
         if version["status"] != "validated":
-            raise JourneyFailed(f"the file was {version['status']}: {version}")
-        self.facts["version_id"] = version["id"]
-        return f"{len(sample):,} bytes in 2 parts, version {version['number']} validated"
+            raise JourneyFailed(f"the {table} file was {version['status']}: {version}")
+        return str(version["id"])
 
     def pseudonymised(self) -> str:
+        rows = [
+            self.pseudonymised_version(self.facts[v]) for v in ("version_id", "care_version_id")
+        ]
+        return f"{rows[0]:,} + {rows[1]:,} rows, key version {self.facts['central_key_version']}"
+
+    def pseudonymised_version(self, version_id: str) -> int:
         def job() -> dict[str, Any] | None:
-            params = {"version_id": self.facts["version_id"], "kind": "pseudonymise", "limit": 1}
+            params = {"version_id": version_id, "kind": "pseudonymise", "limit": 1}
             newest = self.call("sara", "GET", "/linkage/jobs", params=params).json()["items"]
             if not newest:
                 return None
@@ -245,7 +330,9 @@ class Journey:
 
         done = self.wait("pseudonymisation", job)
         report = self.call("sara", "GET", f"/linkage/jobs/{done['id']}/report").json()
-        return f"{report['rows_in']:,} rows, key version {report['key_version']}"
+        self.facts["central_key_version"] = report["key_version"]
+        rows: int = report["rows_in"]
+        return rows
 
     def file_request(self) -> str:
         project = self.call(
@@ -267,8 +354,9 @@ class Journey:
                 {
                     "dataset_id": self.facts["dataset_id"],
                     "variables": [
-                        {"table": TABLE, "name": name, "justification": why}
-                        for name, why in self.asked.items()
+                        {"table": table, "name": name, "justification": why}
+                        for table, asked in ((TABLE, self.asked), (CARE, CARE_ASKED))
+                        for name, why in asked.items()
                     ],
                 }
             ],
@@ -292,7 +380,8 @@ class Journey:
         for kind in ("protocol", "data_management_plan"):
             self.document("alice", kind)
         self.transition("alice", "submit")
-        return f"project {project['id']}, request {request['id']}: {len(self.asked)} variables"
+        variables = len(self.asked) + len(CARE_ASKED)
+        return f"project {project['id']}, request {request['id']}: {variables} variables"
 
     def bearer(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
@@ -388,13 +477,14 @@ class Journey:
         project = self.facts["project_id"]
         params = {"project": project}
         files = self.call("alice", "GET", "/linkage/extracts", params=params).json()["items"]
-        if len(files) != 1:
-            raise JourneyFailed(f"expected one extract file, got {files}")
-        [extract] = files
-        if sorted(extract["columns"]) != sorted(self.asked):
-            raise JourneyFailed(
-                f"the extract holds {extract['columns']}, granted {list(self.asked)}"
-            )
+        by_table = {f["table"]: f for f in files}
+        if sorted(by_table) != sorted([TABLE, CARE]) or len(files) != 2:
+            raise JourneyFailed(f"expected one extract file per table, got {files}")
+        for table, asked in ((TABLE, self.asked), (CARE, CARE_ASKED)):
+            if sorted(by_table[table]["columns"]) != sorted(asked):
+                held = by_table[table]["columns"]
+                raise JourneyFailed(f"the {table} extract holds {held}, granted {list(asked)}")
+        extract = by_table[TABLE]
         url = f"/linkage/extracts/{extract['id']}/download"
         refused = self.call("alice", "GET", url, 403).json()
         if refused["type"] != ROW_LEVEL_REFUSED:
@@ -404,6 +494,41 @@ class Journey:
             f"{extract['rows']:,} rows x {len(extract['columns'])} columns (only the granted "
             f"ones), key version {extract['key_version']}; download: 403 {refused['type']}"
         )
+
+    def query(self) -> str:
+        space = f"/workspace/projects/{self.facts['project_id']}"
+
+        def listed() -> list[dict[str, Any]] | None:
+            tables: list[dict[str, Any]] = self.call("alice", "GET", f"{space}/tables").json()[
+                "items"
+            ]
+            return tables if len(tables) == 2 else None
+
+        tables = self.wait("the extract's tables in the project space", listed)
+        answer = self.call("alice", "POST", f"{space}/queries", json=COHORTS).json()
+        cells = answer["cells"]
+        small = [c for c in cells if "threshold" in c["reasons"]]
+        complements = [c for c in cells if "secondary" in c["reasons"]]
+        dominated = [c for c in cells if {"dominance-p", "dominance-nk"} & set(c["reasons"])]
+        shown = [c for c in cells if not c["suppressed"]]
+        if not (small and complements and dominated and shown):
+            raise JourneyFailed(f"expected small, complementary and dominated cells: {cells}")
+        if any(c["persons"] is not None for c in small + complements + dominated):
+            raise JourneyFailed("a suppressed cell shows its persons")
+        stranger = self.call("bruno", "POST", f"{space}/queries", 404, json=COHORTS).json()
+        return (
+            f"{len(tables)} tables; {len(cells)} cells: {len(shown)} shown, {len(small)} under "
+            f"{answer['threshold']} persons, {len(complements)} complements, {len(dominated)} "
+            f"dominated sums, all suppressed; bruno: 404 {stranger['type']}"
+        )
+
+    def revocation(self) -> str:
+        grant = self.facts["grant_id"]
+        reason = {"reason": "Fin anticipée du projet (démo)."}
+        self.call("sara", "POST", f"/access/grants/{grant}/revocation", json=reason)
+        space = f"/workspace/projects/{self.facts['project_id']}"
+        refused = self.call("alice", "POST", f"{space}/queries", 403, json=COHORTS).json()
+        return f"grant {grant} revoked; alice's next query: 403 {refused['type']}"
 
     def trail(self) -> str:
         project = self.facts["project_id"]
