@@ -1,25 +1,38 @@
-"""The service's OpenAPI: its three reads, each with examples that are valid answers and the
-problems it may return."""
+"""The service's OpenAPI: each operation with the problems it may return, and examples that
+are valid answers and requests."""
 
 from hdh_dev.testing import SettingsFactory
 from workspace.main import create_app
+from workspace.queries.router import EXAMPLE
+from workspace.queries.schemas import QueryRequest
 from workspace.spaces import schemas
 
 
-def test_examples_are_valid_answers() -> None:
+def test_examples_are_valid() -> None:
     for model in (schemas.Space, schemas.SpaceDetail, schemas.Table):
         for example in model.model_json_schema()["examples"]:
             model.model_validate(example)
+    QueryRequest.model_validate(EXAMPLE)
 
 
-def test_each_read_documents_its_problems(workspace_settings: SettingsFactory) -> None:
+def test_each_operation_documents_its_problems(workspace_settings: SettingsFactory) -> None:
     spec = create_app(workspace_settings()).openapi()
-    reads = {path: item["get"] for path, item in spec["paths"].items() if "workspace" in path}
-    assert set(reads) == {
-        "/workspace/projects",
-        "/workspace/projects/{project_id}",
-        "/workspace/projects/{project_id}/tables",
+    operations = {
+        f"{method.upper()} {path}": operation
+        for path, item in spec["paths"].items()
+        if path.startswith("/workspace")
+        for method, operation in item.items()
     }
-    assert {"401", "403"} <= set(reads["/workspace/projects"]["responses"])
-    for path in ("/workspace/projects/{project_id}", "/workspace/projects/{project_id}/tables"):
-        assert {"200", "401", "403", "404", "503"} <= set(reads[path]["responses"]), path
+    assert {
+        "GET /workspace/projects",
+        "GET /workspace/projects/{project_id}",
+        "GET /workspace/projects/{project_id}/tables",
+        "POST /workspace/projects/{project_id}/queries",
+    } <= set(operations)
+    for label, operation in operations.items():
+        assert {"401", "403"} <= set(operation["responses"]), label
+        if "{project_id}" in label:
+            assert {"404", "503"} <= set(operation["responses"]), label
+    assert {"200", "400", "422"} <= set(
+        operations["POST /workspace/projects/{project_id}/queries"]["responses"]
+    )

@@ -3,6 +3,7 @@ from pathlib import Path
 from pydantic import Field
 
 from hdh_common.settings import ServiceSettings
+from workspace.queries.engine import Limits
 
 
 class Settings(ServiceSettings):
@@ -24,3 +25,13 @@ class Settings(ServiceSettings):
     workspace_query_max_cells: int = Field(
         10_000, ge=1, description="Most cells one aggregate query may have."
     )
+
+    @property
+    def limits(self) -> Limits:
+        """What one query or analysis may use."""
+        return Limits(
+            memory=self.workspace_query_memory,
+            threads=self.workspace_query_threads,
+            seconds=self.workspace_query_seconds,
+            max_cells=self.workspace_query_max_cells,
+        )
