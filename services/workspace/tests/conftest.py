@@ -1,5 +1,6 @@
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,3 +54,21 @@ async def access_rights(
     async with serve_http(app) as url:
         rights.url = url
         yield rights
+
+
+@pytest.fixture
+def objects(tmp_path: Path) -> Path:
+    """The root of the test's filesystem object store."""
+    return tmp_path / "objects"
+
+
+@pytest.fixture
+def settings(
+    workspace_settings: SettingsFactory, access_rights: AccessRights, tmp_path: Path
+) -> Any:
+    """Workspace settings asking ``access_rights`` for live rights."""
+    return workspace_settings(
+        access_url=access_rights.url,
+        workspace_files_path=tmp_path / "files",
+        workspace_query_seconds=20,
+    )

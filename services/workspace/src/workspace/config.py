@@ -16,14 +16,22 @@ class Settings(ServiceSettings):
         10, ge=10, description="Fewest persons behind a released cell (never below 10)."
     )
     workspace_query_memory: str = Field(
-        "768MB", pattern=r"^\d+(KB|MB|GB)$", description="Memory one query may use."
+        "768MB", pattern=r"^\d+(KB|MB|GB)$", description="Memory one query or analysis may use."
     )
-    workspace_query_threads: int = Field(2, ge=1, description="Threads one query may use.")
+    workspace_query_threads: int = Field(
+        2, ge=1, description="Threads one query or analysis may use."
+    )
     workspace_query_seconds: float = Field(
         30.0, gt=0, description="Time after which a query is interrupted."
     )
     workspace_query_max_cells: int = Field(
         10_000, ge=1, description="Most cells one aggregate query may have."
+    )
+    workspace_analysis_seconds: float = Field(
+        600.0, gt=0, description="Time after which a free SQL analysis is interrupted."
+    )
+    workspace_analysis_max_rows: int = Field(
+        50_000_000, ge=1, description="Most rows the result of one analysis may have."
     )
 
     @property

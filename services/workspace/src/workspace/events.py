@@ -22,6 +22,8 @@ ACCESS_ENDED = "hdh.workspace.access.ended.v1"
 SPACE_MEMBER_ADDED = "hdh.workspace.member.added.v1"
 SPACE_MEMBER_REMOVED = "hdh.workspace.member.removed.v1"
 QUERY_ANSWERED = "hdh.workspace.query.answered.v1"
+ANALYSIS_SUBMITTED = "hdh.workspace.analysis.submitted.v1"
+ANALYSIS_FINISHED = "hdh.workspace.analysis.finished.v1"
 
 
 class _Payload(BaseModel):
@@ -121,3 +123,28 @@ class QueryAnswered(_Payload):
     cells: int
     suppressed: int
     milliseconds: int
+
+
+class AnalysisSubmitted(_Payload):
+    """A member's free SQL, as submitted (it runs over ``tables`` only)."""
+
+    project_id: uuid.UUID
+    analysis_id: uuid.UUID
+    name: str
+    sql: str
+    tables: list[str]
+    grant_ids: list[uuid.UUID]
+
+
+class AnalysisFinished(_Payload):
+    """An analysis ended: ``succeeded`` (its result is a project table), ``failed`` or
+    ``cancelled``."""
+
+    project_id: uuid.UUID
+    analysis_id: uuid.UUID
+    name: str
+    state: str
+    problem_type: str | None = None
+    table_id: uuid.UUID | None = None
+    rows: int | None = None
+    milliseconds: int | None = None

@@ -1,15 +1,23 @@
-"""What the workspace runs with: the common resources (the query engine joins them here)."""
+"""What the workspace runs with beyond the common resources: the analysis runner."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TypeAlias
+from dataclasses import dataclass
 
+from hdh_common.app import background
 from hdh_common.state import ServiceState
+from workspace.analyses.runner import AnalysisRunner
 from workspace.config import Settings
 
-WorkspaceState: TypeAlias = ServiceState[Settings]
+
+@dataclass(frozen=True, kw_only=True)
+class WorkspaceState(ServiceState[Settings]):
+    analysis_runner: AnalysisRunner
 
 
 @asynccontextmanager
-async def resources(state: WorkspaceState) -> AsyncIterator[WorkspaceState]:
-    yield state
+async def resources(common: ServiceState[Settings]) -> AsyncIterator[WorkspaceState]:
+    """The worker running queued analyses while the service runs."""
+    runner = AnalysisRunner(common.sessionmaker, common.object_store, common.settings)
+    async with background(runner.run()):
+        yield WorkspaceState(**vars(common), analysis_runner=runner)

@@ -7,91 +7,20 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hdh_common.storage import FilesystemObjectStore
 from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
 from workspace.main import create_app
 
-from ..support import AccessRights, deliver, issued
+from ..support import AccessRights, deliver, one_person, people, register
 
-PERSONS = {("F", 25): 30, ("F", 45): 20, ("M", 25): 25, ("M", 45): 4}
 QUERY = {
     "tables": ["PEOPLE"],
     "group_by": [{"column": "SEX"}, {"column": "AGE", "bins": {"width": 20}}],
     "measures": [{"kind": "persons"}, {"kind": "sum", "column": "AMOUNT"}],
 }
-
-
-def people() -> pa.Table:
-    """Persons by sex and age, each with an amount of 10; one woman in her forties has
-    5,000, which dominates her cell's sum."""
-    rows = [
-        {"NIR": f"{sex}{age}-{i}", "SEX": sex, "AGE": age, "AMOUNT": 10.0}
-        for (sex, age), n in PERSONS.items()
-        for i in range(n)
-    ]
-    rows[30]["AMOUNT"] = 5000.0
-    return pa.Table.from_pylist(rows)
-
-
-def one_person(rows: int) -> pa.Table:
-    """``rows`` rows of a single person: joined with itself, ``rows**2`` rows."""
-    return pa.table({"NIR": ["p"] * rows, "SEX": ["F"] * rows, "AGE": list(range(rows))})
-
-
-async def register(
-    engine: AsyncEngine, objects: Path, project: uuid.UUID, members: list[str], **tables: pa.Table
-) -> uuid.UUID:
-    """A space opened by a grant to ``members`` with ``tables`` stored and registered."""
-    grant = uuid.uuid4()
-    store = FilesystemObjectStore(objects)
-    await store.ensure_bucket("projects")
-    extracted = []
-    for name, table in tables.items():
-        key = f"{project}/grants/{grant}/{name}.parquet"
-        path = objects / "projects" / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, path)
-        kinds = {"NIR": "pseudonym"}
-        columns = [
-            {"name": f.name, "type": str(f.type), "kind": kinds.get(f.name, "none")}
-            for f in table.schema
-        ]
-        extracted.append(
-            {
-                "dataset_id": str(uuid.uuid4()),
-                "table": name,
-                "bucket": "projects",
-                "object_key": key,
-                "rows": table.num_rows,
-                "columns": columns,
-            }
-        )
-    await deliver(engine, "hdh.access.grant.issued.v1", issued(project, grant, members))
-    completed = {"grant_id": str(grant), "project_id": str(project), "key_version": 1}
-    await deliver(engine, "hdh.linkage.extract.completed.v1", completed | {"tables": extracted})
-    return grant
-
-
-@pytest.fixture
-def objects(tmp_path: Path) -> Path:
-    return tmp_path / "objects"
-
-
-@pytest.fixture
-def settings(
-    workspace_settings: SettingsFactory, access_rights: AccessRights, tmp_path: Path
-) -> Any:
-    return workspace_settings(
-        access_url=access_rights.url,
-        workspace_files_path=tmp_path / "files",
-        workspace_query_seconds=20,
-    )
 
 
 def cells(answer: dict[str, Any]) -> dict[tuple[Any, ...], dict[str, Any]]:

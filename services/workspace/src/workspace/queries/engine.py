@@ -52,8 +52,11 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def sandbox(views: dict[str, ProjectTable], limits: Limits) -> duckdb.DuckDBPyConnection:
-    """A connection that reads only the given tables' files, as the views ``t0``, ``t1``…"""
+def sandbox(
+    views: dict[str, ProjectTable], limits: Limits, *, progress: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """A connection that reads only the given tables' files, as views of the given names
+    (``t0``, ``t1``… for a structured query, the tables' own names for an analysis)."""
     connection = duckdb.connect(
         ":memory:",
         config={
@@ -67,9 +70,13 @@ def sandbox(views: dict[str, ProjectTable], limits: Limits) -> duckdb.DuckDBPyCo
     connection.execute(f"SET allowed_paths = [{', '.join(map(_literal, paths))}]")
     for alias, table in views.items():
         files = ", ".join(_literal(str(path)) for path in table.paths)
-        view = f"CREATE VIEW {alias} AS SELECT * FROM read_parquet([{files}])"  # noqa: S608
+        name = '"' + alias.replace('"', '""') + '"'
+        view = f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{files}])"  # noqa: S608
         connection.execute(view)
-    for setting in ("enable_external_access = false", "enable_progress_bar = false"):
+    settings = ["enable_external_access = false", f"enable_progress_bar = {str(progress).lower()}"]
+    if progress:
+        settings.append("enable_progress_bar_print = false")
+    for setting in settings:
         connection.execute(f"SET {setting}")
     connection.execute("SET lock_configuration = true")
     return connection

@@ -2,7 +2,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, func
+from sqlalchemy import BigInteger, DateTime, Float, Index, Integer, String, Text, Uuid, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -50,7 +50,9 @@ class ProjectTable(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     project_id: Mapped[uuid.UUID] = mapped_column(index=True)
     grant_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    dataset_id: Mapped[uuid.UUID]
+    dataset_id: Mapped[uuid.UUID | None]  # None for an analysis result
+    # the grants an analysis result was computed under: it leaves with any of them
+    derived_from: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
     name: Mapped[str] = mapped_column(String(255))
     columns: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     rows: Mapped[int] = mapped_column(BigInteger)
@@ -60,3 +62,40 @@ class ProjectTable(Base):
     registered_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
+    "queued",
+    "running",
+    "succeeded",
+    "failed",
+    "cancelled",
+)
+FINISHED = frozenset({SUCCEEDED, FAILED, CANCELLED})
+
+
+class Analysis(Base):
+    """A member's free SQL, run in the space; its result becomes a project table."""
+
+    __tablename__ = "analysis"
+    __table_args__ = (
+        Index("ix_analysis_project", "project_id", "created_at", "id"),
+        Index("ix_analysis_state", "state", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    project_id: Mapped[uuid.UUID]
+    subject: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(String(63))  # the result table's
+    sql: Mapped[str] = mapped_column(Text)
+    tables: Mapped[list[str]] = mapped_column(ARRAY(Text))  # the tables it reads
+    grant_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid))
+    state: Mapped[str] = mapped_column(String(20), default=QUEUED)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    problem: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    table_id: Mapped[uuid.UUID | None]
+    rows: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -102,8 +102,16 @@ class TableRepository:
         return list(await self.session.scalars(query.order_by(ProjectTable.registered_at.desc())))
 
     async def remove_for_grant(self, grant_id: uuid.UUID) -> int:
+        """The grant's tables, and the analysis results computed under it."""
         result = await self.session.execute(
-            delete(ProjectTable).where(ProjectTable.grant_id == grant_id).returning(ProjectTable.id)
+            delete(ProjectTable)
+            .where(
+                or_(
+                    ProjectTable.grant_id == grant_id,
+                    ProjectTable.derived_from.contains([grant_id]),
+                )
+            )
+            .returning(ProjectTable.id)
         )
         return len(result.all())
 
