@@ -68,19 +68,29 @@ class Hsm:
             )
             return [key for key in found if isinstance(key, pkcs11.SecretKey)]
 
-    def private_key(self, label: str) -> pkcs11.PrivateKey:
+    def private_keys(self, label: str) -> list[pkcs11.PrivateKey]:
         with self.lock:
-            try:
-                return self.session.get_key(ObjectClass.PRIVATE_KEY, label=label)
-            except (pkcs11.NoSuchKey, pkcs11.MultipleObjectsReturned) as exc:
-                raise HsmError(f"no single private key labelled {label!r} in the HSM") from exc
+            found = self.session.get_objects(
+                {Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: label}
+            )
+            return [key for key in found if isinstance(key, pkcs11.PrivateKey)]
+
+    def private_key(self, label: str) -> pkcs11.PrivateKey:
+        key = self._one(ObjectClass.PRIVATE_KEY, label)
+        assert isinstance(key, pkcs11.PrivateKey)
+        return key
 
     def public_key(self, label: str) -> pkcs11.PublicKey:
+        key = self._one(ObjectClass.PUBLIC_KEY, label)
+        assert isinstance(key, pkcs11.PublicKey)
+        return key
+
+    def _one(self, kind: ObjectClass, label: str) -> pkcs11.Key:
         with self.lock:
             try:
-                return self.session.get_key(ObjectClass.PUBLIC_KEY, label=label)
+                return self.session.get_key(kind, label=label)
             except (pkcs11.NoSuchKey, pkcs11.MultipleObjectsReturned) as exc:
-                raise HsmError(f"no single public key labelled {label!r} in the HSM") from exc
+                raise HsmError(f"no single {kind.name} labelled {label!r} in the HSM") from exc
 
     def close(self) -> None:
         with _OPEN_LOCK:

@@ -2,6 +2,7 @@
 retired while pseudonymisation runs, with every pseudonym unchanged."""
 
 import asyncio
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -18,10 +19,11 @@ from hdh_common.db import create_sessionmaker
 from hdh_common.storage import ObjectStore, create_object_store
 from hdh_dev.softhsm import SoftHsm
 from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
-from linkage.jobs.pipeline import TAGS
 from linkage.events import Identifier
+from linkage.jobs.pipeline import TAGS
 from linkage.keys import master as master_keys
 from linkage.keys import service as keys
+from linkage.keys.cli import main as cli
 from linkage.keys.crypto import (
     MasterKeyError,
     MasterKeyUnavailable,
@@ -233,3 +235,42 @@ async def central_nirs(
         key = await keys.active_key(session, master, keys.CENTRAL)
     hashed = key.hasher(TAGS[Identifier.NIR]).pseudonyms(pa.array(VALID_NIRS))
     return list(hashed.to_pylist())
+
+
+def test_the_operator_command_adds_rotates_and_retires(
+    hsm_master: HsmMasterKey,
+    softhsm: SoftHsm,
+    label: str,
+    clean_database: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    environment = {
+        "HDH_DATABASE_URL": clean_database,
+        "HDH_LINKAGE_MASTER_KEY": "",
+        "HDH_LINKAGE_MASTER_KEY_LABEL": label,
+        **{f"HDH_{name.upper()}": str(value) for name, value in softhsm.settings().items()},
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    def run(*argv: str) -> Any:
+        code = cli(["--actor", "operator:ops", *argv])
+        output = capsys.readouterr()
+        return json.loads(output.out) if code == 0 else (code, output.err)
+
+    first, second = f"hsm:{label}:1", f"hsm:{label}:2"
+    assert run("status") == {"newest": first, "sealed": {first: 0}}
+    assert run("add") == {"added": second}
+    assert run("rotate") == {"key_id": second, "resealed": 0}
+    code, error = run("retire", second)
+    assert code == 1 and "add a newer version first" in error
+    assert run("retire", first) == {"retired": first}
+    assert run("status") == {"newest": second, "sealed": {second: 0}}
+    monkeypatch.setenv("HDH_HSM_TOKEN_LABEL", "no-such-token")
+    code, error = run("status")
+    assert (
+        code == 1
+        and "cannot open a session" in error
+        and softhsm.pin.get_secret_value() not in error
+    )

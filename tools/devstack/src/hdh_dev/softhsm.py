@@ -74,9 +74,9 @@ def start_softhsm(folder: Path) -> SoftHsm:
     pin = secrets.token_hex(8)
     pin_file = folder / "pin"
     pin_file.write_text(pin + "\n")
-    subprocess.run(
-        [tool, "--init-token", "--free", "--label", TOKEN_LABEL, "--pin", pin]
-        + ["--so-pin", secrets.token_hex(8)],
+    so_pin = secrets.token_hex(8)
+    subprocess.run(  # noqa: S603
+        [tool, "--init-token", "--free", "--label", TOKEN_LABEL, "--pin", pin, "--so-pin", so_pin],
         check=True,
         capture_output=True,
         env={**os.environ, "SOFTHSM2_CONF": str(conf)},

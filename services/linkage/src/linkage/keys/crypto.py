@@ -65,7 +65,7 @@ class MasterKey(ABC):
     def destroy(self, key_id: str) -> None:
         raise MasterKeyError("a file master key is removed from the configuration, not here")
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (most master keys hold nothing to let go of)
         """Let go of what holds the keys (the HSM's session)."""
 
     @abstractmethod
@@ -74,9 +74,7 @@ class MasterKey(ABC):
     @abstractmethod
     def _decrypt(self, key_id: str, nonce: bytes, data: bytes, aad: bytes) -> bytes: ...
 
-    def seal(
-        self, key: bytes, *, domain: str, version: int, key_id: str | None = None
-    ) -> Sealed:
+    def seal(self, key: bytes, *, domain: str, version: int, key_id: str | None = None) -> Sealed:
         key_id = key_id or self.newest()
         nonce = os.urandom(NONCE_BYTES)
         return Sealed(key_id, nonce + self._encrypt(key_id, nonce, key, _aad(domain, version)))

@@ -6,6 +6,8 @@ The newest version seals; an older one opens what it sealed until it is retired 
 in the token, once nothing names it).
 """
 
+from typing import cast
+
 import pkcs11
 from pkcs11 import Attribute, GCMParams, Mechanism
 
@@ -74,19 +76,25 @@ class HsmMasterKey(MasterKey):
     def _encrypt(self, key_id: str, nonce: bytes, data: bytes, aad: bytes) -> bytes:
         if key_id == FILE_KEY_ID:
             raise MasterKeyError("new domain keys are sealed in the HSM, not by the file key")
-        key = self._handle(key_id)
+        key = cast(pkcs11.EncryptMixin, self._handle(key_id))
         with self.hsm.lock:
-            return bytes(key.encrypt(data, mechanism=Mechanism.AES_GCM, mechanism_param=_gcm(nonce, aad)))
+            sealed = key.encrypt(
+                data, mechanism=Mechanism.AES_GCM, mechanism_param=_gcm(nonce, aad)
+            )
+        assert isinstance(sealed, bytes)
+        return sealed
 
     def _decrypt(self, key_id: str, nonce: bytes, data: bytes, aad: bytes) -> bytes:
         if key_id == FILE_KEY_ID and self.legacy is not None:
             return self.legacy._decrypt(key_id, nonce, data, aad)
-        key = self._handle(key_id)
+        key = cast(pkcs11.DecryptMixin, self._handle(key_id))
         try:
             with self.hsm.lock:
-                return bytes(
-                    key.decrypt(data, mechanism=Mechanism.AES_GCM, mechanism_param=_gcm(nonce, aad))
+                opened = key.decrypt(
+                    data, mechanism=Mechanism.AES_GCM, mechanism_param=_gcm(nonce, aad)
                 )
+            assert isinstance(opened, bytes)
+            return opened
         except (pkcs11.ObjectHandleInvalid, pkcs11.KeyHandleInvalid) as exc:
             self._handles.pop(key_id, None)
             raise Unavailable(f"master key {key_id!r} is no longer in the HSM") from exc

@@ -42,15 +42,17 @@ def load(settings: Settings) -> MasterKey:
         )
     legacy = None
     if settings.linkage_master_key.get_secret_value():
-        legacy = load_master_key(settings.linkage_master_key, dev=False, path=settings.linkage_master_key_path)
-    master = HsmMasterKey(
-        open_hsm(config), label=settings.linkage_master_key_label, legacy=legacy
-    )
+        legacy = load_master_key(
+            settings.linkage_master_key, dev=False, path=settings.linkage_master_key_path
+        )
+    master = HsmMasterKey(open_hsm(config), label=settings.linkage_master_key_label, legacy=legacy)
     master.newest()
     return master
 
 
-async def add(sessionmaker: async_sessionmaker[AsyncSession], master: MasterKey, *, actor: str) -> str:
+async def add(
+    sessionmaker: async_sessionmaker[AsyncSession], master: MasterKey, *, actor: str
+) -> str:
     key_id = master.add_version()
     async with sessionmaker.begin() as session:
         await _publish(session, MASTER_KEY_ADDED, MasterKeyAdded(key_id=key_id), actor=actor)
