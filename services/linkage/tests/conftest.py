@@ -65,12 +65,8 @@ def linkage_settings(make_settings: SettingsFactory, master_key_b64: str) -> Set
     def make(*, broker: bool = False, **overrides: Any) -> Any:
         if not broker:
             overrides.setdefault("kafka_bootstrap_servers", f"127.0.0.1:{free_port()}")
-        return make_settings(
-            "linkage",
-            linkage_master_key=master_key_b64,
-            linkage_job_poll_interval=0.2,
-            **overrides,
-        )
+        overrides.setdefault("linkage_master_key", master_key_b64)
+        return make_settings("linkage", linkage_job_poll_interval=0.2, **overrides)
 
     return make
 

@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hdh_common.hsm import HsmConfig, read_pin
+
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hdh"
 
 
@@ -82,3 +84,37 @@ class ServiceSettings(CommonSettings):
     service_call_timeout: float = Field(
         2.0, gt=0, description="Seconds to wait for another service's answer before refusing."
     )
+
+
+class HsmSettings(BaseSettings):
+    """The PKCS#11 module and token of the services that keep keys in an HSM."""
+
+    model_config = SettingsConfigDict(env_prefix="HDH_", extra="ignore")
+
+    hsm_module: Path | None = Field(
+        None,
+        description="Path of the PKCS#11 library of the HSM (e.g. SoftHSM2's"
+        " `libsofthsm2.so`); empty: keys come from their files or variables.",
+    )
+    hsm_token_label: str = Field("", description="Label of the HSM token holding the keys.")
+    hsm_slot: int | None = Field(
+        None, description="Slot id of the HSM token, used instead of its label when set."
+    )
+    hsm_pin: SecretStr = Field(
+        SecretStr(""),
+        description="User PIN of the HSM token; when empty, read from `HDH_HSM_PIN_FILE`.",
+    )
+    hsm_pin_file: Path | None = Field(
+        None, description="File holding the HSM token's user PIN (e.g. a mounted secret)."
+    )
+
+    def hsm_config(self) -> HsmConfig | None:
+        """The HSM to open, or None when keys stay in files."""
+        if self.hsm_module is None:
+            return None
+        return HsmConfig(
+            module=self.hsm_module,
+            pin=read_pin(self.hsm_pin, self.hsm_pin_file),
+            token_label=self.hsm_token_label,
+            slot=self.hsm_slot,
+        )

@@ -2,10 +2,10 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 
-from hdh_common.settings import ServiceSettings
+from hdh_common.settings import HsmSettings, ServiceSettings
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, HsmSettings):
     port: int = Field(8004, description="Port the HTTP server listens on.")
     audit_signing_key: SecretStr = Field(
         SecretStr(""),
@@ -16,6 +16,12 @@ class Settings(ServiceSettings):
         Path(".hdh/keys/audit-signing.pem"),
         description="File of the tree-head signing key (PEM, Ed25519); "
         "in `dev`, generated when missing.",
+    )
+    audit_signing_key_label: str = Field(
+        "hdh-audit-signing",
+        description="Label of the tree-head signing key pair (Ed25519) in the HSM, used instead"
+        " of the PEM key when `HDH_HSM_MODULE` is set; the token signs, the private key never"
+        " leaves it.",
     )
     audit_tree_head_interval: float = Field(
         60.0, description="Seconds between signed tree heads (signed only when the log grew)."

@@ -9,7 +9,7 @@ from typing import Any
 from audit.config import Settings
 from audit.ingest.consumer import BatchIngester
 from audit.treeheads import service as treeheads
-from audit.treeheads.signing import Signer, load_signer
+from audit.treeheads.signing import Signer, load_signer, release_signer
 from audit.treeheads.worker import sign_periodically
 from hdh_common.app import background
 from hdh_common.state import ServiceState
@@ -38,5 +38,8 @@ async def resources(common: ServiceState[Settings]) -> AsyncIterator[AuditState]
     ]
     if settings.audit_ingest_enabled:
         loops.append(ingester.run())
-    async with background(*loops):
-        yield AuditState(**vars(common), signer=signer, ingester=ingester)
+    try:
+        async with background(*loops):
+            yield AuditState(**vars(common), signer=signer, ingester=ingester)
+    finally:
+        release_signer(signer)

@@ -24,6 +24,9 @@ EXTRACT_DOWNLOADED = "hdh.linkage.extract.downloaded.v1"
 DOMAIN_KEY_DESTRUCTION_REQUESTED = "hdh.linkage.domain_key.destruction_requested.v1"
 DOMAIN_KEY_DESTROYED = "hdh.linkage.domain_key.destroyed.v1"
 DOMAIN_KEY_ROTATED = "hdh.linkage.domain_key.rotated.v1"
+MASTER_KEY_ADDED = "hdh.linkage.master_key.added.v1"
+MASTER_KEY_ROTATED = "hdh.linkage.master_key.rotated.v1"
+MASTER_KEY_RETIRED = "hdh.linkage.master_key.retired.v1"
 OBJECTION_RECORDED = "hdh.linkage.objection.recorded.v1"
 LINKAGE_COMPLETED = "hdh.linkage.linkage.completed.v1"
 
@@ -216,6 +219,28 @@ class DomainKeyRotated(_Payload):
 
     domain: str
     version: int
+
+
+class MasterKeyAdded(_Payload):
+    """A new master key version (the subject, its key id) was generated in the HSM: new
+    domain keys are sealed under it."""
+
+    key_id: str
+
+
+class MasterKeyRotated(_Payload):
+    """Every domain key sealed under an older master key was re-sealed under ``key_id``; the
+    domain keys, and so every pseudonym, are unchanged."""
+
+    key_id: str
+    domain_keys_resealed: int
+
+
+class MasterKeyRetired(_Payload):
+    """A master key version no domain key names any more was destroyed in the HSM (or, for the
+    file key, may now be removed from the configuration)."""
+
+    key_id: str
 
 
 class ObjectionRecorded(_Payload):

@@ -13,7 +13,8 @@ from linkage.jobs.execute import run_pseudonymisation
 from linkage.jobs.linking import run_link
 from linkage.jobs.models import EXTRACT, LINK, PSEUDONYMISE
 from linkage.jobs.runner import JobRunner
-from linkage.keys.crypto import MasterKey, load_master_key
+from linkage.keys import master as master_keys
+from linkage.keys.crypto import MasterKey
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,11 +27,7 @@ class LinkageState(ServiceState[Settings]):
 async def resources(common: ServiceState[Settings]) -> AsyncIterator[LinkageState]:
     """The master key, and the worker running queued jobs while the service runs."""
     settings = common.settings
-    master = load_master_key(
-        settings.linkage_master_key,
-        dev=settings.environment == "dev",
-        path=settings.linkage_master_key_path,
-    )
+    master = master_keys.load(settings)
     context = JobContext(
         sessionmaker=common.sessionmaker,
         store=common.object_store,
@@ -44,5 +41,8 @@ async def resources(common: ServiceState[Settings]) -> AsyncIterator[LinkageStat
         on_failure={EXTRACT: extract_failed},
         poll_interval=settings.linkage_job_poll_interval,
     )
-    async with background(runner.run()):
-        yield LinkageState(**vars(common), master_key=master, job_runner=runner)
+    try:
+        async with background(runner.run()):
+            yield LinkageState(**vars(common), master_key=master, job_runner=runner)
+    finally:
+        master.close()

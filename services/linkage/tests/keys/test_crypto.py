@@ -5,21 +5,30 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from linkage.keys.crypto import MasterKey, MasterKeyError, load_master_key, new_domain_key
+from linkage.keys.crypto import (
+    FileMasterKey,
+    MasterKeyError,
+    MasterKeyUnavailable,
+    Sealed,
+    load_master_key,
+    new_domain_key,
+)
 
 
 def test_sealed_keys_open_only_for_their_domain_and_version() -> None:
-    master = MasterKey(os.urandom(32))
+    master = FileMasterKey(os.urandom(32))
     key = new_domain_key()
     sealed = master.seal(key, domain="central", version=1)
-    assert key not in sealed
+    assert key not in sealed.blob and sealed.key_id == "file"
     assert master.open(sealed, domain="central", version=1) == key
     with pytest.raises(MasterKeyError):
         master.open(sealed, domain="central", version=2)
     with pytest.raises(MasterKeyError):
         master.open(sealed, domain="project:x", version=1)
     with pytest.raises(MasterKeyError):
-        MasterKey(os.urandom(32)).open(sealed, domain="central", version=1)
+        FileMasterKey(os.urandom(32)).open(sealed, domain="central", version=1)
+    with pytest.raises(MasterKeyUnavailable):
+        master.open(Sealed("hsm:other:1", sealed.blob), domain="central", version=1)
 
 
 def test_configured_master_key_is_used(tmp_path: Path) -> None:
@@ -28,7 +37,7 @@ def test_configured_master_key_is_used(tmp_path: Path) -> None:
         SecretStr(base64.b64encode(raw).decode()), dev=False, path=tmp_path / "k"
     )
     sealed = master.seal(b"k" * 32, domain="central", version=1)
-    assert MasterKey(raw).open(sealed, domain="central", version=1) == b"k" * 32
+    assert FileMasterKey(raw).open(sealed, domain="central", version=1) == b"k" * 32
     assert not (tmp_path / "k").exists()
 
 
@@ -43,4 +52,4 @@ def test_dev_generates_a_private_file_once_production_refuses(tmp_path: Path) ->
         load_master_key(SecretStr(""), dev=False, path=path)
     with pytest.raises(MasterKeyError, match="base64"):
         load_master_key(SecretStr("not base64!"), dev=False, path=path)
-    assert repr(first) == "MasterKey(<hidden>)"
+    assert repr(first) == "FileMasterKey(<hidden>)"

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from hdh_common.db import create_sessionmaker
 from linkage.errors import CentralKeyIndestructible, KeyDestroyed
 from linkage.keys import service
-from linkage.keys.crypto import MasterKey
+from linkage.keys.crypto import FileMasterKey, MasterKey
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ async def session(clean_database: str) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 def master(master_key_b64: str) -> MasterKey:
-    return MasterKey(base64.b64decode(master_key_b64))
+    return FileMasterKey(base64.b64decode(master_key_b64))
 
 
 async def test_a_domain_key_is_created_once_sealed_and_rotated(

@@ -52,6 +52,7 @@ from hdh_dev.broker import TansuBroker, start_tansu
 from hdh_dev.logscan import LogScanner
 from hdh_dev.processes import free_port
 from hdh_dev.s3server import S3Server, start_s3_server
+from hdh_dev.softhsm import SoftHsm, SoftHsmMissing, start_softhsm
 from hdh_dev.wiring import SERVICES, platform_wiring
 
 # Quick relays and tree heads: tests wait for both.
@@ -357,6 +358,18 @@ def s3_server(server_logs: ServerLogs) -> Iterator[S3Server]:
         server = start_s3_server(log_path=log_path)
         yield server
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> SoftHsm:
+    """A SoftHSM2 token for the session; tests keep apart by key labels. Skipped where
+    SoftHSM2 is not installed, but failing in CI (``CI=true``), which installs it."""
+    try:
+        return start_softhsm(tmp_path_factory.mktemp("softhsm"))
+    except SoftHsmMissing as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="session")

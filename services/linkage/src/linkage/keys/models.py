@@ -20,7 +20,7 @@ ACTIVE, RETIRED, DESTROYED = "active", "retired", "destroyed"
 
 
 class DomainKey(Base):
-    """One version of a pseudonym domain's key, sealed under the master key."""
+    """One version of a pseudonym domain's key, sealed under the master key ``master_key_id``."""
 
     __tablename__ = "domain_key"
     __table_args__ = (UniqueConstraint("domain", "version"),)
@@ -29,6 +29,7 @@ class DomainKey(Base):
     domain: Mapped[str] = mapped_column(String(100), index=True)
     version: Mapped[int] = mapped_column(Integer)
     sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    master_key_id: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default=ACTIVE)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

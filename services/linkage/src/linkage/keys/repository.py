@@ -1,11 +1,12 @@
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hdh_common.pagination import keyset
+from linkage.keys.crypto import Sealed
 from linkage.keys.models import ACTIVE, DESTROYED, RETIRED, DomainKey, DomainKeyDestruction
 
 
@@ -29,11 +30,17 @@ class DomainKeyRepository:
         )
         return int(found or 0)
 
-    async def insert(self, *, domain: str, version: int, sealed: bytes) -> bool:
+    async def insert(self, *, domain: str, version: int, sealed: Sealed) -> bool:
         """Add a version unless a concurrent writer added it first; True if this one did."""
         inserted = await self.session.scalar(
             insert(DomainKey)
-            .values(domain=domain, version=version, sealed=sealed, status=ACTIVE)
+            .values(
+                domain=domain,
+                version=version,
+                sealed=sealed.blob,
+                master_key_id=sealed.key_id,
+                status=ACTIVE,
+            )
             .on_conflict_do_nothing(index_elements=["domain", "version"])
             .returning(DomainKey.id)
         )
@@ -54,6 +61,32 @@ class DomainKeyRepository:
             .returning(DomainKey.id)
         )
         return len(result.all())
+
+    async def sealed_not_under(self, key_id: str, *, limit: int) -> list[DomainKey]:
+        """Domain keys (any status but destroyed) sealed by another master key, locked."""
+        query = (
+            select(DomainKey)
+            .where(DomainKey.master_key_id != key_id, DomainKey.sealed.is_not(None))
+            .order_by(DomainKey.id)
+            .limit(limit)
+            .with_for_update()
+        )
+        return list(await self.session.scalars(query))
+
+    async def count_sealed_under(self) -> dict[str, int]:
+        query = (
+            select(DomainKey.master_key_id, func.count())
+            .where(DomainKey.sealed.is_not(None))
+            .group_by(DomainKey.master_key_id)
+        )
+        return {key_id: count for key_id, count in (await self.session.execute(query)).all()}
+
+    async def lock_writes(self) -> None:
+        """No domain key is added, re-sealed or destroyed until this transaction ends; reads go
+        on."""
+        await self.session.execute(
+            text("LOCK TABLE linkage.domain_key IN SHARE ROW EXCLUSIVE MODE")
+        )
 
     async def domain_page(self, *, cursor: str | None, limit: int) -> list[str]:
         query = select(DomainKey.domain).distinct()

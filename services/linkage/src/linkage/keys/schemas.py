@@ -12,6 +12,7 @@ class DomainKeyVersion(BaseModel):
     domain: str
     version: int
     status: str
+    master_key_id: str = Field(description="Key id of the master key that seals this key.")
     created_at: datetime
     retired_at: datetime | None
     destroyed_at: datetime | None

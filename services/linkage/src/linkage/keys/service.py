@@ -19,8 +19,8 @@ from linkage.events import (
     DomainKeyRotated,
 )
 from linkage.keys import schemas
-from linkage.keys.crypto import MasterKey, new_domain_key
-from linkage.keys.models import ACTIVE, DESTROYED, DomainKeyDestruction
+from linkage.keys.crypto import MasterKey, MasterKeyUnavailable, Sealed, new_domain_key
+from linkage.keys.models import ACTIVE, DESTROYED, DomainKey, DomainKeyDestruction
 from linkage.keys.repository import DestructionRepository, DomainKeyRepository
 from linkage.pseudonyms.hmac import KeyedHasher
 
@@ -55,9 +55,26 @@ async def active_key(session: AsyncSession, master: MasterKey, domain: str) -> D
             raise KeyDestroyed(f"The keys of domain {domain!r} were destroyed.")
         await repository.insert(domain=domain, version=1, sealed=_sealed(master, domain, 1))
         found = await repository.active(domain)
-    assert found is not None and found.sealed is not None
-    secret = master.open(found.sealed, domain=domain, version=found.version)
-    return DomainKeyInUse(domain=domain, version=found.version, secret=secret)
+    assert found is not None
+    return DomainKeyInUse(
+        domain=domain, version=found.version, secret=await _open(session, master, found)
+    )
+
+
+async def _open(session: AsyncSession, master: MasterKey, found: DomainKey) -> bytes:
+    """The domain key; read again once if a master key rotation re-sealed it meanwhile (the
+    master key it named may be retired by now)."""
+    try:
+        return master.open(_sealed_of(found), domain=found.domain, version=found.version)
+    except MasterKeyUnavailable:
+        await session.refresh(found)
+        return master.open(_sealed_of(found), domain=found.domain, version=found.version)
+
+
+def _sealed_of(found: DomainKey) -> Sealed:
+    if found.sealed is None:
+        raise KeyDestroyed(f"The keys of domain {found.domain!r} were destroyed.")
+    return Sealed(found.master_key_id, found.sealed)
 
 
 async def rotate(session: AsyncSession, master: MasterKey, domain: str, *, actor: str) -> int:
@@ -159,7 +176,7 @@ async def is_destroyed(session: AsyncSession, domain: str) -> bool:
     return found is not None and found.status == DESTROYED
 
 
-def _sealed(master: MasterKey, domain: str, version: int) -> bytes:
+def _sealed(master: MasterKey, domain: str, version: int) -> Sealed:
     return master.seal(new_domain_key(), domain=domain, version=version)
 
 
