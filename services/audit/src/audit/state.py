@@ -1,11 +1,15 @@
 """What the audit service runs with beyond the common resources: its tree-head signer, the
-periodic head signing and the ingester of every ``hdh.*`` topic."""
+periodic head signing, the witnesses asked to cosign checkpoints, and the ingester of every
+``hdh.*`` topic."""
 
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
+from audit.checkpoints.witnesses import Witnessing, cosign_periodically, endpoints
 from audit.config import Settings
 from audit.ingest.consumer import BatchIngester
 from audit.treeheads import service as treeheads
@@ -38,5 +42,18 @@ async def resources(common: ServiceState[Settings]) -> AsyncIterator[AuditState]
     ]
     if settings.audit_ingest_enabled:
         loops.append(ingester.run())
-    async with background(*loops):
-        yield AuditState(**vars(common), signer=signer, ingester=ingester)
+    witnesses = endpoints(settings.audit_witnesses)
+    async with httpx.AsyncClient(timeout=settings.audit_witness_timeout) as http:
+        if witnesses:
+            witnessing = Witnessing(
+                sessionmaker=sessionmaker,
+                signer=signer,
+                origin=settings.log_origin,
+                witnesses=witnesses,
+                http=http,
+            )
+            loops.append(
+                cosign_periodically(witnessing, interval=settings.audit_tree_head_interval)
+            )
+        async with background(*loops):
+            yield AuditState(**vars(common), signer=signer, ingester=ingester)
