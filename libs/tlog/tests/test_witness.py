@@ -100,7 +100,7 @@ async def test_cosigns_a_consistent_history(
 
 async def test_refuses_a_fork(http: httpx.AsyncClient, log: Log) -> None:
     assert (await add(http, submission(log, 0, 8))).status_code == 200
-    forked = LEAVES[:3] + [b"rewritten"] + LEAVES[4:12]
+    forked = [*LEAVES[:3], b"rewritten", *LEAVES[4:12]]
     fork_note = log.note(12, root=mth(forked))
     bad_proof = await add(http, body(8, fork_note, proof(8, forked)))
     assert bad_proof.status_code == 422

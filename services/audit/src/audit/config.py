@@ -38,7 +38,7 @@ class Settings(ServiceSettings):
         "empty: the public URL without its scheme, followed by `/audit`.",
     )
     audit_witnesses: dict[str, str] = Field(
-        default_factory=dict,
+        {},
         description="Witnesses asked to cosign each new checkpoint (C2SP `tlog-witness`), as "
         'JSON `{"<verifier key>": "<submission URL prefix>"}`; a verifier key is '
         "`<name>+<key id>+<base64 key>` (Ed25519 cosignature, type 0x04).",
