@@ -67,7 +67,11 @@ def build(args: argparse.Namespace) -> Witness:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
+        import logging
+
         import uvicorn
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 
         from hdh_tlog.witness.app import create_app
 

@@ -136,9 +136,11 @@ def check_checkpoint(
     try:
         note = parse_note(note_text)
         checkpoint = Checkpoint.parse(note.text)
-        verify_note(note, log_keys)
+        signers = verify_note(note, log_keys)
     except NoteError as exc:
         return _fail(f"the checkpoint is not signed by the log: {exc}")
+    if all(verified.key.name != checkpoint.origin for verified in signers):
+        return _fail(f"the checkpoint names another log ({checkpoint.origin}) than its signer")
     cosigners = set()
     for signature in note.signatures:
         for key in witnesses:
