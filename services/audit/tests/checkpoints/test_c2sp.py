@@ -204,3 +204,21 @@ async def test_tile_paths(client: httpx.AsyncClient, as_role: Headers, draft: An
         assert response.status_code == 404, path
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["type"] == "/problems/audit-tile-not-found"
+
+
+async def test_an_entry_too_large_for_a_bundle_is_named(
+    client: httpx.AsyncClient,
+    as_role: Headers,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Events from the broker may exceed what a uint16 length says; the bundle then points to
+    the entry's own route instead of failing."""
+    large = EntryCreate(action="hdh.test.done.v1", payload={"text": "x" * 70_000})
+    async with sessionmaker.begin() as session:
+        await entries.append(session, [large])
+    auditor = as_role("auditor")
+    response = await client.get("/audit/tile/entries/000.p/1", headers=auditor)
+    assert response.status_code == 409
+    assert response.json()["type"] == "/problems/audit-entry-too-large-for-bundle"
+    assert "/audit/entries/0" in response.json()["detail"]
+    assert (await client.get("/audit/tile/0/000.p/1", headers=auditor)).status_code == 200
