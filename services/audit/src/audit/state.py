@@ -7,9 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
-from audit.checkpoints.witnesses import Witnessing, cosign_periodically, endpoints
+from audit.checkpoints.witnesses import cosigning_loops
 from audit.config import Settings
 from audit.ingest.consumer import BatchIngester
 from audit.treeheads import service as treeheads
@@ -40,20 +38,8 @@ async def resources(common: ServiceState[Settings]) -> AsyncIterator[AuditState]
     loops: list[Coroutine[Any, Any, None]] = [
         sign_periodically(sessionmaker, signer, interval=settings.audit_tree_head_interval)
     ]
+    loops += cosigning_loops(settings, sessionmaker, signer)
     if settings.audit_ingest_enabled:
         loops.append(ingester.run())
-    witnesses = endpoints(settings.audit_witnesses)
-    async with httpx.AsyncClient(timeout=settings.audit_witness_timeout) as http:
-        if witnesses:
-            witnessing = Witnessing(
-                sessionmaker=sessionmaker,
-                signer=signer,
-                origin=settings.log_origin,
-                witnesses=witnesses,
-                http=http,
-            )
-            loops.append(
-                cosign_periodically(witnessing, interval=settings.audit_tree_head_interval)
-            )
-        async with background(*loops):
-            yield AuditState(**vars(common), signer=signer, ingester=ingester)
+    async with background(*loops):
+        yield AuditState(**vars(common), signer=signer, ingester=ingester)

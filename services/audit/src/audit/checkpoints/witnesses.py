@@ -5,8 +5,10 @@ cosignatures that verify against the witness's configured key are kept."""
 import asyncio
 import base64
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,6 +17,7 @@ from audit.checkpoints import service
 from audit.checkpoints.models import Cosignature
 from audit.checkpoints.repository import CheckpointRepository
 from audit.checkpoints.service import SignedCheckpoint
+from audit.config import Settings
 from audit.tree import service as tree
 from audit.treeheads.signing import Signer
 from hdh_tlog.note import COSIGNATURE_V1, NoteError, VerifierKey, parse_note
@@ -170,13 +173,41 @@ def _size(text: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 20 else None
 
 
-async def cosign_periodically(witnessing: Witnessing, *, interval: float) -> None:
+def cosigning_loops(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], signer: Signer
+) -> list[Coroutine[Any, Any, None]]:
+    """The background loop that asks the configured witnesses, if any are."""
+    witnesses = endpoints(settings.audit_witnesses)
+    if not witnesses:
+        return []
+    witnessing = partial(
+        Witnessing, sessionmaker=sessionmaker, signer=signer, origin=settings.log_origin
+    )
+    return [
+        cosign_periodically(
+            witnessing,
+            witnesses,
+            http_timeout=settings.audit_witness_timeout,
+            interval=settings.audit_tree_head_interval,
+        )
+    ]
+
+
+async def cosign_periodically(
+    witnessing: Callable[..., Witnessing],
+    witnesses: list[WitnessEndpoint],
+    *,
+    http_timeout: float,
+    interval: float,
+) -> None:
     """Every ``interval`` seconds, the latest checkpoint to the witnesses that lack it."""
-    while True:
-        try:
-            await witnessing.run_once()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            logger.warning("asking the witnesses to cosign failed: %r", exc)
-        await asyncio.sleep(interval)
+    async with httpx.AsyncClient(timeout=http_timeout) as http:
+        submitter = witnessing(witnesses=witnesses, http=http)
+        while True:
+            try:
+                await submitter.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("asking the witnesses to cosign failed: %r", exc)
+            await asyncio.sleep(interval)
