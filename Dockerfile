@@ -7,7 +7,7 @@
 ARG PYTHON_IMAGE=python:3.11-slim
 
 # Build stage: a virtualenv holding the libs and the part, built from the tree. All paths go
-# to one pip command so pip takes hdh-common and hdh-identifiers from libs/, not a registry.
+# to one pip command so pip takes hdh-common, hdh-identifiers and hdh-tlog from libs/, not a registry.
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 # A C compiler and OpenSSL's headers for linkage's HMAC kernel (linkage.pseudonyms._hmac);
@@ -18,7 +18,7 @@ RUN python -m venv /opt/venv
 COPY libs /src/libs
 ARG PART
 COPY ${PART} /src/${PART}
-RUN /opt/venv/bin/pip install /src/libs/identifiers /src/libs/common /src/${PART}
+RUN /opt/venv/bin/pip install /src/libs/identifiers /src/libs/common /src/libs/tlog /src/${PART}
 
 # Runtime stage: the virtualenv only, no compiler, no sources, no pip cache.
 FROM ${PYTHON_IMAGE}

@@ -2,7 +2,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e libs/identifiers -e libs/common -e services/catalog -e services/access -e services/linkage \
+PACKAGES := -e libs/identifiers -e libs/common -e libs/tlog -e services/catalog -e services/access -e services/linkage \
             -e services/audit -e services/workspace -e gateway -e tools/devstack
 STAMP := $(VENV)/.installed
 

@@ -23,9 +23,12 @@ STATEMENTS = [
     "TRUNCATE audit.tree_node",
     "UPDATE audit.tree_head SET tree_size = 99",
     "DELETE FROM audit.tree_head",
-    "TRUNCATE audit.tree_head",
+    "TRUNCATE audit.tree_head CASCADE",
     "DELETE FROM audit.signing_key",
     "TRUNCATE audit.signing_key CASCADE",
+    "UPDATE audit.checkpoint SET key_id = 0",
+    "DELETE FROM audit.checkpoint",
+    "TRUNCATE audit.checkpoint",
 ]
 
 
@@ -36,6 +39,7 @@ async def logged(
     for n in range(3):
         await client.post("/audit/entries", json=draft(n), headers=as_role("system"))
     await signed_head(client, size=3)
+    assert (await client.get("/audit/checkpoint", headers=as_role("auditor"))).status_code == 200
 
 
 @pytest.mark.usefixtures("logged")
@@ -53,7 +57,7 @@ async def counts(engine: AsyncEngine) -> list[int]:
     async with engine.connect() as connection:
         return [
             int(await connection.scalar(sa.text(f"SELECT count(*) FROM audit.{table}")) or 0)
-            for table in ("entry", "tree_node", "tree_head", "signing_key")
+            for table in ("entry", "tree_node", "tree_head", "signing_key", "checkpoint")
         ]
 
 

@@ -11,12 +11,21 @@ from hdh_common.identity import Role
 
 Headers = Callable[..., dict[str, str]]
 Draft = Callable[..., dict[str, Any]]
-AUDITOR_ONLY = ["/audit/entries", "/audit/entries/0", "/audit/export", "/audit/export?format=csv"]
+AUDITOR_ONLY = [
+    "/audit/entries",
+    "/audit/entries/0",
+    "/audit/export",
+    "/audit/export?format=csv",
+    "/audit/tile/entries/000.p/1",
+]
 ANY_ROLE = [
     "/audit/tree-head",
     "/audit/keys",
     "/audit/proofs/inclusion?leaf_index=0&tree_size=1",
     "/audit/proofs/consistency?first=1&second=1",
+    "/audit/checkpoint",
+    "/audit/checkpoint/keys",
+    "/audit/tile/0/000.p/1",
 ]
 
 

@@ -35,3 +35,27 @@ class Settings(ServiceSettings, HsmSettings):
     audit_ingest_batch_size: int = Field(
         500, description="Most events sequenced in one transaction by the audit ingester."
     )
+    public_url: str = Field(
+        "http://localhost:8000", description="URL at which users reach the gateway."
+    )
+    audit_log_origin: str = Field(
+        "",
+        description="Origin line of the log's C2SP checkpoints (and name of its note key); "
+        "empty: the public URL without its scheme, followed by `/audit`.",
+    )
+    audit_witnesses: dict[str, str] = Field(
+        {},
+        description="Witnesses asked to cosign each new checkpoint (C2SP `tlog-witness`), as "
+        'JSON `{"<verifier key>": "<submission URL prefix>"}`; a verifier key is '
+        "`<name>+<key id>+<base64 key>` (Ed25519 cosignature, type 0x04).",
+    )
+    audit_witness_timeout: float = Field(
+        5.0, gt=0, description="Seconds to wait for a witness's answer."
+    )
+
+    @property
+    def log_origin(self) -> str:
+        if self.audit_log_origin:
+            return self.audit_log_origin
+        schemeless = self.public_url.split("://", 1)[-1].rstrip("/")
+        return f"{schemeless}/audit"

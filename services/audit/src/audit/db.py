@@ -8,7 +8,7 @@ from hdh_common.db import schema_metadata
 from hdh_common.outbox import MessagingTables, Outbox
 
 SCHEMA = "audit"
-IMMUTABLE_TABLES = ("entry", "tree_node", "tree_head", "signing_key")
+IMMUTABLE_TABLES = ("entry", "tree_node", "tree_head", "signing_key", "checkpoint", "cosignature")
 
 
 class Base(DeclarativeBase):
@@ -21,6 +21,7 @@ outbox = Outbox(messaging, service=SCHEMA)
 
 def load_models() -> None:
     """Import every model module, so that the metadata knows all tables (Alembic, tests)."""
+    from audit.checkpoints import models as _checkpoints  # noqa: F401
     from audit.entries import models as _entries  # noqa: F401
     from audit.tree import models as _tree  # noqa: F401
     from audit.treeheads import models as _treeheads  # noqa: F401

@@ -1,6 +1,6 @@
 """Problems of this service, beyond the common tree; each has a stable ``type``."""
 
-from hdh_common.errors import BadRequest, NotFound
+from hdh_common.errors import BadRequest, Conflict, NotFound
 
 
 class UnknownTreeSize(BadRequest):
@@ -9,3 +9,11 @@ class UnknownTreeSize(BadRequest):
 
 class EntryNotFound(NotFound):
     slug = "audit-entry-not-found"
+
+
+class TileNotFound(NotFound):
+    slug, title = "audit-tile-not-found", "No such tile"
+
+
+class EntryTooLargeForBundle(Conflict):
+    slug, title = "audit-entry-too-large-for-bundle", "An entry does not fit an entry bundle"

@@ -1,10 +1,12 @@
 from fastapi import FastAPI
 
+from audit.checkpoints.router import router as checkpoints_router
 from audit.config import Settings
 from audit.db import SCHEMA, outbox
 from audit.entries.router import router as entries_router
 from audit.export.router import router as export_router
 from audit.state import resources
+from audit.tiles.router import router as tiles_router
 from audit.tree.router import router as proofs_router
 from audit.treeheads.router import router as treeheads_router
 from hdh_common.app import ServiceDefinition, create_service_app
@@ -16,7 +18,14 @@ DEFINITION = ServiceDefinition(
     "signed tree heads, inclusion and consistency proofs, queries and exports for auditors.",
     version="0.1.0",
     outbox=outbox,
-    routers=[entries_router, proofs_router, treeheads_router, export_router],
+    routers=[
+        entries_router,
+        proofs_router,
+        treeheads_router,
+        export_router,
+        checkpoints_router,
+        tiles_router,
+    ],
     resources=resources,
 )
 

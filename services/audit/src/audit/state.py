@@ -1,11 +1,13 @@
 """What the audit service runs with beyond the common resources: its tree-head signer, the
-periodic head signing and the ingester of every ``hdh.*`` topic."""
+periodic head signing, the witnesses asked to cosign checkpoints, and the ingester of every
+``hdh.*`` topic."""
 
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from audit.checkpoints.witnesses import cosigning_loops
 from audit.config import Settings
 from audit.ingest.consumer import BatchIngester
 from audit.treeheads import service as treeheads
@@ -36,6 +38,7 @@ async def resources(common: ServiceState[Settings]) -> AsyncIterator[AuditState]
     loops: list[Coroutine[Any, Any, None]] = [
         sign_periodically(sessionmaker, signer, interval=settings.audit_tree_head_interval)
     ]
+    loops += cosigning_loops(settings, sessionmaker, signer)
     if settings.audit_ingest_enabled:
         loops.append(ingester.run())
     try:

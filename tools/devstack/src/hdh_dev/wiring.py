@@ -47,6 +47,7 @@ def platform_wiring(
         "internal_token_public_key": public_key_pem(private_key),
         "service_token_private_key": service_key,
         "access_url": urls["access"],
+        "public_url": urls["gateway"],
     }
     gateway = {
         "kafka_bootstrap_servers": bootstrap_servers,

@@ -31,6 +31,11 @@ class EntryRepository:
     async def seq_of(self, event_id: str) -> int | None:
         return await self.session.scalar(select(Entry.seq).where(Entry.event_id == event_id))
 
+    async def range(self, *, start: int, end: int) -> list[RowMapping]:
+        """The entries ``start`` to ``end - 1`` that exist, as column mappings, in order."""
+        query = select(Entry.__table__).where(Entry.seq >= start, Entry.seq < end)
+        return list((await self.session.execute(query.order_by(Entry.seq))).mappings())
+
     async def add_many(self, records: list[tuple[Any, ...]]) -> None:
         """COPY rows of :data:`COPY_COLUMNS`, in the session's transaction: several times faster
         than INSERT for batches."""

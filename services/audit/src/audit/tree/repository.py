@@ -62,6 +62,15 @@ class TreeRepository:
         )
         return {Node(level, idx): hash_ for level, idx, hash_ in rows}
 
+    async def level_range(self, *, level: int, start: int, end: int) -> list[bytes]:
+        """The hashes of the nodes ``start`` to ``end - 1`` of a level that exist, in order."""
+        query = (
+            select(TreeNode.hash)
+            .where(TreeNode.level == level, TreeNode.idx >= start, TreeNode.idx < end)
+            .order_by(TreeNode.idx)
+        )
+        return list(await self.session.scalars(query))
+
     async def add(self, rows: list[NodeRow]) -> None:
         if rows:
             await copy_records(

@@ -28,13 +28,21 @@ async def keys(session: AsyncSession) -> PublicKeys:
 
 
 async def latest(session: AsyncSession, signer: Signer) -> SignedTreeHead:
+    return _schema(await latest_head(session, signer))
+
+
+async def latest_head(session: AsyncSession, signer: Signer) -> TreeHead:
     """The latest signed head; the first one is signed now if the cadence has not yet."""
     repository = TreeHeadRepository(session)
     head = await repository.latest()
     if head is None:
         await repository.lock_signing()
         head = await repository.latest() or await _add(session, signer)
-    return _schema(head)
+    return head
+
+
+async def lock_signing(session: AsyncSession) -> None:
+    await TreeHeadRepository(session).lock_signing()
 
 
 async def sign_if_stale(session: AsyncSession, signer: Signer) -> None:

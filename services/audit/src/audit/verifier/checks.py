@@ -4,7 +4,7 @@ import base64
 import binascii
 import hmac
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,11 @@ from audit.canonical import canonical_json
 from audit.merkle import EMPTY_ROOT, CompactRange, ProofError, leaf_hash, verify_consistency
 from audit.treeheads.contract import signed_message
 from audit.treeheads.signing import key_id_of
+from hdh_tlog.checkpoint import Checkpoint
+from hdh_tlog.merkle import ProofError as TlogProofError
+from hdh_tlog.merkle import verify_consistency as verify_checkpoint_consistency
+from hdh_tlog.note import NoteError, VerifierKey, parse_note
+from hdh_tlog.signatures import SignatureError, verify, verify_note
 
 ExportedRow = tuple[int, str, str]
 """``(leaf_index, leaf_hash hex, entry_json)`` as :func:`audit.export.formats.read_rows` reads."""
@@ -117,3 +122,78 @@ def check_consistency(
     except (ProofError, ValueError) as exc:
         return _fail(f"the heads are not consistent: {exc}")
     return Verdict(ok=True, message=f"the tree of size {n} extends the tree of size {m}")
+
+
+def check_checkpoint(
+    note_text: str,
+    *,
+    log_keys: Sequence[VerifierKey],
+    witnesses: Sequence[VerifierKey] = (),
+    quorum: int = 0,
+) -> Verdict:
+    """A C2SP checkpoint signed by the log and cosigned by at least ``quorum`` of the known
+    ``witnesses``; a cosignature by a known witness that does not verify fails it."""
+    try:
+        note = parse_note(note_text)
+        checkpoint = Checkpoint.parse(note.text)
+        signers = verify_note(note, log_keys)
+    except NoteError as exc:
+        return _fail(f"the checkpoint is not signed by the log: {exc}")
+    if all(verified.key.name != checkpoint.origin for verified in signers):
+        return _fail(f"the checkpoint names another log ({checkpoint.origin}) than its signer")
+    cosigners = set()
+    for signature in note.signatures:
+        for key in witnesses:
+            if key.matches(signature):
+                try:
+                    verify(key, note.text, signature)
+                except SignatureError:
+                    return _fail(f"the cosignature of witness {key.name} does not verify")
+                cosigners.add(key)
+    if len(cosigners) < quorum:
+        return _fail(
+            f"the checkpoint of size {checkpoint.size} is cosigned by {len(cosigners)} of the "
+            f"{len(witnesses)} known witnesses; {quorum} required"
+        )
+    return Verdict(
+        ok=True,
+        message=f"checkpoint of {checkpoint.origin} at size {checkpoint.size} is signed by the "
+        f"log and cosigned by {len(cosigners)} known witnesses",
+    )
+
+
+def check_checkpoint_consistency(
+    previous_text: str,
+    current_text: str,
+    proof: Mapping[str, Any],
+    *,
+    log_keys: Sequence[VerifierKey],
+) -> Verdict:
+    """The current checkpoint extends the previous one (e.g. the last one witnesses cosigned)."""
+    checkpoints = []
+    for text in (previous_text, current_text):
+        try:
+            note = parse_note(text)
+            verify_note(note, log_keys)
+            checkpoints.append(Checkpoint.parse(note.text))
+        except NoteError as exc:
+            return _fail(f"a checkpoint is not signed by the log: {exc}")
+    old, new = checkpoints
+    if old.origin != new.origin:
+        return _fail(f"the checkpoints are of two logs: {old.origin} and {new.origin}")
+    if old.size and (proof.get("first"), proof.get("second")) != (old.size, new.size):
+        return _fail(f"the proof is not for sizes {old.size}→{new.size}")
+    try:
+        verify_checkpoint_consistency(
+            old_size=old.size,
+            new_size=new.size,
+            old_root=old.root,
+            new_root=new.root,
+            proof=[bytes.fromhex(h) for h in proof.get("hashes", [])] if old.size else [],
+        )
+    except (TlogProofError, ValueError) as exc:
+        return _fail(
+            f"the log forked: the checkpoint of size {new.size} does not extend "
+            f"the one of size {old.size} ({exc})"
+        )
+    return Verdict(ok=True, message=f"the checkpoint of size {new.size} extends size {old.size}")

@@ -10,7 +10,15 @@ from typing import Any
 
 from audit.export.formats import ExportFormat, read_rows
 from audit.treeheads.signing import key_id_of
-from audit.verifier.checks import Verdict, check_consistency, check_export, public_keys
+from audit.verifier.checks import (
+    Verdict,
+    check_checkpoint,
+    check_checkpoint_consistency,
+    check_consistency,
+    check_export,
+    public_keys,
+)
+from hdh_tlog.note import NoteError, VerifierKey
 
 SUFFIXES = {".ndjson": "ndjson", ".jsonl": "ndjson", ".csv": "csv", ".parquet": "parquet"}
 
@@ -36,6 +44,21 @@ def _parser() -> argparse.ArgumentParser:
     consistency.add_argument("--second", required=True, help="the newer saved tree head")
     consistency.add_argument("--proof", required=True, help="saved GET /audit/proofs/consistency")
     _key_options(consistency)
+    checkpoint = commands.add_parser(
+        "checkpoint", help="a saved C2SP checkpoint (GET /audit/checkpoint) and its cosigners"
+    )
+    checkpoint.add_argument("checkpoint", help="saved GET /audit/checkpoint")
+    checkpoint.add_argument(
+        "--log-key", action="append", required=True, help="the log's note verifier key (vkey)"
+    )
+    checkpoint.add_argument(
+        "--witness", action="append", default=[], help="a known witness's vkey; repeat"
+    )
+    checkpoint.add_argument(
+        "--quorum", type=int, help="cosignatures of known witnesses required (default: all)"
+    )
+    checkpoint.add_argument("--previous", help="an earlier saved checkpoint it must extend")
+    checkpoint.add_argument("--proof", help="saved GET /audit/proofs/consistency for --previous")
     return parser
 
 
@@ -52,8 +75,30 @@ def _keys(args: argparse.Namespace) -> dict[str, bytes]:
     return public_keys(_json(args.keys))
 
 
+def _vkeys(values: Sequence[str]) -> list[VerifierKey]:
+    try:
+        return [VerifierKey.parse(value) for value in values]
+    except NoteError as exc:
+        raise SystemExit(f"hdh-audit-verify: {exc}") from exc
+
+
+def _checkpoint(args: argparse.Namespace) -> Verdict:
+    log_keys, witnesses = _vkeys(args.log_key), _vkeys(args.witness)
+    text = Path(args.checkpoint).read_text()
+    quorum = len(witnesses) if args.quorum is None else args.quorum
+    verdict = check_checkpoint(text, log_keys=log_keys, witnesses=witnesses, quorum=quorum)
+    if not verdict.ok or args.previous is None:
+        return verdict
+    if args.proof is None:
+        raise SystemExit("hdh-audit-verify: --previous needs --proof")
+    previous = Path(args.previous).read_text()
+    return check_checkpoint_consistency(previous, text, _json(args.proof), log_keys=log_keys)
+
+
 def run(argv: Sequence[str] | None = None) -> Verdict:
     args = _parser().parse_args(argv)
+    if args.command == "checkpoint":
+        return _checkpoint(args)
     keys = _keys(args)
     if args.command == "export":
         path = Path(args.export)

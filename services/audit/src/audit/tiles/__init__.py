@@ -1,0 +1,1 @@
+"""The tree and its entries as C2SP tlog-tiles: static, cacheable resources."""
