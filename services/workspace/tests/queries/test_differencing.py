@@ -49,3 +49,24 @@ def test_two_queries_differing_by_one_person_do_not_reveal_their_value(
     assert 2 * slack >= 2 * ISOLATED  # the attacker's interval is at least twice the value
     rows = a.values["count"] - b.values["count"]  # type: ignore[operator]
     assert rows != 1 and a.rounded_to["count"] + b.rounded_to["count"] >= 2  # the target's rows
+
+
+def test_a_median_never_gives_one_persons_value(write_table: WriteTable) -> None:
+    """The target's value is the exact median of the wider population; the difference of
+    the medians with and without them does not give it either."""
+    values = [float(v) for v in range(10, 31) if v != 20]
+    rows: list[dict[str, object]] = [
+        {"pid": f"p{i}", "sex": "F", "age": 40, "amount": value} for i, value in enumerate(values)
+    ]
+    rows.append({"pid": "target", "sex": "F", "age": 51, "amount": 20.37})
+    tables = {"patients": write_table("patients", rows)}
+    median = [Measure(kind="median", column="amount"), Measure(kind="p25", column="amount")]
+    wide, narrow = (
+        run_query(QueryRequest(tables=["patients"], filters=f, measures=median), tables).cells[0]
+        for f in ([], [Filter(column="age", op="!=", value=51)])
+    )
+
+    assert wide.values["median_amount"] == 20.0 and wide.rounded_to["median_amount"] == 1.0
+    released = [wide.values["median_amount"], narrow.values["median_amount"]]
+    assert 20.37 not in released and all(v is not None and v == round(v) for v in released)
+    assert wide.values["p25_amount"] == 15.0  # interpolated, then rounded

@@ -19,7 +19,9 @@ them). Against differencing (two queries whose populations differ by one person)
 rounded to a base (1, 2 or 5 times a power of ten) at least twice the cell's largest
 contribution, and means come from the rounded sum: the difference of two answers then leaves
 the isolated person's value in an interval at least twice as wide as the value. Row counts
-are sums of rows per person and get the same dominance rules and rounding. Person counts
+are sums of rows per person and get the same dominance rules and rounding. Quantiles
+(interpolated, so rarely one person's value) are rounded to two significant digits, so that
+even a median that falls on one person's value does not give it exactly. Person counts
 stay exact (they reveal membership of a filter's population, not a value).
 """
 
@@ -34,6 +36,7 @@ from pydantic import BaseModel, Field
 from workspace.queries.schemas import Cell, Reason, Scalar
 
 KeyPart = tuple[bool, Scalar | None]
+QUANTILE_PREFIXES = ("median_", "p25_", "p75_")
 
 
 class Control(BaseModel):
@@ -118,6 +121,9 @@ def _release(cell: _Cell, *, values: Mapping[str, str], magnitudes: list[str]) -
             rounded_to[name] = bases[column]
             value = math.floor(value / bases[column] + 0.5) * bases[column]
             value = value / row[f"{column}_n"] if name.startswith("mean_") else value
+        elif name.startswith(QUANTILE_PREFIXES) and value:
+            rounded_to[name] = 10.0 ** (math.floor(math.log10(abs(value))) - 1)
+            value = round(math.floor(value / rounded_to[name] + 0.5) * rounded_to[name], 12)
         released[name] = None if value is None else float(value)
     return Cell(
         keys=keys, margin=margin, persons=row["persons"], values=released, rounded_to=rounded_to
