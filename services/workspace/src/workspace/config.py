@@ -33,6 +33,15 @@ class Settings(ServiceSettings):
     workspace_analysis_max_rows: int = Field(
         50_000_000, ge=1, description="Most rows the result of one analysis may have."
     )
+    workspace_retention_days: int = Field(
+        0,
+        ge=0,
+        description="Days a closed project's own files (analysis results, local copies) are"
+        " kept before removal; 0: removed at closure.",
+    )
+    workspace_purge_interval: float = Field(
+        300.0, gt=0, description="Seconds between two looks for closed spaces to purge."
+    )
 
     @property
     def limits(self) -> Limits:

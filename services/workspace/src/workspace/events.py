@@ -1,7 +1,7 @@
 """Event contracts: what the workspace consumes (from access and linkage) and publishes."""
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +17,7 @@ MEMBER_REMOVED = "hdh.access.project.member_removed.v1"
 EXTRACT_COMPLETED = "hdh.linkage.extract.completed.v1"
 SPACE_OPENED = "hdh.workspace.space.opened.v1"
 SPACE_CLOSED = "hdh.workspace.space.closed.v1"
+SPACE_PURGED = "hdh.workspace.space.purged.v1"
 TABLE_REGISTERED = "hdh.workspace.table.registered.v1"
 ACCESS_ENDED = "hdh.workspace.access.ended.v1"
 SPACE_MEMBER_ADDED = "hdh.workspace.member.added.v1"
@@ -112,6 +113,14 @@ class AccessEnded(_Payload):
 class SpaceClosed(_Payload):
     project_id: uuid.UUID
     tables_removed: int
+
+
+class SpacePurged(_Payload):
+    """A closed space's own files removed once its retention period ended."""
+
+    project_id: uuid.UUID
+    closed_at: datetime
+    objects_removed: int
 
 
 class QueryAnswered(_Payload):

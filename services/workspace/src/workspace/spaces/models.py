@@ -24,6 +24,8 @@ class Space(Base):
     former_members: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # when the retention period ended and the space's own files were removed
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class SpaceGrant(Base):

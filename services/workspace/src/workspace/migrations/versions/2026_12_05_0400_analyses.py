@@ -1,4 +1,5 @@
-"""Free SQL analyses, and their results as project tables (no dataset, derived from grants).
+"""Free SQL analyses, and their results as project tables (no dataset, derived from grants);
+when a closed space's files were removed.
 
 Revision ID: w0002
 Revises: w0001
@@ -20,6 +21,9 @@ NOW = sa.text("now()")
 
 
 def upgrade() -> None:
+    op.add_column(
+        "space", sa.Column("purged_at", sa.DateTime(timezone=True), nullable=True), schema=SCHEMA
+    )
     op.alter_column("project_table", "dataset_id", nullable=True, schema=SCHEMA)
     op.add_column(
         "project_table",
@@ -64,3 +68,4 @@ def downgrade() -> None:
     op.execute("DELETE FROM workspace.project_table WHERE dataset_id IS NULL")
     op.drop_column("project_table", "derived_from", schema=SCHEMA)
     op.alter_column("project_table", "dataset_id", nullable=False, schema=SCHEMA)
+    op.drop_column("space", "purged_at", schema=SCHEMA)
