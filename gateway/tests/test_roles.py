@@ -20,7 +20,7 @@ from .servers import Calls
 from .stack import Stack, gateway_settings
 
 ALLOWED_TO_REGISTER = {"paul", "sara"}
-ACCOUNTS = ["alice", "bruno", "paul", "sara", "carl", "rita", "odile"]
+ACCOUNTS = ["alice", "bruno", "paul", "sara", "carl", "rita", "odile", "olga", "omar"]
 
 
 @pytest.fixture

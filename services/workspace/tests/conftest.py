@@ -71,4 +71,5 @@ def settings(
         access_url=access_rights.url,
         workspace_files_path=tmp_path / "files",
         workspace_query_seconds=20,
+        workspace_output_max_bytes=2 * 1024 * 1024,
     )

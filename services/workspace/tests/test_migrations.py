@@ -46,6 +46,10 @@ async def test_upgrade_from_empty_and_downgrade_clean(empty_database: str) -> No
         "workspace.grant",
         "workspace.project_table",
         "workspace.analysis",
+        "workspace.output",
+        "workspace.release_request",
+        "workspace.requested_output",
+        "workspace.review",
     }
     await asyncio.to_thread(migrations.downgrade, "workspace", empty_database)
     assert await run(empty_database, TABLES) == ["workspace.alembic_version"]

@@ -36,6 +36,8 @@ ACCOUNTS = {
         Account("carl", Role.COMMITTEE_MEMBER, "cesrees", "Carl Moreau"),
         Account("rita", Role.REGULATOR, "cnil", "Rita Girard"),
         Account("odile", Role.AUDITOR, "hdh", "Odile Roux"),
+        Account("olga", Role.OUTPUT_CHECKER, "hdh", "Olga Lambert"),
+        Account("omar", Role.OUTPUT_CHECKER, "hdh", "Omar Benali"),
     )
 }
 WEB_CLIENT = "hdh-web"

@@ -37,6 +37,8 @@ class Role(StrEnum):
     COMMITTEE_MEMBER = "committee_member"
     REGULATOR = "regulator"
     AUDITOR = "auditor"
+    OUTPUT_CHECKER = "output_checker"
+    """Hub staff trained to check outputs before they leave a project space."""
     PARTNER = "partner"
     """An external system (client credentials): reads what is published, follows the
     requests of its own organisation."""
@@ -208,4 +210,5 @@ Producer = Annotated[Principal, Depends(require_roles(Role.PRODUCER))]
 CommitteeMember = Annotated[Principal, Depends(require_roles(Role.COMMITTEE_MEMBER))]
 Regulator = Annotated[Principal, Depends(require_roles(Role.REGULATOR))]
 Auditor = Annotated[Principal, Depends(require_roles(Role.AUDITOR))]
+OutputChecker = Annotated[Principal, Depends(require_roles(Role.OUTPUT_CHECKER))]
 System = Annotated[Principal, Depends(require_roles(Role.SYSTEM))]

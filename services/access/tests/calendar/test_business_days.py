@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from access.calendar.business_days import (
+from hdh_common.business_days import (
     add_business_days,
     business_days_between,
     easter_sunday,

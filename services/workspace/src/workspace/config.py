@@ -42,6 +42,12 @@ class Settings(ServiceSettings):
     workspace_purge_interval: float = Field(
         300.0, gt=0, description="Seconds between two looks for closed spaces to purge."
     )
+    workspace_output_max_bytes: int = Field(
+        20 * 1024 * 1024, ge=1, description="Largest file a member may save as an output."
+    )
+    workspace_review_days: int = Field(
+        5, ge=1, description="French business days the checkers have to decide a request."
+    )
 
     @property
     def limits(self) -> Limits:

@@ -2,6 +2,8 @@ from fastapi import FastAPI
 
 from hdh_common.app import ServiceDefinition, create_service_app
 from workspace import state
+from workspace.airlock.router import checks as checks_router
+from workspace.airlock.router import router as airlock_router
 from workspace.analyses.router import router as analyses_router
 from workspace.config import Settings
 from workspace.consumers import subscriptions
@@ -18,13 +20,17 @@ DEFINITION = ServiceDefinition(
     ),
     version="0.1.0",
     outbox=outbox,
-    routers=(spaces_router, queries_router, analyses_router),
+    routers=(spaces_router, queries_router, analyses_router, airlock_router, checks_router),
     subscriptions=subscriptions,
     resources=state.resources,
     openapi_tags=[
         {"name": "spaces", "description": "Project spaces and the tables registered in them."},
         {"name": "queries", "description": "Aggregate queries; only safe cells come out."},
         {"name": "analyses", "description": "Free SQL whose results stay in the space."},
+        {
+            "name": "airlock",
+            "description": "Outputs leave a space only after two independent checkers approve.",
+        },
     ],
 )
 

@@ -3,12 +3,9 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-from access.calendar.business_days import add_business_days, business_days_between
 from access.config import Settings
-
-PARIS = ZoneInfo("Europe/Paris")
+from hdh_common.business_days import add_business_days, business_days_between, french_day
 
 
 class Clock(StrEnum):
@@ -26,7 +23,7 @@ class Clock(StrEnum):
 
 def legal_day(instant: datetime) -> date:
     """The calendar day in France at ``instant``: the clock counts French days."""
-    return instant.astimezone(PARIS).date()
+    return french_day(instant)
 
 
 @dataclass(frozen=True)

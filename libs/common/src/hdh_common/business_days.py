@@ -1,10 +1,14 @@
 """French business days: weekends and the eleven national public holidays are not counted.
+The access service's legal clock and the airlock's review clock count them alike.
 
 Alsace-Moselle's two extra days (Good Friday, 26 December) are not national and not counted.
 """
 
 import functools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def easter_sunday(year: int) -> date:
@@ -53,3 +57,8 @@ def business_days_between(start: date, end: date) -> int:
         for offset in range(1, (end - start).days + 1)
         if is_business_day(start + timedelta(offset))
     )
+
+
+def french_day(instant: datetime) -> date:
+    """The calendar day in France at ``instant``."""
+    return instant.astimezone(PARIS).date()
