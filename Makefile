@@ -15,8 +15,11 @@ $(BIN)/python:
 # The linkage kernel is compiled at install: a change to its C source reinstalls.
 KERNEL := services/linkage/setup.py services/linkage/src/linkage/pseudonyms/_hmac.c
 
+# JupyterHub's proxy (npm), for the tests' notebook hub: under .venv/node.
+
 $(STAMP): $(BIN)/python $(wildcard */pyproject.toml */*/pyproject.toml pyproject.toml) $(KERNEL)
 	$(BIN)/pip install --quiet --config-settings editable_mode=compat $(PACKAGES) -e '.[test]'
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/node configurable-http-proxy@5
 	touch $(STAMP)
 
 install: $(STAMP)

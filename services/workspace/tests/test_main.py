@@ -14,11 +14,16 @@ def test_examples_are_valid_answers() -> None:
 
 def test_each_read_documents_its_problems(workspace_settings: SettingsFactory) -> None:
     spec = create_app(workspace_settings()).openapi()
-    reads = {path: item["get"] for path, item in spec["paths"].items() if "workspace" in path}
+    reads = {
+        path: item["get"]
+        for path, item in spec["paths"].items()
+        if "workspace" in path and "get" in item
+    }
     assert set(reads) == {
         "/workspace/projects",
         "/workspace/projects/{project_id}",
         "/workspace/projects/{project_id}/tables",
+        "/workspace/projects/{project_id}/sessions",
     }
     assert {"401", "403"} <= set(reads["/workspace/projects"]["responses"])
     for path in ("/workspace/projects/{project_id}", "/workspace/projects/{project_id}/tables"):

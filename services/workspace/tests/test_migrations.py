@@ -45,6 +45,7 @@ async def test_upgrade_from_empty_and_downgrade_clean(empty_database: str) -> No
         "workspace.space",
         "workspace.grant",
         "workspace.project_table",
+        "workspace.session",
     }
     await asyncio.to_thread(migrations.downgrade, "workspace", empty_database)
     assert await run(empty_database, TABLES) == ["workspace.alembic_version"]

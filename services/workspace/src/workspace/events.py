@@ -1,7 +1,7 @@
 """Event contracts: what the workspace consumes (from access and linkage) and publishes."""
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +20,8 @@ TABLE_REGISTERED = "hdh.workspace.table.registered.v1"
 ACCESS_ENDED = "hdh.workspace.access.ended.v1"
 SPACE_MEMBER_ADDED = "hdh.workspace.member.added.v1"
 SPACE_MEMBER_REMOVED = "hdh.workspace.member.removed.v1"
+SESSION_STARTED = "hdh.workspace.session.started.v1"
+SESSION_STOPPED = "hdh.workspace.session.stopped.v1"
 
 
 class _Payload(BaseModel):
@@ -108,3 +110,24 @@ class AccessEnded(_Payload):
 class SpaceClosed(_Payload):
     project_id: uuid.UUID
     tables_removed: int
+
+
+class SessionStarted(_Payload):
+    """A member's notebook session started, reading the listed grants' objects until
+    ``expires_at``."""
+
+    session_id: uuid.UUID
+    project_id: uuid.UUID
+    subject: str
+    grant_ids: list[uuid.UUID]
+    expires_at: datetime
+
+
+class SessionStopped(_Payload):
+    """``reason``: `stopped` (by its member), `revoked`, `expired`, `superseded`, `ended`,
+    `member_removed`, `project_closed` or `lapsed` (its credentials ran out)."""
+
+    session_id: uuid.UUID
+    project_id: uuid.UUID
+    subject: str
+    reason: str

@@ -5,6 +5,7 @@ from workspace import state
 from workspace.config import Settings
 from workspace.consumers import subscriptions
 from workspace.db import SCHEMA, outbox
+from workspace.sessions.router import router as sessions_router
 from workspace.spaces.router import router as spaces_router
 
 DEFINITION = ServiceDefinition(
@@ -16,11 +17,12 @@ DEFINITION = ServiceDefinition(
     ),
     version="0.1.0",
     outbox=outbox,
-    routers=(spaces_router,),
+    routers=(spaces_router, sessions_router),
     subscriptions=subscriptions,
     resources=state.resources,
     openapi_tags=[
         {"name": "spaces", "description": "Project spaces and the tables registered in them."},
+        {"name": "sessions", "description": "Notebook sessions on the platform's JupyterHub."},
     ],
 )
 
