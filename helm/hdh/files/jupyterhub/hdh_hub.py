@@ -48,7 +48,7 @@ def configure(c: Any, *, workspace_token: str) -> None:
     c.JupyterHub.load_roles = [
         {
             "name": "hdh-workspace",
-            "scopes": ["admin:users", "admin:servers", "read:users"],
+            "scopes": ["admin:users", "servers", "read:users"],
             "services": [WORKSPACE_SERVICE],
         },
         {

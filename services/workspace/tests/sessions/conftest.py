@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hdh_dev.processes import die_with_parent, free_port, stop_process
+from hdh_dev.processes import die_with_parent, free_port, stop_group
 from hdh_dev.testing import ServerLogs
 
 HERE = Path(__file__).resolve().parent
@@ -30,6 +31,7 @@ PROXY = ROOT / ".venv" / "node" / "node_modules" / ".bin" / "configurable-http-p
 class Hub:
     api_url: str
     token: str
+    tester_token: str
     sessions: Path
 
     def servers(self, user: str) -> dict[str, Any]:
@@ -71,11 +73,12 @@ def _wait_for_api(url: str, process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="module")
 def jupyterhub(tmp_path_factory: pytest.TempPathFactory, server_logs: ServerLogs) -> Iterator[Hub]:
     folder = tmp_path_factory.mktemp("jupyterhub")
-    token = secrets.token_hex(32)
+    token, tester = secrets.token_hex(32), secrets.token_hex(32)
     public = f"http://127.0.0.1:{free_port()}"
     environment = os.environ | {
         "PYTHONPATH": str(HOOKS),
         "HDH_TEST_HUB_TOKEN": token,
+        "HDH_TEST_TESTER_TOKEN": tester,
         "HDH_TEST_HUB_URL": public,
         "HDH_TEST_HUB_INTERNAL_URL": f"http://127.0.0.1:{free_port()}",
         "HDH_TEST_PROXY_API_URL": f"http://127.0.0.1:{free_port()}",
@@ -95,6 +98,8 @@ def jupyterhub(tmp_path_factory: pytest.TempPathFactory, server_logs: ServerLogs
         )
         try:
             _wait_for_api(f"{public}/hub/api", process)
-            yield Hub(api_url=f"{public}/hub/api", token=token, sessions=folder)
+            yield Hub(
+                api_url=f"{public}/hub/api", token=token, tester_token=tester, sessions=folder
+            )
         finally:
-            stop_process(process)
+            stop_group(process, sig=signal.SIGINT)

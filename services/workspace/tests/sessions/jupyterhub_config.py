@@ -27,3 +27,6 @@ c.JupyterHub.authenticator_class = "null"
 c.Authenticator.allow_all = True
 homes = os.path.join(os.environ["HDH_TEST_SESSIONS"], "home")
 c.SimpleLocalProcessSpawner.home_dir_template = os.path.join(homes, "{username}")
+# A test-only service that mints users' tokens, to show what users themselves may do.
+c.JupyterHub.services.append({"name": "tester", "api_token": os.environ["HDH_TEST_TESTER_TOKEN"]})
+c.JupyterHub.load_roles.append({"name": "tester", "scopes": ["tokens"], "services": ["tester"]})

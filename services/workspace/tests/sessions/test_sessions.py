@@ -3,24 +3,28 @@ another role cannot, its credentials come from STS (the moto server) with a sess
 that reads only the project's live grants, and revocation, removal or closure stop it on the
 hub (the server gone) as well as here."""
 
+import importlib.util
 import json
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hdh_dev.s3server import S3Server
 from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
 from workspace.main import create_app
+from workspace.sessions.credentials import GrantPrefix, duration, session_policy
 from workspace.sessions.service import server_name
 
 from ..support import AccessRights, deliver, open_space
-from .conftest import Hub
+from .conftest import HOOKS, Hub
 from .policy import allowed
 
 ROLE = "arn:aws:iam::123456789012:role/hdh-sessions"
@@ -243,3 +247,98 @@ def assumed_role(s3: S3Server, access_key: str) -> dict[str, Any]:
     issued = [r for r in state["sts"]["AssumedRole"] if r["access_key_id"] == access_key]
     assert len(issued) == 1
     return dict(issued[0])
+
+
+async def test_users_reach_their_sessions_but_start_none_themselves(jupyterhub: Hub) -> None:
+    """The hub's roles (the chart's ``hdh_hub.configure``): a user's own token cannot start
+    or stop a server, with or without credentials; only the workspace's service can."""
+    api = jupyterhub.api_url
+    async with httpx.AsyncClient(base_url=api, timeout=10) as hub:
+        service = {"Authorization": f"token {jupyterhub.token}"}
+        created = await hub.post("/users/dora", headers=service)
+        minted = await hub.post(
+            "/users/dora/tokens",
+            json={"note": "test"},
+            headers={"Authorization": f"token {jupyterhub.tester_token}"},
+        )
+        user = {"Authorization": f"token {minted.json()['token']}"}
+        own = await hub.get("/users/dora", headers=user)
+        options = {"env": {"AWS_SESSION_TOKEN": "forged"}}
+        start = await hub.post("/users/dora/servers/pmine", json=options, headers=user)
+        other = await hub.get("/users/alice", headers=user)
+        services = await hub.get("/services", headers=user)
+    assert created.status_code in (201, 409) and minted.status_code == 201, minted.text
+    assert own.status_code == 200
+    assert start.status_code == 403
+    assert other.status_code == 404  # other users do not exist for them
+    assert services.status_code == 403
+    assert jupyterhub.servers("dora") == {}
+
+
+def test_the_hub_refuses_a_session_environment_it_was_not_built_for() -> None:
+    spec = importlib.util.spec_from_file_location("hdh_hub", HOOKS / "hdh_hub.py")
+    assert spec is not None and spec.loader is not None
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    session_environment = hooks.session_environment
+
+    class Spawner:
+        def __init__(self, options: dict[str, Any]) -> None:
+            self.user_options, self.environment = options, {"KEEP": "1"}
+
+    good = Spawner({"env": {"AWS_SESSION_TOKEN": "t", "HDH_PROJECT_ID": "p"}})
+    session_environment(good)
+    assert good.environment == {"KEEP": "1", "AWS_SESSION_TOKEN": "t", "HDH_PROJECT_ID": "p"}
+    for options in (
+        {"env": {"AWS_SESSION_TOKEN": "t", "LD_PRELOAD": "/tmp/x.so"}},
+        {"env": {"AWS_ACCESS_KEY_ID": "k"}},  # no credentials of the workspace
+        {},
+    ):
+        with pytest.raises(ValueError):
+            session_environment(Spawner(options))
+
+
+async def test_a_session_whose_credentials_ran_out_is_stopped(
+    workspace_settings: SettingsFactory,
+    make_token: TokenFactory,
+    engine: AsyncEngine,
+    access_rights: AccessRights,
+    jupyterhub: Hub,
+    s3_server: S3Server,
+) -> None:
+    project = uuid.uuid4()
+    await open_space(engine, project, ["alice"], "PEOPLE")
+    alice = bearer(make_token("workspace", "researcher", sub="alice"))
+    async with workspace(workspace_settings, access_rights, jupyterhub, s3_server) as client:
+        session = (await client.post(sessions(project), headers=alice)).json()
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.text("UPDATE workspace.session SET expires_at = now() WHERE id = :id"),
+                {"id": session["id"]},
+            )
+        await eventually(gone(jupyterhub, "alice", project), within=10)
+        listed = (await client.get(sessions(project), headers=alice)).json()["items"]
+    assert (listed[0]["status"], listed[0]["stop_reason"]) == ("stopped", "lapsed")
+
+
+def test_credentials_end_with_the_session_or_the_last_grant_each_grant_at_its_end() -> None:
+    now = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+    soon = GrantPrefix(uuid.uuid4(), "p/grants/a/", now + timedelta(hours=2))
+    later = GrantPrefix(uuid.uuid4(), "p/grants/b/", now + timedelta(days=90))
+    eight_hours = timedelta(hours=8)
+    assert duration(now=now, longest=eight_hours, grants=[soon, later]) == eight_hours
+    assert duration(now=now, longest=eight_hours, grants=[soon]) == timedelta(hours=2)
+    ending = GrantPrefix(uuid.uuid4(), "p/grants/c/", now + timedelta(minutes=3))
+    assert duration(now=now, longest=eight_hours, grants=[ending]) == timedelta(minutes=15)
+    policy = session_policy("projects", [soon, later])
+    three_hours = (now + timedelta(hours=3)).timestamp()
+    assert not allowed(
+        policy, "s3:GetObject", "arn:aws:s3:::projects/p/grants/a/t", now=three_hours
+    )
+    assert allowed(policy, "s3:GetObject", "arn:aws:s3:::projects/p/grants/b/t", now=three_hours)
+    # STS keeps credentials 15 minutes at least; the policy closes a grant at its very end
+    last_minute = (ending.ends_at - timedelta(seconds=1)).timestamp()
+    past_it = (ending.ends_at + timedelta(seconds=1)).timestamp()
+    late = session_policy("projects", [ending])
+    assert allowed(late, "s3:GetObject", "arn:aws:s3:::projects/p/grants/c/t", now=last_minute)
+    assert not allowed(late, "s3:GetObject", "arn:aws:s3:::projects/p/grants/c/t", now=past_it)
