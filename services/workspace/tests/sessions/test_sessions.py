@@ -10,18 +10,26 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hdh_common.db import create_sessionmaker
+from hdh_common.events import CloudEvent
 from hdh_dev.s3server import S3Server
 from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
+from workspace.config import Settings
+from workspace.consumers import on_access_event
 from workspace.main import create_app
-from workspace.sessions.credentials import GrantPrefix, duration, session_policy
-from workspace.sessions.service import server_name
+from workspace.sessions.credentials import CredentialIssuer, GrantPrefix, duration, session_policy
+from workspace.sessions.hub import JupyterHub
+from workspace.sessions.models import NotebookSession
+from workspace.sessions.service import SessionBackends, server_name
+from workspace.state import WorkspaceState
 
 from ..support import AccessRights, deliver, open_space
 from .conftest import HOOKS, Hub
@@ -342,3 +350,41 @@ def test_credentials_end_with_the_session_or_the_last_grant_each_grant_at_its_en
     late = session_policy("projects", [ending])
     assert allowed(late, "s3:GetObject", "arn:aws:s3:::projects/p/grants/c/t", now=last_minute)
     assert not allowed(late, "s3:GetObject", "arn:aws:s3:::projects/p/grants/c/t", now=past_it)
+
+
+async def test_an_ending_wakes_the_sweeper_once_its_transaction_commits(
+    engine: AsyncEngine,
+) -> None:
+    project = uuid.uuid4()
+    grant = await open_space(engine, project, ["alice"], "PEOPLE")
+    async with create_sessionmaker(engine).begin() as session:
+        session.add(
+            NotebookSession(
+                project_id=project,
+                subject="alice",
+                server_name=server_name(project),
+                grant_ids=[grant],
+                expires_at=datetime.now(UTC) + timedelta(hours=1),
+            )
+        )
+    backends = SessionBackends(
+        settings=Settings(),
+        hub=cast(JupyterHub, None),
+        credentials=cast(CredentialIssuer, None),
+    )
+    state = cast(WorkspaceState, SimpleNamespace(sessions=backends))
+    revoked = CloudEvent(
+        source="/access",
+        type="hdh.access.grant.revoked.v1",
+        subject=str(project),
+        data={"grant_id": str(grant)},
+    )
+    async with create_sessionmaker(engine).begin() as session:
+        await on_access_event(state, session, revoked)
+        assert not backends.wake.is_set()  # the sweeper would not see the mark yet
+    assert backends.wake.is_set()
+    async with engine.connect() as connection:
+        marked = (
+            await connection.execute(sa.text("SELECT status, stop_reason FROM workspace.session"))
+        ).one()
+    assert tuple(marked) == ("stopping", "revoked")
