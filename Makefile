@@ -15,8 +15,14 @@ $(BIN)/python:
 # The linkage kernel is compiled at install: a change to its C source reinstalls.
 KERNEL := services/linkage/setup.py services/linkage/src/linkage/pseudonyms/_hmac.c
 
+# JupyterHub's proxy (npm), for the tests' notebook hub: under .venv/node (without npm, the
+# platform still installs and runs; the notebook session tests then fail and say why).
+
 $(STAMP): $(BIN)/python $(wildcard */pyproject.toml */*/pyproject.toml pyproject.toml) $(KERNEL)
 	$(BIN)/pip install --quiet --config-settings editable_mode=compat $(PACKAGES) -e '.[test]'
+	if command -v npm >/dev/null; then \
+		npm install --silent --no-audit --no-fund --prefix $(VENV)/node configurable-http-proxy@5; \
+	else echo "npm not found: the notebook session tests need configurable-http-proxy"; fi
 	touch $(STAMP)
 
 install: $(STAMP)

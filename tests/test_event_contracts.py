@@ -205,3 +205,34 @@ def test_an_extract_event_without_tables_still_reads() -> None:
         old | {"files": [], "job_id": str(uuid.uuid4()), "request_id": None}
     )
     assert read.tables == []
+
+
+def test_the_audit_log_files_session_events_under_the_session_and_its_project() -> None:
+    from audit.ingest.mapping import entry_fields
+    from hdh_common.events import CloudEvent
+
+    session_id, project_id, grant_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    started = workspace.SessionStarted(
+        session_id=session_id,
+        project_id=project_id,
+        subject="alice",
+        grant_ids=[grant_id],
+        expires_at=NOW,
+    )
+    stopped = workspace.SessionStopped(
+        session_id=session_id, project_id=project_id, subject="alice", reason="revoked"
+    )
+    for type_, payload in (
+        (workspace.SESSION_STARTED, started),
+        (workspace.SESSION_STOPPED, stopped),
+    ):
+        event = CloudEvent(
+            source="/workspace",
+            type=type_,
+            subject=str(project_id),
+            data=payload.model_dump(mode="json"),
+            actor="alice",
+        )
+        entry = entry_fields(event)
+        assert (entry["resource_type"], entry["resource_id"]) == ("session", str(session_id))
+        assert (entry["project"], entry["actor"]) == (str(project_id), "alice")

@@ -28,6 +28,10 @@ def test_each_operation_documents_its_problems(workspace_settings: SettingsFacto
         "GET /workspace/projects/{project_id}",
         "GET /workspace/projects/{project_id}/tables",
         "POST /workspace/projects/{project_id}/queries",
+        "POST /workspace/projects/{project_id}/sessions",
+        "POST /workspace/projects/{project_id}/analyses",
+        "POST /workspace/projects/{project_id}/release-requests",
+        "POST /workspace/checks/{request_id}/outputs/{output_id}/reviews",
     } <= set(operations)
     for label, operation in operations.items():
         assert {"401", "403"} <= set(operation["responses"]), label

@@ -50,6 +50,7 @@ async def test_upgrade_from_empty_and_downgrade_clean(empty_database: str) -> No
         "workspace.release_request",
         "workspace.requested_output",
         "workspace.review",
+        "workspace.session",
     }
     await asyncio.to_thread(migrations.downgrade, "workspace", empty_database)
     assert await run(empty_database, TABLES) == ["workspace.alembic_version"]

@@ -23,6 +23,7 @@ from workspace.events import (
     MemberChanged,
     ProjectClosed,
 )
+from workspace.sessions import service as sessions
 from workspace.spaces import lifecycle
 from workspace.state import WorkspaceState
 
@@ -37,18 +38,32 @@ ENDINGS = {
 
 
 async def on_access_event(state: WorkspaceState, session: AsyncSession, event: CloudEvent) -> None:
+    backends = state.sessions if state is not None else None
     if event.type == GRANT_ISSUED:
         issued = GrantIssued.model_validate(event.data)
         await lifecycle.grant_issued(session, issued, actor=event.actor)
     elif event.type in ENDINGS:
         ended = GrantEnded.model_validate(event.data)
         await lifecycle.grant_ended(session, ended, status=ENDINGS[event.type])
+        reason = ENDINGS[event.type]
+        await sessions.end_access(session, backends, reason=reason, grant_id=ended.grant_id)
     elif event.type == PROJECT_CLOSED:
-        await lifecycle.project_closed(session, ProjectClosed.model_validate(event.data))
+        closed = ProjectClosed.model_validate(event.data)
+        await lifecycle.project_closed(session, closed)
+        reason = "project_closed"
+        await sessions.end_access(session, backends, reason=reason, project_id=closed.project_id)
     elif event.type in (MEMBER_ADDED, MEMBER_REMOVED):
         change = MemberChanged.model_validate(event.data)
         added = event.type == MEMBER_ADDED
         await lifecycle.member_changed(session, change, added=added, actor=event.actor)
+        if not added:
+            await sessions.end_access(
+                session,
+                backends,
+                reason="member_removed",
+                project_id=change.project_id,
+                subject=change.subject,
+            )
 
 
 async def on_linkage_event(state: WorkspaceState, session: AsyncSession, event: CloudEvent) -> None:

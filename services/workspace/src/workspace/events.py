@@ -25,6 +25,8 @@ SPACE_MEMBER_REMOVED = "hdh.workspace.member.removed.v1"
 QUERY_ANSWERED = "hdh.workspace.query.answered.v1"
 ANALYSIS_SUBMITTED = "hdh.workspace.analysis.submitted.v1"
 ANALYSIS_FINISHED = "hdh.workspace.analysis.finished.v1"
+SESSION_STARTED = "hdh.workspace.session.started.v1"
+SESSION_STOPPED = "hdh.workspace.session.stopped.v1"
 
 
 class _Payload(BaseModel):
@@ -157,3 +159,24 @@ class AnalysisFinished(_Payload):
     table_id: uuid.UUID | None = None
     rows: int | None = None
     milliseconds: int | None = None
+
+
+class SessionStarted(_Payload):
+    """A member's notebook session started, reading the listed grants' objects until
+    ``expires_at``."""
+
+    session_id: uuid.UUID
+    project_id: uuid.UUID
+    subject: str
+    grant_ids: list[uuid.UUID]
+    expires_at: datetime
+
+
+class SessionStopped(_Payload):
+    """``reason``: `stopped` (by its member), `revoked`, `expired`, `superseded`, `ended`,
+    `member_removed`, `project_closed` or `lapsed` (its credentials ran out)."""
+
+    session_id: uuid.UUID
+    project_id: uuid.UUID
+    subject: str
+    reason: str

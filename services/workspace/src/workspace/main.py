@@ -9,6 +9,7 @@ from workspace.config import Settings
 from workspace.consumers import subscriptions
 from workspace.db import SCHEMA, outbox
 from workspace.queries.router import router as queries_router
+from workspace.sessions.router import router as sessions_router
 from workspace.spaces.router import router as spaces_router
 
 DEFINITION = ServiceDefinition(
@@ -20,7 +21,14 @@ DEFINITION = ServiceDefinition(
     ),
     version="0.1.0",
     outbox=outbox,
-    routers=(spaces_router, queries_router, analyses_router, airlock_router, checks_router),
+    routers=(
+        spaces_router,
+        queries_router,
+        analyses_router,
+        sessions_router,
+        airlock_router,
+        checks_router,
+    ),
     subscriptions=subscriptions,
     resources=state.resources,
     openapi_tags=[
@@ -31,6 +39,7 @@ DEFINITION = ServiceDefinition(
             "name": "airlock",
             "description": "Outputs leave a space only after two independent checkers approve.",
         },
+        {"name": "sessions", "description": "Notebook sessions on the platform's JupyterHub."},
     ],
 )
 

@@ -1,5 +1,5 @@
-"""What the workspace runs with beyond the common resources: the analysis runner, and the
-purge of closed spaces once their retention period is over."""
+"""What the workspace runs with beyond the common resources: the analysis runner, the purge
+of closed spaces once their retention period is over, and what notebook sessions need."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,18 +9,24 @@ from hdh_common.app import background
 from hdh_common.state import ServiceState
 from workspace.analyses.runner import AnalysisRunner
 from workspace.config import Settings
+from workspace.sessions.backends import open_backends
+from workspace.sessions.service import SessionBackends, sweeping
 from workspace.spaces.retention import purge_forever
 
 
 @dataclass(frozen=True, kw_only=True)
 class WorkspaceState(ServiceState[Settings]):
     analysis_runner: AnalysisRunner
+    sessions: SessionBackends
 
 
 @asynccontextmanager
 async def resources(common: ServiceState[Settings]) -> AsyncIterator[WorkspaceState]:
-    """The worker running queued analyses and the purge, while the service runs."""
+    """The analysis worker, the purge and the session sweeper, while the service runs."""
     runner = AnalysisRunner(common.sessionmaker, common.object_store, common.settings)
     purge = purge_forever(common.sessionmaker, common.object_store, common.settings)
-    async with background(runner.run(), purge):
-        yield WorkspaceState(**vars(common), analysis_runner=runner)
+    async with (
+        open_backends(common.settings) as sessions,
+        background(runner.run(), purge, sweeping(common.sessionmaker, sessions)),
+    ):
+        yield WorkspaceState(**vars(common), analysis_runner=runner, sessions=sessions)
