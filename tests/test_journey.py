@@ -118,7 +118,7 @@ async def test_upload_to_audited_extract_then_revocation_traced_end_to_end(
     assert [line.split(":")[0] for line in printed if line.startswith("  ")] == [
         line.split(":")[0] for line in printed if line.startswith("  ok ")
     ]
-    assert len([line for line in printed if line.startswith("  ok ")]) == 17
+    assert len([line for line in printed if line.startswith("  ok ")]) == 20
     assert printed[-1] == "journey complete"
 
     # The journey ended with the grant's revocation: the linkage service removes the extract.

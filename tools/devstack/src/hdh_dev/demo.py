@@ -47,10 +47,19 @@ CARE_ASKED = {
     "PRS_PAI_MNT": "Mesurer la dépense.",
 }
 ROWS = 2_000
-OLDEST = 6
-"""Persons born in the 1920s in the demo file: too few to be shown."""
+OLDEST = 8
+"""Persons born in the 1920s in the demo file (4 of each sex): too few to be shown."""
 BIG_SPENDER = 10
 """The row of the person whose spending dominates the cell of their sex and cohort."""
+BY_COHORT = (
+    "SELECT BEN_SEX_COD AS sex, BEN_NAI_ANN // 20 * 20 AS cohort,"
+    " count(DISTINCT BEN_NIR_PSA) AS persons FROM IR_BEN_R GROUP BY ALL ORDER BY ALL"
+)
+BEFORE_AFTER_1960 = (
+    "SELECT BEN_SEX_COD AS sex, CASE WHEN BEN_NAI_ANN < 1960 THEN 'before 1960'"
+    " ELSE 'from 1960' END AS cohort, count(DISTINCT BEN_NIR_PSA) AS persons"
+    " FROM IR_BEN_R GROUP BY ALL ORDER BY ALL"
+)
 COHORTS = {
     "tables": [TABLE, CARE],
     "group_by": [
@@ -171,6 +180,17 @@ class Journey:
             "cells; another researcher finds no such space",
             self.query,
         )
+        self.step(
+            "alice saves the table of a free SQL analysis and asks for its release; the "
+            "automatic check flags a cell of 4 persons",
+            self.release_request,
+        )
+        self.step(
+            "olga and omar reject it with a comment; alice aggregates further and resubmits; "
+            "both approve",
+            self.release_review,
+        )
+        self.step("alice downloads the released table; bruno cannot", self.released)
         self.step("the auditor finds the project's trail", self.trail)
         self.step("the auditor verifies an inclusion proof", self.inclusion)
         self.step("the auditor verifies a consistency proof", self.consistency)
@@ -180,7 +200,7 @@ class Journey:
         return self.facts
 
     def log_in_everyone(self) -> str:
-        users = ("paul", "alice", "bruno", "sara", "carl", "rita", "odile")
+        users = ("paul", "alice", "bruno", "sara", "carl", "rita", "odile", "olga", "omar")
         for user in users:
             self.login(user)
         return ", ".join(users)
@@ -520,6 +540,94 @@ class Journey:
             f"{len(tables)} tables; {len(cells)} cells: {len(shown)} shown, {len(small)} under "
             f"{answer['threshold']} persons, {len(complements)} complements, {len(dominated)} "
             f"dominated sums, all suppressed; bruno: 404 {stranger['type']}"
+        )
+
+    def analysis(self, sql: str, name: str) -> dict[str, Any]:
+        """A free SQL analysis of alice's, run to its end in the project space."""
+        url = f"/workspace/projects/{self.facts['project_id']}/analyses"
+        body = {"sql": sql, "name": name}
+        location = self.call("alice", "POST", url, 202, json=body).headers["location"]
+
+        def done() -> dict[str, Any] | None:
+            analysis: dict[str, Any] = self.call("alice", "GET", location).json()
+            if analysis["state"] in ("failed", "cancelled"):
+                raise Broken(f"the analysis {name} {analysis['state']}: {analysis['problem']}")
+            return analysis if analysis["state"] == "succeeded" else None
+
+        result: dict[str, Any] = self.wait(f"the analysis {name}", done)
+        return result
+
+    def submit_output(self, sql: str, name: str) -> dict[str, Any]:
+        """The analysis's table saved as (a new version of) the output, asked for release."""
+        analysis = self.analysis(sql, name)
+        space = f"/workspace/projects/{self.facts['project_id']}"
+        body = {"name": "cohorts", "analysis_id": analysis["id"], "persons_column": "persons"}
+        output = self.call("alice", "POST", f"{space}/outputs", 201, json=body).json()
+        request = {
+            "output_ids": [output["id"]],
+            "description": "Bénéficiaires par sexe et cohorte de naissance.",
+            "justification": "Tableau 1 de l'article.",
+        }
+        asked: dict[str, Any] = self.call(
+            "alice", "POST", f"{space}/release-requests", 201, json=request
+        ).json()
+        return asked
+
+    def release_request(self) -> str:
+        request = self.submit_output(BY_COHORT, "COHORTS")
+        [requested] = request["outputs"]
+        check = requested["check"]
+        small = [f for f in check["findings"] if f["rule"] == "threshold"]
+        if check["status"] != "fail" or not small:
+            raise JourneyFailed(f"the automatic check let a small cell through: {check}")
+        self.facts["release_request"] = request
+        return (
+            f"output {requested['output']['name']} v{requested['output']['version']}: check "
+            f"{check['status']}, {len(small)} rows under {check['threshold']} persons "
+            f"(row {small[0]['row']}), due {request['due_on']}"
+        )
+
+    def decide_all(self, request: dict[str, Any], decision: str, comment: str) -> None:
+        [requested] = request["outputs"]
+        queue = self.call("olga", "GET", "/workspace/checks").json()["items"]
+        if request["id"] not in {r["id"] for r in queue}:
+            raise JourneyFailed("the request is not in olga's queue")
+        for checker in ("olga", "omar"):
+            url = f"/workspace/checks/{request['id']}/outputs/{requested['output']['id']}"
+            self.call(checker, "GET", url)  # the output, seen in the platform
+            body = {"decision": decision, "comment": f"{comment} ({checker})"}
+            self.call(checker, "POST", f"{url}/reviews", json=body)
+
+    def release_review(self) -> str:
+        first = self.facts["release_request"]
+        self.decide_all(first, "reject", "Deux cellules de 4 personnes : regroupez les cohortes.")
+        url = f"/workspace/projects/{self.facts['project_id']}/release-requests/{first['id']}"
+        rejected = self.call("alice", "GET", url).json()["outputs"][0]
+        if rejected["outcome"] != "rejected" or len(rejected["reviews"]) != 2:
+            raise JourneyFailed(f"the output was not rejected with reasons: {rejected}")
+        second = self.submit_output(BEFORE_AFTER_1960, "COHORTS_1960")
+        [requested] = second["outputs"]
+        if requested["check"]["status"] != "pass":
+            raise JourneyFailed(f"the aggregated table fails its check: {requested['check']}")
+        self.decide_all(second, "approve", "Toutes les cellules ont au moins 10 personnes.")
+        approved = self.call("alice", "GET", url.replace(first["id"], second["id"])).json()
+        if approved["outputs"][0]["outcome"] != "released":
+            raise JourneyFailed(f"the aggregated table was not released: {approved}")
+        self.facts["released"] = approved["outputs"][0]["output"]
+        return (
+            f"v1 rejected ({rejected['reviews'][0]['comment']}); v2 check pass, approved by "
+            "olga and omar, released"
+        )
+
+    def released(self) -> str:
+        output = self.facts["released"]
+        url = f"/workspace/projects/{self.facts['project_id']}/outputs/{output['id']}/download"
+        content = self.call("alice", "GET", url).content
+        if hashlib.sha256(content).hexdigest() != output["sha256"]:
+            raise JourneyFailed("the released file is not the approved one")
+        refused = self.call("bruno", "GET", url, 404).json()
+        return (
+            f"{len(content):,} bytes, sha256 {output['sha256'][:12]}…; bruno: 404 {refused['type']}"
         )
 
     def revocation(self) -> str:
