@@ -47,7 +47,7 @@ def run_sql(
     timer.start()
     poller.start()
     try:
-        reader = connection.execute(sql).to_arrow_reader(BATCH_ROWS)
+        reader = connection.sql(sql).to_arrow_reader(BATCH_ROWS)
         if reader is None:
             raise SqlFailed("The query gave no result.")
         rows = 0
