@@ -23,6 +23,7 @@ AGREEMENT_RECORDED = "hdh.access.agreement.recorded.v1"
 DATASET_REGISTERED = "hdh.catalog.dataset.registered.v1"
 TABLE_PUBLISHED = "hdh.catalog.table.published.v1"
 EXTRACT_COMPLETED = "hdh.linkage.extract.completed.v1"
+OUTPUT_RELEASED = "hdh.workspace.output.released.v1"
 
 
 class GrantEvent(StrEnum):
@@ -178,6 +179,14 @@ class TablePublished(_Payload):
     dataset_id: uuid.UUID
     table: str = Field(min_length=1, max_length=200)
     variables: list[PublishedVariable]
+
+
+class OutputReleased(_Payload):
+    """Consumed: ``hdh.workspace.output.released.v1`` counts in the project's register lines."""
+
+    project_id: uuid.UUID
+    output_id: uuid.UUID
+    released_at: datetime
 
 
 class ExtractCompleted(_Payload):

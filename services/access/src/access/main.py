@@ -7,6 +7,7 @@ from access.documents.router import router as documents_router
 from access.grants.consumers import linkage_subscription
 from access.grants.router import router as grants_router
 from access.projects.router import router as projects_router
+from access.register.consumers import workspace_subscription
 from access.register.router import router as register_router
 from access.requests.router import router as requests_router
 from access.requests.router import stats_router
@@ -33,7 +34,7 @@ DEFINITION = ServiceDefinition(
         grants_router,
         register_router,
     ],
-    subscriptions=[catalog_subscription, linkage_subscription],
+    subscriptions=[catalog_subscription, linkage_subscription, workspace_subscription],
     resources=resources,
 )
 

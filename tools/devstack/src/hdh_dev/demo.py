@@ -190,7 +190,10 @@ class Journey:
             "both approve",
             self.release_review,
         )
-        self.step("alice downloads the released table; bruno cannot", self.released)
+        self.step(
+            "alice downloads the released table, bruno cannot; the public register counts it",
+            self.released,
+        )
         self.step("the auditor finds the project's trail", self.trail)
         self.step("the auditor verifies an inclusion proof", self.inclusion)
         self.step("the auditor verifies a consistency proof", self.consistency)
@@ -626,8 +629,17 @@ class Journey:
         if hashlib.sha256(content).hexdigest() != output["sha256"]:
             raise JourneyFailed("the released file is not the approved one")
         refused = self.call("bruno", "GET", url, 404).json()
+
+        def registered() -> dict[str, Any] | None:
+            entries = self.client.get("/access/register", params={"limit": 100}).json()["items"]
+            [entry] = [e for e in entries if e["request_id"] == self.facts["request_id"]]
+            return entry if entry["outputs_released"] == 1 else None
+
+        entry = self.wait("the release in the public register", registered)
         return (
-            f"{len(content):,} bytes, sha256 {output['sha256'][:12]}…; bruno: 404 {refused['type']}"
+            f"{len(content):,} bytes, sha256 {output['sha256'][:12]}…; bruno: 404 "
+            f"{refused['type']}; public register: {entry['outputs_released']} output released"
+            f" on {entry['last_output_released_at'][:10]}"
         )
 
     def revocation(self) -> str:

@@ -2,7 +2,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, ForeignKey, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,3 +24,6 @@ class RegisterEntry(Base):
     decided_on: Mapped[date] = mapped_column(Date)
     justification: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # outputs released from the project's space through the airlock, and the latest release
+    outputs_released: Mapped[int] = mapped_column(Integer, default=0)
+    last_output_released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -2,7 +2,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class RegisterEntry(BaseModel):
@@ -18,3 +18,7 @@ class RegisterEntry(BaseModel):
     decided_on: date
     justification: str | None
     updated_at: datetime
+    outputs_released: int = Field(
+        0, description="Results released from the project's space after output checking."
+    )
+    last_output_released_at: datetime | None = None

@@ -661,6 +661,7 @@ async def _release(
         "output.released",
         output.project_id,
         {
+            "project_id": str(output.project_id),
             "output_id": str(output.id),
             "name": output.name,
             "version": output.version,
