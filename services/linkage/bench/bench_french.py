@@ -33,12 +33,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_linkage import _has_splink, _line, _load, _peak_mib, in_child  # noqa: E402
+from bench_linkage import _has_splink, _line, _load, _peak_mib, in_child
 
-from linkage.matching import fellegi_sunter as fs  # noqa: E402
-from linkage.matching.comparisons import Comparison, prepare  # noqa: E402
-from linkage.matching.french_population import population  # noqa: E402
-from linkage.matching.linker import link  # noqa: E402
+from linkage.matching import fellegi_sunter as fs
+from linkage.matching.comparisons import Comparison, prepare
+from linkage.matching.french_population import population
+from linkage.matching.linker import link
 
 Pairs = set[tuple[int, int]]
 SPLINK_THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99)
@@ -82,7 +82,12 @@ def ours_french(folder: str) -> tuple[Pairs, float, float, dict[str, Any]]:
     started = time.perf_counter()
     linked = link(FRENCH, left, right)
     seconds = time.perf_counter() - started
-    return _found(linked.links.left, linked.links.right), seconds, _peak_mib(), linked.report.threshold
+    return (
+        _found(linked.links.left, linked.links.right),
+        seconds,
+        _peak_mib(),
+        linked.report.threshold,
+    )
 
 
 def _flat(table: pa.Table) -> pa.Table:
@@ -111,7 +116,11 @@ def _name_levels(column: str, other: str | None) -> list[Any]:
     return [
         cll.CustomLevel(nulls).configure(is_null_level=True),
         cll.ExactMatchLevel(f"{a}__norm", term_frequency_adjustments=True),
-        *([cll.CustomLevel(_either(a, b, "norm", "{l} = {r}"), "exact, other name")] if other else []),
+        *(
+            [cll.CustomLevel(_either(a, b, "norm", "{l} = {r}"), "exact, other name")]
+            if other
+            else []
+        ),
         cll.CustomLevel(_either(a, b, "phonetic", "{l} = {r}"), "phonetic"),
         cll.CustomLevel(_either(a, b, "first", "{l} = {r}"), "first part"),
         *[
@@ -318,9 +327,7 @@ def splink_febrl(number: int) -> dict[float, tuple[Pairs, float, float]]:
         strict=True,
     )
     scored = [(min(ids[a], ids[b]), max(ids[a], ids[b]), p) for a, b, p in rows]
-    return {
-        t: ({(a, b) for a, b, p in scored if p >= t}, seconds, peak) for t in SPLINK_THRESHOLDS
-    }
+    return {t: ({(a, b) for a, b, p in scored if p >= t}, seconds, peak) for t in SPLINK_THRESHOLDS}
 
 
 def febrl_bench(number: int) -> None:

@@ -29,9 +29,7 @@ def test_cascade_links_by_pseudonym_then_probabilistically_recording_each_pass()
         ],
         blocking_rules=[["date_of_birth"], ["soc_sec_id"], ["surname", "postcode"]],
     )
-    links, review, report = cascade(
-        left, right, pseudonym_columns=["pseudonym"], settings=settings
-    )
+    links, review, report = cascade(left, right, pseudonym_columns=["pseudonym"], settings=settings)
     passes = links.column("pass").to_pylist()
     assert passes.count(DETERMINISTIC) == 1000
     assert passes.count(PROBABILISTIC) > 900

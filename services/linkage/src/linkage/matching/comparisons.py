@@ -206,8 +206,8 @@ def _date_levels(
     for rank, threshold in enumerate(sorted(thresholds, reverse=True), start=1):
         level[days <= threshold] = rank
     level[_digits_differing(a, b) == 1] = top - 2
-    swapped = (a // 10_000 == b // 10_000) & ((a // 100) % 100 == b % 100) & (
-        a % 100 == (b // 100) % 100
+    swapped = (
+        (a // 10_000 == b // 10_000) & ((a // 100) % 100 == b % 100) & (a % 100 == (b // 100) % 100)
     )
     level[swapped] = top - 1
     level[a == b] = top
@@ -222,9 +222,7 @@ def _prefix_levels(thresholds: Sequence[float], left: pa.Array, right: pa.Array)
     for rank, length in enumerate(sorted(thresholds), start=1):
         size = int(length)
         level[
-            _equal(
-                pc.utf8_slice_codeunits(left, 0, size), pc.utf8_slice_codeunits(right, 0, size)
-            )
+            _equal(pc.utf8_slice_codeunits(left, 0, size), pc.utf8_slice_codeunits(right, 0, size))
         ] = rank
     level[_equal(left, right)] = len(thresholds) + 1
     level[_missing(left, right)] = MISSING

@@ -47,7 +47,9 @@ def _weight(probability: float) -> float:
 
 
 def subset(links: fs.Links, keep: np.typing.NDArray[np.bool_]) -> fs.Links:
-    return fs.Links(links.left[keep], links.right[keep], links.weight[keep], links.probability[keep])
+    return fs.Links(
+        links.left[keep], links.right[keep], links.weight[keep], links.probability[keep]
+    )
 
 
 def many_to_one(links: fs.Links) -> tuple[fs.Links, int]:
@@ -118,7 +120,13 @@ def decide(settings: fs.Settings, scored: fs.Links, *, blocking_recall: float = 
         expected_recall=recall,
         violations=violations,
         curve=[
-            dict(zip(("threshold", "precision", "recall"), (t, *_at(clustered, t, expected))))
+            dict(
+                zip(
+                    ("threshold", "precision", "recall"),
+                    (t, *_at(clustered, t, expected)),
+                    strict=True,
+                )
+            )
             for t in sorted({*CURVE, round(threshold, 6)})
         ],
     )

@@ -50,9 +50,15 @@ class Population:
 
     def true_pairs(self) -> set[tuple[int, int]]:
         where = {int(p): i for i, p in enumerate(self.right_person.tolist())}
-        return {
-            (i, where[p]) for i, p in enumerate(self.left_person.tolist()) if p in where
-        }
+        return {(i, where[p]) for i, p in enumerate(self.left_person.tolist()) if p in where}
+
+
+def _where(mask: npt.NDArray[np.bool_], yes: Strings | None, no: Strings | None) -> Strings:
+    """``np.where`` over object arrays, where None is a value."""
+    out = np.empty(len(mask), dtype=object)
+    out[mask] = yes[mask] if yes is not None else None
+    out[~mask] = no[~mask] if no is not None else None
+    return out
 
 
 def _zipf(rng: np.random.Generator, values: list[str], n: int, s: float = 1.0) -> Strings:
@@ -70,9 +76,7 @@ def _surnames(rng: np.random.Generator, n: int, common: float) -> Strings:
             a + b + c
             for a, b, c in zip(
                 _zipf(rng, list(fr.SURNAME_ONSETS), n, 0.3),
-                np.where(
-                    rng.random(n) < 0.7, _zipf(rng, list(fr.SURNAME_MIDDLES), n, 0.3), ""
-                ),
+                np.where(rng.random(n) < 0.7, _zipf(rng, list(fr.SURNAME_MIDDLES), n, 0.3), ""),
                 _zipf(rng, list(fr.SURNAME_ENDINGS), n, 0.3),
                 strict=True,
             )
@@ -87,9 +91,7 @@ def _first_names(rng: np.random.Generator, female: npt.NDArray[np.bool_]) -> Str
     n = len(female)
     compound = rng.random(n) < 0.12
     male = np.where(compound, _zipf(rng, list(fr.COMPOUND_MALE), n), _zipf(rng, fr.MALE, n))
-    woman = np.where(
-        compound, _zipf(rng, list(fr.COMPOUND_FEMALE), n), _zipf(rng, fr.FEMALE, n)
-    )
+    woman = np.where(compound, _zipf(rng, list(fr.COMPOUND_FEMALE), n), _zipf(rng, fr.FEMALE, n))
     names: Strings = np.where(female, woman, male)
     return names
 
@@ -109,9 +111,7 @@ def _typo(rng: np.random.Generator, text: str) -> str:
 
 
 def _plain(text: str) -> str:
-    return "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _each(values: Strings, mask: npt.NDArray[np.bool_], change: object) -> Strings:
@@ -158,7 +158,7 @@ def _people(rng: np.random.Generator, n: int, errors: Errors, common: float) -> 
         first=_first_names(rng, female),
         others=_first_names(rng, female),
         surname=_surnames(rng, n, common),
-        married=np.where(married, _surnames(rng, n, common), None),
+        married=_where(married, _surnames(rng, n, common), None),
         female=female,
         birth=birth,
         place=place,
@@ -226,15 +226,18 @@ def _noisy(rng: np.random.Generator, values: Strings, errors: Errors, *, upper: 
 
 
 def _blank(rng: np.random.Generator, values: Strings, rate: float) -> Strings:
-    gone: Strings = np.where(rng.random(len(values)) < rate, None, values)
-    return gone
+    return _where(rng.random(len(values)) < rate, None, values)
 
 
 def _codes(rng: np.random.Generator, values: Strings, rate: float) -> Strings:
     n = len(values)
-    other = np.array([f"{d:02d}{c:03d}" for d, c in zip(
-        rng.integers(1, 96, n), rng.integers(1, 400, n), strict=True
-    )], dtype=object)
+    other = np.array(
+        [
+            f"{d:02d}{c:03d}"
+            for d, c in zip(rng.integers(1, 96, n), rng.integers(1, 400, n), strict=True)
+        ],
+        dtype=object,
+    )
     changed: Strings = np.where(rng.random(n) < rate, other, values)
     return changed
 
@@ -245,14 +248,18 @@ def _sexes(rng: np.random.Generator, female: npt.NDArray[np.bool_], errors: Erro
 
 
 def _source(
-    rng: np.random.Generator, people: _People, rows: npt.NDArray[np.int64], errors: Errors,
-    *, referential: bool,
+    rng: np.random.Generator,
+    people: _People,
+    rows: npt.NDArray[np.int64],
+    errors: Errors,
+    *,
+    referential: bool,
 ) -> pa.Table:
     n = len(rows)
     married = people.married[rows]
     if referential:
         surname = people.surname[rows]
-        usage = np.where(rng.random(n) < 0.9, married, None)
+        usage = _where(rng.random(n) < 0.9, married, None)
     else:
         known = (married != None) & (rng.random(n) < errors.married_name_used)  # noqa: E711
         surname = np.where(known, married, people.surname[rows])

@@ -47,9 +47,10 @@ class Training:
 
 
 def all_pairs(settings: fs.Settings, left: pa.Table, right: pa.Table) -> int:
+    rows: int = left.num_rows
     if settings.dedupe:
-        return left.num_rows * (left.num_rows - 1) // 2
-    return left.num_rows * right.num_rows
+        return rows * (rows - 1) // 2
+    return rows * int(right.num_rows)
 
 
 def deterministic_prior(
@@ -81,9 +82,7 @@ def _one_pass(
     if not kept or not len(pairs[0]):
         return None
     pairs = sample(pairs, settings.training_pairs, seed=settings.seed)
-    narrowed = dataclasses.replace(
-        settings, comparisons=[settings.comparisons[k] for k in kept]
-    )
+    narrowed = dataclasses.replace(settings, comparisons=[settings.comparisons[k] for k in kept])
     codes, counts = fs.pattern_counts(narrowed, *tables, pairs)
     patterns = fs._decode(codes, narrowed.comparisons)
     model = fs.expectation_maximisation(
@@ -142,9 +141,7 @@ def blocking_recall(
     rng = np.random.default_rng(settings.seed)
     levels = np.stack(
         [
-            np.where(
-                rng.random(draws) < gone, MISSING, rng.choice(c.levels, draws, p=p / p.sum())
-            )
+            np.where(rng.random(draws) < gone, MISSING, rng.choice(c.levels, draws, p=p / p.sum()))
             for c, p, gone in zip(settings.comparisons, m, missing, strict=True)
         ],
         axis=1,
