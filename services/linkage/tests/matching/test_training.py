@@ -4,6 +4,7 @@ import pytest
 from linkage.matching import fellegi_sunter as fs
 from linkage.matching.comparisons import Comparison, prepare
 from linkage.matching.french_population import population
+from linkage.matching.blocking import Blocking
 from linkage.matching.training import blocking_recall, deterministic_prior, train
 
 COMPARISONS = [
@@ -33,14 +34,14 @@ def tables() -> tuple[object, object, set[tuple[int, int]]]:
 
 def test_the_prior_comes_from_the_deterministic_rules_and_their_stated_recall(tables) -> None:  # type: ignore[no-untyped-def]
     left, right, truth = tables
-    prior, found = deterministic_prior(SETTINGS, left, right)
+    prior, found = deterministic_prior(SETTINGS, Blocking(left, right))
     assert 0 < found < len(truth)
     assert prior == pytest.approx(found / 0.5 / (4000 * 4000))
 
 
 def test_each_pass_leaves_out_the_comparisons_of_its_own_columns(tables) -> None:  # type: ignore[no-untyped-def]
     left, right, _ = tables
-    model, training = train(SETTINGS, left, right)
+    model, training = train(SETTINGS, Blocking(left, right))
     first, second = training.passes
     assert first.comparisons == ["given_name:name", "sex:exact"]
     assert second.comparisons == ["surname:name", "sex:exact"]

@@ -48,21 +48,37 @@ def rule_columns(rules: Sequence[Sequence[str]]) -> list[str]:
     return [name for rule in rules for column in rule for name in column.split("|")]
 
 
+class Blocking:
+    """Candidate pairs of two tables by rule, each rule's joins done once (training passes,
+    the prior and the final candidates share rules)."""
+
+    def __init__(self, left: pa.Table, right: pa.Table, *, dedupe: bool = False) -> None:
+        self.left, self.right, self.dedupe = left, right, dedupe
+        self._codes: dict[tuple[str, ...], npt.NDArray[np.int64]] = {}
+
+    def _rule(self, rule: Sequence[str]) -> npt.NDArray[np.int64]:
+        key = tuple(rule)
+        if key not in self._codes:
+            codes = [np.zeros(0, dtype=np.int64)]
+            for lefts, rights in _joined(self.left, self.right, rule):
+                keep = lefts < rights if self.dedupe else slice(None)
+                codes.append(lefts[keep] * self.right.num_rows + rights[keep])
+            self._codes[key] = np.unique(np.concatenate(codes))
+        return self._codes[key]
+
+    def pairs(self, rules: Sequence[Sequence[str]]) -> Pairs:
+        """Distinct (left row, right row) pairs, sorted, over the union of the rules' hash
+        joins; when deduplicating (``left`` is ``right``), pairs with left row < right row."""
+        codes = [self._rule(rule) for rule in rules] or [np.zeros(0, dtype=np.int64)]
+        unique = codes[0] if len(codes) == 1 else np.unique(np.concatenate(codes))
+        return unique // self.right.num_rows, unique % self.right.num_rows
+
+
 def candidate_pairs(
     left: pa.Table, right: pa.Table, rules: Sequence[Sequence[str]], *, dedupe: bool = False
 ) -> Pairs:
-    """Distinct (left row, right row) pairs, sorted, over the union of the rules' hash joins;
-    when deduplicating one table (``left`` is ``right``), only pairs with left row < right row."""
-    codes = []
-    for rule in rules:
-        for lefts, rights in _joined(left, right, rule):
-            keep = lefts < rights if dedupe else slice(None)
-            codes.append(lefts[keep] * right.num_rows + rights[keep])
-    if not codes:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    unique = np.unique(np.concatenate(codes))
-    return unique // right.num_rows, unique % right.num_rows
+    """:meth:`Blocking.pairs` of a new blocking."""
+    return Blocking(left, right, dedupe=dedupe).pairs(rules)
 
 
 def chunks(pairs: Pairs, size: int) -> Iterator[Pairs]:

@@ -250,3 +250,39 @@ def prepare(table: pa.Table, comparisons: Sequence[Comparison], columns: Sequenc
             derived = french.derive(values, key)
         table = table.append_column(name, derived)
     return table
+
+
+CODED = ("first", "phonetic")
+
+
+def encode_keys(left: pa.Table, right: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """The ``first`` and ``phonetic`` keys of both tables as integers (one code space per
+    key across every column and both tables), so they compare and join as numbers."""
+    for key in CODED:
+        names = sorted(
+            {n for n in [*left.column_names, *right.column_names] if n.endswith(f":{key}")}
+        )
+        if not names:
+            continue
+        present = [
+            t.column(n)
+            for t in {id(left): left, id(right): right}.values()
+            for n in names
+            if n in t.column_names
+        ]
+        values = pc.drop_null(
+            pc.unique(pa.chunked_array([c for col in present for c in col.chunks], pa.string()))
+        )
+        left = _coded(left, names, values)
+        right = left if right is left else _coded(right, names, values)
+    return left, right
+
+
+def _coded(table: pa.Table, names: Sequence[str], values: pa.Array) -> pa.Table:
+    for name in names:
+        if name in table.column_names:
+            index = table.column_names.index(name)
+            table = table.set_column(
+                index, name, pc.index_in(table.column(name), value_set=values, skip_nulls=True)
+            )
+    return table

@@ -221,30 +221,32 @@ def fit(settings: Settings, left: pa.Table, right: pa.Table) -> tuple[Model, Pai
     return model, pairs
 
 
-def _tf_adjustment(
-    settings: Settings,
-    model: Model,
-    left: pa.Table,
-    right: pa.Table,
-    pairs: Pairs,
-    levels: npt.NDArray[np.int8],
-) -> FloatArray:
-    """Extra log2 weight for exact agreement on term-frequency columns: log2(u / f(value)),
-    ``u`` being the chance agreement of random pairs (about the mean frequency)."""
-    extra = np.zeros(len(pairs[0]))
+def _tf_weights(settings: Settings, model: Model, right: pa.Table) -> dict[int, FloatArray]:
+    """Per term-frequency comparison, the extra log2 weight of exact agreement on each right
+    record's value: log2(u / f(value)), ``u`` being the chance agreement of random pairs
+    (about the mean frequency)."""
+    weights = {}
     for k, c in enumerate(settings.comparisons):
         if not c.term_frequency:
             continue
-        exact = levels[:, k] == c.levels - 1
-        if not exact.any():
-            continue
-        column = right.column(c.value_column).combine_chunks()
-        counts = column.value_counts()
-        frequency = counts.field(1).to_numpy() / max(right.num_rows, 1)
-        agreed = column.take(pa.array(pairs[1][exact]))
-        position = pc.index_in(agreed, value_set=counts.field(0)).to_numpy(zero_copy_only=False)
+        encoded = pc.dictionary_encode(right.column(c.value_column).combine_chunks())
+        indices = np.asarray(pc.fill_null(encoded.indices, 0), dtype=np.int64)
+        frequency = np.bincount(indices, minlength=len(encoded.dictionary)) / max(len(indices), 1)
         average = model.u_random[k][-1]
-        extra[exact] = np.log2(average / np.maximum(frequency[position], EPSILON))
+        weights[k] = np.log2(average / np.maximum(frequency[indices], EPSILON))
+    return weights
+
+
+def _tf_adjustment(
+    settings: Settings,
+    weights: dict[int, FloatArray],
+    pairs: Pairs,
+    levels: npt.NDArray[np.int8],
+) -> FloatArray:
+    extra = np.zeros(len(pairs[0]))
+    for k, by_row in weights.items():
+        exact = levels[:, k] == settings.comparisons[k].levels - 1
+        extra[exact] += by_row[pairs[1][exact]]
     return extra
 
 
@@ -263,10 +265,11 @@ def score(
         floor = settings.threshold_probability or 0.5
     kept: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray]] = []
     prior_weight = np.log2(model.prior / (1 - model.prior))
+    tf_weights = _tf_weights(settings, model, right)
     for chunk in chunks(pairs, settings.chunk_pairs):
         levels = _levels(settings.comparisons, left, right, chunk)
         weight = prior_weight + model.pattern_log2_bayes(levels)
-        weight += _tf_adjustment(settings, model, left, right, chunk, levels)
+        weight += _tf_adjustment(settings, tf_weights, chunk, levels)
         probability = 1.0 / (1.0 + np.exp2(-weight))
         keep = probability >= floor
         kept.append((chunk[0][keep], chunk[1][keep], weight[keep]))

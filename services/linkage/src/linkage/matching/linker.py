@@ -7,8 +7,8 @@ import pyarrow as pa
 
 from linkage.matching import decision
 from linkage.matching import fellegi_sunter as fs
-from linkage.matching.blocking import Pairs, candidate_pairs
-from linkage.matching.comparisons import prepare
+from linkage.matching.blocking import Blocking, Pairs
+from linkage.matching.comparisons import encode_keys, prepare
 from linkage.matching.training import Training, train
 
 
@@ -53,9 +53,9 @@ def _fit(
     if not settings.prior_rules:
         model, pairs = fs.fit(settings, left, right)
         return model, pairs, None
-    model, training = train(settings, left, right)
-    pairs = candidate_pairs(left, right, settings.blocking_rules, dedupe=settings.dedupe)
-    return model, pairs, training
+    blocking = Blocking(left, right, dedupe=settings.dedupe)
+    model, training = train(settings, blocking)
+    return model, blocking.pairs(settings.blocking_rules), training
 
 
 def link(settings: fs.Settings, left: pa.Table, right: pa.Table | None = None) -> Linked:
@@ -67,6 +67,7 @@ def link(settings: fs.Settings, left: pa.Table, right: pa.Table | None = None) -
         return Linked(_nothing(), _nothing(), _report(settings, empty, 0, nothing, None))
     left = prepare(left, settings.comparisons, settings.columns)
     right = left if settings.dedupe else prepare(right, settings.comparisons, settings.columns)
+    left, right = encode_keys(left, right)
     model, pairs, training = _fit(settings, left, right)
     scored = fs.score(settings, model, left, right, pairs, floor=decision.floor(settings))
     recall = training.blocking_recall if training is not None else 1.0

@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from linkage.matching import fellegi_sunter as fs
-from linkage.matching.blocking import Pairs, candidate_pairs, rule_columns, sample
+from linkage.matching.blocking import Blocking, Pairs, rule_columns, sample
 from linkage.matching.comparisons import MISSING, Comparison
 
 MIN_PRIOR = 1e-12
@@ -53,11 +53,10 @@ def all_pairs(settings: fs.Settings, left: pa.Table, right: pa.Table) -> int:
     return rows * int(right.num_rows)
 
 
-def deterministic_prior(
-    settings: fs.Settings, left: pa.Table, right: pa.Table
-) -> tuple[float, int]:
+def deterministic_prior(settings: fs.Settings, blocking: Blocking) -> tuple[float, int]:
     """The prior and how many pairs the prior rules found."""
-    found = len(candidate_pairs(left, right, settings.prior_rules, dedupe=settings.dedupe)[0])
+    left, right = blocking.left, blocking.right
+    found = len(blocking.pairs(settings.prior_rules)[0])
     expected = found / settings.prior_recall
     prior = expected / max(all_pairs(settings, left, right), 1)
     return float(min(max(prior, MIN_PRIOR), 0.5)), found
@@ -73,12 +72,13 @@ def _left_out(comparison: Comparison, rule: Sequence[str]) -> bool:
 
 def _one_pass(
     settings: fs.Settings,
-    tables: tuple[pa.Table, pa.Table],
+    blocking: Blocking,
     rule: Sequence[str],
     u: list[fs.FloatArray],
 ) -> tuple[list[int], fs.Model, int] | None:
     kept = [k for k, c in enumerate(settings.comparisons) if not _left_out(c, rule)]
-    pairs: Pairs = candidate_pairs(*tables, [rule], dedupe=settings.dedupe)
+    tables = blocking.left, blocking.right
+    pairs: Pairs = blocking.pairs([rule])
     if not kept or not len(pairs[0]):
         return None
     pairs = sample(pairs, settings.training_pairs, seed=settings.seed)
@@ -91,14 +91,14 @@ def _one_pass(
     return kept, model, len(pairs[0])
 
 
-def train(settings: fs.Settings, left: pa.Table, right: pa.Table) -> tuple[fs.Model, Training]:
-    random = fs.random_levels(settings, left, right)
+def train(settings: fs.Settings, blocking: Blocking) -> tuple[fs.Model, Training]:
+    random = fs.random_levels(settings, blocking.left, blocking.right)
     u = fs._level_frequencies(random, settings.comparisons, np.ones(len(random)))
-    prior, found = deterministic_prior(settings, left, right)
+    prior, found = deterministic_prior(settings, blocking)
     estimates: list[list[fs.FloatArray]] = [[] for _ in settings.comparisons]
     passes: list[TrainingPass] = []
     for rule in settings.training_rules or settings.blocking_rules:
-        done = _one_pass(settings, (left, right), rule, u)
+        done = _one_pass(settings, blocking, rule, u)
         if done is None:
             continue
         kept, model, pairs = done
