@@ -1,10 +1,11 @@
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from linkage.matching import fellegi_sunter as fs
+from linkage.matching.blocking import Blocking
 from linkage.matching.comparisons import Comparison, prepare
 from linkage.matching.french_population import population
-from linkage.matching.blocking import Blocking
 from linkage.matching.training import blocking_recall, deterministic_prior, train
 
 COMPARISONS = [
@@ -24,22 +25,27 @@ SETTINGS = fs.Settings(
 )
 
 
+Tables = tuple[pa.Table, pa.Table, set[tuple[int, int]]]
+
+
 @pytest.fixture(scope="module")
-def tables() -> tuple[object, object, set[tuple[int, int]]]:
+def tables() -> Tables:
     generated = population(4000, seed=4)
     left = prepare(generated.left, COMPARISONS, SETTINGS.columns)
     right = prepare(generated.right, COMPARISONS, SETTINGS.columns)
     return left, right, generated.true_pairs()
 
 
-def test_the_prior_comes_from_the_deterministic_rules_and_their_stated_recall(tables) -> None:  # type: ignore[no-untyped-def]
+def test_the_prior_comes_from_the_deterministic_rules_and_their_stated_recall(
+    tables: Tables,
+) -> None:
     left, right, truth = tables
     prior, found = deterministic_prior(SETTINGS, Blocking(left, right))
     assert 0 < found < len(truth)
     assert prior == pytest.approx(found / 0.5 / (4000 * 4000))
 
 
-def test_each_pass_leaves_out_the_comparisons_of_its_own_columns(tables) -> None:  # type: ignore[no-untyped-def]
+def test_each_pass_leaves_out_the_comparisons_of_its_own_columns(tables: Tables) -> None:
     left, right, _ = tables
     model, training = train(SETTINGS, Blocking(left, right))
     first, second = training.passes

@@ -63,7 +63,8 @@ class Blocking:
             for lefts, rights in _joined(self.left, self.right, rule):
                 keep = lefts < rights if self.dedupe else slice(None)
                 codes.append(lefts[keep] * self.right.num_rows + rights[keep])
-            self._codes[key] = np.unique(np.concatenate(codes))
+            # one join gives each pair once; alternatives may give it again
+            self._codes[key] = codes[-1] if len(codes) == 2 else np.unique(np.concatenate(codes))
         return self._codes[key]
 
     def pairs(self, rules: Sequence[Sequence[str]]) -> Pairs:
