@@ -1,3 +1,4 @@
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -168,3 +169,4 @@ def test_the_report_expects_the_precision_and_recall_the_truth_shows(tmp_path: P
     assert len(model["training"]["passes"]) == 5 and model["training"]["untrained"] == []
     review = pq.read_table(tmp_path / "review.parquet")
     assert review.num_rows == model["review"]["pairs"] > 0
+    json.dumps(summary, allow_nan=False)  # the job stores it as JSON

@@ -82,10 +82,11 @@ class Comparison:
     def compare_rows(
         self, left: pa.Table, right: pa.Table, lefts: pa.Array, rights: pa.Array
     ) -> Levels:
-        """Levels of the pairs (``lefts[i]``, ``rights[i]``) of two prepared tables."""
+        """Levels of the pairs (``lefts[i]``, ``rights[i]``) of two prepared tables (columns
+        absent or empty on a side are not compared)."""
         best: Levels | None = None
-        for a in (c for c in self.columns if c in left.column_names):
-            for b in (c for c in self.columns if c in right.column_names):
+        for a in _filled(left, self.columns):
+            for b in _filled(right, self.columns):
                 level = self._rows(left, right, (a, b), (lefts, rights))
                 best = level if best is None else np.maximum(best, level)
         return best if best is not None else np.full(len(lefts), MISSING, dtype=np.int8)
@@ -143,6 +144,14 @@ class Comparison:
             left, right = pc.cast(left, pa.int32()), pc.cast(right, pa.int32())
         difference = pc.abs(pc.subtract(pc.cast(left, pa.float64()), pc.cast(right, pa.float64())))
         return np.asarray(pc.fill_null(difference, np.inf), dtype=np.float64)
+
+
+def _filled(table: pa.Table, columns: Sequence[str]) -> list[str]:
+    return [
+        c
+        for c in columns
+        if c in table.column_names and table.column(c).null_count < table.num_rows
+    ]
 
 
 def _equal(left: pa.Array, right: pa.Array) -> npt.NDArray[np.bool_]:
