@@ -1,6 +1,6 @@
 """Linkage quality and cost on harder sets, ours next to Splink with equivalent settings.
 
-    .venv/bin/python services/linkage/bench/bench_french.py [--sizes 10000 100000] [--million]
+    .venv/bin/python services/linkage/bench/bench_french.py [--sizes 10000 100000 1000000]
 
 - A French-style population (``linkage.matching.french_population``: common first names
   and surnames, married names in one source, dropped accents, cut compound first names,
@@ -347,13 +347,12 @@ def febrl_bench(number: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
-    parser.add_argument("--million", action="store_true", help="also 1,000,000 persons")
-    parser.add_argument("--no-splink-million", action="store_true")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--no-splink-million", action="store_true", help="Splink: ~5 GiB there")
     parser.add_argument("--no-febrl", action="store_true")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, cores {os.cpu_count()}, load {_load()}")
-    for size in [*args.sizes, *([1_000_000] if args.million else [])]:
+    for size in args.sizes:
         french_bench(size, with_splink=not (size >= 1_000_000 and args.no_splink_million))
     if not args.no_febrl:
         try:
