@@ -46,6 +46,7 @@ from linkage.events import PSEUDONYMISED_KINDS, ColumnSpec, Identifier
 from linkage.jobs.pipeline import TAGS, CentralKey, open_parquet, pseudonymise_file
 from linkage.matching import fellegi_sunter as fs
 from linkage.matching.comparisons import Comparison
+from linkage.matching.linker import link
 from linkage.matching.synthetic import people
 from linkage.pseudonyms.hmac import KeyedHasher
 
@@ -282,7 +283,7 @@ def _f1(found: set[tuple[Any, Any]], truth: set[tuple[Any, Any]]) -> float:
 
 def _ours(settings: fs.Settings, left: pa.Table, right: pa.Table) -> tuple[fs.Links, float]:
     started = time.perf_counter()
-    links, _ = fs.link(settings, left, right)
+    links = link(settings, left, right).links
     return links, time.perf_counter() - started
 
 
@@ -399,7 +400,8 @@ def splink_on_febrl(copies: int) -> dict[float, Run]:
     }
 
 
-def _splink_predictions(left: pa.Table, right: pa.Table) -> pa.Table:
+def _splink_predictions(left: pa.Table, right: pa.Table | None) -> pa.Table:
+    """Links of ``left`` to ``right``, or duplicates within ``left`` when ``right`` is None."""
     import duckdb  # type: ignore[import-not-found]
     import splink.comparison_library as cl  # type: ignore[import-not-found]
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on  # type: ignore[import-not-found]
@@ -422,7 +424,7 @@ def _splink_predictions(left: pa.Table, right: pa.Table) -> pa.Table:
 
     settings = SettingsCreator(
         unique_id_column_name="rec_id",
-        link_type="link_only",
+        link_type="link_only" if right is not None else "dedupe_only",
         blocking_rules_to_generate_predictions=[
             block_on("given_name", "surname"),
             "l.given_name = r.surname and l.surname = r.given_name",
@@ -450,7 +452,7 @@ def _splink_predictions(left: pa.Table, right: pa.Table) -> pa.Table:
         retain_intermediate_calculation_columns=True,
     )
     api = DuckDBAPI()
-    tables = [api.register(prepare(left)), api.register(prepare(right))]
+    tables = [api.register(prepare(t)) for t in (left, right) if t is not None]
     linker = Linker(tables, settings, log_level=logging.ERROR)  # not its training narrative
     training = linker.training
     training.estimate_probability_two_random_records_match(

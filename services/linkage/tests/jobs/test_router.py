@@ -278,7 +278,20 @@ async def test_bad_input_is_a_problem_not_a_server_error(
             json=link | {"pseudonym_columns": ["NIR"], "group_columns": ["\x00"]},
             headers=staff,
         )
+        unknown_key = await client.post(
+            "/linkage/jobs",
+            json=link
+            | {
+                "pseudonym_columns": ["NIR"],
+                "probabilistic": {
+                    "comparisons": [{"column": "NOM", "kind": "name"}],
+                    "blocking_rules": [["NOM:soundex|NOM_USAGE:phonetic"]],
+                },
+            },
+            headers=staff,
+        )
     assert [p.status_code for p in pages] == [400, 400], pages[0].text
     assert pages[0].json()["type"] == "/problems/invalid-cursor"
     assert (nul.status_code, nul_group.status_code) == (422, 422), nul.text
+    assert unknown_key.status_code == 422, unknown_key.text
     assert nul.headers["content-type"] == "application/problem+json"

@@ -29,7 +29,7 @@ def test_cascade_links_by_pseudonym_then_probabilistically_recording_each_pass()
         ],
         blocking_rules=[["date_of_birth"], ["soc_sec_id"], ["surname", "postcode"]],
     )
-    links, report = cascade(left, right, pseudonym_columns=["pseudonym"], settings=settings)
+    links, review, report = cascade(left, right, pseudonym_columns=["pseudonym"], settings=settings)
     passes = links.column("pass").to_pylist()
     assert passes.count(DETERMINISTIC) == 1000
     assert passes.count(PROBABILISTIC) > 900
@@ -38,3 +38,5 @@ def test_cascade_links_by_pseudonym_then_probabilistically_recording_each_pass()
     )
     assert sum(a == b for a, b in rows) / links.num_rows > 0.99
     assert report is not None and report.links == passes.count(PROBABILISTIC)
+    assert review.num_rows == report.review["pairs"]
+    assert set(review.column("left_row").to_pylist()) <= set(range(1, 2000, 2))  # the rest

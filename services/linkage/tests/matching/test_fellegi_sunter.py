@@ -6,6 +6,7 @@ import pyarrow as pa
 from linkage.matching import fellegi_sunter as fs
 from linkage.matching.blocking import candidate_pairs
 from linkage.matching.comparisons import Comparison
+from linkage.matching.linker import link
 from linkage.matching.synthetic import people
 
 SETTINGS = fs.Settings(
@@ -56,7 +57,8 @@ def test_blocking_takes_the_union_of_rules_without_duplicates() -> None:
 def test_unsupervised_linkage_finds_the_true_pairs() -> None:
     left, right = people(N)
     started = time.perf_counter()
-    links, report = fs.link(SETTINGS, left, right)
+    linked = link(SETTINGS, left, right)
+    links, report = linked.links, linked.report
     seconds = time.perf_counter() - started
     precision, recall, score = f1(links)
     assert score > 0.97, (precision, recall)
@@ -91,5 +93,6 @@ def test_em_recovers_m_and_the_prior_from_pattern_counts() -> None:
 
 def test_an_empty_side_links_nothing() -> None:
     left, right = people(10)
-    links, report = fs.link(SETTINGS, left, right.slice(0, 0))
+    linked = link(SETTINGS, left, right.slice(0, 0))
+    links, report = linked.links, linked.report
     assert (len(links.left), report.links, report.candidate_pairs) == (0, 0, 0)

@@ -21,6 +21,7 @@ from linkage.jobs.pipeline import PipelineError
 from linkage.jobs.repository import PseudonymisedVersionRepository
 from linkage.jobs.schemas import LinkJobCreate
 from linkage.matching import fellegi_sunter as fs
+from linkage.matching.blocking import rule_columns
 from linkage.matching.cascade import cascade
 from linkage.matching.comparisons import Comparison
 
@@ -30,14 +31,22 @@ AGE_BAND_YEARS = 10
 def _settings(spec: LinkJobCreate) -> fs.Settings | None:
     if spec.probabilistic is None:
         return None
+    given = spec.probabilistic
     return fs.Settings(
         comparisons=[
-            Comparison(c.column, c.kind, tuple(c.thresholds), c.term_frequency)
-            for c in spec.probabilistic.comparisons
+            Comparison(
+                c.column, c.kind, tuple(c.thresholds), c.term_frequency, tuple(c.alternatives)
+            )
+            for c in given.comparisons
         ],
-        blocking_rules=spec.probabilistic.blocking_rules,
-        threshold_probability=spec.probabilistic.threshold_probability,
-        one_to_one=spec.probabilistic.one_to_one,
+        blocking_rules=given.blocking_rules,
+        threshold_probability=given.threshold_probability,
+        one_to_one=given.one_to_one,
+        clustering=given.clustering,
+        prior_rules=given.prior_rules,
+        prior_recall=given.prior_recall,
+        training_rules=given.training_rules,
+        review_bits=given.review_bits,
     )
 
 
@@ -54,9 +63,11 @@ def _groups(version: PseudonymisedVersion, extra: list[str]) -> dict[str, str]:
 
 def _needed(spec: LinkJobCreate, groups: dict[str, str]) -> list[str]:
     columns = [*spec.pseudonym_columns, *groups.values()]
-    if spec.probabilistic is not None:
-        columns += [c.column for c in spec.probabilistic.comparisons]
-        columns += [name for rule in spec.probabilistic.blocking_rules for name in rule]
+    given = spec.probabilistic
+    if given is not None:
+        columns += [name for c in given.comparisons for name in (c.column, *c.alternatives)]
+        rules = [*given.blocking_rules, *given.prior_rules, *given.training_rules]
+        columns += [name.partition(":")[0] for name in rule_columns(rules)]
     return list(dict.fromkeys(columns))
 
 
@@ -100,12 +111,14 @@ def match_rates(left: pa.Table, linked_rows: pa.Array, groups: dict[str, str]) -
 def link_files(
     left_path: Path, right_path: Path, target: Path, spec: LinkJobCreate, groups: dict[str, str]
 ) -> dict[str, Any]:
+    """Links to ``target``, the pairs to review beside it (:func:`review_path`)."""
     left = _read(left_path, _needed(spec, groups))
     right = _read(right_path, _needed(spec, {}))
-    links, model = cascade(
+    links, review, model = cascade(
         left, right, pseudonym_columns=spec.pseudonym_columns, settings=_settings(spec)
     )
     pq.write_table(links, target)
+    pq.write_table(review, review_path(target))
     passes = links.column("pass").value_counts().to_pylist()
     return {
         "left_rows": left.num_rows,
@@ -118,12 +131,20 @@ def link_files(
     }
 
 
+def review_path(links: Path) -> Path:
+    return links.with_name("review.parquet")
+
+
 async def _version(context: JobContext, version_id: uuid.UUID) -> PseudonymisedVersion:
     async with context.sessionmaker.begin() as session:
         found = await PseudonymisedVersionRepository(session).get(version_id)
     if found is None:
         raise PipelineError(f"version {version_id} has not been pseudonymised")
     return found
+
+
+def _outputs(spec: LinkJobCreate, links: str, review: str) -> list[str]:
+    return [links, review] if spec.probabilistic is not None else [links]
 
 
 async def run_link(context: JobContext, job: Job) -> None:
@@ -134,6 +155,7 @@ async def run_link(context: JobContext, job: Job) -> None:
         raise PipelineError("the versions were pseudonymised under different key versions")
     started = time.perf_counter()
     object_key = f"links/{job.id}/links.parquet"
+    review_key = f"links/{job.id}/review.parquet"
     async with temporary_folder() as folder:
         await context.download(CENTRAL_BUCKET, left.object_key, folder / "left.parquet")
         await context.download(CENTRAL_BUCKET, right.object_key, folder / "right.parquet")
@@ -146,13 +168,15 @@ async def run_link(context: JobContext, job: Job) -> None:
             _groups(left, spec.group_columns),
         )
         await context.upload(folder / "links.parquet", CENTRAL_BUCKET, object_key)
+        if spec.probabilistic is not None:
+            await context.upload(review_path(folder / "links.parquet"), CENTRAL_BUCKET, review_key)
     seconds = time.perf_counter() - started
     report = {
         "rows_in": summary["left_rows"] + summary["right_rows"],
         "rows_out": summary["links"],
         "key_domain": "central",
         "key_version": left.key_version,
-        "outputs": [f"{CENTRAL_BUCKET}/{object_key}"],
+        "outputs": [f"{CENTRAL_BUCKET}/{key}" for key in _outputs(spec, object_key, review_key)],
         "seconds": round(seconds, 3),
         "links": summary,
     }

@@ -2,7 +2,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from linkage.jobs.models import Job as JobModel
 
@@ -105,22 +105,74 @@ class PseudonymiseJobCreate(BaseModel):
 ColumnName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^\x00]+$")]
 
 
+DERIVED_KEYS = ("norm", "first", "phonetic", "year", "ymd")
+
+
+def _blocking_column(value: str) -> str:
+    for name in value.split("|"):
+        column, colon, key = name.partition(":")
+        if not column or (colon and key not in DERIVED_KEYS):
+            raise ValueError(
+                f"{name!r}: a column, or a column and one of {', '.join(DERIVED_KEYS)}"
+                " after a colon; alternatives separated by |"
+            )
+    return value
+
+
+BlockingColumn = Annotated[
+    ColumnName,
+    AfterValidator(_blocking_column),
+    Field(
+        description="A column, a key derived from it (``surname:phonetic``, ``first``,"
+        " ``norm``, ``birth_date:year``) or alternatives (``surname:norm|usage_name:norm``)."
+    ),
+]
+Rule = Annotated[list[BlockingColumn], Field(min_length=1, max_length=6)]
+
+
 class ComparisonSpec(BaseModel):
     column: ColumnName
-    kind: Literal["exact", "jaro_winkler", "date", "numeric"] = "exact"
+    kind: Literal["exact", "jaro_winkler", "date", "numeric", "name", "birth_date", "prefix"] = (
+        "exact"
+    )
     thresholds: list[float] = Field(
         default_factory=list,
         max_length=4,
-        description="Similarity floors (Jaro-Winkler) or absolute differences (days, units).",
+        description="Similarity floors (Jaro-Winkler, name), absolute differences (days,"
+        " units) or prefix lengths (prefix).",
     )
     term_frequency: bool = False
+    alternatives: list[ColumnName] = Field(
+        default_factory=list,
+        max_length=3,
+        description="Other columns holding the same thing (a usage name beside the birth"
+        " name); the best level over the columns each side has counts.",
+    )
 
 
 class ProbabilisticSpec(BaseModel):
     comparisons: list[ComparisonSpec] = Field(min_length=1, max_length=12)
-    blocking_rules: list[list[ColumnName]] = Field(min_length=1, max_length=12)
-    threshold_probability: float = Field(0.5, gt=0, lt=1)
+    blocking_rules: list[Rule] = Field(min_length=1, max_length=12)
+    threshold_probability: float | None = Field(
+        0.5, gt=0, lt=1, description="None: the threshold of best expected F1, reported."
+    )
     one_to_one: bool = True
+    clustering: Literal["one_to_one", "many_to_one", "all"] | None = Field(
+        None, description="None follows one_to_one (one_to_one or all)."
+    )
+    prior_rules: list[Rule] = Field(
+        default_factory=list,
+        max_length=6,
+        description="Deterministic rules giving the prior (with prior_recall); when given,"
+        " u comes from random pairs and m from EM over training passes.",
+    )
+    prior_recall: float = Field(0.9, gt=0, le=1)
+    training_rules: list[Rule] = Field(
+        default_factory=list, max_length=12, description="Training passes; the blocking rules."
+    )
+    review_bits: float = Field(
+        3.0, ge=0, le=20, description="Pairs this close to the threshold weight go to review."
+    )
 
 
 class LinkJobCreate(BaseModel):

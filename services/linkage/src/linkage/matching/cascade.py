@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from linkage.matching import fellegi_sunter as fs
+from linkage.matching.linker import Report, link
 
 DETERMINISTIC, PROBABILISTIC = "deterministic", "probabilistic"
 LINK_SCHEMA = pa.schema(
@@ -18,6 +19,14 @@ LINK_SCHEMA = pa.schema(
         ("right_row", pa.int64()),
         ("pass", pa.string()),
         ("weight", pa.float64()),
+    ]
+)
+REVIEW_SCHEMA = pa.schema(
+    [
+        ("left_row", pa.int64()),
+        ("right_row", pa.int64()),
+        ("weight", pa.float64()),
+        ("probability", pa.float64()),
     ]
 )
 
@@ -52,19 +61,20 @@ def cascade(
     *,
     pseudonym_columns: Sequence[str],
     settings: fs.Settings | None,
-) -> tuple[pa.Table, fs.Report | None]:
+) -> tuple[pa.Table, pa.Table, Report | None]:
+    """Links of both passes, the pairs to review (near the probabilistic threshold), the
+    probabilistic report."""
     exact = (
         deterministic(left, right, pseudonym_columns)
         if pseudonym_columns
         else LINK_SCHEMA.empty_table()
     )
     if settings is None:
-        return exact, None
+        return exact, REVIEW_SCHEMA.empty_table(), None
     rest_left = np.setdiff1d(np.arange(left.num_rows), exact.column("left_row").to_numpy())
     rest_right = np.setdiff1d(np.arange(right.num_rows), exact.column("right_row").to_numpy())
-    links, report = fs.link(
-        settings, left.take(pa.array(rest_left)), right.take(pa.array(rest_right))
-    )
+    linked = link(settings, left.take(pa.array(rest_left)), right.take(pa.array(rest_right)))
+    links, review = linked.links, linked.review
     n = len(links.left)
     probabilistic = pa.table(
         [
@@ -75,4 +85,13 @@ def cascade(
         ],
         schema=LINK_SCHEMA,
     )
-    return pa.concat_tables([exact, probabilistic]), report
+    pairs = pa.table(
+        [
+            pa.array(rest_left[review.left]),
+            pa.array(rest_right[review.right]),
+            pa.array(review.weight),
+            pa.array(review.probability),
+        ],
+        schema=REVIEW_SCHEMA,
+    )
+    return pa.concat_tables([exact, probabilistic]), pairs, linked.report

@@ -6,33 +6,66 @@ patterns whatever the number of pairs. ``u`` comes from random pairs (almost all
 non-matches); ``m`` and the match proportion from EM on the candidate pairs.
 Term-frequency adjustment replaces, for exact agreement on a flagged column, ``u`` by the
 value's own frequency, so agreeing on a rare surname weighs more than on a common one.
+
+With ``prior_rules``, the model is trained as :mod:`linkage.matching.training` says (the
+prior from deterministic rules, ``m`` by EM over passes that leave out their own columns);
+without, by EM on all candidate pairs. Links, the threshold and the review band are then
+decided by :mod:`linkage.matching.decision`.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from linkage.matching.blocking import Pairs, candidate_pairs, chunks, random_pairs
+from linkage.matching.blocking import Pairs, candidate_pairs, chunks, random_pairs, rule_columns
 from linkage.matching.comparisons import MISSING, Comparison
 
 FloatArray = npt.NDArray[np.float64]
 EPSILON = 1e-6
 
 
+Clustering = Literal["one_to_one", "many_to_one", "all"]
+
+
 @dataclass(frozen=True)
 class Settings:
+    """``threshold_probability`` None: the threshold of best expected F1. ``clustering``:
+    each record in at most one link, each left record in at most one (many left records
+    to one right record), or every pair above the threshold; None follows ``one_to_one``.
+    ``prior_rules`` (with their ``prior_recall``) switch to the random-pair model, trained
+    over ``training_rules`` (the blocking rules when empty). ``dedupe``: ``left`` is
+    ``right`` and pairs are of distinct rows."""
+
     comparisons: Sequence[Comparison]
     blocking_rules: Sequence[Sequence[str]]
-    threshold_probability: float = 0.5
+    threshold_probability: float | None = 0.5
     one_to_one: bool = True
+    clustering: Clustering | None = None
+    prior_rules: Sequence[Sequence[str]] = ()
+    prior_recall: float = 0.9
+    training_rules: Sequence[Sequence[str]] = ()
+    training_pairs: int = 2_000_000
+    review_bits: float = 3.0
+    dedupe: bool = False
     chunk_pairs: int = 500_000
     u_sample_pairs: int = 200_000
     max_iterations: int = 50
     seed: int = 42
+
+    @property
+    def cluster(self) -> Clustering:
+        if self.clustering is not None:
+            return self.clustering
+        return "one_to_one" if self.one_to_one else "all"
+
+    @property
+    def columns(self) -> list[str]:
+        return rule_columns([*self.blocking_rules, *self.prior_rules, *self.training_rules])
 
 
 @dataclass
@@ -45,6 +78,7 @@ class Model:
     prior: float
     iterations: int = 0
     u_random: list[FloatArray] = field(default_factory=list)
+    converged: bool = True
 
     def pattern_log2_bayes(self, levels: npt.NDArray[np.int8]) -> FloatArray:
         """Sum over comparisons of log2(m/u) for rows of levels (missing counts 0)."""
@@ -64,30 +98,11 @@ class Links:
     probability: FloatArray
 
 
-@dataclass
-class Report:
-    candidate_pairs: int
-    links: int
-    match_rate: float
-    estimated_precision: float
-    estimated_recall: float
-    one_to_one_violations: int
-    weight_histogram: dict[str, int]
-    m: dict[str, list[float]]
-    u: dict[str, list[float]]
-    prior: float
-    em_iterations: int
-    by_group: dict[str, dict[str, float]] = field(default_factory=dict)
-
-
 def _levels(
     comparisons: Sequence[Comparison], left: pa.Table, right: pa.Table, pairs: Pairs
 ) -> npt.NDArray[np.int8]:
     lefts, rights = pa.array(pairs[0]), pa.array(pairs[1])
-    columns = [
-        c.compare(left.column(c.column).take(lefts), right.column(c.column).take(rights))
-        for c in comparisons
-    ]
+    columns = [c.compare_rows(left, right, lefts, rights) for c in comparisons]
     return np.stack(columns, axis=1) if columns else np.zeros((len(pairs[0]), 0), np.int8)
 
 
@@ -125,9 +140,19 @@ def _level_frequencies(
     return result
 
 
+def random_levels(settings: Settings, left: pa.Table, right: pa.Table) -> npt.NDArray[np.int8]:
+    pairs = random_pairs(
+        left.num_rows,
+        right.num_rows,
+        settings.u_sample_pairs,
+        seed=settings.seed,
+        dedupe=settings.dedupe,
+    )
+    return _levels(settings.comparisons, left, right, pairs)
+
+
 def estimate_u(settings: Settings, left: pa.Table, right: pa.Table) -> list[FloatArray]:
-    pairs = random_pairs(left.num_rows, right.num_rows, settings.u_sample_pairs, seed=settings.seed)
-    levels = _levels(settings.comparisons, left, right, pairs)
+    levels = random_levels(settings, left, right)
     return _level_frequencies(levels, settings.comparisons, np.ones(len(levels)))
 
 
@@ -160,7 +185,7 @@ def expectation_maximisation(
     is re-estimated on them unless ``fixed_u``.
     """
     m = [np.linspace(0.05, 1.0, c.levels) ** 3 for c in settings.comparisons]
-    model = Model(m=[level / level.sum() for level in m], u=u, prior=0.5)
+    model = Model(m=[level / level.sum() for level in m], u=u, prior=0.5, converged=False)
     for iteration in range(1, settings.max_iterations + 1):
         posterior = _posterior(model, patterns)
         matched, unmatched = counts * posterior, counts * (1 - posterior)
@@ -174,8 +199,9 @@ def expectation_maximisation(
             prior=min(max(prior, EPSILON), 1 - EPSILON),
             iterations=iteration,
             u_random=u,
+            converged=shift < 1e-6,
         )
-        if shift < 1e-6:
+        if model.converged:
             break
     return model
 
@@ -187,50 +213,65 @@ def _posterior(model: Model, patterns: npt.NDArray[np.int8]) -> FloatArray:
 
 
 def fit(settings: Settings, left: pa.Table, right: pa.Table) -> tuple[Model, Pairs]:
-    pairs = candidate_pairs(left, right, settings.blocking_rules)
+    """EM on all candidate pairs, ``u`` re-estimated there (the model without prior rules)."""
+    pairs = candidate_pairs(left, right, settings.blocking_rules, dedupe=settings.dedupe)
     codes, counts = pattern_counts(settings, left, right, pairs)
     patterns = _decode(codes, settings.comparisons)
     model = expectation_maximisation(settings, patterns, counts, estimate_u(settings, left, right))
     return model, pairs
 
 
+def _tf_weights(settings: Settings, model: Model, right: pa.Table) -> dict[int, FloatArray]:
+    """Per term-frequency comparison, the extra log2 weight of exact agreement on each right
+    record's value: log2(u / f(value)), ``u`` being the chance agreement of random pairs
+    (about the mean frequency)."""
+    weights = {}
+    for k, c in enumerate(settings.comparisons):
+        if not c.term_frequency:
+            continue
+        encoded = pc.dictionary_encode(right.column(c.value_column).combine_chunks())
+        indices = np.asarray(pc.fill_null(encoded.indices, 0), dtype=np.int64)
+        frequency = np.bincount(indices, minlength=len(encoded.dictionary)) / max(len(indices), 1)
+        average = model.u_random[k][-1]
+        weights[k] = np.log2(average / np.maximum(frequency[indices], EPSILON))
+    return weights
+
+
 def _tf_adjustment(
+    settings: Settings,
+    weights: dict[int, FloatArray],
+    pairs: Pairs,
+    levels: npt.NDArray[np.int8],
+) -> FloatArray:
+    extra = np.zeros(len(pairs[0]))
+    for k, by_row in weights.items():
+        exact = levels[:, k] == settings.comparisons[k].levels - 1
+        extra[exact] += by_row[pairs[1][exact]]
+    return extra
+
+
+def score(
     settings: Settings,
     model: Model,
     left: pa.Table,
     right: pa.Table,
     pairs: Pairs,
-    levels: npt.NDArray[np.int8],
-) -> FloatArray:
-    """Extra log2 weight for exact agreement on term-frequency columns: log2(u / f(value)),
-    ``u`` being the chance agreement of random pairs (about the mean frequency)."""
-    extra = np.zeros(len(pairs[0]))
-    for k, c in enumerate(settings.comparisons):
-        if not c.term_frequency:
-            continue
-        exact = levels[:, k] == c.levels - 1
-        if not exact.any():
-            continue
-        column = right.column(c.column).combine_chunks()
-        counts = column.value_counts()
-        frequency = counts.field(1).to_numpy() / max(right.num_rows, 1)
-        agreed = column.take(pa.array(pairs[1][exact]))
-        position = pc.index_in(agreed, value_set=counts.field(0)).to_numpy(zero_copy_only=False)
-        average = model.u_random[k][-1]
-        extra[exact] = np.log2(average / np.maximum(frequency[position], EPSILON))
-    return extra
-
-
-def score(settings: Settings, model: Model, left: pa.Table, right: pa.Table, pairs: Pairs) -> Links:
-    """Pairs at or above the threshold, with their weight and probability (chunked)."""
+    *,
+    floor: float | None = None,
+) -> Links:
+    """Pairs of probability at least ``floor`` (the threshold by default), with their weight
+    and probability (chunked)."""
+    if floor is None:
+        floor = settings.threshold_probability or 0.5
     kept: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray]] = []
     prior_weight = np.log2(model.prior / (1 - model.prior))
+    tf_weights = _tf_weights(settings, model, right)
     for chunk in chunks(pairs, settings.chunk_pairs):
         levels = _levels(settings.comparisons, left, right, chunk)
         weight = prior_weight + model.pattern_log2_bayes(levels)
-        weight += _tf_adjustment(settings, model, left, right, chunk, levels)
+        weight += _tf_adjustment(settings, tf_weights, chunk, levels)
         probability = 1.0 / (1.0 + np.exp2(-weight))
-        keep = probability >= settings.threshold_probability
+        keep = probability >= floor
         kept.append((chunk[0][keep], chunk[1][keep], weight[keep]))
     lefts = np.concatenate([k[0] for k in kept]) if kept else np.zeros(0, np.int64)
     rights = np.concatenate([k[1] for k in kept]) if kept else np.zeros(0, np.int64)
@@ -258,55 +299,3 @@ def one_to_one(links: Links) -> tuple[Links, int]:
             keep[index] = True
     kept = Links(links.left[keep], links.right[keep], links.weight[keep], links.probability[keep])
     return kept, violations
-
-
-def link(settings: Settings, left: pa.Table, right: pa.Table) -> tuple[Links, Report]:
-    if left.num_rows == 0 or right.num_rows == 0:
-        nothing = np.zeros(0, dtype=np.int64)
-        empty = Links(nothing, nothing, np.zeros(0), np.zeros(0))
-        model = Model(m=[], u=[], prior=0.0)
-        return empty, _report(settings, model, (nothing, nothing), empty, left, right, 0)
-    model, pairs = fit(settings, left, right)
-    links = score(settings, model, left, right, pairs)
-    violations = 0
-    if settings.one_to_one:
-        links, violations = one_to_one(links)
-    return links, _report(settings, model, pairs, links, left, right, violations)
-
-
-def _report(
-    settings: Settings,
-    model: Model,
-    pairs: Pairs,
-    links: Links,
-    left: pa.Table,
-    right: pa.Table,
-    violations: int,
-) -> Report:
-    edges = np.array([-np.inf, *range(-10, 41, 5), np.inf])
-    histogram, _ = np.histogram(links.weight, bins=edges)
-    expected_matches = model.prior * len(pairs[0])
-    precision = float(links.probability.mean()) if len(links.weight) else 0.0
-    recall = float(links.probability.sum() / expected_matches) if expected_matches else 0.0
-    return Report(
-        candidate_pairs=len(pairs[0]),
-        links=len(links.left),
-        match_rate=len(links.left) / max(min(left.num_rows, right.num_rows), 1),
-        estimated_precision=round(precision, 4),
-        estimated_recall=round(min(recall, 1.0), 4),
-        one_to_one_violations=violations,
-        weight_histogram={
-            f"[{a:g},{b:g})": int(n)
-            for a, b, n in zip(edges[:-1], edges[1:], histogram, strict=True)
-        },
-        m={
-            c.name: [round(float(p), 5) for p in m]
-            for c, m in zip(settings.comparisons, model.m, strict=False)
-        },
-        u={
-            c.name: [round(float(p), 5) for p in u]
-            for c, u in zip(settings.comparisons, model.u, strict=False)
-        },
-        prior=model.prior,
-        em_iterations=model.iterations,
-    )
