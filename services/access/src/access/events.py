@@ -23,6 +23,7 @@ AGREEMENT_RECORDED = "hdh.access.agreement.recorded.v1"
 DATASET_REGISTERED = "hdh.catalog.dataset.registered.v1"
 TABLE_PUBLISHED = "hdh.catalog.table.published.v1"
 EXTRACT_COMPLETED = "hdh.linkage.extract.completed.v1"
+EXTRACT_FAILED = "hdh.linkage.extract.failed.v1"
 OUTPUT_RELEASED = "hdh.workspace.output.released.v1"
 
 
@@ -179,6 +180,13 @@ class TablePublished(_Payload):
     dataset_id: uuid.UUID
     table: str = Field(min_length=1, max_length=200)
     variables: list[PublishedVariable]
+
+
+class ExtractFailed(_Payload):
+    """Consumed: ``hdh.linkage.extract.failed.v1`` moves the request to preparation_failed."""
+
+    request_id: uuid.UUID | None = Field(description="None for a grant of no request.")
+    reason: str = Field(max_length=5_000)
 
 
 class OutputReleased(_Payload):

@@ -96,6 +96,18 @@ async def _emit(
     )
 
 
+async def reissue(
+    session: AsyncSession, request: AccessRequest, *, members: list[str], actor: str
+) -> Grant:
+    """After a failed preparation: the same grant announced again, so that its extract is
+    built again (consumers take an issued grant they know as a new attempt)."""
+    grant = await GrantRepository(session).for_request(request.id)
+    if grant is None or grant.status != GrantStatus.ACTIVE:
+        raise Conflict("The request holds no live grant to prepare again.")
+    await _emit(session, grant, GrantEvent.ISSUED, actor, members=members)
+    return grant
+
+
 async def _end(
     session: AsyncSession,
     grant: Grant,

@@ -21,6 +21,7 @@ CLOCKED_STATES = (
     "authorised",
     "agreement_signed",
     "data_preparation",
+    "preparation_failed",
 )
 
 

@@ -46,7 +46,10 @@ async def after(
         )
     elif target is State.DATA_PREPARATION:
         members = [m.subject for m in context.project.members]
-        await grants.issue(session, request, members=members, now=now, actor=principal.subject)
+        if transition.name == "retry_preparation":
+            await grants.reissue(session, request, members=members, actor=principal.subject)
+        else:
+            await grants.issue(session, request, members=members, now=now, actor=principal.subject)
     elif target is State.ACTIVE:
         await register.update_status(session, request.id, status="active", now=now)
     elif target in (State.CLOSED, State.WITHDRAWN):

@@ -23,6 +23,7 @@ class State(StrEnum):
     AUTHORISED = "authorised"
     AGREEMENT_SIGNED = "agreement_signed"
     DATA_PREPARATION = "data_preparation"
+    PREPARATION_FAILED = "preparation_failed"
     ACTIVE = "active"
     CLOSED = "closed"
     REJECTED = "rejected"
@@ -135,6 +136,7 @@ BEFORE_ACTIVE = frozenset(
         State.AUTHORISED,
         State.AGREEMENT_SIGNED,
         State.DATA_PREPARATION,
+        State.PREPARATION_FAILED,
     }
 )
 
@@ -199,6 +201,10 @@ TRANSITIONS: dict[str, Transition] = {
            roles=STAFF, guard=AGREEMENT_SIGNED, clock=Clock.PREPARATION),
         _t("start_preparation", {State.AGREEMENT_SIGNED}, State.DATA_PREPARATION,
            "preparation_started", roles=STAFF, guard=READY_FOR_ACCESS),
+        _t("fail_preparation", {State.DATA_PREPARATION}, State.PREPARATION_FAILED,
+           "preparation_failed", roles=frozenset({Role.SYSTEM}), reason_required=True),
+        _t("retry_preparation", {State.PREPARATION_FAILED}, State.DATA_PREPARATION,
+           "preparation_retried", roles=STAFF, guard=READY_FOR_ACCESS),
         _t("activate", {State.DATA_PREPARATION}, State.ACTIVE, "activated",
            roles=frozenset({Role.SYSTEM}), guard=READY_FOR_ACCESS,
            clock=Clock.STOP),

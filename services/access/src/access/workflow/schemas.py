@@ -18,6 +18,8 @@ TransitionName = Literal[
     "refuse",
     "sign_agreement",
     "start_preparation",
+    "fail_preparation",
+    "retry_preparation",
     "activate",
     "close",
     "withdraw",
@@ -37,7 +39,7 @@ class TransitionCreate(BaseModel):
     ) = Field(
         None,
         description="Required to request information, reopen a committee review (a new "
-        "round), reject, refuse or withdraw.",
+        "round), reject, refuse, withdraw, or say why data preparation failed.",
     )
 
 
