@@ -1,5 +1,7 @@
 import ipaddress
+import ssl
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -24,6 +26,11 @@ class Settings(CommonSettings):
     audit_url: str = Field("http://127.0.0.1:8004", description="Base URL of the audit service.")
     workspace_url: str = Field(
         "http://127.0.0.1:8005", description="Base URL of the project space service."
+    )
+    upstream_ca_file: Path | None = Field(
+        None,
+        description="PEM bundle of the CAs that sign the services' certificates, for `https://`"
+        " service URLs (empty: the system's CAs).",
     )
     internal_token_private_key: SecretStr = Field(
         SecretStr(""),
@@ -185,6 +192,14 @@ class Settings(CommonSettings):
             ipaddress.ip_network(cidr, strict=False)
         return value
 
+    @field_validator("catalog_url", "access_url", "linkage_url", "audit_url", "workspace_url")
+    @classmethod
+    def _http_or_https(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("a service URL is http://host[:port] or https://host[:port]")
+        return value
+
     @model_validator(mode="after")
     def _no_dev_issuer_in_production(self) -> Self:
         if self.dev_issuer and self.environment == "production":
@@ -193,6 +208,13 @@ class Settings(CommonSettings):
 
     def service_urls(self) -> dict[str, str]:
         return {name: getattr(self, f"{name}_url").rstrip("/") for name in SERVICES}
+
+    def upstream_tls(self) -> ssl.SSLContext:
+        """What verifies the services' certificates on ``https://`` URLs (a missing or
+        unreadable CA file fails at start)."""
+        return ssl.create_default_context(
+            cafile=str(self.upstream_ca_file) if self.upstream_ca_file else None
+        )
 
     def issuer(self) -> str:
         return (self.oidc_issuer or f"{self.public_url.rstrip('/')}/idp").rstrip("/")

@@ -125,12 +125,15 @@ def _lifespan(settings: Settings, registry: CollectorRegistry, tracing: Tracing)
             instance=settings.gateway_instance,
             metrics=log_metrics,
         )
+        upstream_tls = settings.upstream_tls()
         request_log.start()
         async with (
-            httpx.AsyncClient(timeout=settings.readiness_timeout) as probe_client,
+            httpx.AsyncClient(
+                timeout=settings.readiness_timeout, verify=upstream_tls
+            ) as probe_client,
             httpx.AsyncClient(timeout=settings.oidc_http_timeout) as oidc_client,
         ):
-            upstream = UpstreamPool()
+            upstream = UpstreamPool(tls=upstream_tls)
             try:
                 yield {
                     "settings": settings,

@@ -204,7 +204,8 @@ def _common_state(
             service_public_pem=public_key_pem(service_key) if service_key else "",
         ),
         service_client=client,
-        readiness_checks={"database": database_ready, "broker": broker_ready},
+        readiness_checks={"database": database_ready},
+        reported_checks={"broker": broker_ready},
     )
 
 
