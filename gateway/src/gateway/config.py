@@ -1,8 +1,8 @@
 import ipaddress
 import ssl
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
