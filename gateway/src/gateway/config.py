@@ -7,14 +7,14 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from gateway.clientaddress import ForwardingHeader
-from hdh_common.settings import CommonSettings
+from hdh_common.settings import CommonSettings, KafkaSettings
 
 SERVICES = ("catalog", "access", "linkage", "audit", "workspace")
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 
 
-class Settings(CommonSettings):
+class Settings(CommonSettings, KafkaSettings):
     port: int = Field(8000, description="Port the HTTP server listens on.")
     catalog_url: str = Field(
         "http://127.0.0.1:8001", description="Base URL of the catalogue service."
@@ -161,9 +161,6 @@ class Settings(CommonSettings):
     )
     hsts_max_age: int = Field(
         0, description="`Strict-Transport-Security` max-age in seconds (0: header not sent)."
-    )
-    kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:9092", description="Comma-separated Kafka bootstrap servers."
     )
     gateway_instance: str = Field(
         "gateway-1", description="Name of this gateway instance: the key of its request log."

@@ -121,7 +121,7 @@ def _lifespan(settings: Settings, registry: CollectorRegistry, tracing: Tracing)
         )
         request_log = RequestLog(
             spool=spool,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            bootstrap_servers=settings.kafka(),
             instance=settings.gateway_instance,
             metrics=log_metrics,
         )

@@ -15,7 +15,7 @@ from aiokafka.errors import KafkaConnectionError, KafkaError
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from gateway.requestlog.spool import Position, Spool, SpooledEntry
-from hdh_common.kafka import broker_reachable, ensure_topics, new_producer
+from hdh_common.kafka import Kafka, broker_reachable, ensure_topics, kafka_config, new_producer
 from hdh_common.logs import correlation_id_var
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class RequestLogMetrics:
 
 class RequestLog:
     def __init__(
-        self, *, spool: Spool, bootstrap_servers: str, instance: str, metrics: RequestLogMetrics
+        self, *, spool: Spool, bootstrap_servers: Kafka, instance: str, metrics: RequestLogMetrics
     ) -> None:
         self._spool = spool
         self._bootstrap = bootstrap_servers
@@ -170,7 +170,9 @@ class RequestLog:
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
             if not await broker_reachable(self._bootstrap):
-                raise KafkaConnectionError(f"no broker answers at {self._bootstrap}")
+                raise KafkaConnectionError(
+                    f"no broker answers at {kafka_config(self._bootstrap).bootstrap_servers}"
+                )
             producer = new_producer(self._bootstrap)
             try:
                 await producer.start()

@@ -136,7 +136,10 @@ def _lifespan(
         if components:
             logger.info("components: %s", dict(components))
         engine = create_engine(
-            settings.database_url, schema=definition.name, pool_size=settings.database_pool_size
+            settings.database_url,
+            schema=definition.name,
+            pool_size=settings.database_pool_size,
+            tls=settings.database_tls(),
         )
         service_key = settings.service_token_private_key.get_secret_value()
         service_client = ServiceClient(
@@ -176,7 +179,7 @@ def _common_state(
     relay_metrics: RelayMetrics,
 ) -> ServiceState[Any]:
     sessionmaker = create_sessionmaker(engine)
-    bootstrap = settings.kafka_bootstrap_servers
+    bootstrap = settings.kafka()
     service_key = settings.service_token_private_key.get_secret_value()
 
     async def database_ready() -> bool:
@@ -222,7 +225,7 @@ def _workers(
             state=state,
             tables=definition.outbox.tables,
             sessionmaker=state.sessionmaker,
-            bootstrap_servers=state.settings.kafka_bootstrap_servers,
+            bootstrap_servers=state.settings.kafka(),
             metrics=metrics,
             tracer=tracer,
         )

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hdh_common.events import CloudEvent
-from hdh_common.kafka import ensure_topics, new_producer
+from hdh_common.kafka import Kafka, ensure_topics, new_producer
 
 logger = logging.getLogger(__name__)
 SENT_RETENTION = timedelta(hours=1)
@@ -117,7 +117,7 @@ class OutboxRelay:
         *,
         outbox: Outbox,
         sessionmaker: async_sessionmaker[AsyncSession],
-        bootstrap_servers: str,
+        bootstrap_servers: Kafka,
         metrics: RelayMetrics,
         poll_interval: float = 0.5,
         batch_size: int = 200,

@@ -3,6 +3,8 @@ that check encrypted links (gateway to services, database, broker)."""
 
 import datetime
 import ipaddress
+import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,11 @@ class ServerCertificate:
     @property
     def pair(self) -> tuple[Path, Path]:
         return self.certificate, self.key
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.certificate, self.key)
+        return context
 
 
 def _name(common_name: str) -> x509.Name:
@@ -67,8 +74,20 @@ def _certificate(
     )
 
 
-def make_server_certificate(folder: Path, *, name: str = "hdh test CA") -> ServerCertificate:
-    """A CA named ``name`` and a certificate it signs for ``localhost`` and ``127.0.0.1``."""
+def _alternative_name(host: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)
+
+
+def make_server_certificate(
+    folder: Path,
+    *,
+    name: str = "hdh test CA",
+    hosts: Sequence[str] = ("localhost", "127.0.0.1"),
+) -> ServerCertificate:
+    """A CA named ``name`` and a certificate it signs for ``hosts``."""
     folder.mkdir(parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_cert = (
@@ -93,9 +112,7 @@ def make_server_certificate(folder: Path, *, name: str = "hdh test CA") -> Serve
     cert = (
         _certificate(subject="localhost", key=key, issuer=name, issuer_key=ca_key, ca=False)
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
+            x509.SubjectAlternativeName([_alternative_name(host) for host in hosts]),
             critical=False,
         )
         .add_extension(
