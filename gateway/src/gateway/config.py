@@ -172,6 +172,12 @@ class Settings(CommonSettings, KafkaSettings):
     request_log_spool_max_bytes: int = Field(
         256 * MIB, description="Largest size of the request-log spool on disk."
     )
+    request_log_drain_seconds: float = Field(
+        20.0,
+        ge=0,
+        description="Seconds the gateway spends at shutdown publishing what the request-log"
+        " spool holds (below the termination grace period); the rest waits on disk.",
+    )
     public_routes: list[str] = Field(
         ["/access/register", "/access/register/*"],
         description="Path patterns served without a token (an anonymous caller) when none is sent.",

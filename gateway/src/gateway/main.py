@@ -39,7 +39,6 @@ from hdh_common.probes import Shared
 from hdh_common.tracing import Tracing
 
 logger = logging.getLogger(__name__)
-SHUTDOWN_GRACE_SECONDS = 5.0
 PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -159,7 +158,7 @@ def _lifespan(settings: Settings, registry: CollectorRegistry, tracing: Tracing)
                 }
             finally:
                 upstream.close()
-                await request_log.close(timeout=SHUTDOWN_GRACE_SECONDS)
+                await request_log.close(timeout=settings.request_log_drain_seconds)
                 spool.close()
                 await asyncio.to_thread(tracing.shutdown)
 
