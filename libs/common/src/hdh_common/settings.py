@@ -151,6 +151,11 @@ class ServiceSettings(CommonSettings, KafkaSettings, DatabaseTlsSettings):
     s3_secret_key: SecretStr = Field(SecretStr(""), description="S3 secret key.")
     s3_secure: bool = Field(False, description="Use HTTPS for the S3 API.")
     s3_region: str = Field("us-east-1", description="S3 region.")
+    work_dir: Path | None = Field(
+        None,
+        description="Folder of the scratch files (uploads being validated, linkage jobs,"
+        " extracts: Parquet as large as the data); empty: the system's temporary folder.",
+    )
     service_token_private_key: SecretStr = Field(
         SecretStr(""),
         description="PEM private key (Ed25519) of the internal service identity: services sign"
