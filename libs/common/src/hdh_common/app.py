@@ -25,7 +25,7 @@ from hdh_common.service_client import ServiceClient
 from hdh_common.settings import ServiceSettings
 from hdh_common.state import STATE_KEY, ServiceState
 from hdh_common.storage import create_object_store
-from hdh_common.tracing import Tracing
+from hdh_common.tracing import Tracing, instrument_engine
 
 logger = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 5.0
@@ -141,6 +141,8 @@ def _lifespan(
             pool_size=settings.database_pool_size,
             tls=settings.database_tls(),
         )
+        if tracing.enabled:
+            instrument_engine(engine, tracing.tracer)
         service_key = settings.service_token_private_key.get_secret_value()
         service_client = ServiceClient(
             service=definition.name,
@@ -154,6 +156,7 @@ def _lifespan(
             engine=engine,
             client=service_client,
             relay_metrics=relay_metrics,
+            tracer=tracing.tracer,
         )
         try:
             async with definition.resources(common) as state:
@@ -177,6 +180,7 @@ def _common_state(
     engine: AsyncEngine,
     client: ServiceClient,
     relay_metrics: RelayMetrics,
+    tracer: trace.Tracer,
 ) -> ServiceState[Any]:
     sessionmaker = create_sessionmaker(engine)
     bootstrap = settings.kafka()
@@ -198,6 +202,7 @@ def _common_state(
             bootstrap_servers=bootstrap,
             metrics=relay_metrics,
             poll_interval=settings.outbox_poll_interval,
+            tracer=tracer,
         ),
         object_store=create_object_store(settings),
         token_verifier=InternalTokenVerifier(
