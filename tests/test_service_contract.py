@@ -73,13 +73,29 @@ async def test_probes_and_openapi(client: httpx.AsyncClient, service: str) -> No
     assert "/readyz" in openapi["paths"]
 
 
-async def test_not_ready_without_broker(service: str, make_settings: SettingsFactory) -> None:
+async def test_ready_but_degraded_without_broker(
+    service: str, make_settings: SettingsFactory
+) -> None:
+    """The outbox holds the events while the broker is away: the service stays in rotation."""
     settings = make_settings(service, kafka_bootstrap_servers=f"127.0.0.1:{free_port()}")
+    async with running(app_for(service, settings)) as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    assert response.json()["checks"] == {"database": "ok", "broker": "unavailable"}
+
+
+async def test_not_ready_without_database(make_settings: SettingsFactory) -> None:
+    """The database is required (the catalogue starts without it; others need it to start)."""
+    service = "catalog"
+    settings = make_settings(
+        service, database_url=f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/hdh"
+    )
     async with running(app_for(service, settings)) as client:
         response = await client.get("/readyz")
     assert response.status_code == 503
     assert response.headers["content-type"] == PROBLEM
-    assert response.json()["checks"] == {"database": "ok", "broker": "unavailable"}
+    assert response.json()["checks"] == {"database": "unavailable", "broker": "ok"}
 
 
 async def test_request_id_is_echoed(client: httpx.AsyncClient) -> None:

@@ -22,7 +22,11 @@ async def test_liveness(tmp_path: Path) -> None:
         assert (await client.get("/healthz")).json() == {"status": "ok"}
 
 
-async def test_readiness_names_each_service(catalog_url: str, tmp_path: Path) -> None:
+async def test_readiness_names_each_service_and_stays_ready(
+    catalog_url: str, tmp_path: Path
+) -> None:
+    """Services down do not pull the gateway out of the ingress: it reports them, keeps
+    serving the others, and answers 503 problem+json on the routes of those down."""
     closed = f"http://127.0.0.1:{free_port()}"
     settings = Settings(
         catalog_url=catalog_url,
@@ -34,8 +38,14 @@ async def test_readiness_names_each_service(catalog_url: str, tmp_path: Path) ->
     )
     async with running(create_app(settings)) as client:
         response = await client.get("/readyz")
-    assert response.status_code == 503
-    assert response.headers["content-type"] == "application/problem+json"
+        down = await client.get("/access/register")
+        up = await client.get("/catalog/datasets")
+    assert down.status_code == 503
+    assert down.headers["content-type"] == "application/problem+json"
+    assert down.json()["service"] == "access"
+    assert up.status_code == 401
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
     assert response.json()["services"] == {
         "catalog": "ready",
         "access": "unreachable",
@@ -57,4 +67,5 @@ async def test_ready_when_every_service_is(catalog_url: str, tmp_path: Path) -> 
     async with running(create_app(settings)) as client:
         response = await client.get("/readyz")
     assert response.status_code == 200
+    assert response.json()["status"] == "ready"
     assert set(response.json()["services"].values()) == {"ready"}

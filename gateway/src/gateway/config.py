@@ -1,18 +1,20 @@
 import ipaddress
+import ssl
 from pathlib import Path
 from typing import Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from gateway.clientaddress import ForwardingHeader
-from hdh_common.settings import CommonSettings
+from hdh_common.settings import CommonSettings, KafkaSettings
 
 SERVICES = ("catalog", "access", "linkage", "audit", "workspace")
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 
 
-class Settings(CommonSettings):
+class Settings(CommonSettings, KafkaSettings):
     port: int = Field(8000, description="Port the HTTP server listens on.")
     catalog_url: str = Field(
         "http://127.0.0.1:8001", description="Base URL of the catalogue service."
@@ -24,6 +26,11 @@ class Settings(CommonSettings):
     audit_url: str = Field("http://127.0.0.1:8004", description="Base URL of the audit service.")
     workspace_url: str = Field(
         "http://127.0.0.1:8005", description="Base URL of the project space service."
+    )
+    upstream_ca_file: Path | None = Field(
+        None,
+        description="PEM bundle of the CAs that sign the services' certificates, for `https://`"
+        " service URLs (empty: the system's CAs).",
     )
     internal_token_private_key: SecretStr = Field(
         SecretStr(""),
@@ -155,9 +162,6 @@ class Settings(CommonSettings):
     hsts_max_age: int = Field(
         0, description="`Strict-Transport-Security` max-age in seconds (0: header not sent)."
     )
-    kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:9092", description="Comma-separated Kafka bootstrap servers."
-    )
     gateway_instance: str = Field(
         "gateway-1", description="Name of this gateway instance: the key of its request log."
     )
@@ -167,6 +171,12 @@ class Settings(CommonSettings):
     )
     request_log_spool_max_bytes: int = Field(
         256 * MIB, description="Largest size of the request-log spool on disk."
+    )
+    request_log_drain_seconds: float = Field(
+        20.0,
+        ge=0,
+        description="Seconds the gateway spends at shutdown publishing what the request-log"
+        " spool holds (below the termination grace period); the rest waits on disk.",
     )
     public_routes: list[str] = Field(
         ["/access/register", "/access/register/*"],
@@ -185,6 +195,14 @@ class Settings(CommonSettings):
             ipaddress.ip_network(cidr, strict=False)
         return value
 
+    @field_validator("catalog_url", "access_url", "linkage_url", "audit_url", "workspace_url")
+    @classmethod
+    def _http_or_https(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("a service URL is http://host[:port] or https://host[:port]")
+        return value
+
     @model_validator(mode="after")
     def _no_dev_issuer_in_production(self) -> Self:
         if self.dev_issuer and self.environment == "production":
@@ -193,6 +211,13 @@ class Settings(CommonSettings):
 
     def service_urls(self) -> dict[str, str]:
         return {name: getattr(self, f"{name}_url").rstrip("/") for name in SERVICES}
+
+    def upstream_tls(self) -> ssl.SSLContext:
+        """What verifies the services' certificates on ``https://`` URLs (a missing or
+        unreadable CA file fails at start)."""
+        return ssl.create_default_context(
+            cafile=str(self.upstream_ca_file) if self.upstream_ca_file else None
+        )
 
     def issuer(self) -> str:
         return (self.oidc_issuer or f"{self.public_url.rstrip('/')}/idp").rstrip("/")

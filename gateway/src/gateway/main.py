@@ -39,7 +39,6 @@ from hdh_common.probes import Shared
 from hdh_common.tracing import Tracing
 
 logger = logging.getLogger(__name__)
-SHUTDOWN_GRACE_SECONDS = 5.0
 PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -121,16 +120,19 @@ def _lifespan(settings: Settings, registry: CollectorRegistry, tracing: Tracing)
         )
         request_log = RequestLog(
             spool=spool,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            bootstrap_servers=settings.kafka(),
             instance=settings.gateway_instance,
             metrics=log_metrics,
         )
+        upstream_tls = settings.upstream_tls()
         request_log.start()
         async with (
-            httpx.AsyncClient(timeout=settings.readiness_timeout) as probe_client,
+            httpx.AsyncClient(
+                timeout=settings.readiness_timeout, verify=upstream_tls
+            ) as probe_client,
             httpx.AsyncClient(timeout=settings.oidc_http_timeout) as oidc_client,
         ):
-            upstream = UpstreamPool()
+            upstream = UpstreamPool(tls=upstream_tls)
             try:
                 yield {
                     "settings": settings,
@@ -156,7 +158,7 @@ def _lifespan(settings: Settings, registry: CollectorRegistry, tracing: Tracing)
                 }
             finally:
                 upstream.close()
-                await request_log.close(timeout=SHUTDOWN_GRACE_SECONDS)
+                await request_log.close(timeout=settings.request_log_drain_seconds)
                 spool.close()
                 await asyncio.to_thread(tracing.shutdown)
 

@@ -6,6 +6,7 @@ connection pool cost more CPU per request than the whole rest of the gateway.
 """
 
 import asyncio
+import ssl
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -138,8 +139,12 @@ class UpstreamResponse:
 
 
 class UpstreamPool:
-    def __init__(self) -> None:
+    """Connections to the services: ``https://`` URLs over TLS verified by ``tls`` (the CAs
+    the services' certificates are checked against), ``http://`` ones in clear."""
+
+    def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
         self._idle: dict[tuple[str, int], deque[_Connection]] = {}
+        self._tls = tls
 
     async def send(
         self,
@@ -152,7 +157,8 @@ class UpstreamPool:
         timeouts: Timeouts,
     ) -> UpstreamResponse:
         parts = urlsplit(url)
-        origin = (parts.hostname or "127.0.0.1", parts.port or 80)
+        secure = parts.scheme == "https"
+        origin = (parts.hostname or "127.0.0.1", parts.port or (443 if secure else 80))
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         head = _request_head(
             method, target, origin=origin, headers=headers, body=body, length=content_length
@@ -168,7 +174,8 @@ class UpstreamPool:
             except UpstreamError:
                 connection.close()
                 connection = None
-        connection = connection or await _connect(origin, timeouts.connect)
+        tls = (self._tls or ssl.create_default_context()) if secure else None
+        connection = connection or await _connect(origin, timeouts.connect, tls=tls)
         try:
             return await self._exchange(connection, origin, method, head, body, timeouts)
         except BaseException:
@@ -289,10 +296,14 @@ async def _read(connection: _Connection, seconds: float) -> bytes:
         raise UpstreamError(f"reading from the service failed: {error}") from error
 
 
-async def _connect(origin: tuple[str, int], seconds: float) -> _Connection:
+async def _connect(
+    origin: tuple[str, int], seconds: float, *, tls: ssl.SSLContext | None
+) -> _Connection:
     try:
         async with asyncio.timeout(seconds):
-            reader, writer = await asyncio.open_connection(*origin, limit=READ_BYTES * 2)
+            reader, writer = await asyncio.open_connection(
+                *origin, limit=READ_BYTES * 2, ssl=tls, server_hostname=origin[0] if tls else None
+            )
     except (OSError, TimeoutError) as error:
         raise UpstreamConnectError(f"cannot connect to {origin[0]}:{origin[1]}: {error}") from error
     return _Connection(reader, writer)

@@ -6,6 +6,7 @@ import contextlib
 import itertools
 import json
 import logging
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +16,7 @@ from aiokafka.errors import KafkaConnectionError, KafkaError
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from gateway.requestlog.spool import Position, Spool, SpooledEntry
-from hdh_common.kafka import broker_reachable, ensure_topics, new_producer
+from hdh_common.kafka import Kafka, broker_reachable, ensure_topics, kafka_config, new_producer
 from hdh_common.logs import correlation_id_var
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ IDLE_WAIT = 0.5
 BACKOFF = 0.5
 DELIVERY_TIMEOUT = 3.0
 GATHER_DELAY = 0.05
+STOP_SECONDS = 2.0
 
 
 class RequestLogMetrics:
@@ -43,11 +45,16 @@ class RequestLogMetrics:
         self.spooled_bytes = Gauge(
             "gateway_request_log_spool_bytes", "Bytes waiting in the spool.", registry=registry
         )
+        self.oldest_age = Gauge(
+            "gateway_request_log_spool_oldest_age_seconds",
+            "Age of the oldest entry waiting in the spool (0 when it is empty).",
+            registry=registry,
+        )
 
 
 class RequestLog:
     def __init__(
-        self, *, spool: Spool, bootstrap_servers: str, instance: str, metrics: RequestLogMetrics
+        self, *, spool: Spool, bootstrap_servers: Kafka, instance: str, metrics: RequestLogMetrics
     ) -> None:
         self._spool = spool
         self._bootstrap = bootstrap_servers
@@ -59,7 +66,14 @@ class RequestLog:
         self._producer: AIOKafkaProducer | None = None
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._drained = asyncio.Event()
         self._failing = False
+        self._oldest: float | None = None
+        metrics.oldest_age.set_function(self.oldest_age)
+
+    def oldest_age(self) -> float:
+        """Seconds the oldest spooled entry has waited (as of the last look at the spool)."""
+        return 0.0 if self._oldest is None else max(0.0, time.time() - self._oldest)
 
     def has_room(self) -> bool:
         return self._spool.has_room()
@@ -99,18 +113,31 @@ class RequestLog:
         self._task = asyncio.create_task(self._run())
 
     async def close(self, *, timeout: float) -> None:  # noqa: ASYNC109
+        """Publish what the spool holds, for at most ``timeout`` seconds (within the
+        termination grace period) and while the broker takes it, then stop; what is left
+        waits in the spool on disk for the next start."""
         self._closing = True
         self._wake.set()
         if self._task is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._drained.wait()
             self._task.cancel()
-            await asyncio.wait([self._task], timeout=timeout)
+            await asyncio.wait([self._task], timeout=STOP_SECONDS)
+        if self._spool.read(1):
+            logger.warning("request log: entries left in the spool at shutdown")
         await self._close_producer()
 
     async def _run(self) -> None:
-        """Drain the spool to the broker until closed, in order, reconnecting after failures."""
-        while not self._closing:
+        """Drain the spool to the broker, in order, reconnecting after failures; once closing,
+        until the spool is empty."""
+        while True:
             entries = self._spool.read(BATCH)
+            self._oldest = _written_at(entries[0].data) if entries else None
             if not entries:
+                if self._closing:
+                    self._drained.set()
+                    return
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(IDLE_WAIT):
@@ -121,6 +148,9 @@ class RequestLog:
                 entries = self._spool.read(BATCH)
             if await self._publish(entries):
                 self._failing = False
+            elif self._closing and not await broker_reachable(self._bootstrap):
+                self._drained.set()  # the broker is away: the entries wait on disk
+                return
             else:
                 await asyncio.sleep(BACKOFF)
 
@@ -170,7 +200,9 @@ class RequestLog:
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
             if not await broker_reachable(self._bootstrap):
-                raise KafkaConnectionError(f"no broker answers at {self._bootstrap}")
+                raise KafkaConnectionError(
+                    f"no broker answers at {kafka_config(self._bootstrap).bootstrap_servers}"
+                )
             producer = new_producer(self._bootstrap)
             try:
                 await producer.start()
@@ -187,6 +219,13 @@ class RequestLog:
         if producer is not None:
             with contextlib.suppress(Exception):
                 await producer.stop()
+
+
+def _written_at(data: bytes) -> float | None:
+    try:
+        return datetime.fromisoformat(json.loads(data)["time"]).timestamp()
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _retrieve(future: "asyncio.Future[Any]") -> None:

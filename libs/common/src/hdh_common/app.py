@@ -25,7 +25,7 @@ from hdh_common.service_client import ServiceClient
 from hdh_common.settings import ServiceSettings
 from hdh_common.state import STATE_KEY, ServiceState
 from hdh_common.storage import create_object_store
-from hdh_common.tracing import Tracing
+from hdh_common.tracing import Tracing, instrument_engine
 
 logger = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 5.0
@@ -136,8 +136,13 @@ def _lifespan(
         if components:
             logger.info("components: %s", dict(components))
         engine = create_engine(
-            settings.database_url, schema=definition.name, pool_size=settings.database_pool_size
+            settings.database_url,
+            schema=definition.name,
+            pool_size=settings.database_pool_size,
+            tls=settings.database_tls(),
         )
+        if tracing.enabled:
+            instrument_engine(engine, tracing.tracer)
         service_key = settings.service_token_private_key.get_secret_value()
         service_client = ServiceClient(
             service=definition.name,
@@ -151,6 +156,7 @@ def _lifespan(
             engine=engine,
             client=service_client,
             relay_metrics=relay_metrics,
+            tracer=tracing.tracer,
         )
         try:
             async with definition.resources(common) as state:
@@ -174,9 +180,10 @@ def _common_state(
     engine: AsyncEngine,
     client: ServiceClient,
     relay_metrics: RelayMetrics,
+    tracer: trace.Tracer,
 ) -> ServiceState[Any]:
     sessionmaker = create_sessionmaker(engine)
-    bootstrap = settings.kafka_bootstrap_servers
+    bootstrap = settings.kafka()
     service_key = settings.service_token_private_key.get_secret_value()
 
     async def database_ready() -> bool:
@@ -195,6 +202,7 @@ def _common_state(
             bootstrap_servers=bootstrap,
             metrics=relay_metrics,
             poll_interval=settings.outbox_poll_interval,
+            tracer=tracer,
         ),
         object_store=create_object_store(settings),
         token_verifier=InternalTokenVerifier(
@@ -204,7 +212,8 @@ def _common_state(
             service_public_pem=public_key_pem(service_key) if service_key else "",
         ),
         service_client=client,
-        readiness_checks={"database": database_ready, "broker": broker_ready},
+        readiness_checks={"database": database_ready},
+        reported_checks={"broker": broker_ready},
     )
 
 
@@ -221,7 +230,7 @@ def _workers(
             state=state,
             tables=definition.outbox.tables,
             sessionmaker=state.sessionmaker,
-            bootstrap_servers=state.settings.kafka_bootstrap_servers,
+            bootstrap_servers=state.settings.kafka(),
             metrics=metrics,
             tracer=tracer,
         )

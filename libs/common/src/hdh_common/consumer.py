@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hdh_common.errors import is_transient
 from hdh_common.events import CloudEvent
-from hdh_common.kafka import ensure_topics, new_consumer, new_producer
+from hdh_common.kafka import Kafka, ensure_topics, new_consumer, new_producer
 from hdh_common.logs import correlation_id_var
 from hdh_common.outbox import MessagingTables
 from hdh_common.tracing import SpanKind, parent_context
@@ -81,7 +81,7 @@ class ConsumerLoop:
         *,
         group_id: str,
         dlq_topic: str,
-        bootstrap_servers: str,
+        bootstrap_servers: Kafka,
         topics: tuple[str, ...] = (),
         pattern: str | None = None,
     ) -> None:
@@ -158,7 +158,7 @@ class EventConsumer(ConsumerLoop, Generic[S]):
         state: S,
         tables: MessagingTables,
         sessionmaker: async_sessionmaker[AsyncSession],
-        bootstrap_servers: str,
+        bootstrap_servers: Kafka,
         metrics: ConsumerMetrics,
         tracer: trace.Tracer | None = None,
     ) -> None:

@@ -1,7 +1,8 @@
 """Async SQLAlchemy bound to one service's own schema, and the request-scoped session."""
 
+import ssl
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, text
@@ -28,13 +29,24 @@ def schema_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
 
 
-def create_engine(url: str, *, schema: str, pool_size: int = 5) -> AsyncEngine:
-    """An engine whose connections see only ``schema`` (and ``public`` for extensions)."""
+def connect_args(*, schema: str | None = None, tls: ssl.SSLContext | None = None) -> dict[str, Any]:
+    """asyncpg's connection arguments (TLS by ``tls`` when given)."""
+    args: dict[str, Any] = {} if tls is None else {"ssl": tls}
+    if schema is not None:
+        args["server_settings"] = {"search_path": f"{schema},public"}
+    return args
+
+
+def create_engine(
+    url: str, *, schema: str, pool_size: int = 5, tls: ssl.SSLContext | None = None
+) -> AsyncEngine:
+    """An engine whose connections see only ``schema`` (and ``public`` for extensions), over
+    ``tls`` when given."""
     return create_async_engine(
         url,
         pool_size=pool_size,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"search_path": f"{schema},public"}},
+        connect_args=connect_args(schema=schema, tls=tls),
     )
 
 

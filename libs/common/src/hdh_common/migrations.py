@@ -16,8 +16,9 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from hdh_common.db import connect_args
 from hdh_common.logs import configure_logging
-from hdh_common.settings import DEFAULT_DATABASE_URL
+from hdh_common.settings import DEFAULT_DATABASE_URL, DatabaseTlsSettings
 
 VERSION_TABLE = "alembic_version"
 
@@ -50,7 +51,8 @@ def run_env(*, metadata: MetaData, schema: str) -> None:
 
 
 async def _run_online(url: str, *, metadata: MetaData, schema: str) -> None:
-    engine = create_async_engine(url)
+    tls = DatabaseTlsSettings().database_tls()
+    engine = create_async_engine(url, connect_args=connect_args(tls=tls))
     try:
         async with engine.begin() as connection:
             await _ensure_schema(connection, schema)

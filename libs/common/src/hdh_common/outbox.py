@@ -15,12 +15,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
+from opentelemetry import trace
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hdh_common.events import CloudEvent
-from hdh_common.kafka import ensure_topics, new_producer
+from hdh_common.kafka import Kafka, ensure_topics, new_producer
+from hdh_common.tracing import SpanKind, parent_context
 
 logger = logging.getLogger(__name__)
 SENT_RETENTION = timedelta(hours=1)
@@ -117,10 +119,11 @@ class OutboxRelay:
         *,
         outbox: Outbox,
         sessionmaker: async_sessionmaker[AsyncSession],
-        bootstrap_servers: str,
+        bootstrap_servers: Kafka,
         metrics: RelayMetrics,
         poll_interval: float = 0.5,
         batch_size: int = 200,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self.outbox = outbox
         self.sessionmaker = sessionmaker
@@ -128,6 +131,7 @@ class OutboxRelay:
         self.metrics = metrics
         self.poll_interval = poll_interval
         self.batch_size = batch_size
+        self.tracer = tracer or trace.NoOpTracer()
         self._wake = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
         self._known_topics: set[str] = set()
@@ -201,13 +205,31 @@ class OutboxRelay:
         if new_topics:
             await ensure_topics(self.bootstrap_servers, new_topics)
             self._known_topics.update(new_topics)
-        futures = [
-            await producer.send(
-                r.topic, CloudEvent.model_validate(r.payload).to_json(), key=r.key.encode()
-            )
-            for r in rows
-        ]
-        await asyncio.gather(*futures)
+        spans, futures = [], []
+        for row in rows:
+            event = CloudEvent.model_validate(row.payload)
+            span = self._producer_span(row.topic, event)
+            spans.append(span)
+            futures.append(await producer.send(row.topic, event.to_json(), key=row.key.encode()))
+        try:
+            await asyncio.gather(*futures)
+        finally:
+            for span in spans:
+                span.end()
+
+    def _producer_span(self, topic: str, event: CloudEvent) -> trace.Span:
+        """From the send to the broker's acknowledgement, in the trace of the write."""
+        return self.tracer.start_span(
+            f"send {topic}",
+            context=parent_context(event.traceparent),
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": topic,
+                "messaging.message.id": event.id,
+            },
+        )
 
     async def _purge(self, session: AsyncSession) -> None:
         """Forget rows sent long ago, at most once a minute, when the relay is idle."""

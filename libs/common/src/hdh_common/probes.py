@@ -49,7 +49,11 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: str = Field(examples=["ready"])
+    status: str = Field(
+        examples=["ready"],
+        description="`ready`, or `degraded` when a dependency the service can do without for a"
+        " while (the broker, whose outage the outbox absorbs) is unavailable.",
+    )
     checks: dict[str, str] = Field(examples=[{"database": "ok", "broker": "ok"}])
     components: dict[str, str] = Field(
         default_factory=dict,
@@ -75,8 +79,9 @@ def probes_router(
     readiness_cache_seconds: float = READINESS_CACHE_SECONDS,
     components: Mapping[str, str] | None = None,
 ) -> APIRouter:
-    """``/healthz``, ``/readyz`` (runs the lifespan state's ``readiness_checks`` at most once
-    per ``readiness_cache_seconds``, concurrent callers sharing a run; shows ``components``),
+    """``/healthz``, ``/readyz`` (runs the lifespan state's ``readiness_checks`` and
+    ``reported_checks`` at most once per ``readiness_cache_seconds``, concurrent callers sharing
+    a run; only the former can make it 503; shows ``components``),
     ``/metrics`` (with ``hdh_component_info``, labelled by ``components``)."""
     router = APIRouter(tags=["operations"])
     components = dict(components or {})
@@ -97,11 +102,14 @@ def probes_router(
         responses=problem_responses(ServiceUnavailable),
     )
     async def readyz(request: Request) -> Readiness:
-        checks = service_state(request).readiness_checks
-        results = dict(await readiness.get(lambda: run_checks(checks)))
-        if any(v != "ok" for v in results.values()):
+        state = service_state(request)
+        required, reported = state.readiness_checks, getattr(state, "reported_checks", {})
+        results = dict(await readiness.get(lambda: run_checks({**required, **reported})))
+        if any(results[name] != "ok" for name in required):
             raise ServiceUnavailable("Not ready.", checks=results)
-        return Readiness(status="ready", checks=results, components=components)
+        degraded = any(value != "ok" for value in results.values())
+        status = "degraded" if degraded else "ready"
+        return Readiness(status=status, checks=results, components=components)
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics() -> Response:

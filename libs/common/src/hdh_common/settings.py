@@ -4,13 +4,16 @@ Each service subclasses :class:`ServiceSettings`; the gateway has its own class 
 spirit. All variables carry the ``HDH_`` prefix (``HDH_DATABASE_URL``, ...).
 """
 
+import ssl
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hdh_common.hsm import HsmConfig, read_pin
+from hdh_common.kafka import KafkaConfig, SaslMechanism, SecurityProtocol
+from hdh_common.tls import SslMode, database_tls
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hdh"
 
@@ -40,16 +43,94 @@ class CommonSettings(BaseSettings):
     )
 
 
-class ServiceSettings(CommonSettings):
+class KafkaSettings(BaseSettings):
+    """How a part reaches the broker (the services and the gateway's request log)."""
+
+    model_config = SettingsConfigDict(env_prefix="HDH_", extra="ignore")
+
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", description="Comma-separated Kafka bootstrap servers."
+    )
+    kafka_security_protocol: SecurityProtocol = Field(
+        "PLAINTEXT",
+        description="`PLAINTEXT`, `SSL` (TLS), `SASL_SSL` (TLS and SASL login) or"
+        " `SASL_PLAINTEXT`.",
+    )
+    kafka_ca_file: Path | None = Field(
+        None,
+        description="PEM bundle of the CAs that sign the brokers' certificates (TLS); empty:"
+        " the system's.",
+    )
+    kafka_sasl_mechanism: SaslMechanism = Field(
+        "SCRAM-SHA-512", description="SASL mechanism: `SCRAM-SHA-512`, `SCRAM-SHA-256`, `PLAIN`."
+    )
+    kafka_sasl_username: str = Field("", description="SASL user name.")
+    kafka_sasl_password: SecretStr = Field(SecretStr(""), description="SASL password.")
+    kafka_replication_factor: int = Field(
+        1,
+        ge=1,
+        description="Replicas of each topic the platform creates (3 on a 3-broker cluster).",
+    )
+    kafka_min_insync_replicas: int = Field(
+        1,
+        ge=1,
+        description="`min.insync.replicas` of the topics the platform creates (2 on a 3-broker"
+        " cluster): a write is acknowledged once that many replicas hold it.",
+    )
+    kafka_idempotence: bool = Field(
+        False,
+        description="Idempotent producers (the broker must implement `InitProducerId`; the"
+        " embedded Tansu does not).",
+    )
+
+    @model_validator(mode="after")
+    def _replicas(self) -> Self:
+        if self.kafka_min_insync_replicas > self.kafka_replication_factor:
+            raise ValueError("HDH_KAFKA_MIN_INSYNC_REPLICAS exceeds HDH_KAFKA_REPLICATION_FACTOR")
+        return self
+
+    def kafka(self) -> KafkaConfig:
+        return KafkaConfig(
+            bootstrap_servers=self.kafka_bootstrap_servers,
+            security_protocol=self.kafka_security_protocol,
+            ca_file=self.kafka_ca_file,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password.get_secret_value(),
+            replication_factor=self.kafka_replication_factor,
+            min_insync_replicas=self.kafka_min_insync_replicas,
+            idempotence=self.kafka_idempotence,
+        )
+
+
+class DatabaseTlsSettings(BaseSettings):
+    """How a part's connections to PostgreSQL are encrypted (the services and migrations)."""
+
+    model_config = SettingsConfigDict(env_prefix="HDH_", extra="ignore")
+
+    database_ssl_mode: SslMode = Field(
+        "disable",
+        description="TLS to PostgreSQL: `disable`, `require` (encrypted, server not verified),"
+        " `verify-ca` or `verify-full` (certificate and host name checked against"
+        " `HDH_DATABASE_CA_FILE`).",
+    )
+    database_ca_file: Path | None = Field(
+        None,
+        description="PEM bundle of the CAs that sign PostgreSQL's certificate; empty: the"
+        " system's.",
+    )
+
+    def database_tls(self) -> ssl.SSLContext | None:
+        return database_tls(self.database_ssl_mode, ca_file=self.database_ca_file)
+
+
+class ServiceSettings(CommonSettings, KafkaSettings, DatabaseTlsSettings):
     """What every service (catalog, access, linkage, audit, workspace) reads."""
 
     database_url: str = Field(
         DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the PostgreSQL database (asyncpg)."
     )
     database_pool_size: int = Field(5, description="Connections kept open per process.")
-    kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:9092", description="Comma-separated Kafka bootstrap servers."
-    )
     readiness_cache_seconds: float = Field(
         2.0,
         ge=0,
@@ -70,6 +151,11 @@ class ServiceSettings(CommonSettings):
     s3_secret_key: SecretStr = Field(SecretStr(""), description="S3 secret key.")
     s3_secure: bool = Field(False, description="Use HTTPS for the S3 API.")
     s3_region: str = Field("us-east-1", description="S3 region.")
+    work_dir: Path | None = Field(
+        None,
+        description="Folder of the scratch files (uploads being validated, linkage jobs,"
+        " extracts: Parquet as large as the data); empty: the system's temporary folder.",
+    )
     service_token_private_key: SecretStr = Field(
         SecretStr(""),
         description="PEM private key (Ed25519) of the internal service identity: services sign"

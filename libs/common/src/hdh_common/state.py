@@ -7,7 +7,7 @@ there under one key, and dependencies reach it through :func:`service_state`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from fastapi import Request
@@ -39,6 +39,9 @@ class ServiceState(Generic[SettingsT]):
     token_verifier: InternalTokenVerifier
     service_client: ServiceClient
     readiness_checks: Mapping[str, Check]
+    reported_checks: Mapping[str, Check] = field(default_factory=dict)
+    """Checked and shown by ``/readyz`` but not required: a part the service does without for a
+    while (the broker: the outbox keeps the events until it is back)."""
 
 
 def service_state(request: Request) -> ServiceState[Any]:

@@ -31,7 +31,7 @@ async def resources(common: ServiceState[Settings]) -> AsyncIterator[AuditState]
         await treeheads.register_key(session, signer)
     ingester = BatchIngester(
         sessionmaker=sessionmaker,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        bootstrap_servers=settings.kafka(),
         pattern=settings.audit_ingest_topic_pattern,
         batch_size=settings.audit_ingest_batch_size,
     )

@@ -138,7 +138,7 @@ def slug_of(folder: Path | None) -> str:
 
 async def _main(folder: Path, slug: str | None, publisher: str) -> None:
     settings = Settings()
-    engine = create_engine(settings.database_url, schema=SCHEMA)
+    engine = create_engine(settings.database_url, schema=SCHEMA, tls=settings.database_tls())
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
             reports = await seed(session, folder, slug=slug or slug_of(folder), publisher=publisher)

@@ -1,5 +1,6 @@
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from minio import Minio
@@ -12,8 +13,17 @@ from .hub import ACCESS_KEY, PATIENT, SECRET_KEY, SEX, Hub
 
 
 @pytest.fixture
+def hub_overrides() -> dict[str, Any]:
+    """More settings of the catalogue under test (a test module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture
 async def hub(
-    make_settings: SettingsFactory, make_token: TokenFactory, s3_server: S3Server
+    make_settings: SettingsFactory,
+    make_token: TokenFactory,
+    s3_server: S3Server,
+    hub_overrides: dict[str, Any],
 ) -> AsyncIterator[Hub]:
     suffix = uuid.uuid4().hex[:8]
     settings = make_settings(
@@ -23,6 +33,7 @@ async def hub(
         s3_access_key=ACCESS_KEY,
         s3_secret_key=SECRET_KEY,
         catalog_landing_bucket=f"landing-{suffix}",
+        **hub_overrides,
     )
     staff = bearer(make_token("catalog", "hub_staff", sub="hub_staff-1", org="hdh"))
     producer = bearer(make_token("catalog", "producer", sub="producer-1", org="aphp"))

@@ -34,6 +34,7 @@ async def resources(common: ServiceState[Settings]) -> AsyncIterator[LinkageStat
         master=master,
         batch_rows=settings.linkage_batch_rows,
         workers=settings.linkage_workers,
+        work_dir=settings.work_dir,
     )
     runner = JobRunner(
         context,

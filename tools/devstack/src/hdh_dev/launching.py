@@ -58,7 +58,7 @@ class Launcher:
                 status, body = self.get("/readyz")
             except httpx.TransportError:
                 status, body = 0, {}
-            if status == 200:
+            if status == 200 and body.get("status") == "ready":
                 return dict(body)
             time.sleep(0.25)
         raise AssertionError(f"not ready: {self.output.read_text()}")

@@ -490,12 +490,23 @@ def make_settings(
 
 
 @asynccontextmanager
-async def serve_http(app: Any, *, port: int | None = None) -> AsyncIterator[str]:
-    """``app`` served over real HTTP by uvicorn on a free port, in this event loop."""
+async def serve_http(
+    app: Any, *, port: int | None = None, tls: tuple[Path, Path] | None = None
+) -> AsyncIterator[str]:
+    """``app`` served over real HTTP by uvicorn on a free port, in this event loop; over
+    HTTPS with ``tls`` (certificate chain file, key file)."""
     port = port or free_port()
+    certfile, keyfile = tls or (None, None)
     # no proxy headers: the gateway alone decides whom it trusts (HDH_TRUSTED_PROXIES)
     config = uvicorn.Config(
-        app, port=port, log_config=None, lifespan="on", access_log=False, proxy_headers=False
+        app,
+        port=port,
+        log_config=None,
+        lifespan="on",
+        access_log=False,
+        proxy_headers=False,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -505,7 +516,7 @@ async def serve_http(app: Any, *, port: int | None = None) -> AsyncIterator[str]
             raise RuntimeError(f"the server on port {port} stopped before it started")
         await asyncio.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task

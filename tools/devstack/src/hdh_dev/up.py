@@ -225,7 +225,8 @@ def urls(settings: LauncherSettings, *, public_host: str = HOST) -> dict[str, st
 
 
 def readiness(url: str) -> tuple[bool, dict[str, str]]:
-    """Whether the gateway's ``/readyz`` is 200, and the state it gives of each service."""
+    """Whether the gateway's ``/readyz`` is 200 with every service ready, and the state it
+    gives of each service."""
     try:
         with urllib.request.urlopen(f"{url}/readyz", timeout=3) as response:  # noqa: S310
             status, body = response.status, response.read()
@@ -237,7 +238,8 @@ def readiness(url: str) -> tuple[bool, dict[str, str]]:
         services = json.loads(body)["services"]
     except (ValueError, KeyError, TypeError):
         services = {"gateway": f"HTTP {status}"}
-    return status == 200, dict(services)
+    ready = status == 200 and all(state == "ready" for state in dict(services).values())
+    return ready, dict(services)
 
 
 def wait_ready(url: str, *, children: list[Child], timeout: float) -> None:

@@ -20,6 +20,7 @@ from audit.ingest.mapping import entry_fields
 from hdh_common.consumer import ConsumerLoop, Record
 from hdh_common.errors import is_transient
 from hdh_common.events import CloudEvent
+from hdh_common.kafka import Kafka
 
 logger = logging.getLogger(__name__)
 Parsed: TypeAlias = tuple[Record, "entries.Prepared"]
@@ -37,7 +38,7 @@ class BatchIngester(ConsumerLoop):
         self,
         *,
         sessionmaker: async_sessionmaker[AsyncSession],
-        bootstrap_servers: str,
+        bootstrap_servers: Kafka,
         pattern: str,
         batch_size: int,
         group_id: str = GROUP,

@@ -183,7 +183,7 @@ async def complete(
         )
     rules = await _rules(session, dataset.id, upload.table_name)
     keys = [part_key(upload.id, n) for n in numbers]
-    with new_workdir() as workdir:
+    with new_workdir(settings.work_dir) as workdir:
         outcome, size, digest = await _validate(store, settings, upload, rules, keys, Path(workdir))
         if digest != upload.declared_sha256:
             outcome.report.add("checksum", row=None, column=None, value=digest)

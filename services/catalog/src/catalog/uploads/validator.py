@@ -26,6 +26,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from catalog.uploads.identifying import IdentifierScan, looks_identifying
+from hdh_common.workdir import work_folder
 
 BLOCK_SIZE = 16 * 1024 * 1024
 READ_BLOCK_SIZE = 4 * 1024 * 1024
@@ -626,5 +627,5 @@ def _ends(values: np.ndarray[Any, np.dtype[np.float64]], count: int) -> Any:
     return np.partition(values, count - 1)[:count]
 
 
-def new_workdir() -> tempfile.TemporaryDirectory[str]:
-    return tempfile.TemporaryDirectory(prefix="hdh-validate-")
+def new_workdir(root: Path | None = None) -> tempfile.TemporaryDirectory[str]:
+    return work_folder(root, prefix="hdh-validate-")

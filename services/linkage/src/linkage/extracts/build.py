@@ -97,7 +97,7 @@ async def _one_table(
     project = CentralKey(
         domain=key.domain, version=key.version, hashers={Identifier.NONE: key.hasher(PROJECT_TAG)}
     )
-    async with temporary_folder() as folder:
+    async with temporary_folder(context.work_dir) as folder:
         source, target = folder / "central.parquet", folder / "extract.parquet"
         await context.download(CENTRAL_BUCKET, version.object_key, source)
         async with context.sessionmaker.begin() as session:

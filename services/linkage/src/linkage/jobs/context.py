@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import tempfile
 import threading
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
@@ -12,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hdh_common.storage import ObjectInfo, ObjectStore, download, put_new
+from hdh_common.workdir import work_folder
 from linkage.jobs.models import CANCELLED
 from linkage.jobs.pipeline import Cancelled
 from linkage.jobs.repository import JobRepository
@@ -28,6 +28,7 @@ class JobContext:
     master: MasterKey
     batch_rows: int
     workers: int = 1
+    work_dir: Path | None = None
 
     async def download(self, bucket: str, key: str, target: Path) -> None:
         await download(self.store, bucket, key, target)
@@ -81,6 +82,6 @@ class ProgressTracker:
 
 
 @contextlib.asynccontextmanager
-async def temporary_folder() -> AsyncIterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="hdh-linkage-") as folder:
+async def temporary_folder(root: Path | None = None) -> AsyncIterator[Path]:
+    with work_folder(root, prefix="hdh-linkage-") as folder:
         yield Path(folder)

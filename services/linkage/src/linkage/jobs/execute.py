@@ -119,7 +119,7 @@ async def _pseudonymise(
         hashers={kind: key.hasher(TAGS[kind]) for kind in PSEUDONYMISED_KINDS},
     )
     tracker = ProgressTracker(context, job.id)
-    async with temporary_folder() as folder:
+    async with temporary_folder(context.work_dir) as folder:
         source, target = folder / "source.parquet", folder / "central.parquet"
         await context.download(payload.bucket, payload.object_key, source)
         await tracker.flush(total=await asyncio.to_thread(_row_count, source))

@@ -156,7 +156,7 @@ async def run_link(context: JobContext, job: Job) -> None:
     started = time.perf_counter()
     object_key = f"links/{job.id}/links.parquet"
     review_key = f"links/{job.id}/review.parquet"
-    async with temporary_folder() as folder:
+    async with temporary_folder(context.work_dir) as folder:
         await context.download(CENTRAL_BUCKET, left.object_key, folder / "left.parquet")
         await context.download(CENTRAL_BUCKET, right.object_key, folder / "right.parquet")
         summary = await asyncio.to_thread(

@@ -42,7 +42,9 @@ def _parser() -> argparse.ArgumentParser:
 
 async def run(arguments: argparse.Namespace, settings: Settings) -> dict[str, object]:
     master = master_keys.load(settings)
-    engine = create_engine(settings.database_url, schema=SCHEMA, pool_size=1)
+    engine = create_engine(
+        settings.database_url, schema=SCHEMA, pool_size=1, tls=settings.database_tls()
+    )
     sessionmaker = create_sessionmaker(engine)
     actor = arguments.actor
     try:

@@ -68,8 +68,11 @@ async def save_from_analysis(
     principal: Researcher,
     access: ServiceClientDep,
     store: StoreDep,
+    settings: SettingsDep,
 ) -> schemas.Output:
-    return await service.save_from_analysis(session, access, store, principal, project_id, body)
+    return await service.save_from_analysis(
+        session, access, store, settings, principal, project_id, body
+    )
 
 
 @router.post(

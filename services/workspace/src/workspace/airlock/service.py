@@ -9,7 +9,6 @@ settles it. Every step is an event for the audit log.
 
 import asyncio
 import hashlib
-import tempfile
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from hdh_common.identity import Principal
 from hdh_common.pagination import Page, keyset
 from hdh_common.service_client import ServiceClient
 from hdh_common.storage import ObjectStore, download
+from hdh_common.workdir import work_folder
 from workspace.airlock import checks, schemas
 from workspace.airlock.errors import (
     AlreadyDecided,
@@ -81,6 +81,7 @@ async def save_from_analysis(
     session: AsyncSession,
     access: ServiceClient,
     store: ObjectStore,
+    settings: Settings,
     principal: Principal,
     project_id: uuid.UUID,
     body: schemas.OutputFromAnalysis,
@@ -96,7 +97,7 @@ async def save_from_analysis(
         raise NotFound(f"No analysis {body.analysis_id} in this project.")
     if analysis.state != SUCCEEDED or table is None:
         raise InvalidOutput("The analysis has no result table in the space (any more).")
-    with tempfile.TemporaryDirectory(prefix="hdh-output-") as folder:
+    with work_folder(settings.work_dir, prefix="hdh-output-") as folder:
         path = Path(folder) / "output.parquet"
         await download(store, table.bucket, table.object_key, path)
         return await _save(
@@ -137,7 +138,7 @@ async def save_upload(
             raise FigureWithoutTable("Name the table output it was drawn from (table_id).")
     elif table_id is not None:
         raise InvalidOutput("Only a figure or a report names a table_id.")
-    with tempfile.TemporaryDirectory(prefix="hdh-output-") as folder:
+    with work_folder(settings.work_dir, prefix="hdh-output-") as folder:
         path = Path(folder) / f"output.{format_}"
         await _receive(chunks, path, limit=settings.workspace_output_max_bytes)
         return await _save(
@@ -363,7 +364,7 @@ async def _pseudonym_columns(session: AsyncSession, project_id: uuid.UUID) -> se
 async def _check(
     store: ObjectStore, settings: Settings, output: Output, pseudonyms: set[str]
 ) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="hdh-check-") as folder:
+    with work_folder(settings.work_dir, prefix="hdh-check-") as folder:
         path = Path(folder) / f"output.{output.format}"
         await download(store, BUCKET, output.object_key, path)
         table = await asyncio.to_thread(checks.read_table, path, output.format)
