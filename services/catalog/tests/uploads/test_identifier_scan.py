@@ -6,7 +6,14 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from catalog.uploads.validator import ColumnRule, Outcome, TableRules, Validator, csv_batches
+from catalog.uploads.validator import (
+    ColumnRule,
+    Dialect,
+    Outcome,
+    TableRules,
+    Validator,
+    csv_batches,
+)
 
 
 def nir(body: str) -> str:
@@ -47,7 +54,8 @@ def test_values_that_identify_make_an_identifier_with_a_notice(
     tmp_path: Path, values: list[str], kind: str, rule: str
 ) -> None:
     padding = ["", "C510"] * (len(values) // 4)  # a few other values do not hide them
-    outcome = scan(tmp_path, {"CODE": values + padding})
+    numbers = [str(n) for n in range(len(values) + len(padding))]
+    outcome = scan(tmp_path, {"CODE": values + padding, "N": numbers}, N="integer")
     assert outcome.identifiers == {"CODE": kind}
     assert outcome.report.notices == [{"column": "CODE", "rule": rule, "identifier": kind}]
     assert outcome.report.ok and outcome.parquet is not None
@@ -101,7 +109,7 @@ def test_the_scan_covers_every_block_of_a_csv(tmp_path: Path) -> None:
     validator = Validator(rules, workdir=tmp_path, max_errors=5)
     source = io.BytesIO(("A;B\n" + "\n".join(rows) + "\n").encode())
     outcome = validator.run(
-        csv_batches(source, delimiter=";", report=validator.report, columns=["A", "B"], rules=rules)
+        csv_batches(source, dialect=Dialect(delimiter=";"), report=validator.report, columns=["A", "B"], rules=rules)
     )
     assert outcome.identifiers == {"A": "nir"}
 
@@ -134,7 +142,8 @@ def test_reports_name_rows_and_rules_never_identifier_values(tmp_path: Path) -> 
         ("type:integer", "N", 20): None,  # one address is no identifier column, still hidden
         ("type:integer", "N", 21): "x",
         ("nomenclature", "SEX", 22): None,
-        ("duplicate-key", "BEN_NIR", 21): None,
+        ("primary-key", "BEN_NIR", 21): None,  # the same key as row 1
+        ("primary-key", "BEN_NIR", 22): None,  # no key
     }
     assert not any(n in str(outcome.report) for n in NIRS)
     assert "dupont" not in str(outcome.report)
@@ -148,5 +157,5 @@ def test_a_composite_key_with_an_identifier_keeps_its_values_out(tmp_path: Path)
     batch = pa.record_batch([pa.array(["k", "k"] * 20), pa.array(NIRS[:2] * 20)], ["A", "B"])
     outcome = Validator(rules, workdir=tmp_path, max_errors=50).run([batch])
     assert outcome.identifiers == {"B": "nir"}
-    duplicates = [e for e in outcome.report.errors if e["rule"] == "duplicate-key"]
+    duplicates = [e for e in outcome.report.errors if e["type"] == "primary-key"]
     assert len(duplicates) == 38 and all(e["value"] is None for e in duplicates)
