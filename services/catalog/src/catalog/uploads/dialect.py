@@ -113,10 +113,13 @@ def _delimiter(lines: list[str], names: list[str]) -> str:
 
 
 def _quote(lines: list[str], delimiter: str) -> str:
-    text = "\n".join(lines)
-    double = text.count(f'{delimiter}"') + text.count('"\n')
-    single = text.count(f"{delimiter}'") + text.count("'\n")
-    return "'" if single > double else '"'
+    """The quote that opens or closes more fields: ``'`` only when it beats ``"``."""
+
+    def fields_quoted(quote: str) -> int:
+        edge = re.compile(f"(^|{re.escape(delimiter)}){quote}|{quote}({re.escape(delimiter)}|$)")
+        return sum(len(edge.findall(line)) for line in lines)
+
+    return "'" if fields_quoted("'") > fields_quoted('"') else '"'
 
 
 def _has_header(rows: list[list[str]], names: list[str]) -> bool:
