@@ -13,7 +13,7 @@ from catalog.uploads.dialect import Dialect, sniff
 
 from .hub import Hub
 
-STAY = {
+STAY: dict[str, Any] = {
     "name": "SEJOUR",
     "primaryKey": "NUM",
     "missingValues": ["", "NA"],
@@ -98,9 +98,13 @@ async def test_a_wrong_delimiter_is_named_with_the_one_that_matches(stays: Hub) 
     version = (await stays.send(french(), table="SEJOUR", delimiter=",")).json()
     assert version["status"] == "rejected"
     errors = (await report(stays, version))["errors"]
-    assert {"type": "dialect-error", "rule": "delimiter", "row": 1, "column": None, "value": ";"} in (
-        errors
-    )
+    assert {
+        "type": "dialect-error",
+        "rule": "delimiter",
+        "row": 1,
+        "column": None,
+        "value": ";",
+    } in (errors)
     assert {"dialect-error", "incorrect-label", "missing-label"} <= {e["type"] for e in errors}
 
 

@@ -232,4 +232,3 @@ def test_the_same_errors_as_frictionless(tmp_path: Path, seed: int) -> None:
             differences[case.name] = {"frictionless": expected, "ours": found}
     assert not differences, differences
     assert not clean and len(cases) > 40
-

@@ -2,6 +2,7 @@
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -27,7 +28,7 @@ CORSICAN = [nir(f"2850{1 + i % 9}2A{i:06d}") for i in range(30)]
 FIRST_NAMES = ["Marie", "JEAN", "Léa", "helene", "Jean-Pierre", "Nathalie", "Mohamed", "Chloé"]
 
 
-def scan(tmp_path: Path, columns: dict[str, list[object]], **types: str) -> Outcome:
+def scan(tmp_path: Path, columns: dict[str, list[Any]], **types: str) -> Outcome:
     rules = TableRules(
         columns=tuple(ColumnRule(name, types.get(name, "string")) for name in columns)
     )
@@ -109,7 +110,13 @@ def test_the_scan_covers_every_block_of_a_csv(tmp_path: Path) -> None:
     validator = Validator(rules, workdir=tmp_path, max_errors=5)
     source = io.BytesIO(("A;B\n" + "\n".join(rows) + "\n").encode())
     outcome = validator.run(
-        csv_batches(source, dialect=Dialect(delimiter=";"), report=validator.report, columns=["A", "B"], rules=rules)
+        csv_batches(
+            source,
+            dialect=Dialect(delimiter=";"),
+            report=validator.report,
+            columns=["A", "B"],
+            rules=rules,
+        )
     )
     assert outcome.identifiers == {"A": "nir"}
 

@@ -176,7 +176,11 @@ async def test_a_bad_file_is_rejected_with_a_report_naming_each_error(
     # rows as Frictionless counts them: the header is row 1
     rows_of = {e["type"]: e["row"] for e in report["errors"]}
     assert (rows_of["type-error"], rows_of["foreign-key"], rows_of["primary-key"]) == (5, 7, 10)
-    assert {(rows_of["missing-cell"], e["column"]) for e in report["errors"] if e["type"] == "missing-cell"} == {(22, "NAI_DTE"), (22, "POIDS")}
+    assert {
+        (rows_of["missing-cell"], e["column"])
+        for e in report["errors"]
+        if e["type"] == "missing-cell"
+    } == {(22, "NAI_DTE"), (22, "POIDS")}
     assert hub.objects(hub.landing) == []
     (event,) = await outbox_events(clean_database, "hdh.catalog.version.rejected.v1")
     assert event["outcome"] == "failure" and event["error_count"] > 0

@@ -34,7 +34,9 @@ def run(tmp_path: Path, data: bytes) -> Outcome:
     validator = Validator(RULES, workdir=workdir, max_errors=50)
     source = io.BytesIO(data)
     return validator.run(
-        csv_batches(source, dialect=Dialect(delimiter=";"), report=validator.report, columns=COLUMNS)
+        csv_batches(
+            source, dialect=Dialect(delimiter=";"), report=validator.report, columns=COLUMNS
+        )
     )
 
 
@@ -47,7 +49,13 @@ def test_duplicates_are_found_across_batches(tmp_path: Path) -> None:
     first = batch(["a1", "b2"], ["1", "2"], ["1", "0"], ["2020-01-01"] * 2)
     second = batch(["c3", "a1"], ["3", "4"], ["1", "0"], ["2020-01-02"] * 2)
     outcome = validator.run(iter([first, second]))
-    expected = {"type": "primary-key", "rule": "primary-key", "row": 4, "column": "ID", "value": "a1"}
+    expected = {
+        "type": "primary-key",
+        "rule": "primary-key",
+        "row": 4,
+        "column": "ID",
+        "value": "a1",
+    }
     assert outcome.report.errors == [expected]
     assert outcome.parquet is None
 
@@ -126,7 +134,11 @@ def test_typed_and_text_blocks_give_the_same_parquet(tmp_path: Path) -> None:
     (tmp_path / "typed").mkdir()
     outcome = typed.run(
         csv_batches(
-            io.BytesIO(data), dialect=Dialect(delimiter=";"), report=typed.report, columns=COLUMNS, rules=RULES
+            io.BytesIO(data),
+            dialect=Dialect(delimiter=";"),
+            report=typed.report,
+            columns=COLUMNS,
+            rules=RULES,
         )
     )
     text = run(tmp_path, data)
@@ -143,7 +155,13 @@ def test_short_rows_have_missing_cells_counted_and_the_first_ones_named(
     validator = Validator(RULES, workdir=tmp_path, max_errors=50)
     source = io.BytesIO(b"ID;N;OK;AT\n" + rows.encode())
     report = validator.run(
-        csv_batches(source, dialect=Dialect(delimiter=";"), report=validator.report, columns=COLUMNS, rules=rules)
+        csv_batches(
+            source,
+            dialect=Dialect(delimiter=";"),
+            report=validator.report,
+            columns=COLUMNS,
+            rules=rules,
+        )
     ).report
     assert report.counts["missing-cell:OK"] == report.counts["missing-cell:AT"] == 100
     assert len(report.errors) == 50

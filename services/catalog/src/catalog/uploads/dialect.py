@@ -44,9 +44,7 @@ def declared(descriptor: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def sniff(
-    sample: bytes, *, names: list[str], numbers: set[str], given: dict[str, Any]
-) -> Dialect:
+def sniff(sample: bytes, *, names: list[str], numbers: set[str], given: dict[str, Any]) -> Dialect:
     """The dialect of a file from its first bytes; ``given`` (declared) attributes are kept."""
     encoding = given.get("encoding") or encoding_of(sample)
     lines = decode(sample, encoding).splitlines()[:200]
@@ -131,13 +129,10 @@ def _has_header(rows: list[list[str]], names: list[str]) -> bool:
     return bool(set(first) & set(names)) or len(first) != len(names)
 
 
-def _decimal(
-    rows: list[list[str]], names: list[str], numbers: set[str], *, header: bool
-) -> str:
+def _decimal(rows: list[list[str]], names: list[str], numbers: set[str], *, header: bool) -> str:
     labels = [label.strip() for label in rows[0]] if header and rows else names
     positions = [i for i, label in enumerate(labels) if label in numbers]
     values = [row[i] for row in rows[1 if header else 0 :] for i in positions if i < len(row)]
     present = [v for v in values if v.strip()]
     commas = sum(1 for v in present if _DECIMAL_COMMA.match(v))
     return "," if present and commas and commas * 2 >= len(present) else "."
-

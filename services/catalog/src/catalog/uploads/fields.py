@@ -50,6 +50,7 @@ FIELD_RULE_KEYS = (
     "groupChar",
     "bareNumber",
 )
+_DAY_MONTH_YEAR = re.compile(r"^(%[dmY])([^%]+)(%[dmY])([^%]+)(%[dmY])$")
 _NOT_BARE = r"^[^-\d]*|\D*$"
 _NO_TEXT = pa.scalar(None, pa.string())
 BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
@@ -195,7 +196,32 @@ def _date(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
     fmt = "%Y-%m-%d" if rule.format == "default" else rule.format
+    iso = _as_iso(values, fmt)
+    if iso is not None:
+        return iso, None
     return _strptime(values, fmt, pa.date32(), lambda v: _python_date(v, fmt))
+
+
+def _as_iso(values: pa.Array, fmt: str) -> pa.Array | None:
+    """Dates of a day-month-year format (``%d/%m/%Y``...) rearranged into ISO dates, which
+    Arrow reads strictly; None when some value is not written that way (then ``strptime``)."""
+    match = _DAY_MONTH_YEAR.match(fmt)
+    if match is None:
+        return None
+    parts = {match.group(i): i for i in (1, 3, 5)}
+    if sorted(parts) != ["%Y", "%d", "%m"] or match.group(2) != match.group(4):
+        return None
+    width = {"%Y": r"(\d{4})", "%m": r"(\d{2})", "%d": r"(\d{2})"}
+    separator = re.escape(match.group(2))
+    pattern = "^" + separator.join(width[match.group(i)] for i in (1, 3, 5)) + "$"
+    order = [[match.group(i) for i in (1, 3, 5)].index(part) + 1 for part in ("%Y", "%m", "%d")]
+    iso = pc.replace_substring_regex(values, pattern, "\\{}-\\{}-\\{}".format(*order))
+    if not pc.all(pc.match_substring_regex(values, pattern)).as_py():
+        return None
+    try:
+        return pc.cast(iso, pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def _datetime(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
@@ -352,4 +378,3 @@ def _not_matching(values: Values, pattern: str) -> Mask:
             [None if v is None else compiled.match(v) is None for v in values.to_pylist()],
             pa.bool_(),
         )
-

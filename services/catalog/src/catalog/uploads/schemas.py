@@ -13,10 +13,10 @@ class Dialect(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     delimiter: Literal[",", ";", "\t", "|"] | None = None
-    quoteChar: Literal['"', "'"] | None = None  # noqa: N815  (Frictionless's name)
+    quoteChar: Literal['"', "'"] | None = None
     header: bool | None = None
     encoding: Literal["utf-8", "utf-8-sig", "windows-1252"] | None = None
-    decimalChar: Literal[".", ","] | None = None  # noqa: N815
+    decimalChar: Literal[".", ","] | None = None
 
 
 class UploadCreate(BaseModel):

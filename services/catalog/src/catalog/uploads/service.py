@@ -21,11 +21,11 @@ from catalog.errors import ChecksumMismatch, IncompleteUpload, UploadClosed
 from catalog.events import VERSION_REJECTED, VERSION_VALIDATED, VersionChecked, VersionColumn
 from catalog.nomenclatures.repository import NomenclatureRepository
 from catalog.uploads import schemas
+from catalog.uploads.dialect import SAMPLE_BYTES, Dialect, declared, sniff
+from catalog.uploads.fields import FIELD_RULE_KEYS
 from catalog.uploads.models import DatasetVersion, Upload, UploadPart
 from catalog.uploads.repository import UploadRepository
 from catalog.uploads.statistics import mask
-from catalog.uploads.dialect import SAMPLE_BYTES, Dialect, declared, sniff
-from catalog.uploads.fields import FIELD_RULE_KEYS
 from catalog.uploads.streams import ChainedReader, Prefixed, file_chunks
 from catalog.uploads.validator import (
     ColumnRule,
@@ -241,9 +241,13 @@ async def _rules(session: AsyncSession, dataset_id: uuid.UUID, table: str) -> Ta
 def _column_rule(variable: Variable, codes: dict[str, frozenset[str]]) -> ColumnRule:
     """The rule of a variable: its type, format and what the import kept of its Table Schema
     field (constraints, missing values, true and false values, number marks)."""
-    descriptor = {"name": variable.name, "type": variable.type, "format": variable.format}
+    descriptor: dict[str, Any] = {
+        "name": variable.name,
+        "type": variable.type,
+        "format": variable.format,
+    }
     descriptor |= {k: variable.extra[k] for k in FIELD_RULE_KEYS if k in variable.extra}
-    constraints = dict(descriptor.get("constraints") or {})
+    constraints: dict[str, Any] = dict(descriptor.get("constraints") or {})
     constraints["required"] = variable.required or bool(constraints.get("required"))
     nomenclature = (variable.nomenclature or "").split(":")[0]
     return ColumnRule.from_descriptor(

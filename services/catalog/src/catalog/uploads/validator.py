@@ -13,6 +13,7 @@ identifier are scanned for identifiers (``identifying``): a column found to hold
 one, with a notice in the report.
 """
 
+import contextlib
 import io
 import tempfile
 from collections import Counter
@@ -192,13 +193,16 @@ def _utf8(data: bytes, dialect: Dialect) -> bytes:
 def _header(line: bytes, dialect: Dialect) -> list[str]:
     if not line.strip():
         return []
-    return pa_csv.read_csv(io.BytesIO(line), parse_options=_parse_options(dialect)).column_names
+    table = pa_csv.read_csv(io.BytesIO(line), parse_options=_parse_options(dialect))
+    return list(table.column_names)
 
 
 def _suggest(line: bytes, columns: list[str], dialect: Dialect, report: Report) -> None:
     """When the header does not hold the fields, the delimiter under which it would have."""
     text = line.decode("utf-8", errors="replace").strip("\r\n")
-    labels = sorted(label.strip().strip(dialect.quote_char) for label in text.split(dialect.delimiter))
+    labels = sorted(
+        label.strip().strip(dialect.quote_char) for label in text.split(dialect.delimiter)
+    )
     if labels == sorted(columns):
         return
     other = matching_delimiter(text, columns, tried=dialect.delimiter)
@@ -407,8 +411,9 @@ class Validator:
 
     def _write(self, table: pa.Table) -> None:
         if self.writer is None:
-            # A primary key is unique: a dictionary of its values would only be thrown away.
-            dictionary = [n for n in self.schema.names if n not in self.rules.primary_key]
+            # A primary key or a unique column: a dictionary of its values would be thrown away.
+            unique = {*self.rules.primary_key, *self.unique}
+            dictionary = [n for n in self.schema.names if n not in unique]
             self.writer = pq.ParquetWriter(
                 self.parquet, self.schema, compression="zstd", use_dictionary=dictionary
             )
@@ -498,7 +503,9 @@ class Validator:
         for name, spill in self.unique.items():
             typed = _combined(read[name].typed)
             present = pc.is_valid(typed)
-            spill.add(_as_text(typed).filter(present), numbers[present.to_numpy(zero_copy_only=False)])
+            spill.add(
+                _as_text(typed).filter(present), numbers[present.to_numpy(zero_copy_only=False)]
+            )
         names = self.rules.primary_key
         if not names:
             return
@@ -518,10 +525,8 @@ def _read(rule: ColumnRule, values: Values) -> _Column:
     """A column as read: typed when the reader (or a Parquet file) gave its type, else text."""
     values = _combined(values)
     if rule.read_typed and values.type != rule.arrow_type and not pa.types.is_string(values.type):
-        try:
+        with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):
             values = pc.cast(values, rule.arrow_type)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
     if rule.read_typed and values.type == rule.arrow_type:
         return _Column(values, None, values.is_null())
     text = _as_text(values)
@@ -562,9 +567,7 @@ class _KeySpill:
         counts = np.bincount(partition, minlength=1 << PARTITION_BITS)
         ordinals = order + self.added
         self.added += len(keys)
-        batch = pa.record_batch(
-            [pa.array(fingerprints[order]), pa.array(ordinals)], schema=_SPILL
-        )
+        batch = pa.record_batch([pa.array(fingerprints[order]), pa.array(ordinals)], schema=_SPILL)
         start = 0
         for index in np.flatnonzero(counts).tolist():
             count = int(counts[index])

@@ -29,6 +29,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(f"UPDATE {SCHEMA}.upload SET delimiter = ',' WHERE delimiter IS NULL")
+    op.execute("UPDATE catalog.upload SET delimiter = ',' WHERE delimiter IS NULL")
     op.alter_column("upload", "delimiter", nullable=False, schema=SCHEMA)
     op.drop_column("upload", "dialect", schema=SCHEMA)
