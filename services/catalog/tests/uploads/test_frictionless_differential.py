@@ -174,7 +174,12 @@ def _row_cases(rng: random.Random) -> list[Case]:
         Case("null-key", mutated(lambda r: cell(r, at, "ID", None))),
         Case("duplicate-unique", mutated(lambda r: cell(r, at, "REF", r[at - 1][-2]))),
         Case("blank-row", mutated(lambda r: r.insert(at, [""] * len(NAMES)))),
+        Case("empty-line", mutated(lambda r: r.insert(at, []))),
         Case("missing-cells", mutated(lambda r: r.__setitem__(at, r[at][:-3]))),
+        Case(  # the rows after a short row keep their numbers
+            "missing-cells-then-more",
+            mutated(lambda r: (r.__setitem__(at, r[at][:-3]), cell(r, at + 1, "AGE", "x"))),
+        ),
         Case("extra-cell", mutated(lambda r: r[at].append("en trop"))),
         Case("incorrect-label", base_rows(), header=renamed),
         Case("missing-label", [r[:-1] for r in base_rows()], header=NAMES[:-1]),
