@@ -323,7 +323,7 @@ async def test_s3_gone_during_an_upload_fails_cleanly_and_the_upload_resumes(
         assert problems([failed]) == {(503, "/problems/service-unavailable")}
         assert (await put(2)).status_code == 200  # the same part, resent
         done = await platform.call(http, "paul", "POST", f"{base}/uploads/{upload['id']}/complete")
-        assert done.status_code == 201, done.text
+        assert done.status_code == 202, done.text
         assert done.json()["status"] == "validated"
     await platform.nothing_lost()
 

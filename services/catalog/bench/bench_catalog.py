@@ -487,7 +487,7 @@ def _validate_locally(path: Path, limit: int = 128 * 2**20) -> tuple[float, floa
         started, cpu_started = time.perf_counter(), time.thread_time()
         names = [c.name for c in rules.columns]
         outcome = validator.run(
-            csv_batches(source, delimiter=",", report=validator.report, columns=names, rules=rules)
+            csv_batches(source, report=validator.report, columns=names, rules=rules)
         )
         assert outcome.report.ok, outcome.report.errors
         seconds, cpu_seconds = time.perf_counter() - started, time.thread_time() - cpu_started

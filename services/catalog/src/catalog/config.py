@@ -32,6 +32,11 @@ class Settings(ServiceSettings):
     catalog_report_max_errors: int = Field(
         100, description="Errors listed in full in a validation report (all are counted)."
     )
+    catalog_report_errors_per_rule: int = Field(
+        10,
+        description="Errors listed for each rule and column of a validation report, within"
+        " `HDH_CATALOG_REPORT_MAX_ERRORS` (the rest are counted).",
+    )
     catalog_small_cell_threshold: int = Field(
         10, description="Smallest count served in column statistics (SNDS small-cell rule)."
     )

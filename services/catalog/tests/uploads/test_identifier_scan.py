@@ -2,11 +2,19 @@
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
 
-from catalog.uploads.validator import ColumnRule, Outcome, TableRules, Validator, csv_batches
+from catalog.uploads.validator import (
+    ColumnRule,
+    Dialect,
+    Outcome,
+    TableRules,
+    Validator,
+    csv_batches,
+)
 
 
 def nir(body: str) -> str:
@@ -20,7 +28,7 @@ CORSICAN = [nir(f"2850{1 + i % 9}2A{i:06d}") for i in range(30)]
 FIRST_NAMES = ["Marie", "JEAN", "Léa", "helene", "Jean-Pierre", "Nathalie", "Mohamed", "Chloé"]
 
 
-def scan(tmp_path: Path, columns: dict[str, list[object]], **types: str) -> Outcome:
+def scan(tmp_path: Path, columns: dict[str, list[Any]], **types: str) -> Outcome:
     rules = TableRules(
         columns=tuple(ColumnRule(name, types.get(name, "string")) for name in columns)
     )
@@ -47,7 +55,8 @@ def test_values_that_identify_make_an_identifier_with_a_notice(
     tmp_path: Path, values: list[str], kind: str, rule: str
 ) -> None:
     padding = ["", "C510"] * (len(values) // 4)  # a few other values do not hide them
-    outcome = scan(tmp_path, {"CODE": values + padding})
+    numbers = [str(n) for n in range(len(values) + len(padding))]
+    outcome = scan(tmp_path, {"CODE": values + padding, "N": numbers}, N="integer")
     assert outcome.identifiers == {"CODE": kind}
     assert outcome.report.notices == [{"column": "CODE", "rule": rule, "identifier": kind}]
     assert outcome.report.ok and outcome.parquet is not None
@@ -101,7 +110,13 @@ def test_the_scan_covers_every_block_of_a_csv(tmp_path: Path) -> None:
     validator = Validator(rules, workdir=tmp_path, max_errors=5)
     source = io.BytesIO(("A;B\n" + "\n".join(rows) + "\n").encode())
     outcome = validator.run(
-        csv_batches(source, delimiter=";", report=validator.report, columns=["A", "B"], rules=rules)
+        csv_batches(
+            source,
+            dialect=Dialect(delimiter=";"),
+            report=validator.report,
+            columns=["A", "B"],
+            rules=rules,
+        )
     )
     assert outcome.identifiers == {"A": "nir"}
 
@@ -134,7 +149,8 @@ def test_reports_name_rows_and_rules_never_identifier_values(tmp_path: Path) -> 
         ("type:integer", "N", 20): None,  # one address is no identifier column, still hidden
         ("type:integer", "N", 21): "x",
         ("nomenclature", "SEX", 22): None,
-        ("duplicate-key", "BEN_NIR", 21): None,
+        ("primary-key", "BEN_NIR", 21): None,  # the same key as row 1
+        ("primary-key", "BEN_NIR", 22): None,  # no key
     }
     assert not any(n in str(outcome.report) for n in NIRS)
     assert "dupont" not in str(outcome.report)
@@ -148,5 +164,5 @@ def test_a_composite_key_with_an_identifier_keeps_its_values_out(tmp_path: Path)
     batch = pa.record_batch([pa.array(["k", "k"] * 20), pa.array(NIRS[:2] * 20)], ["A", "B"])
     outcome = Validator(rules, workdir=tmp_path, max_errors=50).run([batch])
     assert outcome.identifiers == {"B": "nir"}
-    duplicates = [e for e in outcome.report.errors if e["rule"] == "duplicate-key"]
+    duplicates = [e for e in outcome.report.errors if e["type"] == "primary-key"]
     assert len(duplicates) == 38 and all(e["value"] is None for e in duplicates)

@@ -166,7 +166,7 @@ async def upload(
         )
         assert response.status_code == 200, response.text
     completed = await client.post(f"{upload_url}/complete", headers=producer)
-    assert completed.status_code == 201, completed.text
+    assert completed.status_code == 202, completed.text
     version: dict[str, Any] = completed.json()
     return version
 

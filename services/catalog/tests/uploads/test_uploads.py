@@ -44,7 +44,7 @@ async def test_a_valid_csv_becomes_a_validated_parquet_version(
 ) -> None:
     data = csv_bytes(good_rows(120))
     response = await hub.send(data, part_size=700)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     version = response.json()
     assert (version["status"], version["row_count"], version["number"]) == ("validated", 120, 1)
     assert version["source_sha256"] == sha256(data)
@@ -150,7 +150,7 @@ async def test_a_part_with_a_wrong_checksum_is_refused_and_can_be_resent(hub: Hu
     )
     assert [p["number"] for p in one["items"] + two.json()["items"]] == [1, 2]
     done = await hub.client.post(hub.url(f"/uploads/{upload['id']}/complete"), headers=hub.producer)
-    assert done.status_code == 201 and done.json()["status"] == "validated"
+    assert done.status_code == 202 and done.json()["status"] == "validated"
 
 
 async def test_a_bad_file_is_rejected_with_a_report_naming_each_error(
@@ -162,22 +162,25 @@ async def test_a_bad_file_is_rejected_with_a_report_naming_each_error(
     rows[8][0] = rows[2][0]
     data = csv_bytes(rows) + b"P99999,1\n"
     response = await hub.send(data)
-    assert response.status_code == 201
+    assert response.status_code == 202
     version = response.json()
     assert version["status"] == "rejected"
     report = (
         await hub.client.get(hub.url(f"/versions/{version['id']}/report"), headers=hub.producer)
     ).json()
-    found = {(e["rule"], e["column"], str(e["value"])) for e in report["errors"]}
+    found = {(e["type"], e["column"], str(e["value"])) for e in report["errors"]}
     # birth date and sex are identifiers: their values stay out of the report
-    assert ("type:date", "NAI_DTE", "None") in found
-    assert ("nomenclature", "SEX_COD", "None") in found
-    assert ("duplicate-key", "PAT_ID", rows[2][0]) in found
-    assert any(e["rule"] == "ragged-row" for e in report["errors"])
-    rows_of = {e["rule"]: e["row"] for e in report["errors"]}
-    assert (
-        rows_of["type:date"] == 4 and rows_of["nomenclature"] == 6 and rows_of["duplicate-key"] == 9
-    )
+    assert ("type-error", "NAI_DTE", "None") in found
+    assert ("foreign-key", "SEX_COD", "None") in found
+    assert ("primary-key", "PAT_ID", rows[2][0]) in found
+    # rows as Frictionless counts them: the header is row 1
+    rows_of = {e["type"]: e["row"] for e in report["errors"]}
+    assert (rows_of["type-error"], rows_of["foreign-key"], rows_of["primary-key"]) == (5, 7, 10)
+    assert {
+        (rows_of["missing-cell"], e["column"])
+        for e in report["errors"]
+        if e["type"] == "missing-cell"
+    } == {(22, "NAI_DTE"), (22, "POIDS")}
     assert hub.objects(hub.landing) == []
     (event,) = await outbox_events(clean_database, "hdh.catalog.version.rejected.v1")
     assert event["outcome"] == "failure" and event["error_count"] > 0
@@ -250,7 +253,7 @@ async def test_completing_with_missing_parts_is_a_conflict(hub: Hub) -> None:
 async def test_concurrent_uploads_of_one_table_get_distinct_versions(hub: Hub) -> None:
     files = [csv_bytes(good_rows(20 + n)) for n in range(3)]
     responses = await asyncio.gather(*(hub.send(data) for data in files))
-    assert [r.status_code for r in responses] == [201] * 3, [r.text for r in responses]
+    assert [r.status_code for r in responses] == [202] * 3, [r.text for r in responses]
     assert sorted(r.json()["number"] for r in responses) == [1, 2, 3]
     assert len(hub.objects(hub.landing)) == 3  # none overwrote another's Parquet
 
@@ -283,7 +286,7 @@ async def test_declarations_never_switch_an_identifier_off(hub: Hub, clean_datab
     rows = [[n, n, "1970-01-01", f"p{i}@exemple.fr"] for i, n in enumerate(nirs)]
     data = csv_bytes(rows, header=["REF", "BEN_NIR", "NAI_DTE", "CONTACT"])
     response = await hub.send(data, table="BENEFICIAIRE")
-    assert response.status_code == 201 and response.json()["status"] == "validated"
+    assert response.status_code == 202 and response.json()["status"] == "validated"
     (event,) = await outbox_events(clean_database, "hdh.catalog.version.validated.v1")
     assert event["columns"] == [
         {"name": "REF", "identifier": "nir"},
@@ -325,7 +328,7 @@ async def test_a_report_never_shows_a_value_of_an_identifier_column(hub: Hub) ->
     report = (
         await hub.client.get(hub.url(f"/versions/{version['id']}/report"), headers=hub.producer)
     ).json()
-    assert {e["rule"] for e in report["errors"]} == {"duplicate-key", "required", "type:integer"}
+    assert {e["rule"] for e in report["errors"]} == {"primary-key", "type:integer"}
     assert all(e["value"] is None and e["row"] for e in report["errors"])
     assert not any(n in str(report) for n in nirs)
     assert "dupont" not in str(report)

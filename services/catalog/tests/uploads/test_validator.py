@@ -7,7 +7,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from catalog.uploads.validator import ColumnRule, Outcome, TableRules, Validator, csv_batches
+from catalog.uploads.validator import (
+    ColumnRule,
+    Dialect,
+    Outcome,
+    TableRules,
+    Validator,
+    csv_batches,
+)
 
 COLUMNS = ["ID", "N", "OK", "AT"]
 RULES = TableRules(
@@ -27,7 +34,9 @@ def run(tmp_path: Path, data: bytes) -> Outcome:
     validator = Validator(RULES, workdir=workdir, max_errors=50)
     source = io.BytesIO(data)
     return validator.run(
-        csv_batches(source, delimiter=";", report=validator.report, columns=COLUMNS)
+        csv_batches(
+            source, dialect=Dialect(delimiter=";"), report=validator.report, columns=COLUMNS
+        )
     )
 
 
@@ -40,7 +49,13 @@ def test_duplicates_are_found_across_batches(tmp_path: Path) -> None:
     first = batch(["a1", "b2"], ["1", "2"], ["1", "0"], ["2020-01-01"] * 2)
     second = batch(["c3", "a1"], ["3", "4"], ["1", "0"], ["2020-01-02"] * 2)
     outcome = validator.run(iter([first, second]))
-    expected = {"row": 4, "column": "ID", "value": "a1", "rule": "duplicate-key"}
+    expected = {
+        "type": "primary-key",
+        "rule": "primary-key",
+        "row": 4,
+        "column": "ID",
+        "value": "a1",
+    }
     assert outcome.report.errors == [expected]
     assert outcome.parquet is None
 
@@ -54,23 +69,27 @@ def test_a_valid_file_is_typed_parquet(tmp_path: Path) -> None:
 
 def test_bad_encoding_is_reported(tmp_path: Path) -> None:
     outcome = run(tmp_path, b"ID;N;OK;AT\n\xff\xfe;1;1;2020-01-01\n")
-    assert [e["rule"] for e in outcome.report.errors] == ["encoding"]
+    assert [e["type"] for e in outcome.report.errors] == ["encoding-error"]
 
 
 def test_a_column_named_twice_is_reported_not_a_crash(tmp_path: Path) -> None:
     outcome = run(tmp_path, b"ID;N;OK;AT;N\nx;1;oui;2020-02-03;2\n")
-    assert [(e["rule"], e["column"]) for e in outcome.report.errors] == [("duplicate-label", "N")]
+    assert [(e["type"], e["value"]) for e in outcome.report.errors] == [("duplicate-label", "N")]
     assert outcome.parquet is None
 
 
-def test_missing_and_unknown_columns_are_reported(tmp_path: Path) -> None:
+def test_labels_are_compared_with_the_fields_as_frictionless_does(tmp_path: Path) -> None:
     outcome = run(tmp_path, b"ID;N;EXTRA\nx;1;2\n")
-    rules = {(e["rule"], e["column"]) for e in outcome.report.errors}
-    assert rules == {
-        ("missing-column", "OK"),
-        ("missing-column", "AT"),
-        ("unknown-column", "EXTRA"),
-    }
+    found = {(e["type"], e["column"], e["value"]) for e in outcome.report.errors}
+    assert found == {("incorrect-label", "OK", "EXTRA"), ("missing-label", "AT", None)}
+    longer = run(tmp_path, b"ID;N;OK;AT;PLUS\nx;1;oui;2020-02-03;2\n").report.errors
+    assert [(e["type"], e["column"]) for e in longer] == [("extra-label", "PLUS")]
+
+
+def test_columns_in_another_order_are_taken_by_name(tmp_path: Path) -> None:
+    outcome = run(tmp_path, b"AT;OK;N;ID\n2020-02-03;oui;1;x\n")
+    assert outcome.report.ok and outcome.parquet is not None
+    assert pq.read_table(outcome.parquet).to_pylist()[0]["N"] == 1
 
 
 def test_errors_beyond_the_limit_are_counted(tmp_path: Path) -> None:
@@ -78,6 +97,7 @@ def test_errors_beyond_the_limit_are_counted(tmp_path: Path) -> None:
     report = run(tmp_path, b"ID;N;OK;AT\n" + rows).report
     assert len(report.errors) == 50
     assert report.counts["type:integer:N"] == 500
+    assert report.omitted == {"type:integer:N": 450}
 
 
 def test_long_and_composite_keys_are_compared_whole(tmp_path: Path) -> None:
@@ -92,20 +112,20 @@ def test_long_and_composite_keys_are_compared_whole(tmp_path: Path) -> None:
     outcome = validator.run(
         csv_batches(
             io.BytesIO(data.encode()),
-            delimiter=";",
+            dialect=Dialect(delimiter=";"),
             report=validator.report,
             columns=["A", "B"],
             rules=rules,
         )
     )
-    duplicates = [e for e in outcome.report.errors if e["rule"] == "duplicate-key"]
+    duplicates = [e for e in outcome.report.errors if e["type"] == "primary-key"]
     # 21 distinct (i % 7, i % 3) pairs over 60 rows: 39 repeats, then one more, then "", 5
-    assert outcome.report.counts["duplicate-key:A+B"] == 39 + 1 + 1
-    assert {"row": 61, "column": "A+B", "value": f"{long}1, 1", "rule": "duplicate-key"} in (
-        duplicates
-    )
+    assert outcome.report.counts["primary-key:A+B"] == 39 + 1 + 1
+    assert (62, f"{long}1, 1") in {(e["row"], e["value"]) for e in duplicates}
     required = [e for e in outcome.report.errors if e["rule"] == "required"]
-    assert [(e["row"], e["value"]) for e in required] == [(62, ""), (63, "")]
+    assert [(e["type"], e["row"]) for e in required] == [("constraint-error", 63)] * 1 + [
+        ("constraint-error", 64)
+    ]
 
 
 def test_typed_and_text_blocks_give_the_same_parquet(tmp_path: Path) -> None:
@@ -114,7 +134,11 @@ def test_typed_and_text_blocks_give_the_same_parquet(tmp_path: Path) -> None:
     (tmp_path / "typed").mkdir()
     outcome = typed.run(
         csv_batches(
-            io.BytesIO(data), delimiter=";", report=typed.report, columns=COLUMNS, rules=RULES
+            io.BytesIO(data),
+            dialect=Dialect(delimiter=";"),
+            report=typed.report,
+            columns=COLUMNS,
+            rules=RULES,
         )
     )
     text = run(tmp_path, data)
@@ -124,21 +148,24 @@ def test_typed_and_text_blocks_give_the_same_parquet(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("rules", [None, RULES])
-def test_ragged_rows_are_counted_and_the_first_ones_named(
+def test_short_rows_have_missing_cells_counted_and_the_first_ones_named(
     tmp_path: Path, rules: TableRules | None
 ) -> None:
     rows = "".join(f"k{i};1;1;2020-01-01\n" if i % 2 else f"k{i};1\n" for i in range(200))
     validator = Validator(RULES, workdir=tmp_path, max_errors=50)
     source = io.BytesIO(b"ID;N;OK;AT\n" + rows.encode())
     report = validator.run(
-        csv_batches(source, delimiter=";", report=validator.report, columns=COLUMNS, rules=rules)
+        csv_batches(
+            source,
+            dialect=Dialect(delimiter=";"),
+            report=validator.report,
+            columns=COLUMNS,
+            rules=rules,
+        )
     ).report
-    assert report.counts["ragged-row"] == 100
-    ragged = [e for e in report.errors if e["rule"] == "ragged-row"]
-    assert len(ragged) == 50
-    assert ragged[0] == {
-        "row": 1,
-        "column": None,
-        "value": "2 fields, 4 expected",
-        "rule": "ragged-row",
-    }
+    assert report.counts["missing-cell:OK"] == report.counts["missing-cell:AT"] == 100
+    assert len(report.errors) == 50
+    assert report.errors[:2] == [
+        {"type": "missing-cell", "rule": "missing-cell", "row": 2, "column": name, "value": None}
+        for name in ("OK", "AT")
+    ]

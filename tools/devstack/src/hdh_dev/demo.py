@@ -329,7 +329,7 @@ class Journey:
                 content=part,
                 headers={"X-Part-SHA256": hashlib.sha256(part).hexdigest()},
             )
-        version = self.call("paul", "POST", f"{base}/{upload['id']}/complete", 201).json()
+        version = self.call("paul", "POST", f"{base}/{upload['id']}/complete", 202).json()
         if version["status"] != "validated":
             raise JourneyFailed(f"the {table} file was {version['status']}: {version}")
         return str(version["id"])

@@ -251,7 +251,7 @@ class Soak:
             content=data,
             headers={"X-Part-SHA256": hashlib.sha256(data).hexdigest()},
         )
-        await self.call(http, "paul", "POST", f"{base}/{upload['id']}/complete", 201)
+        await self.call(http, "paul", "POST", f"{base}/{upload['id']}/complete", 202)
 
     async def audit(self, http: httpx.AsyncClient, rng: random.Random) -> None:
         await self.call(http, "odile", "GET", "/audit/entries", params={"limit": 20})

@@ -42,6 +42,9 @@ _EXTRA_KEYS = (
     "trueValues",
     "falseValues",
     "missingValues",
+    "decimalChar",
+    "groupChar",
+    "bareNumber",
 )
 
 
@@ -179,8 +182,10 @@ def _table(
     where: str,
 ) -> TableSpec | None:
     count = len(errors)
+    missing = schema.get("missingValues")
     fields = tuple(
-        _field(raw, errors, where=f"{where}.fields[{i}]") for i, raw in enumerate(schema["fields"])
+        _field(_with_missing(raw, missing), errors, where=f"{where}.fields[{i}]")
+        for i, raw in enumerate(schema["fields"])
     )
     names = [f.name for f in fields]
     for duplicate in sorted({n for n in names if names.count(n) > 1}):
@@ -232,6 +237,13 @@ def _field(raw: dict[str, Any], errors: list[dict[str, str]], *, where: str) -> 
         deleted_year=_year(history["dateDeleted"]),
         extra={k: raw[k] for k in _EXTRA_KEYS if raw.get(k) not in (None, "", [], {})},
     )
+
+
+def _with_missing(raw: dict[str, Any], missing: object) -> dict[str, Any]:
+    """A field keeps the schema's ``missingValues`` unless it declares its own (v2)."""
+    if not isinstance(missing, list) or "missingValues" in raw or missing == [""]:
+        return raw
+    return raw | {"missingValues": missing}
 
 
 def _foreign_key(

@@ -109,9 +109,11 @@ async def list_parts(
 
 @router.post(
     "/uploads/{upload_id}/complete",
-    status_code=status.HTTP_201_CREATED,
+    status_code=status.HTTP_202_ACCEPTED,
     response_model=schemas.Version,
     summary="Complete an upload: validate, convert to Parquet, record a version",
+    description="Answers 202 with the version and its `status`: `validated` (its Parquet now"
+    " waits for pseudonymisation) or `rejected` (the report says why).",
     responses=problem_responses(Unauthorized, Forbidden, NotFound, UploadClosed, IncompleteUpload),
 )
 async def complete_upload(

@@ -7,12 +7,31 @@ from pydantic import BaseModel, ConfigDict, Field
 SHA256 = r"^[0-9a-f]{64}$"
 
 
+class Dialect(BaseModel):
+    """A CSV dialect, as Frictionless describes one (plus the encoding and decimal mark)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    delimiter: Literal[",", ";", "\t", "|"] | None = None
+    quoteChar: Literal['"', "'"] | None = None
+    header: bool | None = None
+    encoding: Literal["utf-8", "utf-8-sig", "windows-1252"] | None = None
+    decimalChar: Literal[".", ","] | None = None
+
+
 class UploadCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     table: str = Field(min_length=1, max_length=200, description="Table of the dataset.")
     format: Literal["csv", "parquet"] = "csv"
-    delimiter: str = Field(",", min_length=1, max_length=1, description="CSV delimiter.")
+    delimiter: Literal[",", ";", "\t", "|"] | None = Field(
+        None, description="CSV delimiter (the same as `dialect.delimiter`); detected when absent."
+    )
+    dialect: Dialect = Field(
+        default_factory=Dialect,
+        description="The file's CSV dialect as far as the producer knows it; what is left out"
+        " is detected from the file and reported.",
+    )
     size: int = Field(ge=1, description="Declared size of the whole file, in bytes.")
     sha256: str = Field(pattern=SHA256, description="Declared SHA-256 of the whole file (hex).")
 
@@ -33,7 +52,8 @@ class Upload(BaseModel):
     dataset_id: uuid.UUID
     table_name: str
     format: str
-    delimiter: str
+    delimiter: str | None
+    dialect: dict[str, Any]
     declared_size: int
     declared_sha256: str
     status: str
@@ -67,7 +87,22 @@ class ValidationReport(BaseModel):
     rows: int
     error_count: int
     counts: dict[str, int]
-    errors: list[dict[str, Any]]
+    errors: list[dict[str, Any]] = Field(
+        description="Frictionless error `type` (`type-error`, `constraint-error`,"
+        " `primary-key`, `unique-error`, `foreign-key`, `missing-cell`, `extra-cell`,"
+        " `blank-row`, `*-label`, `encoding-error`, `dialect-error`...), `rule`, `row` (the"
+        " header is row 1), `column` and `value` (never one of an identifier)."
+    )
+    omitted: dict[str, int] = Field(
+        default_factory=dict,
+        description="Errors counted but not listed, by rule and column (a few are listed per"
+        " rule).",
+    )
+    dialect: dict[str, Any] | None = Field(
+        None,
+        description="The CSV dialect the file was read with, and which of its attributes were"
+        " detected rather than declared.",
+    )
     notices: list[dict[str, str]] = Field(
         default_factory=list,
         description="Columns found to hold identifiers whatever they were declared: the"

@@ -1,4 +1,5 @@
 import asyncio
+import dataclasses
 import io
 import uuid
 from collections.abc import AsyncIterator
@@ -14,15 +15,18 @@ from catalog.datasets.models import Dataset
 from catalog.db import outbox
 from catalog.dictionary.identifiers import classify
 from catalog.dictionary.identifiers import kind as identifier_kind
+from catalog.dictionary.models import Variable
 from catalog.dictionary.repository import DictionaryRepository
 from catalog.errors import ChecksumMismatch, IncompleteUpload, UploadClosed
 from catalog.events import VERSION_REJECTED, VERSION_VALIDATED, VersionChecked, VersionColumn
 from catalog.nomenclatures.repository import NomenclatureRepository
 from catalog.uploads import schemas
+from catalog.uploads.dialect import SAMPLE_BYTES, Dialect, declared, sniff
+from catalog.uploads.fields import FIELD_RULE_KEYS
 from catalog.uploads.models import DatasetVersion, Upload, UploadPart
 from catalog.uploads.repository import UploadRepository
 from catalog.uploads.statistics import mask
-from catalog.uploads.streams import ChainedReader, file_chunks
+from catalog.uploads.streams import ChainedReader, Prefixed, file_chunks
 from catalog.uploads.validator import (
     ColumnRule,
     Outcome,
@@ -66,7 +70,9 @@ async def start(
         dataset_id=dataset.id,
         table_name=payload.table,
         format=payload.format,
-        delimiter=payload.delimiter,
+        delimiter=payload.delimiter or payload.dialect.delimiter,
+        dialect=payload.dialect.model_dump(exclude_none=True)
+        | ({"delimiter": payload.delimiter} if payload.delimiter else {}),
         declared_size=payload.size,
         declared_sha256=payload.sha256,
         status="open",
@@ -186,7 +192,7 @@ async def complete(
     with new_workdir(settings.work_dir) as workdir:
         outcome, size, digest = await _validate(store, settings, upload, rules, keys, Path(workdir))
         if digest != upload.declared_sha256:
-            outcome.report.add("checksum", row=None, column=None, value=digest)
+            outcome.report.add("checksum-error", "checksum", row=None, column=None, value=digest)
             outcome.parquet = None
         version = await _record(
             session,
@@ -217,18 +223,7 @@ async def _rules(session: AsyncSession, dataset_id: uuid.UUID, table: str) -> Ta
     variables = await repository.variables([found.id])
     names = sorted({v.nomenclature.split(":")[0] for v in variables if v.nomenclature})
     codes = await NomenclatureRepository(session).code_sets(names)
-    columns = tuple(
-        ColumnRule(
-            name=v.name,
-            type=v.type,
-            required=v.required or v.name in found.primary_key,
-            # a date's nomenclature is a calendar (IR_DTE_V), not a list of codes to check
-            codes=None
-            if v.type in ("date", "datetime")
-            else codes.get((v.nomenclature or "").split(":")[0]),
-        )
-        for v in variables
-    )
+    columns = tuple(_column_rule(v, codes) for v in variables)
     # The stored flag is read as a declaration: it may raise what the name rules infer, never
     # lower it (a variable imported before these rules were enforced included).
     kinds = {
@@ -240,6 +235,25 @@ async def _rules(session: AsyncSession, dataset_id: uuid.UUID, table: str) -> Ta
     identifiers = {name: kind for name, kind in kinds.items() if kind != "none"}
     return TableRules(
         columns=columns, primary_key=tuple(found.primary_key), identifiers=identifiers
+    )
+
+
+def _column_rule(variable: Variable, codes: dict[str, frozenset[str]]) -> ColumnRule:
+    """The rule of a variable: its type, format and what the import kept of its Table Schema
+    field (constraints, missing values, true and false values, number marks)."""
+    descriptor: dict[str, Any] = {
+        "name": variable.name,
+        "type": variable.type,
+        "format": variable.format,
+    }
+    descriptor |= {k: variable.extra[k] for k in FIELD_RULE_KEYS if k in variable.extra}
+    constraints: dict[str, Any] = dict(descriptor.get("constraints") or {})
+    constraints["required"] = variable.required or bool(constraints.get("required"))
+    nomenclature = (variable.nomenclature or "").split(":")[0]
+    return ColumnRule.from_descriptor(
+        descriptor | {"constraints": constraints},
+        # a date's nomenclature is a calendar (IR_DTE_V), not a list of codes to check
+        codes=None if variable.type in ("date", "datetime") else codes.get(nomenclature),
     )
 
 
@@ -255,14 +269,16 @@ async def _validate(
     reader = ChainedReader(
         lambda key: store.get(settings.catalog_landing_bucket, key), keys, loop=loop
     )
-    validator = Validator(
-        rules,
-        workdir=workdir,
-        max_errors=settings.catalog_report_max_errors,
-        small_cell=settings.catalog_small_cell_threshold,
-    )
-
     source = io.BufferedReader(reader, buffer_size=1024 * 1024)
+
+    def validator(rules: TableRules) -> Validator:
+        return Validator(
+            rules,
+            workdir=workdir,
+            max_errors=settings.catalog_report_max_errors,
+            per_rule=settings.catalog_report_errors_per_rule,
+            small_cell=settings.catalog_small_cell_threshold,
+        )
 
     def run() -> Outcome:
         if upload.format == "parquet":
@@ -270,22 +286,55 @@ async def _validate(
             with local.open("wb") as file:
                 while chunk := source.read(1024 * 1024):
                     file.write(chunk)
-            return validator.run(pq.ParquetFile(local).iter_batches(batch_size=PARQUET_BATCH_ROWS))
-        columns = [c.name for c in rules.columns]
+            batches = pq.ParquetFile(local).iter_batches(batch_size=PARQUET_BATCH_ROWS)
+            return validator(rules).run(batches)
+        sample = source.read(SAMPLE_BYTES)
+        dialect, given = _dialect(upload, rules, sample)
+        checker = validator(_with_decimal(rules, dialect.decimal_char))
+        checker.report.dialect = dialect.described() | {
+            "detected": sorted(k for k in dialect.described() if k not in given)
+        }
         batches = csv_batches(
-            source,
-            delimiter=upload.delimiter,
-            report=validator.report,
-            columns=columns,
-            rules=rules,
+            io.BufferedReader(Prefixed(sample, source), buffer_size=1024 * 1024),
+            dialect=dialect,
+            report=checker.report,
+            columns=[c.name for c in rules.columns],
+            rules=checker.rules,
         )
-        outcome = validator.run(batches)
+        outcome = checker.run(batches)
         while source.read(1024 * 1024):
             pass
         return outcome
 
     outcome = await asyncio.to_thread(run)
     return outcome, reader.size, reader.sha256.hexdigest()
+
+
+def _dialect(upload: Upload, rules: TableRules, sample: bytes) -> tuple[Dialect, set[str]]:
+    """The dialect to read with, and the Frictionless names of its declared attributes."""
+    described = dict(upload.dialect or {})
+    if upload.delimiter:
+        described.setdefault("delimiter", upload.delimiter)
+    dialect = sniff(
+        sample,
+        names=[c.name for c in rules.columns],
+        numbers={c.name for c in rules.columns if c.type == "number"},
+        given=declared(described),
+    )
+    return dialect, set(described)
+
+
+def _with_decimal(rules: TableRules, mark: str) -> TableRules:
+    """Numbers of a file written with a decimal comma read with it (unless a field says)."""
+    if mark == ".":
+        return rules
+    columns = tuple(
+        dataclasses.replace(c, decimal_char=mark)
+        if c.type == "number" and c.decimal_char == "."
+        else c
+        for c in rules.columns
+    )
+    return dataclasses.replace(rules, columns=columns)
 
 
 async def _record(
@@ -337,6 +386,8 @@ def _report(report: Report) -> dict[str, Any]:
         "error_count": sum(report.counts.values()),
         "counts": dict(report.counts),
         "errors": report.errors,
+        "omitted": report.omitted,
+        "dialect": report.dialect,
         "notices": report.notices,
     }
 

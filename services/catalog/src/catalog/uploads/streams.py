@@ -54,6 +54,25 @@ class ChainedReader(io.RawIOBase):
             return chunk
 
 
+class Prefixed(io.RawIOBase):
+    """Bytes already read from a file (a sample), then the rest of the file."""
+
+    def __init__(self, prefix: bytes, rest: io.BufferedIOBase) -> None:
+        self._prefix = prefix
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if not self._prefix:
+            return self._rest.readinto(buffer)
+        size = min(len(buffer), len(self._prefix))
+        buffer[:size] = self._prefix[:size]
+        self._prefix = self._prefix[size:]
+        return size
+
+
 async def _next_chunk(chunks: AsyncIterator[bytes]) -> bytes | None:
     try:
         return await anext(chunks)

@@ -3,14 +3,17 @@
 Memory is bounded by the block size, not the file. A CSV is cut at line ends into blocks;
 each block is parsed straight into the declared types by the CSV reader (the fast path of a
 valid file), and a block whose values do not all convert is parsed again as text, so that
-every error is found and named (row, column, value, rule). Checks are vectorised: types,
-required fields, nomenclature codes, primary-key uniqueness, encoding, delimiter and ragged
-rows. Valid blocks are appended to a Parquet (zstd) file. Primary keys are spilled to disk
-by hash partition and checked at the end one partition at a time. The values of every column
-not already an identifier are scanned for identifiers (``identifying``): a column found to
-hold them becomes one, with a notice in the report.
+every error is found and named. Every Table Schema rule is checked over whole columns
+(``fields``): types and formats, missing values, constraints, primary and unique keys, and
+nomenclature codes (foreign keys); errors carry Frictionless's error types and row numbers
+(the header is row 1), listed up to a cap per rule and all counted. Valid blocks are appended
+to a Parquet (zstd) file. Primary and unique keys are spilled to disk by hash partition and
+checked at the end one partition at a time. The values of every column not already an
+identifier are scanned for identifiers (``identifying``): a column found to hold them becomes
+one, with a notice in the report.
 """
 
+import contextlib
 import io
 import tempfile
 from collections import Counter
@@ -25,51 +28,20 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from catalog.uploads.dialect import Dialect, decode, matching_delimiter
+from catalog.uploads.fields import FALSE, TRUE, ColumnRule, parse, violations
 from catalog.uploads.identifying import IdentifierScan, looks_identifying
 from hdh_common.workdir import work_folder
+
+__all__ = ["ColumnRule", "Dialect", "Outcome", "Report", "Rows", "TableRules", "Validator"]
 
 BLOCK_SIZE = 16 * 1024 * 1024
 READ_BLOCK_SIZE = 4 * 1024 * 1024
 PARTITION_BITS = 7
 MAX_CATEGORIES = 200
-_PATTERNS = {
-    "integer": r"^[+-]?\d+$",
-    "number": r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$",
-    "year": r"^\d{4}$",
-    "yearmonth": r"^\d{4}-(0[1-9]|1[0-2])$",
-    "date": r"^\d{4}-\d{2}-\d{2}$",
-    "datetime": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$",
-}
-_TRUE = ["true", "True", "TRUE", "1", "t", "T", "oui", "O"]
-_FALSE = ["false", "False", "FALSE", "0", "f", "F", "non", "N"]
-_ARROW = {
-    "integer": pa.int64(),
-    "number": pa.float64(),
-    "year": pa.int32(),
-    "boolean": pa.bool_(),
-    "date": pa.date32(),
-    "datetime": pa.timestamp("us"),
-}
 
 Batch: TypeAlias = pa.RecordBatch | pa.Table
 Values: TypeAlias = pa.Array | pa.ChunkedArray
-
-
-@dataclass(frozen=True)
-class ColumnRule:
-    name: str
-    type: str
-    required: bool = False
-    codes: frozenset[str] | None = None
-
-    @property
-    def arrow_type(self) -> pa.DataType:
-        return _ARROW.get(self.type, pa.string())
-
-    @property
-    def read_typed(self) -> bool:
-        """Whether the CSV reader may convert the column itself (no text check needed)."""
-        return self.codes is None and (self.type in _ARROW or self.type not in _PATTERNS)
 
 
 @dataclass(frozen=True)
@@ -78,31 +50,65 @@ class TableRules:
     primary_key: tuple[str, ...] = ()
     identifiers: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def from_schema(cls, schema: dict[str, Any]) -> "TableRules":
+        """Rules of a Frictionless Table Schema descriptor."""
+        missing = tuple(schema.get("missingValues", [""]))
+        key = schema.get("primaryKey") or []
+        return cls(
+            columns=tuple(
+                ColumnRule.from_descriptor(f, missing_values=missing) for f in schema["fields"]
+            ),
+            primary_key=(key,) if isinstance(key, str) else tuple(key),
+        )
+
     def reader_types(self) -> dict[str, pa.DataType]:
-        """Arrow types the CSV reader converts to; keys and coded columns stay text."""
-        return {
-            c.name: c.arrow_type if c.read_typed and c.name not in self.primary_key else pa.string()
-            for c in self.columns
-        }
+        """Arrow types the CSV reader converts to; other columns stay text."""
+        return {c.name: c.arrow_type if c.read_typed else pa.string() for c in self.columns}
 
 
 @dataclass
 class Report:
-    """Errors by row, column and rule. No value of an identifier column is kept (``hidden``),
-    nor any value that looks like an identifier itself: the row and the rule say where."""
+    """Errors by type, rule, row and column: at most ``per_rule`` listed for each rule and
+    column, ``max_errors`` in all; every one counted. No value of an identifier column is kept
+    (``hidden``), nor any value that looks like an identifier itself: the row and the rule say
+    where."""
 
     max_errors: int
+    per_rule: int | None = None
     hidden: set[str] = field(default_factory=set)
     errors: list[dict[str, Any]] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+    listed: Counter[str] = field(default_factory=Counter)
     rows: int = 0
     notices: list[dict[str, str]] = field(default_factory=list)
+    dialect: dict[str, Any] | None = None
 
-    def add(self, rule: str, *, row: int | None, column: str | None, value: object) -> None:
-        self.counts[f"{rule}:{column}" if column else rule] += 1
-        if len(self.errors) < self.max_errors:
+    def add(
+        self, kind: str, rule: str, *, row: int | None, column: str | None, value: object
+    ) -> None:
+        key = self.count(rule, column, 1)
+        if self.room(key):
             value = None if self.hides(column) else value
-            self.errors.append({"row": row, "column": column, "value": value, "rule": rule})
+            self.keep(key, {"type": kind, "rule": rule, "row": row, "column": column}, value)
+
+    def count(self, rule: str, column: str | None, number: int) -> str:
+        key = f"{rule}:{column}" if column else rule
+        self.counts[key] += number
+        return key
+
+    def room(self, key: str) -> int:
+        per_rule = self.max_errors if self.per_rule is None else self.per_rule
+        return max(0, min(self.max_errors - len(self.errors), per_rule - self.listed[key]))
+
+    def keep(self, key: str, error: dict[str, Any], value: object) -> None:
+        self.listed[key] += 1
+        self.errors.append(error | {"value": value})
+
+    @property
+    def omitted(self) -> dict[str, int]:
+        """Errors counted but not listed, by rule and column."""
+        return {k: n - self.listed[k] for k, n in self.counts.items() if n > self.listed[k]}
 
     def hides(self, column: str | None) -> bool:
         """Whether ``column`` (or a part of a composite key ``A+B``) is an identifier."""
@@ -130,39 +136,98 @@ class Outcome:
     identifiers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class Rows:
+    """A block of a file: its table, the row number of its first row, and the positions (in
+    the block) of the rows the reader left out (ragged or blank), which keep their number."""
+
+    table: Batch
+    first: int
+    skipped: np.ndarray[Any, np.dtype[np.int64]] = field(
+        default_factory=lambda: np.empty(0, np.int64)
+    )
+
+    def numbers(self, positions: np.ndarray[Any, np.dtype[np.int64]]) -> Any:
+        """Row numbers of the table's rows at ``positions``."""
+        if not len(self.skipped):
+            return positions + self.first
+        shifted = self.skipped - np.arange(len(self.skipped))
+        return positions + self.first + np.searchsorted(shifted, positions, side="right")
+
+
 def csv_batches(
     source: IO[bytes],
     *,
-    delimiter: str,
     report: Report,
     columns: list[str],
     rules: TableRules | None = None,
-) -> Iterator[pa.Table]:
-    """Tables of one block of whole lines each, typed by ``rules`` where every value converts.
+    dialect: Dialect | None = None,
+) -> Iterator[Rows]:
+    """Blocks of whole lines each, typed by ``rules`` where every value converts.
 
     The file is cut at line ends into blocks parsed one by one (a value may not hold a line
     break), so memory stays bounded by the block size whatever the file's size. Without
     ``rules``, or for a block holding a value that does not convert, every column is text.
+    A Windows-1252 file is read as UTF-8 block by block; a UTF-8 byte order mark is dropped.
     """
-    header = source.readline()
-    names = pa_csv.read_csv(
-        io.BytesIO(header), parse_options=pa_csv.ParseOptions(delimiter=delimiter)
-    ).column_names
-    reader = _BlockReader(names, delimiter=delimiter, report=report, rules=rules)
-    while block := source.read(BLOCK_SIZE):
+    dialect = dialect or Dialect()
+    first = source.read(len(b"\xef\xbb\xbf"))
+    pending = b"" if first == b"\xef\xbb\xbf" else first
+    names = columns
+    if dialect.header:
+        line = _utf8(pending + source.readline(), dialect)
+        pending = b""
+        names = _header(line, dialect)
+        _suggest(line, columns, dialect, report)
+    reader = _BlockReader(names, dialect=dialect, report=report, rules=rules)
+    while block := pending + source.read(BLOCK_SIZE):
+        pending = b""
         if not block.endswith(b"\n"):
             block += source.readline()
-        yield reader.read(block)
+        yield reader.read(_utf8(block, dialect))
+
+
+def _utf8(data: bytes, dialect: Dialect) -> bytes:
+    return decode(data, dialect.encoding).encode() if dialect.encoding == "windows-1252" else data
+
+
+def _header(line: bytes, dialect: Dialect) -> list[str]:
+    if not line.strip():
+        return []
+    table = pa_csv.read_csv(io.BytesIO(line), parse_options=_parse_options(dialect))
+    return list(table.column_names)
+
+
+def _suggest(line: bytes, columns: list[str], dialect: Dialect, report: Report) -> None:
+    """When the header does not hold the fields, the delimiter under which it would have."""
+    text = line.decode("utf-8", errors="replace").strip("\r\n")
+    labels = sorted(
+        label.strip().strip(dialect.quote_char) for label in text.split(dialect.delimiter)
+    )
+    if labels == sorted(columns):
+        return
+    other = matching_delimiter(text, columns, tried=dialect.delimiter)
+    if other is not None:
+        report.add("dialect-error", "delimiter", row=1, column=None, value=other)
+
+
+def _parse_options(dialect: Dialect, handler: Any = None) -> pa_csv.ParseOptions:
+    return pa_csv.ParseOptions(
+        delimiter=dialect.delimiter,
+        quote_char=dialect.quote_char,
+        invalid_row_handler=handler,
+        ignore_empty_lines=False,
+    )
 
 
 class _BlockReader:
     def __init__(
-        self, names: list[str], *, delimiter: str, report: Report, rules: TableRules | None
+        self, names: list[str], *, dialect: Dialect, report: Report, rules: TableRules | None
     ) -> None:
         self.names = names
-        self.delimiter = delimiter
+        self.dialect = dialect
         self.report = report
-        self.line = 1
+        self.line = 2 if dialect.header else 1
         self.typed = _typed_options(names, rules) if rules is not None else None
         self.text = pa_csv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()),
@@ -170,24 +235,24 @@ class _BlockReader:
             quoted_strings_can_be_null=False,
         )
 
-    def read(self, block: bytes) -> pa.Table:
-        ragged = _Ragged(keep=self.report.max_errors)
+    def read(self, block: bytes) -> Rows:
+        ragged = _Ragged(self.names)
         table = None
         if self.typed is not None:
             try:
                 table = self._parse(block, self.typed, ragged)
             except pa.ArrowInvalid:
-                ragged = _Ragged(keep=self.report.max_errors)
+                ragged = _Ragged(self.names)
         if table is None:
             table = self._parse(block, self.text, ragged)
-        ragged.report_to(self.report)
+        ragged.report_to(self.report, self.line)
+        rows = Rows(table, self.line, np.asarray(ragged.positions, np.int64))
         self.line += block.count(b"\n")
-        return table
+        return rows
 
     def _parse(self, block: bytes, convert: pa_csv.ConvertOptions, ragged: "_Ragged") -> pa.Table:
         def skip(row: Any) -> str:
-            found = f"{row.actual_columns} fields, {row.expected_columns} expected"
-            ragged.add(self.line + (row.number or 0) - 1, found)
+            ragged.add((row.number or 1) - 1, row.actual_columns, row.text)
             return "skip"
 
         return pa_csv.read_csv(
@@ -195,29 +260,36 @@ class _BlockReader:
             read_options=pa_csv.ReadOptions(
                 column_names=self.names, use_threads=False, block_size=READ_BLOCK_SIZE
             ),
-            parse_options=pa_csv.ParseOptions(delimiter=self.delimiter, invalid_row_handler=skip),
+            parse_options=_parse_options(self.dialect, skip),
             convert_options=convert,
         )
 
 
 @dataclass
 class _Ragged:
-    """The ragged rows of one block, held until the block is read for good (bounded)."""
+    """The rows of one block with too few or too many cells (an empty line is a blank row),
+    held until the block is read for good."""
 
-    keep: int
-    rows: list[tuple[int, str]] = field(default_factory=list)
-    count: int = 0
+    names: list[str]
+    positions: list[int] = field(default_factory=list)
+    cells: list[int] = field(default_factory=list)
+    blank: list[bool] = field(default_factory=list)
 
-    def add(self, row: int, found: str) -> None:
-        self.count += 1
-        if len(self.rows) < self.keep:
-            self.rows.append((row, found))
+    def add(self, position: int, cells: int, text: str) -> None:
+        self.positions.append(position)
+        self.cells.append(cells)
+        self.blank.append(not text.strip())
 
-    def report_to(self, report: Report) -> None:
-        for row, found in self.rows:
-            report.add("ragged-row", row=row, column=None, value=found)
-        if self.count > len(self.rows):
-            report.counts["ragged-row"] += self.count - len(self.rows)
+    def report_to(self, report: Report, first: int) -> None:
+        for position, cells, blank in zip(self.positions, self.cells, self.blank, strict=True):
+            row = first + position
+            if blank:
+                report.add("blank-row", "blank-row", row=row, column=None, value=None)
+                continue
+            for name in self.names[cells:]:
+                report.add("missing-cell", "missing-cell", row=row, column=name, value=None)
+            for _ in range(len(self.names), cells):
+                report.add("extra-cell", "extra-cell", row=row, column=None, value=None)
 
 
 def _typed_options(names: list[str], rules: TableRules) -> pa_csv.ConvertOptions:
@@ -226,20 +298,39 @@ def _typed_options(names: list[str], rules: TableRules) -> pa_csv.ConvertOptions
     return pa_csv.ConvertOptions(
         column_types={name: types.get(name, pa.string()) for name in names},
         null_values=[""],
-        true_values=_TRUE,
-        false_values=_FALSE,
+        true_values=list(TRUE),
+        false_values=list(FALSE),
         strings_can_be_null=True,
         quoted_strings_can_be_null=True,
     )
 
 
+@dataclass
+class _Column:
+    """One column of a block, read: its typed values, its source text when it was parsed from
+    text, and the mask of its missing values."""
+
+    typed: Values
+    text: pa.Array | None
+    missing: Values
+    present: pa.Array | None = None  # the text with its missing values null
+
+
 class Validator:
     def __init__(
-        self, rules: TableRules, *, workdir: Path, max_errors: int, small_cell: int = 10
+        self,
+        rules: TableRules,
+        *,
+        workdir: Path,
+        max_errors: int,
+        per_rule: int | None = None,
+        small_cell: int = 10,
     ) -> None:
         self.rules = rules
         self.workdir = workdir
-        self.report = Report(max_errors=max_errors, hidden=set(rules.identifiers))
+        self.report = Report(
+            max_errors=max_errors, per_rule=per_rule, hidden=set(rules.identifiers)
+        )
         self.writer: pq.ParquetWriter | None = None
         self.parquet = workdir / "data.parquet"
         self.schema = pa.schema([pa.field(c.name, c.arrow_type) for c in rules.columns])
@@ -249,22 +340,32 @@ class Validator:
             for c in rules.columns
             if c.codes is not None
         }
-        self.keys = _KeySpill(workdir, "+".join(rules.primary_key))
+        self.keys = _KeySpill(workdir, "+".join(rules.primary_key), kind="primary-key")
+        self.unique = {
+            c.name: _KeySpill(workdir, c.name, kind="unique-error")
+            for c in rules.columns
+            if c.unique
+        }
         self.scan = IdentifierScan(c.name for c in rules.columns if c.name not in rules.identifiers)
+        self.next_row = 1
+        self.header_checked = False
 
-    def run(self, batches: Iterable[Batch]) -> Outcome:
+    def run(self, batches: Iterable[Batch | Rows]) -> Outcome:
         try:
             for batch in batches:
-                self._batch(batch)
+                self._batch(batch if isinstance(batch, Rows) else Rows(batch, self.next_row))
         except _Stop:
             pass
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            self.report.add(_rule_of(exc), row=None, column=None, value=str(exc)[:300])
+            kind, rule = _rule_of(exc)
+            self.report.add(kind, rule, row=None, column=None, value=str(exc)[:300])
         finally:
-            self.keys.close()
+            for spill in [self.keys, *self.unique.values()]:
+                spill.close()
             if self.writer is not None:
                 self.writer.close()
-        self.keys.check(self.report)
+        for spill in [self.keys, *self.unique.values()]:
+            spill.check(self.report)
         identifiers = self._found()
         statistics = {name: s.summary() for name, s in self.stats.items()}
         for name in self.report.hidden:  # an identifier's bounds are someone's values
@@ -279,139 +380,195 @@ class Validator:
         self.report.hide(found)
         return {name: kind for name, (kind, _) in found.items()}
 
-    def _batch(self, batch: Batch) -> None:
+    def _batch(self, rows: Rows) -> None:
+        batch = rows.table
+        if not self.header_checked:
+            self.header_checked = True
+            if not self._check_header(batch.schema.names):
+                raise _Stop
+        self.next_row = int(rows.numbers(np.array([batch.num_rows], np.int64))[0])
         if batch.num_rows == 0:
             return
-        first = self.report.rows == 0
-        if first and not self._check_header(batch.schema.names):
-            raise _Stop
-        offset = self.report.rows
         self.report.rows += batch.num_rows
         for rule in self.rules.columns:
             self.scan.add(rule.name, batch.column(rule.name))
-        typed = [self._column(rule, batch.column(rule.name), offset) for rule in self.rules.columns]
-        self._keys(batch, offset)
+        read = {rule.name: _read(rule, batch.column(rule.name)) for rule in self.rules.columns}
+        blank = self._blank(read, rows)
+        typed = [self._column(rule, read[rule.name], rows, blank) for rule in self.rules.columns]
+        self._keys(read, rows)
         if self.report.ok:
             self._write(pa.Table.from_arrays(typed, schema=self.schema))
 
+    def _blank(self, read: dict[str, _Column], rows: Rows) -> pa.Array | None:
+        """Rows whose every cell is missing: one ``blank-row`` error each, and no other."""
+        masks = [_combined(column.missing) for column in read.values()]
+        blank = masks[0]
+        for mask in masks[1:]:
+            blank = pc.and_(blank, mask)
+        if not pc.any(blank).as_py():
+            return None
+        self._flag(None, blank, "blank-row", "blank-row", None, rows)
+        return blank
+
     def _write(self, table: pa.Table) -> None:
         if self.writer is None:
-            # A primary key is unique: a dictionary of its values would only be thrown away.
-            dictionary = [n for n in self.schema.names if n not in self.rules.primary_key]
+            # A primary key or a unique column: a dictionary of its values would be thrown away.
+            unique = {*self.rules.primary_key, *self.unique}
+            dictionary = [n for n in self.schema.names if n not in unique]
             self.writer = pq.ParquetWriter(
                 self.parquet, self.schema, compression="zstd", use_dictionary=dictionary
             )
         self.writer.write_table(table)
 
     def _check_header(self, names: list[str]) -> bool:
+        """A header holding every field once, in any order, is taken; otherwise its labels are
+        compared one by one with the fields, as Frictionless does."""
         expected = [c.name for c in self.rules.columns]
-        before = sum(self.report.counts.values())
-        for missing in [n for n in expected if n not in names]:
-            self.report.add("missing-column", row=None, column=missing, value=None)
-        for extra in [n for n in names if n not in expected]:
-            self.report.add("unknown-column", row=None, column=extra, value=None)
-        for twice in sorted({n for n in names if names.count(n) > 1}):
-            self.report.add("duplicate-label", row=None, column=twice, value=None)
-        return sum(self.report.counts.values()) == before
+        if sorted(names) == sorted(expected) and len(set(names)) == len(names):
+            return True
+        for index, label in enumerate(names):
+            name = expected[index] if index < len(expected) else None
+            if not label.strip():
+                kind = "blank-label"
+            elif names.index(label) != index:
+                kind = "duplicate-label"
+            elif name is None:
+                kind = "extra-label"
+            elif label != name:
+                kind = "incorrect-label"
+            else:
+                continue
+            self.report.add(kind, kind, row=None, column=name or label, value=label)
+        for missing in expected[len(names) :]:
+            self.report.add("missing-label", "missing-label", row=None, column=missing, value=None)
+        return self.report.ok
 
-    def _column(self, rule: ColumnRule, values: Values, offset: int) -> Values:
-        if rule.read_typed and values.type == rule.arrow_type:
-            typed = self._converted(rule, values, offset)
-        else:
-            typed = self._text(rule, _as_text(values), offset)
-        if not self.report.ok:
-            return pa.nulls(len(values), rule.arrow_type)
-        return typed
-
-    def _converted(self, rule: ColumnRule, values: Values, offset: int) -> Values:
-        """A column already of its type (nulls are missing values); strings may hold ``""``."""
-        if pa.types.is_string(values.type):
-            empty = pc.equal(values, "")
-            if pc.any(empty).as_py():
-                values = pc.if_else(empty, _NO_TEXT, values)
-        missing = values.null_count
-        if rule.required and missing:
-            self._flag(
-                pc.fill_null(values.cast(pa.string()), ""),
-                pc.is_null(values),
-                "required",
-                rule.name,
-                offset,
-            )
-        self.stats[rule.name].add(values, None, missing)
-        return values
-
-    def _text(self, rule: ColumnRule, values: pa.Array, offset: int) -> pa.Array:
-        empty = pc.equal(values, "")
-        missing = empty.true_count
-        if rule.required and missing:
-            self._flag(values, empty, "required", rule.name, offset)
-        nulled = pc.if_else(empty, _NO_TEXT, values) if missing else values
-        typed, invalid = _parse(nulled, rule.type)
-        if invalid is not None:
-            self._flag(values, invalid, f"type:{rule.type}", rule.name, offset)
+    def _column(
+        self, rule: ColumnRule, column: _Column, rows: Rows, blank: pa.Array | None
+    ) -> Values:
+        if column.present is not None:
+            column.typed, invalid = parse(rule, column.present)
+            if invalid is not None:
+                kind, name = "type-error", f"type:{rule.type}"
+                self._flag(column.text, invalid, kind, name, rule.name, rows, blank)
+        shown = column.text if column.text is not None else column.typed
+        if rule.required:
+            self._flag(None, column.missing, "constraint-error", "required", rule.name, rows, blank)
+        for name, mask in violations(rule, column.typed):
+            self._flag(shown, mask, "constraint-error", name, rule.name, rows, blank)
         if rule.codes is not None:
-            coded = pc.is_in(nulled, value_set=self.codes[rule.name])
-            unknown = pc.and_(pc.is_valid(typed), pc.invert(coded))
-            if unknown.true_count:
-                self._flag(values, unknown, "nomenclature", rule.name, offset)
-        self.stats[rule.name].add(typed, nulled if rule.codes is not None else None, missing)
-        return typed
+            self._codes(rule, column, rows, blank)
+        missing = pc.sum(column.missing).as_py() or 0
+        codes = column.present if rule.codes is not None else None
+        self.stats[rule.name].add(column.typed, codes, missing)
+        if not self.report.ok:
+            return pa.nulls(len(column.typed), rule.arrow_type)
+        return column.typed
 
-    def _flag(self, values: Values, mask: Values, rule: str, column: str, offset: int) -> None:
+    def _codes(self, rule: ColumnRule, column: _Column, rows: Rows, blank: pa.Array | None) -> None:
+        """A nomenclature is a foreign key to its codes."""
+        assert column.present is not None
+        coded = pc.is_in(column.present, value_set=self.codes[rule.name])
+        unknown = pc.and_(pc.is_valid(column.typed), pc.invert(coded))
+        self._flag(column.text, unknown, "foreign-key", "nomenclature", rule.name, rows, blank)
+
+    def _flag(
+        self,
+        values: Values | None,
+        mask: Values,
+        kind: str,
+        rule: str,
+        column: str | None,
+        rows: Rows,
+        blank: pa.Array | None = None,
+    ) -> None:
+        if blank is not None:
+            mask = pc.and_(mask, pc.invert(blank))
+        mask = _combined(mask)
         if not pc.any(mask).as_py():
             return
-        indices = pc.indices_nonzero(_combined(mask))
-        self.report.counts[f"{rule}:{column}"] += len(indices)
-        room = max(0, self.report.max_errors - len(self.report.errors))
-        hidden = self.report.hides(column)
-        for position in indices.to_pylist()[:room]:
-            self.report.errors.append(
-                {
-                    "row": offset + position + 1,
-                    "column": column,
-                    "value": None if hidden else values[position].as_py(),
-                    "rule": rule,
-                }
-            )
-
-    def _keys(self, batch: Batch, offset: int) -> None:
-        names = self.rules.primary_key
-        if not names or any(n not in batch.schema.names for n in names):
+        indices = pc.indices_nonzero(mask)
+        key = self.report.count(rule, column, len(indices))
+        room = self.report.room(key)
+        if not room:
             return
-        parts = [_as_text(batch.column(n)) for n in names]
-        keys = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
-        self.keys.add(keys, offset)
+        hidden = self.report.hides(column)
+        positions = indices.slice(0, room).to_numpy().astype(np.int64)
+        for position, row in zip(positions.tolist(), rows.numbers(positions).tolist(), strict=True):
+            value = None if hidden or values is None else values[position].as_py()
+            error = {"type": kind, "rule": rule, "row": row, "column": column}
+            self.report.keep(key, error, value)
+
+    def _keys(self, read: dict[str, _Column], rows: Rows) -> None:
+        numbers = rows.numbers(np.arange(rows.table.num_rows, dtype=np.int64))
+        for name, spill in self.unique.items():
+            typed = _combined(read[name].typed)
+            present = pc.is_valid(typed)
+            spill.add(
+                _as_text(typed).filter(present), numbers[present.to_numpy(zero_copy_only=False)]
+            )
+        names = self.rules.primary_key
+        if not names:
+            return
+        parts = [_combined(read[n].typed) for n in names]
+        empty = parts[0].is_null()
+        for part in parts[1:]:
+            empty = pc.and_(empty, part.is_null())
+        if pc.any(empty).as_py():
+            self._flag(None, empty, "primary-key", "primary-key", "+".join(names), rows)
+        texts = [_as_text(p) for p in parts]
+        keys = texts[0] if len(texts) == 1 else pc.binary_join_element_wise(*texts, "\x1f")
+        kept = pc.invert(empty)
+        self.keys.add(keys.filter(kept), numbers[kept.to_numpy(zero_copy_only=False)])
+
+
+def _read(rule: ColumnRule, values: Values) -> _Column:
+    """A column as read: typed when the reader (or a Parquet file) gave its type, else text."""
+    values = _combined(values)
+    if rule.read_typed and values.type != rule.arrow_type and not pa.types.is_string(values.type):
+        with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            values = pc.cast(values, rule.arrow_type)
+    if rule.read_typed and values.type == rule.arrow_type:
+        return _Column(values, None, values.is_null())
+    text = _as_text(values)
+    missing = pc.is_in(text, value_set=pa.array(rule.missing_values, pa.string()))
+    present = pc.if_else(missing, _NO_TEXT, text) if pc.any(missing).as_py() else text
+    return _Column(text, text, missing, present)
 
 
 class _KeySpill:
-    """Primary keys spilled to disk: the keys in file order, and their fingerprints and rows
-    in one Arrow file per fingerprint partition.
+    """Keys spilled to disk: the keys and their row numbers in file order, and their
+    fingerprints and ordinals in one Arrow file per fingerprint partition.
 
     A partition whose fingerprints are all distinct holds distinct keys (equal keys have
-    equal fingerprints); only the rows of a repeated fingerprint have their keys read back
-    and compared.
+    equal fingerprints); only the keys of a repeated fingerprint are read back and compared.
     """
 
-    def __init__(self, workdir: Path, column: str) -> None:
-        self.workdir = workdir
+    def __init__(self, workdir: Path, column: str, *, kind: str) -> None:
+        self.folder = workdir / f"{kind}-{column}".replace("/", "_")
         self.column = column
+        self.kind = kind
         self.keys: pa.ipc.RecordBatchFileWriter | None = None
         self.starts: list[int] = []
+        self.added = 0
         self.writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
 
-    def add(self, keys: pa.Array, offset: int) -> None:
+    def add(self, keys: pa.Array, rows: np.ndarray[Any, np.dtype[np.int64]]) -> None:
         keys = _combined(keys)
+        if not len(keys):
+            return
         if self.keys is None:
-            self.keys = pa.ipc.new_file(str(self.workdir / "keys.arrow"), _KEY)
-        self.keys.write_batch(pa.record_batch([keys], schema=_KEY))
-        self.starts.append(offset)
+            self.folder.mkdir(exist_ok=True)
+            self.keys = pa.ipc.new_file(str(self.folder / "keys.arrow"), _KEY)
+        self.keys.write_batch(pa.record_batch([keys, pa.array(rows, pa.int64())], schema=_KEY))
+        self.starts.append(self.added)
         fingerprints = _fingerprints(keys)
         partition = (fingerprints >> np.uint64(64 - PARTITION_BITS)).astype(np.uint8)
         order = np.argsort(partition, kind="stable")
         counts = np.bincount(partition, minlength=1 << PARTITION_BITS)
-        rows = order + (offset + 1)
-        batch = pa.record_batch([pa.array(fingerprints[order]), pa.array(rows)], schema=_SPILL)
+        ordinals = order + self.added
+        self.added += len(keys)
+        batch = pa.record_batch([pa.array(fingerprints[order]), pa.array(ordinals)], schema=_SPILL)
         start = 0
         for index in np.flatnonzero(counts).tolist():
             count = int(counts[index])
@@ -424,7 +581,7 @@ class _KeySpill:
         return self.writers[index]
 
     def _path(self, index: int) -> Path:
-        return self.workdir / f"fingerprints-{index:03d}.arrow"
+        return self.folder / f"fingerprints-{index:03d}.arrow"
 
     def close(self) -> None:
         for writer in [self.keys, *self.writers.values()]:
@@ -438,38 +595,38 @@ class _KeySpill:
             fingerprints = table["fingerprint"].to_numpy()
             ordered = np.sort(fingerprints)
             if np.any(ordered[1:] == ordered[:-1]):
-                self._duplicates(_repeated_rows(fingerprints, table["row"].to_numpy()), report)
+                self._duplicates(_repeated_rows(fingerprints, table["ordinal"].to_numpy()), report)
 
-    def _duplicates(self, rows: np.ndarray[Any, np.dtype[np.int64]], report: Report) -> None:
-        table = pa.table({"key": self._keys_of(rows), "row": pa.array(rows)})
-        firsts = table.group_by("key").aggregate([("row", "min"), ("row", "count")])
-        repeated = firsts.filter(pc.greater(firsts["row_count"], 1))
+    def _duplicates(self, ordinals: np.ndarray[Any, np.dtype[np.int64]], report: Report) -> None:
+        table = self._keys_of(ordinals).append_column("ordinal", pa.array(ordinals))
+        firsts = table.group_by("key").aggregate([("ordinal", "min"), ("ordinal", "count")])
+        repeated = firsts.filter(pc.greater(firsts["ordinal_count"], 1))
         extra = table.filter(pc.is_in(table["key"], value_set=repeated["key"]))
         extra = extra.filter(
-            pc.invert(pc.is_in(extra["row"], value_set=repeated["row_min"]))
-        ).sort_by("row")
+            pc.invert(pc.is_in(extra["ordinal"], value_set=repeated["ordinal_min"]))
+        ).sort_by("ordinal")
+        rule = "unique" if self.kind == "unique-error" else self.kind
         for key, row in zip(extra["key"].to_pylist(), extra["row"].to_pylist(), strict=True):
-            report.add(
-                "duplicate-key", row=row, column=self.column, value=key.replace("\x1f", ", ")
-            )
+            value = key.replace("\x1f", ", ")
+            report.add(self.kind, rule, row=row, column=self.column, value=value)
 
-    def _keys_of(self, rows: np.ndarray[Any, np.dtype[np.int64]]) -> pa.Array:
-        """The keys of the given rows (ascending, counted from 1), read back from the spill."""
+    def _keys_of(self, ordinals: np.ndarray[Any, np.dtype[np.int64]]) -> pa.Table:
+        """The keys and rows of the given ordinals (ascending), read back from the spill."""
         starts = np.asarray(self.starts, np.int64)
-        batches = np.searchsorted(starts, rows - 1, side="right") - 1
+        batches = np.searchsorted(starts, ordinals, side="right") - 1
         pieces = []
-        with pa.memory_map(str(self.workdir / "keys.arrow")) as source:
+        with pa.memory_map(str(self.folder / "keys.arrow")) as source:
             reader = pa.ipc.open_file(source)
             for index in np.unique(batches).tolist():
-                local = rows[batches == index] - 1 - starts[index]
-                pieces.append(reader.get_batch(index).column(0).take(pa.array(local)))
-        return pa.concat_arrays(pieces)
+                local = ordinals[batches == index] - starts[index]
+                pieces.append(reader.get_batch(index).take(pa.array(local)))
+        return pa.Table.from_batches(pieces)
 
 
 def _repeated_rows(
     fingerprints: np.ndarray[Any, np.dtype[np.uint64]], rows: np.ndarray[Any, np.dtype[np.int64]]
 ) -> np.ndarray[Any, np.dtype[np.int64]]:
-    """The rows whose fingerprint occurs more than once, ascending."""
+    """The ordinals whose fingerprint occurs more than once, ascending."""
     order = np.argsort(fingerprints, kind="stable")
     ordered = fingerprints[order]
     same = ordered[1:] == ordered[:-1]
@@ -479,8 +636,8 @@ def _repeated_rows(
     return np.sort(rows[order][repeated])
 
 
-_KEY = pa.schema([pa.field("key", pa.string())])
-_SPILL = pa.schema([pa.field("fingerprint", pa.uint64()), pa.field("row", pa.int64())])
+_KEY = pa.schema([pa.field("key", pa.string()), pa.field("row", pa.int64())])
+_SPILL = pa.schema([pa.field("fingerprint", pa.uint64()), pa.field("ordinal", pa.int64())])
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _ALL_BYTES = np.uint64(2**64 - 1)
 
@@ -514,8 +671,10 @@ class _Stop(Exception):
     pass
 
 
-def _rule_of(exc: Exception) -> str:
-    return "encoding" if "UTF8" in str(exc) or isinstance(exc, UnicodeDecodeError) else "malformed"
+def _rule_of(exc: Exception) -> tuple[str, str]:
+    if "UTF8" in str(exc) or isinstance(exc, UnicodeDecodeError):
+        return "encoding-error", "encoding"
+    return "source-error", "malformed"
 
 
 def _combined(values: Values) -> pa.Array:
@@ -529,47 +688,7 @@ def _as_text(values: Values) -> pa.Array:
     return pc.fill_null(array, "") if array.null_count else array
 
 
-def _parse(values: pa.Array, kind: str) -> tuple[pa.Array, pa.Array | None]:
-    """Typed values, and the mask of present values that are not of the type (None if none)."""
-    if kind == "date":
-        try:
-            return pc.cast(values, pa.date32()), None
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            parsed = pc.strptime(values, format="%Y-%m-%d", unit="s", error_is_null=True)
-            return _checked(values, pc.cast(parsed, pa.date32()))
-    if kind == "boolean":
-        known = pc.is_in(values, value_set=_BOOLEANS)
-        truth = pc.if_else(known, pc.is_in(values, value_set=_TRUTHS), pa.scalar(None, pa.bool_()))
-        return _checked(values, truth)
-    if kind in _ARROW:
-        try:
-            return pc.cast(values, _ARROW[kind]), None
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return _by_pattern(values, kind)
-    if kind in _PATTERNS:
-        return _by_pattern(values, kind)
-    return values, None
-
-
-def _by_pattern(values: pa.Array, kind: str) -> tuple[pa.Array, pa.Array | None]:
-    matches = pc.match_substring_regex(values, _PATTERNS[kind])
-    kept = pc.if_else(matches, values, _NO_TEXT)
-    target = _ARROW.get(kind, pa.string())
-    try:
-        typed = pc.cast(kept, target)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        typed = pa.nulls(len(values), target)
-    return _checked(values, typed)
-
-
-def _checked(values: pa.Array, typed: pa.Array) -> tuple[pa.Array, pa.Array | None]:
-    invalid = pc.and_(pc.is_valid(values), pc.is_null(typed))
-    return typed, invalid if invalid.true_count else None
-
-
 _NO_TEXT = pa.scalar(None, pa.string())
-_BOOLEANS = pa.array(_TRUE + _FALSE)
-_TRUTHS = pa.array(_TRUE)
 
 
 class _Stats:

@@ -1,0 +1,380 @@
+"""The rules of one Table Schema field, checked over Arrow arrays: its type and format, its
+missing values and its constraints (Frictionless specs v1 and v2, as ``frictionless`` reads
+them). Whole arrays are checked at once; only a value the vectorised path cannot settle (a
+custom date format that Arrow reads more leniently than Python, say) is read again in Python.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+Values: TypeAlias = pa.Array | pa.ChunkedArray
+Mask: TypeAlias = pa.Array
+
+TRUE = ("true", "True", "TRUE", "1", "t", "T", "oui", "O")
+FALSE = ("false", "False", "FALSE", "0", "f", "F", "non", "N")
+ARROW = {
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "year": pa.int32(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "datetime": pa.timestamp("us"),
+}
+_PATTERNS = {
+    "integer": r"^\s*[+-]?\d+\s*$",
+    "number": r"^\s*[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|(?i:inf|infinity|nan))\s*$",
+    "year": r"^\d{4}$",
+    "yearmonth": r"^\d{4}-(0?[1-9]|1[0-2])$",
+    "time": r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([zZ]|[+-]\d{2}(:?\d{2})?)?$",
+    "duration": r"^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$",
+}
+_STRING_FORMATS = {
+    "email": r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$",
+    "uri": r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$",
+    "uuid": r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$",
+    "binary": r"^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+}
+FIELD_RULE_KEYS = (
+    "constraints",
+    "missingValues",
+    "trueValues",
+    "falseValues",
+    "decimalChar",
+    "groupChar",
+    "bareNumber",
+)
+_DAY_MONTH_YEAR = re.compile(r"^(%[dmY])([^%]+)(%[dmY])([^%]+)(%[dmY])$")
+_NOT_BARE = r"^[^-\d]*|\D*$"
+_NO_TEXT = pa.scalar(None, pa.string())
+BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+_COMPARE = {
+    "minimum": pc.less,
+    "maximum": pc.greater,
+    "exclusiveMinimum": pc.less_equal,
+    "exclusiveMaximum": pc.greater_equal,
+}
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """One field: ``constraints`` holds the Table Schema constraints other than ``required``
+    and ``unique`` (bounds, lengths, ``pattern``, ``enum``), as declared."""
+
+    name: str
+    type: str
+    required: bool = False
+    codes: frozenset[str] | None = None
+    format: str = "default"
+    unique: bool = False
+    constraints: tuple[tuple[str, Any], ...] = ()
+    missing_values: tuple[str, ...] = ("",)
+    true_values: tuple[str, ...] = TRUE
+    false_values: tuple[str, ...] = FALSE
+    decimal_char: str = "."
+    group_char: str = ""
+    bare_number: bool = True
+
+    @classmethod
+    def from_descriptor(
+        cls, field: dict[str, Any], *, missing_values: tuple[str, ...] = ("",), **overrides: Any
+    ) -> "ColumnRule":
+        """A rule from a Table Schema field descriptor (``missingValues`` of the schema given)."""
+        constraints = dict(field.get("constraints") or {})
+        kind = field.get("type") or "string"
+        return cls(
+            name=field["name"],
+            type=kind,
+            required=bool(constraints.pop("required", False)),
+            unique=bool(constraints.pop("unique", False)),
+            format=_format(field.get("format")),
+            constraints=tuple(sorted(constraints.items())),
+            missing_values=tuple(field.get("missingValues", missing_values)),
+            true_values=tuple(field.get("trueValues", TRUE)),
+            false_values=tuple(field.get("falseValues", FALSE)),
+            decimal_char=field.get("decimalChar", "."),
+            group_char=field.get("groupChar", ""),
+            bare_number=bool(field.get("bareNumber", True)),
+            **overrides,
+        )
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return ARROW.get(self.type, pa.string())
+
+    @property
+    def read_typed(self) -> bool:
+        """Whether the CSV reader may convert the column itself (then only constraints remain
+        to check): default formats, plain numbers, the usual booleans, no nomenclature."""
+        plain = (self.decimal_char, self.group_char, self.bare_number) == (".", "", True)
+        booleans = (self.true_values, self.false_values) == (TRUE, FALSE)
+        return (
+            self.type in ARROW
+            and self.codes is None
+            and self.format == "default"
+            and plain
+            and booleans
+            and self.missing_values == ("",)
+        )
+
+
+def _format(value: object) -> str:
+    text = str(value or "default")
+    return text.removeprefix("fmt:")
+
+
+def parse(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
+    """Typed values, and the mask of present values that are not of the type (None if none).
+    ``values`` is text with its missing values already null."""
+    reader = _READERS.get(rule.type)
+    if reader is None:
+        return values, None
+    return reader(rule, values)
+
+
+def _string(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
+    pattern = _STRING_FORMATS.get(rule.format)
+    if pattern is None:
+        return values, None
+    return _checked(values, pc.if_else(pc.match_substring_regex(values, pattern), values, _NO_TEXT))
+
+
+def _integer(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
+    if not rule.bare_number:
+        values = pc.replace_substring_regex(pc.utf8_trim_whitespace(values), _NOT_BARE, "")
+    return _cast(values, "integer")
+
+
+def _number(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
+    text = values
+    if (rule.decimal_char, rule.group_char, rule.bare_number) != (".", "", True):
+        text = pc.utf8_trim_whitespace(values)
+        if not rule.bare_number:
+            text = pc.replace_substring_regex(text, _NOT_BARE, "")
+        if rule.group_char:
+            text = pc.replace_substring(text, rule.group_char, "")
+        if rule.decimal_char != ".":
+            dotted = pc.match_substring(text, ".")
+            text = pc.if_else(dotted, _NO_TEXT, pc.replace_substring(text, rule.decimal_char, "."))
+    typed, _ = _cast(text, "number")
+    return _checked(values, typed)
+
+
+def _cast(values: pa.Array, kind: str) -> tuple[pa.Array, Mask | None]:
+    try:
+        return pc.cast(values, ARROW[kind]), None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return _by_pattern(values, kind, ARROW[kind])
+
+
+def _boolean(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
+    truths = pa.array(rule.true_values, pa.string())
+    known = pc.is_in(values, value_set=pa.array(rule.true_values + rule.false_values, pa.string()))
+    truth = pc.if_else(known, pc.is_in(values, value_set=truths), pa.scalar(None, pa.bool_()))
+    return _checked(values, truth)
+
+
+def _year(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
+    return _by_pattern(values, "year", pa.int32())
+
+
+def _text_kind(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
+    """Types kept as text (time, yearmonth, duration): checked by their pattern."""
+    return _by_pattern(values, rule.type, pa.string())
+
+
+def _date(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
+    if rule.format == "default":
+        try:
+            return pc.cast(values, pa.date32()), None
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    fmt = "%Y-%m-%d" if rule.format == "default" else rule.format
+    iso = _as_iso(values, fmt)
+    if iso is not None:
+        return iso, None
+    return _strptime(values, fmt, pa.date32(), lambda v: _python_date(v, fmt))
+
+
+def _as_iso(values: pa.Array, fmt: str) -> pa.Array | None:
+    """Dates of a day-month-year format (``%d/%m/%Y``...) rearranged into ISO dates, which
+    Arrow reads strictly; None when some value is not written that way (then ``strptime``)."""
+    match = _DAY_MONTH_YEAR.match(fmt)
+    if match is None:
+        return None
+    parts = {match.group(i): i for i in (1, 3, 5)}
+    if sorted(parts) != ["%Y", "%d", "%m"] or match.group(2) != match.group(4):
+        return None
+    width = {"%Y": r"(\d{4})", "%m": r"(\d{2})", "%d": r"(\d{2})"}
+    separator = re.escape(match.group(2))
+    pattern = "^" + separator.join(width[match.group(i)] for i in (1, 3, 5)) + "$"
+    order = [[match.group(i) for i in (1, 3, 5)].index(part) + 1 for part in ("%Y", "%m", "%d")]
+    iso = pc.replace_substring_regex(values, pattern, "\\{}-\\{}-\\{}".format(*order))
+    if not pc.all(pc.match_substring_regex(values, pattern)).as_py():
+        return None
+    try:
+        return pc.cast(iso, pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _datetime(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
+    if rule.format == "default":
+        long_enough = pc.greater_equal(pc.utf8_length(values), 19)
+        try:
+            cast = pc.cast(pc.if_else(long_enough, values, _NO_TEXT), pa.timestamp("us"))
+            return _checked(values, cast)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return _in_python(values, pa.timestamp("us"), _python_iso)
+    return _strptime(
+        values, rule.format, pa.timestamp("us"), lambda v: _python_datetime(v, rule.format)
+    )
+
+
+def _strptime(
+    values: pa.Array, fmt: str, target: pa.DataType, slow: Callable[[str], object]
+) -> tuple[pa.Array, Mask | None]:
+    """Arrow's ``strptime``, then each value that does not print back the same read in Python
+    (Arrow takes 31/02 for 02/03; Python takes unpadded numbers)."""
+    if fmt == "any" or "%z" in fmt or "%Z" in fmt:
+        return _in_python(values, target, slow)
+    parsed = pc.strptime(values, format=fmt, unit="us", error_is_null=True)
+    printed = pc.strftime(parsed, format=fmt)
+    doubtful = pc.fill_null(pc.not_equal(printed, values), True)
+    doubtful = pc.and_(doubtful, pc.is_valid(values))
+    typed = pc.cast(parsed, target)
+    if not doubtful.true_count:
+        return typed, None
+    positions = pc.indices_nonzero(doubtful)
+    again = _in_python(values.take(positions), target, slow)[0]
+    mapped = pc.replace_with_mask(typed, doubtful, again)
+    return _checked(values, mapped)
+
+
+def _in_python(
+    values: pa.Array, target: pa.DataType, read: Callable[[str], object]
+) -> tuple[pa.Array, Mask | None]:
+    typed = pa.array([None if v is None else read(v) for v in values.to_pylist()], target)
+    return _checked(values, typed)
+
+
+def _python_date(value: str, fmt: str) -> date | None:
+    read = _python_datetime(value, fmt)
+    return read.date() if read is not None else None
+
+
+def _python_datetime(value: str, fmt: str) -> datetime | None:
+    try:
+        if fmt == "any":
+            return datetime.fromisoformat(value)
+        return _naive(datetime.strptime(value, fmt))
+    except ValueError:
+        return None
+
+
+def _python_iso(value: str) -> datetime | None:
+    if len(value) < 19 or value[16] != ":":
+        return None
+    try:
+        return _naive(datetime.fromisoformat(value))
+    except ValueError:
+        return None
+
+
+def _naive(value: datetime) -> datetime:
+    """A time with an offset, as the UTC time it names (Parquet keeps naive UTC times)."""
+    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _by_pattern(values: pa.Array, kind: str, target: pa.DataType) -> tuple[pa.Array, Mask | None]:
+    matches = pc.match_substring_regex(values, _PATTERNS[kind])
+    kept = pc.if_else(matches, values, _NO_TEXT)
+    if pa.types.is_integer(target) or pa.types.is_floating(target):
+        kept = pc.utf8_trim_whitespace(pc.utf8_ltrim(kept, characters="+"))
+    try:
+        typed = pc.cast(kept, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        typed = pa.nulls(len(values), target)
+    return _checked(values, typed)
+
+
+def _checked(values: pa.Array, typed: pa.Array) -> tuple[pa.Array, Mask | None]:
+    invalid = _invalid(values, typed)
+    return typed, invalid if invalid.true_count else None
+
+
+def _invalid(values: pa.Array, typed: pa.Array) -> Mask:
+    return pc.and_(pc.is_valid(values), pc.is_null(typed))
+
+
+_READERS: dict[str, Callable[[ColumnRule, pa.Array], tuple[pa.Array, Mask | None]]] = {
+    "string": _string,
+    "integer": _integer,
+    "number": _number,
+    "boolean": _boolean,
+    "year": _year,
+    "date": _date,
+    "datetime": _datetime,
+    "time": _text_kind,
+    "yearmonth": _text_kind,
+    "duration": _text_kind,
+}
+
+
+def violations(rule: ColumnRule, typed: Values) -> list[tuple[str, Mask]]:
+    """For each declared constraint that some value breaks, its name and the mask of those
+    values. ``typed`` holds nulls for missing and mistyped values, which break none."""
+    found = []
+    for name, bound in rule.constraints:
+        mask = _violation(rule, name, bound, typed)
+        if mask is not None and pc.any(mask).as_py():
+            found.append((name, mask))
+    return found
+
+
+def _violation(rule: ColumnRule, name: str, bound: Any, typed: Values) -> Mask | None:
+    if name in _COMPARE:
+        scalar = constraint_value(rule, bound)
+        return None if scalar is None else _COMPARE[name](typed, scalar)
+    if name in ("minLength", "maxLength") and rule.type == "string":
+        compare = pc.less if name == "minLength" else pc.greater
+        return compare(pc.utf8_length(typed), int(bound))
+    if name == "pattern" and rule.type == "string":
+        return _not_matching(typed, str(bound))
+    if name == "enum" and isinstance(bound, list):
+        allowed = [constraint_value(rule, item) for item in bound]
+        value_set = pa.array([a.as_py() for a in allowed if a is not None], typed.type)
+        return pc.and_(pc.is_valid(typed), pc.invert(pc.is_in(typed, value_set=value_set)))
+    return None
+
+
+def constraint_value(rule: ColumnRule, value: Any) -> pa.Scalar | None:
+    """A constraint's value read as the field's type (bounds of a date are dates...)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+        return None
+    text = pa.array([str(value)], pa.string())
+    if rule.type in ("integer", "number") and not isinstance(value, str):
+        plain = ColumnRule(rule.name, rule.type)
+        typed, _ = parse(plain, text)
+    else:
+        typed, _ = parse(rule, text)
+    scalar: pa.Scalar = typed[0]
+    return scalar if scalar.is_valid else None
+
+
+def _not_matching(values: Values, pattern: str) -> Mask:
+    anchored = f"^(?:{pattern})$"
+    try:
+        return pc.invert(pc.match_substring_regex(values, anchored))
+    except pa.ArrowInvalid:  # a pattern RE2 does not take (look-arounds...): Python's re
+        compiled = re.compile(anchored)
+        return pa.array(
+            [None if v is None else compiled.match(v) is None for v in values.to_pylist()],
+            pa.bool_(),
+        )
