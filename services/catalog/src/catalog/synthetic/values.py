@@ -109,13 +109,26 @@ def nth(column: Column, row: int) -> Any:
 
 def _nth_text(column: Column, row: int) -> str:
     """Digits of the column's width: a column typed integer across a foreign key reads the
-    same value, within the bounds a key of that width has."""
+    same value, within the bounds a key of that width has. A string format or a pattern has
+    its own shape (a pattern's values are distinct only as far as chance goes)."""
+    if column.format in FORMATS:
+        return FORMATS[column.format](row)
+    if isinstance(column.constraints.get("pattern"), str):
+        return _text(column, random.Random(row))
     low, high = _lengths(column, default=KEY_WIDTH)
     width = max(low, min(high, column.length or KEY_WIDTH))
     if width <= MAX_DIGITS:
         first = 10 ** (width - 1) if width > 1 else 0
         return str(first + row % (10**width - first))
     return "S" + str(row + 1).zfill(width - 1)
+
+
+FORMATS = {
+    "email": lambda n: f"synthetic.{n + 1}@example.org",
+    "uri": lambda n: f"https://example.org/synthetic/{n + 1}",
+    "uuid": lambda n: str(uuid.UUID(int=n + 1, version=4)),
+    "binary": lambda n: base64.b64encode(n.to_bytes(6, "big")).decode(),
+}
 
 
 def _draw(column: Column, rng: random.Random) -> Any:
@@ -149,15 +162,8 @@ def _draw(column: Column, rng: random.Random) -> Any:
 
 
 def _text(column: Column, rng: random.Random) -> str:
-    written = column.format
-    if written == "email":
-        return f"synthetic.{rng.randint(1, 99999)}@example.org"
-    if written == "uri":
-        return f"https://example.org/synthetic/{rng.randint(1, 99999)}"
-    if written == "uuid":
-        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    if written == "binary":
-        return base64.b64encode(rng.randbytes(6)).decode()
+    if column.format in FORMATS:
+        return FORMATS[column.format](rng.getrandbits(40))
     pattern = column.constraints.get("pattern")
     if isinstance(pattern, str):
         for _ in range(8):
