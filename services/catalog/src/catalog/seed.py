@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalog.config import Settings
 from catalog.datasets import schemas as dataset_schemas
+from catalog.curation import service as curation
 from catalog.datasets import service as datasets
 from catalog.datasets.repository import DatasetRepository
 from catalog.db import SCHEMA
@@ -79,7 +80,9 @@ def seeded_order_rules(schema: dict[str, Any], pairs: list[dict[str, Any]]) -> l
     for pair in pairs:
         sides = [_seeded_side(pair[end], names, targets - {schema.get("name")}) for end in SIDES]
         if None not in sides and any(isinstance(side, str) for side in sides):
-            rules.append(dict(zip(SIDES, sides, strict=True)) | {"strict": pair.get("strict", False)})
+            rules.append(
+                dict(zip(SIDES, sides, strict=True)) | {"strict": pair.get("strict", False)}
+            )
     return rules
 
 
@@ -155,6 +158,8 @@ async def seed(
     if nomenclatures.get("resources"):
         reports.append(await import_document(session, SEEDER, dataset=None, document=nomenclatures))
     reports.append(await import_document(session, SEEDER, dataset=dataset, document=tables))
+    if dataset.status == "draft":  # the hub's own dictionary opens the open catalogue
+        await curation.transition(session, SEEDER, dataset, "publish")
     return reports
 
 

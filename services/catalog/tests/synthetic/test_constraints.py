@@ -130,8 +130,6 @@ class Rows:
         return found
 
 
-
-
 async def test_every_snds_sample_keeps_its_schema_keys_and_order_rules(
     snds: Snds, snds_database: str
 ) -> None:

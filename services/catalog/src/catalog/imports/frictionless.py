@@ -197,7 +197,11 @@ def _table(
     )
     fields_by_name = {f.name: f for f in fields}
     order_rules = read_order_rules(
-        schema.get(ORDER_RULES), fields_by_name, foreign_keys, errors, where=f"{where}.{ORDER_RULES}"
+        schema.get(ORDER_RULES),
+        fields_by_name,
+        foreign_keys,
+        errors,
+        where=f"{where}.{ORDER_RULES}",
     )
     if len(errors) > count:
         return None

@@ -81,8 +81,10 @@ def _rule(
     local = [fields[s["field"]].type for s in sides.values() if s and "resource" not in s]
     if len(errors) == count and not local:
         errors.append({"loc": where, "msg": "At least one side is a field of this table."})
-    if len(errors) == count and len(local) == 2 and (local[0] in TEMPORAL) != (
-        local[1] in TEMPORAL
+    if (
+        len(errors) == count
+        and len(local) == 2
+        and (local[0] in TEMPORAL) != (local[1] in TEMPORAL)
     ):
         errors.append({"loc": where, "msg": "A date is only ordered against a date."})
     if len(errors) > count:
@@ -119,8 +121,10 @@ def _side(
 
 def _has_year(field: _Field) -> bool:
     """A date written without its year (``%m``, a month) has no place in time."""
-    return field.type not in ("date", "datetime") or field.format in ("default", "any", "") or (
-        "%Y" in field.format or "%y" in field.format
+    return (
+        field.type not in ("date", "datetime")
+        or field.format in ("default", "any", "")
+        or ("%Y" in field.format or "%y" in field.format)
     )
 
 

@@ -252,9 +252,13 @@ class Generator:
         while stack:
             current, direct = stack.pop()
             for rule in rules:
-                near, far = (rule.after, rule.before) if direction == "low" else (
-                    rule.before,
-                    rule.after,
+                near, far = (
+                    (rule.after, rule.before)
+                    if direction == "low"
+                    else (
+                        rule.before,
+                        rule.after,
+                    )
                 )
                 if near != current:
                     continue
@@ -265,9 +269,7 @@ class Generator:
                     stack.append((far, False))
         return found
 
-    def _side(
-        self, table: str, side: Side, done: dict[str, list[Any]]
-    ) -> tuple[Any, str] | None:
+    def _side(self, table: str, side: Side, done: dict[str, list[Any]]) -> tuple[Any, str] | None:
         """A function of the row giving the side's value, and the side's type."""
         if side.resource is None:
             values = done[side.field]

@@ -8,9 +8,9 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog.dictionary.models import Variable
 from catalog.dictionary.repository import DictionaryRepository
 from catalog.nomenclatures.repository import NomenclatureRepository
-from catalog.dictionary.models import Variable
 from catalog.synthetic.generator import Column, Generator, OrderRule, Reference, Schema, Side
 from catalog.synthetic.values import text
 from hdh_common.errors import NotFound

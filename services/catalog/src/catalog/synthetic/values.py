@@ -94,7 +94,7 @@ def nth(column: Column, row: int) -> Any:
     if kind in ("integer", "year", "number"):
         low, high = _bounds(column, 1 if kind != "year" else 1900)
         span = int(high - low) + 1 if high is not None else None
-        value = int(math.ceil(low)) + (row % span if span and span > 0 else row)
+        value = math.ceil(low) + (row % span if span and span > 0 else row)
         return float(value) if kind == "number" else value
     if kind == "date":
         return _date_bounds(column)[0] + timedelta(days=row)
@@ -136,7 +136,7 @@ def _draw(column: Column, rng: random.Random) -> Any:
     if kind in ("integer", "year"):
         low, high = _bounds(column, 0 if kind == "integer" else 2010)
         top = high if high is not None else low + (999 if kind == "integer" else 13)
-        return rng.randint(int(math.ceil(low)), int(math.floor(top)))
+        return rng.randint(math.ceil(low), math.floor(top))
     if kind == "number":
         low, high = _bounds(column, 0.0)
         top = high if high is not None else low + 1000
