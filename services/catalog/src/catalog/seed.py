@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalog.config import Settings
-from catalog.datasets import schemas as dataset_schemas
 from catalog.curation import service as curation
+from catalog.datasets import schemas as dataset_schemas
 from catalog.datasets import service as datasets
 from catalog.datasets.repository import DatasetRepository
 from catalog.db import SCHEMA

@@ -15,6 +15,7 @@ the coarser precision of the two (a year of birth before a care date compares ye
 Stored normalised: each side an object ``{"field": ..., "resource": ...}``.
 """
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 ORDER_RULES = "orderRules"
@@ -37,7 +38,7 @@ class _ForeignKey(Protocol):
 
 def read_order_rules(
     raw: object,
-    fields: dict[str, _Field],
+    fields: Mapping[str, _Field],
     foreign_keys: tuple[_ForeignKey, ...],
     errors: list[dict[str, str]],
     *,
@@ -61,7 +62,7 @@ def read_order_rules(
 
 def _rule(
     item: object,
-    fields: dict[str, _Field],
+    fields: Mapping[str, _Field],
     referenced: set[str],
     errors: list[dict[str, str]],
     *,
@@ -94,7 +95,7 @@ def _rule(
 
 def _side(
     raw: object,
-    fields: dict[str, _Field],
+    fields: Mapping[str, _Field],
     referenced: set[str],
     errors: list[dict[str, str]],
     *,

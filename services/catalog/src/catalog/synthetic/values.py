@@ -151,9 +151,9 @@ def _draw(column: Column, rng: random.Random) -> Any:
         seconds = rng.randint(0, max(0, (last - first).days) * 86400)
         return datetime.combine(first, time()) + timedelta(seconds=seconds)
     if kind == "yearmonth":
-        low, high = _text_bounds(column, "2010-01", "2023-12")
-        months = _months(high) - _months(low)
-        return _yearmonth(_months(low) + rng.randint(0, max(0, months)))
+        first, last = _text_bounds(column, "2010-01", "2023-12")
+        months = _months(last) - _months(first)
+        return _yearmonth(_months(first) + rng.randint(0, max(0, months)))
     if kind == "time":
         return f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}"
     if kind == "duration":
