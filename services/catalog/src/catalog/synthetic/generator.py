@@ -227,7 +227,7 @@ class Generator:
         kept = []
         for row, value in enumerate(drawn):
             rng = random.Random(self._hash(table, column.name, str(row), "order"))
-            limits = [(side, other(row), kind, strict) for side, other, kind, strict in bounds]
+            limits = [(way, value_of(row), kind, strict) for way, value_of, kind, strict in bounds]
             kept.append(_within(value, column, limits, rng))
         return kept
 
@@ -310,10 +310,10 @@ def _within(
             limit = _previous(other, precision, column) if strict else other
             high = limit if high is None else min(high, limit)
     if low is not None and point < low:
-        point = _plus(low, rng, column)
+        point = _plus(low, rng)
         point = min(point, high) if high is not None and high >= low else point
     if high is not None and point > high:
-        point = _minus(high, rng, column)
+        point = _minus(high, rng)
         point = max(point, low) if low is not None and low <= high else point
     return _value(point, column.type)
 
@@ -377,13 +377,13 @@ def _previous(point: Any, precision: int, column: Column) -> Any:
     return _floor(point, precision) - timedelta(microseconds=1)
 
 
-def _plus(point: Any, rng: random.Random, column: Column) -> Any:
+def _plus(point: Any, rng: random.Random) -> Any:
     if isinstance(point, datetime):
         return point + timedelta(days=rng.randint(0, SLACK_DAYS))
     return point
 
 
-def _minus(point: Any, rng: random.Random, column: Column) -> Any:
+def _minus(point: Any, rng: random.Random) -> Any:
     if isinstance(point, datetime):
         return point - timedelta(days=rng.randint(0, SLACK_DAYS))
     return point
