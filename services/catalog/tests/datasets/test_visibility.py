@@ -167,3 +167,7 @@ async def test_the_dcat_feed_is_paged_like_ckanext_dcat_and_cacheable(world: Wor
     as_turtle = anonymous | {"Accept": "text/turtle", "If-None-Match": tag}
     turtle = await world.client.get("/catalog/dcat", headers=as_turtle)
     assert turtle.status_code == 200 and turtle.headers["etag"] != tag
+    publish = await world.client.post(f"/catalog/datasets/{world.draft}/publish", headers=staff)
+    assert publish.status_code == 200, publish.text
+    changed = await world.client.get("/catalog/dcat", headers=anonymous | {"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["etag"] != tag
