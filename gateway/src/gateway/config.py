@@ -14,6 +14,26 @@ MIB = 1024 * 1024
 GIB = 1024 * MIB
 
 
+PUBLIC_ROUTES = [
+    "/access/register",
+    "/access/register/*",
+    "GET /access/workflow",
+    # the open catalogue: published datasets, their dictionary, nomenclatures, search, DCAT
+    "GET /catalog/datasets",
+    "GET /catalog/datasets/{id}",
+    "GET /catalog/datasets/{id}/tables",
+    "GET /catalog/datasets/{id}/tables/{name}",
+    "GET /catalog/datasets/{id}/tables/{name}/variables",
+    "GET /catalog/datasets/{id}/graph",
+    "GET /catalog/datasets/{id}/dcat",
+    "GET /catalog/nomenclatures",
+    "GET /catalog/nomenclatures/{name}",
+    "GET /catalog/nomenclatures/{name}/codes",
+    "GET /catalog/search",
+    "GET /catalog/dcat",
+]
+
+
 class Settings(CommonSettings, KafkaSettings):
     port: int = Field(8000, description="Port the HTTP server listens on.")
     catalog_url: str = Field(
@@ -179,8 +199,10 @@ class Settings(CommonSettings, KafkaSettings):
         " spool holds (below the termination grace period); the rest waits on disk.",
     )
     public_routes: list[str] = Field(
-        ["/access/register", "/access/register/*"],
-        description="Path patterns served without a token (an anonymous caller) when none is sent.",
+        PUBLIC_ROUTES,
+        description="Routes served without a token (an anonymous caller) when none is sent: "
+        "`[METHOD ]PATH`, where `{name}` in PATH is one segment and `*` anything; `GET` also "
+        "admits `HEAD`, no method any.",
     )
     health_data_routes: list[str] = Field(
         ["/linkage/*", "/workspace/*", "/catalog/datasets/*/samples*"],

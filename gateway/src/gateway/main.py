@@ -25,7 +25,7 @@ from gateway.middleware import (
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
-from gateway.proxy.routes import RouteRules
+from gateway.proxy.routes import PublicRoutes, RouteRules
 from gateway.proxy.service import Proxy
 from gateway.proxy.upstream import UpstreamPool
 from gateway.ratelimit import TokenBuckets
@@ -207,7 +207,7 @@ def _proxy(
         request_log=request_log,
         connect_timeout=settings.upstream_connect_timeout,
         retries=settings.upstream_retries,
-        public_routes=tuple(settings.public_routes),
+        public_routes=PublicRoutes(settings.public_routes),
     )
 
 

@@ -73,4 +73,6 @@ async def snds(
             headers=staff,
         )
         assert response.status_code == 200, response.text
+        published = await client.post(f"/catalog/datasets/{dataset_id}/publish", headers=staff)
+        assert published.status_code == 200, published.text
         yield Snds(client, dataset_id, response.json(), make_token)

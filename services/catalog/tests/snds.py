@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from catalog.seed import order_rule_pairs, seeded_order_rules
 from hdh_dev.testing import TokenFactory, bearer
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
@@ -17,8 +18,11 @@ DCAT = SHARED_DATA / "dcat"
 
 
 def table_schemas() -> list[dict[str, Any]]:
+    """The SNDS Table Schemas, with the order rules the seed gives them."""
     files = sorted((SNDS / "schemas").rglob("*.json"))
-    return [json.loads(path.read_text(encoding="utf-8")) for path in files]
+    schemas = [json.loads(path.read_text(encoding="utf-8")) for path in files]
+    pairs = order_rule_pairs()
+    return [schema | {"orderRules": seeded_order_rules(schema, pairs)} for schema in schemas]
 
 
 def table_package() -> dict[str, Any]:

@@ -46,6 +46,33 @@ class RouteRules:
         return any(fnmatchcase(path, pattern) for pattern in self.health_data)
 
 
+class PublicRoutes:
+    """The routes served without a token: ``[METHOD ]PATH`` patterns, where ``{name}`` in
+    PATH is one segment and ``*`` anything (as ``fnmatch``); ``GET`` also admits ``HEAD``."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self._rules = [_public_rule(pattern) for pattern in patterns]
+
+    def admit(self, method: str, path: str) -> bool:
+        return any(
+            (methods is None or method in methods) and regex.fullmatch(path)
+            for methods, regex in self._rules
+        )
+
+
+def _public_rule(pattern: str) -> tuple[frozenset[str] | None, re.Pattern[str]]:
+    method, _, path = pattern.strip().rpartition(" ")
+    methods = None
+    if method:
+        methods = frozenset({method.upper(), "HEAD"} if method.upper() == "GET" else {method})
+    parts = re.split(r"(\{[^}/]*\}|\*)", path)
+    regex = "".join(
+        "[^/]+" if part.startswith("{") else ".*" if part == "*" else re.escape(part)
+        for part in parts
+    )
+    return methods, re.compile(regex)
+
+
 def _first(patterns: Mapping[str, _T], path: str, default: _T) -> _T:
     return next((v for pattern, v in patterns.items() if fnmatchcase(path, pattern)), default)
 

@@ -1,7 +1,6 @@
 """The gateway's one job per request: authenticate, limit, mint the internal token, forward."""
 
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,7 +11,7 @@ from gateway.auth.tokens import TokenValidator, refuse_query_tokens
 from gateway.context import context_of
 from gateway.errors import RequestLogUnavailable, TooManyRequests
 from gateway.proxy.forward import Upstream, forward
-from gateway.proxy.routes import RouteRules, is_clean
+from gateway.proxy.routes import PublicRoutes, RouteRules, is_clean
 from gateway.proxy.upstream import Timeouts, UpstreamPool
 from gateway.ratelimit import TokenBuckets
 from gateway.requestlog.log import RequestLog
@@ -29,7 +28,7 @@ class Proxy:
     request_log: RequestLog
     connect_timeout: float
     retries: int
-    public_routes: tuple[str, ...]
+    public_routes: PublicRoutes
 
     async def handle(self, request: Request, *, service: str) -> Response:
         path = request.url.path
@@ -52,8 +51,8 @@ class Proxy:
     async def _caller(self, request: Request) -> Caller:
         context = context_of(request.scope)
         path = request.url.path
-        if "authorization" not in request.headers and any(
-            fnmatchcase(path, pattern) for pattern in self.public_routes
+        if "authorization" not in request.headers and self.public_routes.admit(
+            request.method, path
         ):
             refuse_query_tokens(request.query_params)
             caller = anonymous()

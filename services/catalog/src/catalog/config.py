@@ -11,6 +11,13 @@ class Settings(ServiceSettings):
         "https://catalogue.health-data-hub.fr",
         description="Base of the IRIs the DCAT-AP export mints for the catalogue and its datasets.",
     )
+    catalog_dcat_page_size: int = Field(
+        100,
+        ge=1,
+        le=1000,
+        description="Datasets per page of the DCAT-AP feed (`/catalog/dcat?page=N`, "
+        "a hydra PagedCollection as ckanext-dcat serves it).",
+    )
     catalog_hdab_name: str = Field(
         "Health Data Hub", description="Health data access body named in the DCAT-AP export."
     )

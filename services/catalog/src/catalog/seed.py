@@ -4,6 +4,10 @@ Every ``*.json`` Table Schema under the folder is read: tables go into one datas
 after the folder unless ``--dataset`` says otherwise), nomenclatures (fields with
 ``role: code``) take their code list from the ``.csv`` beside them. The SNDS folder of
 ``shared/data/snds`` is such a folder. Importing again changes nothing.
+
+A table that declares no ``orderRules`` gets those of ``seeds/snds_order_rules.json`` that
+apply to it: the obvious ones of the SNDS (care starts before it ends, birth before death,
+care within the person's life).
 """
 
 import argparse
@@ -17,15 +21,18 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalog.config import Settings
+from catalog.curation import service as curation
 from catalog.datasets import schemas as dataset_schemas
 from catalog.datasets import service as datasets
 from catalog.datasets.repository import DatasetRepository
 from catalog.db import SCHEMA
+from catalog.imports.order_rules import NUMERIC, TEMPORAL
 from catalog.imports.schemas import ImportReport
 from catalog.imports.service import import_document
 from hdh_common.db import create_engine, create_sessionmaker
 from hdh_common.identity import Principal, Role
 
+ORDER_RULES = Path(__file__).parent / "seeds" / "snds_order_rules.json"
 SEEDER = Principal(subject="catalog-seed", roles=frozenset({Role.HUB_STAFF}), organisation="hdh")
 DEMO = {
     "resources": [
@@ -59,9 +66,53 @@ DEMO = {
 }
 
 
+def seeded_order_rules(schema: dict[str, Any], pairs: list[dict[str, Any]]) -> list[Any]:
+    """The ``orderRules`` of a table: its own, or the seeded pairs whose sides it holds."""
+    if "orderRules" in schema:
+        return list(schema["orderRules"])
+    names = {f.get("name") for f in schema.get("fields", []) if _orderable(f)}
+    targets = {
+        fk["reference"].get("resource")
+        for fk in schema.get("foreignKeys") or []
+        if isinstance(fk, dict) and isinstance(fk.get("reference"), dict)
+    }
+    rules = []
+    for pair in pairs:
+        sides = [_seeded_side(pair[end], names, targets - {schema.get("name")}) for end in SIDES]
+        if None not in sides and any(isinstance(side, str) for side in sides):
+            rules.append(
+                dict(zip(SIDES, sides, strict=True)) | {"strict": pair.get("strict", False)}
+            )
+    return rules
+
+
+SIDES = ("before", "after")
+
+
+def _seeded_side(side: str, names: set[Any], targets: set[Any]) -> str | dict[str, str] | None:
+    resource, _, field = side.rpartition(".")
+    if not resource:
+        return side if side in names else None
+    return {"resource": resource, "field": field} if resource in targets else None
+
+
+def _orderable(field: object) -> bool:
+    """A field of a type with an order: a number, or a date that has its year."""
+    if not isinstance(field, dict) or field.get("type") not in TEMPORAL | NUMERIC:
+        return False
+    written = str(field.get("format") or "default")
+    return written in ("default", "any") or "%Y" in written or "%y" in written
+
+
+def order_rule_pairs() -> list[dict[str, Any]]:
+    pairs: list[dict[str, Any]] = json.loads(ORDER_RULES.read_text(encoding="utf-8"))["pairs"]
+    return pairs
+
+
 def read_folder(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """The tables and the nomenclatures of a folder, as two Data Packages."""
     tables, nomenclatures = [], []
+    pairs = order_rule_pairs()
     for path in sorted(folder.rglob("*.json")):
         schema = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
@@ -73,6 +124,7 @@ def read_folder(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
                 resource["data"] = _rows(values)
             nomenclatures.append(resource)
         else:
+            schema["orderRules"] = seeded_order_rules(schema, pairs)
             tables.append(resource)
     return {"resources": tables}, {"resources": nomenclatures}
 
@@ -106,6 +158,8 @@ async def seed(
     if nomenclatures.get("resources"):
         reports.append(await import_document(session, SEEDER, dataset=None, document=nomenclatures))
     reports.append(await import_document(session, SEEDER, dataset=dataset, document=tables))
+    if dataset.status == "draft":  # the hub's own dictionary opens the open catalogue
+        await curation.transition(session, SEEDER, dataset, "publish")
     return reports
 
 

@@ -82,12 +82,16 @@ async def test_only_staff_publish_and_only_the_owner_edits(
     base = f"/catalog/datasets/{dataset['id']}"
     producer = bearer(make_token("catalog", "producer", sub="producer-1", org="francim"))
     assert (await client.post(f"{base}/publish", headers=producer)).status_code == 403
+    # a draft does not exist for another organisation's producer nor for a researcher
     other = bearer(make_token("catalog", "producer", sub="producer-1", org="cnam"))
-    assert (await client.patch(base, json={"title": "x"}, headers=other)).status_code == 403
+    assert (await client.patch(base, json={"title": "x"}, headers=other)).status_code == 404
     researcher = bearer(make_token("catalog", "researcher", sub="researcher-1", org="francim"))
-    assert (await client.patch(base, json={"title": "x"}, headers=researcher)).status_code == 403
+    assert (await client.patch(base, json={"title": "x"}, headers=researcher)).status_code == 404
     staff = bearer(make_token("catalog", "hub_staff", sub="hub_staff-1", org="hdh"))
-    again = await client.post(f"{base}/deprecate", headers=staff)
+    assert (await client.post(f"{base}/publish", headers=staff)).status_code == 200
+    for someone in (other, researcher):  # published, it is seen, and still not theirs to edit
+        assert (await client.patch(base, json={"title": "x"}, headers=someone)).status_code == 403
+    again = await client.post(f"{base}/publish", headers=staff)
     assert again.status_code == 409
 
 
@@ -101,7 +105,7 @@ async def test_import_into_another_organisations_dataset_is_forbidden(
         json=TABLE,
         headers=other,
     )
-    assert response.status_code == 403
+    assert response.status_code == 404  # another organisation's draft does not exist for it
 
 
 async def test_a_bad_table_schema_is_a_problem_and_writes_nothing(

@@ -49,6 +49,9 @@ async def hub(
             headers=staff,
         )
         assert imported.status_code == 200, imported.text
+        # published, so that others see it and are refused for what they are, not hidden from
+        published = await client.post(f"/catalog/datasets/{dataset_id}/publish", headers=staff)
+        assert published.status_code == 200, published.text
         minio = Minio(
             s3_server.endpoint, access_key=ACCESS_KEY, secret_key=SECRET_KEY, secure=False
         )

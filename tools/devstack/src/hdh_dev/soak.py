@@ -146,6 +146,8 @@ class Soak:
             params={"dataset_id": dataset["id"]},
             json=PATIENT,
         )
+        # published, so that researchers browse it (a draft is for its producers and staff)
+        await self.call(http, "sara", "POST", f"/catalog/datasets/{dataset['id']}/publish")
         listed = await self.call(http, "alice", "GET", "/catalog/datasets", params={"limit": 50})
         self.world = {
             "dataset_id": dataset["id"],

@@ -4,6 +4,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.basket import schemas
 from catalog.basket.repository import BasketRepository
+from catalog.datasets.repository import DatasetRepository
+from catalog.datasets.visibility import Visibility
 from hdh_common.errors import NotFound
 from hdh_common.identity import Principal
 
@@ -12,8 +14,9 @@ async def add(
     session: AsyncSession, principal: Principal, payload: schemas.BasketItemCreate
 ) -> schemas.Basket:
     repository = BasketRepository(session)
+    dataset = await DatasetRepository(session).get(payload.dataset_id)
     found = await repository.variable(payload.dataset_id, payload.table, payload.variable)
-    if found is None:
+    if found is None or dataset is None or not Visibility.of(principal).sees(dataset):
         raise NotFound(f"No variable {payload.table}.{payload.variable} in that dataset.")
     await repository.add(principal.subject, payload.dataset_id, payload.table, payload.variable)
     return await basket(session, principal)

@@ -5,15 +5,17 @@ from fastapi import Depends
 
 from catalog.datasets import service
 from catalog.datasets.models import Dataset
+from catalog.datasets.visibility import VisibilityDep
 from hdh_common.db import SessionDep
 from hdh_common.errors import Forbidden
 from hdh_common.identity import Principal, PrincipalDep, Role
 
 
 async def dataset_from_path(
-    dataset_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    dataset_id: uuid.UUID, session: SessionDep, visibility: VisibilityDep
 ) -> Dataset:
-    return await service.get(session, dataset_id)
+    """The dataset of the path, if the caller may see it (a draft is 404 to others)."""
+    return await service.get(session, dataset_id, visibility=visibility)
 
 
 DatasetFromPath = Annotated[Dataset, Depends(dataset_from_path)]

@@ -1,6 +1,6 @@
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.datasets.models import Dataset
@@ -24,8 +24,22 @@ class DatasetRepository:
         await self.session.refresh(dataset)
         return dataset
 
-    async def page(self, *, cursor: str | None, limit: int) -> list[Dataset]:
-        query = keyset(select(Dataset), Dataset.created_at, Dataset.id, cursor=cursor, limit=limit)
+    async def page(
+        self, seen: ColumnElement[bool], *, cursor: str | None, limit: int
+    ) -> list[Dataset]:
+        query = keyset(
+            select(Dataset).where(seen), Dataset.created_at, Dataset.id, cursor=cursor, limit=limit
+        )
+        return list(await self.session.scalars(query))
+
+    async def count_seen(self, seen: ColumnElement[bool]) -> int:
+        return int(await self.session.scalar(select(func.count(Dataset.id)).where(seen)) or 0)
+
+    async def slice_seen(
+        self, seen: ColumnElement[bool], *, offset: int, limit: int
+    ) -> list[Dataset]:
+        """The datasets seen, by slug: the stable order of the paged DCAT feed."""
+        query = select(Dataset).where(seen).order_by(Dataset.slug).offset(offset).limit(limit)
         return list(await self.session.scalars(query))
 
     async def all(self) -> list[Dataset]:

@@ -1,12 +1,11 @@
-import uuid
-
 from fastapi import APIRouter, status
 
 from catalog.datasets import schemas, service
+from catalog.datasets.dependencies import DatasetFromPath
+from catalog.datasets.visibility import VisibilityDep
 from catalog.dependencies import Registrar
 from hdh_common.db import SessionDep
 from hdh_common.errors import Conflict, Forbidden, NotFound, Unauthorized, problem_responses
-from hdh_common.identity import PrincipalDep
 from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, InvalidCursor, LimitQuery, Page
 
 router = APIRouter(prefix="/catalog/datasets", tags=["datasets"])
@@ -29,25 +28,23 @@ async def register_dataset(
 @router.get(
     "",
     response_model=Page[schemas.Dataset],
-    summary="List datasets",
+    summary="List the datasets the caller sees (no login: the published ones)",
     responses=problem_responses(Unauthorized, InvalidCursor),
 )
 async def list_datasets(
     session: SessionDep,
-    principal: PrincipalDep,
+    visibility: VisibilityDep,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
 ) -> Page[schemas.Dataset]:
-    return await service.page(session, cursor=cursor, limit=limit)
+    return await service.page(session, visibility=visibility, cursor=cursor, limit=limit)
 
 
 @router.get(
     "/{dataset_id}",
     response_model=schemas.Dataset,
-    summary="Get a dataset",
+    summary="Get a dataset (a draft: hub staff and its producers only, 404 to others)",
     responses=problem_responses(Unauthorized, NotFound),
 )
-async def get_dataset(
-    dataset_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
-) -> schemas.Dataset:
-    return schemas.Dataset.model_validate(await service.get(session, dataset_id))
+async def get_dataset(dataset: DatasetFromPath) -> schemas.Dataset:
+    return schemas.Dataset.model_validate(dataset)

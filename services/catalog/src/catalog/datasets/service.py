@@ -6,6 +6,7 @@ from catalog.curation import service as curation
 from catalog.datasets import schemas
 from catalog.datasets.models import Dataset
 from catalog.datasets.repository import DatasetRepository
+from catalog.datasets.visibility import Visibility
 from catalog.db import outbox
 from catalog.events import DATASET_REGISTERED, DatasetRegistered
 from catalog.search.indexer import reindex_dataset
@@ -39,15 +40,17 @@ async def register(
     return dataset
 
 
-async def get(session: AsyncSession, dataset_id: uuid.UUID) -> Dataset:
+async def get(session: AsyncSession, dataset_id: uuid.UUID, *, visibility: Visibility) -> Dataset:
     dataset = await DatasetRepository(session).get(dataset_id)
-    if dataset is None:
+    if dataset is None or not visibility.sees(dataset):
         raise NotFound(f"No dataset with id {dataset_id}.")
     return dataset
 
 
-async def page(session: AsyncSession, *, cursor: str | None, limit: int) -> Page[schemas.Dataset]:
-    rows = await DatasetRepository(session).page(cursor=cursor, limit=limit)
+async def page(
+    session: AsyncSession, *, visibility: Visibility, cursor: str | None, limit: int
+) -> Page[schemas.Dataset]:
+    rows = await DatasetRepository(session).page(visibility.clause(), cursor=cursor, limit=limit)
     return Page.from_rows(
         rows, limit, key=lambda d: (d.created_at, d.id), convert=schemas.Dataset.model_validate
     )

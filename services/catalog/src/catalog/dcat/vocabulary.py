@@ -13,6 +13,7 @@ HEALTH = Namespace("http://healthdataportal.eu/ns/health#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
 CSVW = Namespace("http://www.w3.org/ns/csvw#")
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 EU = "http://publications.europa.eu/resource/authority/"
 ACCESS_RIGHT = Namespace(f"{EU}access-right/")
 DATA_THEME = Namespace(f"{EU}data-theme/")

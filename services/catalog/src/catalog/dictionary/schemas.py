@@ -1,7 +1,7 @@
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from catalog.datasets.schemas import Identifier
 
@@ -45,9 +45,28 @@ class TableSummary(BaseModel):
     variable_count: int
 
 
+class OrderSide(BaseModel):
+    field: str
+    resource: str | None = Field(
+        None, description="A table a foreign key points to: the field of the row it points to."
+    )
+
+
+class OrderRule(BaseModel):
+    """``before`` comes before ``after`` (or at the same time, unless ``strict``) in each row
+    where both are present; dates are compared at the coarser precision of the two."""
+
+    before: OrderSide
+    after: OrderSide
+    strict: bool = False
+
+
 class Table(TableSummary):
     variables: list[Variable]
     foreign_keys: list[ForeignKey]
+    order_rules: list[OrderRule] = Field(
+        default_factory=list, description="The table's `orderRules` between its columns."
+    )
 
 
 class GraphNode(BaseModel):

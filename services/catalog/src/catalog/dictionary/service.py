@@ -27,6 +27,7 @@ async def table(session: AsyncSession, dataset_id: uuid.UUID, name: str) -> sche
         **_summary(found, len(variables)).model_dump(),
         variables=[schemas.Variable.model_validate(v) for v in variables],
         foreign_keys=[schemas.ForeignKey.model_validate(fk) for fk in foreign_keys],
+        order_rules=[schemas.OrderRule.model_validate(rule) for rule in found.order_rules],
     )
 
 

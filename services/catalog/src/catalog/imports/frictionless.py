@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.dictionary.identifiers import classify
+from catalog.imports.order_rules import ORDER_RULES, read_order_rules
 
 FIELD_TYPES = frozenset(
     {
@@ -92,6 +93,7 @@ class TableSpec:
     primary_key: tuple[str, ...]
     fields: tuple[FieldSpec, ...]
     foreign_keys: tuple[ForeignKeySpec, ...]
+    order_rules: tuple[dict[str, Any], ...] = ()
 
     def header(self) -> dict[str, Any]:
         return {
@@ -100,6 +102,7 @@ class TableSpec:
             "product": self.product,
             "primary_key": list(self.primary_key),
             "foreign_keys": [fk.as_dict() for fk in self.foreign_keys],
+            "order_rules": list(self.order_rules),
         }
 
 
@@ -197,6 +200,14 @@ def _table(
         _foreign_key(raw, name, names, errors, where=f"{where}.foreignKeys[{i}]")
         for i, raw in enumerate(schema.get("foreignKeys") or [])
     )
+    fields_by_name = {f.name: f for f in fields}
+    order_rules = read_order_rules(
+        schema.get(ORDER_RULES),
+        fields_by_name,
+        foreign_keys,
+        errors,
+        where=f"{where}.{ORDER_RULES}",
+    )
     if len(errors) > count:
         return None
     return TableSpec(
@@ -207,6 +218,7 @@ def _table(
         primary_key=primary_key,
         fields=fields,
         foreign_keys=foreign_keys,
+        order_rules=order_rules,
     )
 
 

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Body, Query
 
 from catalog.datasets import service as datasets
 from catalog.datasets.dependencies import ensure_can_write
+from catalog.datasets.visibility import Visibility
 from catalog.dependencies import Registrar
 from catalog.errors import InvalidTableSchema
 from catalog.imports import schemas, service
@@ -36,7 +37,8 @@ async def import_table_schema(
     principal: Registrar,
     dataset_id: Annotated[uuid.UUID | None, Query(description="Target dataset.")] = None,
 ) -> schemas.ImportReport:
-    dataset = await datasets.get(session, dataset_id) if dataset_id else None
+    seen = Visibility.of(principal)
+    dataset = await datasets.get(session, dataset_id, visibility=seen) if dataset_id else None
     if dataset is not None:
         ensure_can_write(principal, dataset)
     return await service.import_document(session, principal, dataset=dataset, document=document)

@@ -86,6 +86,7 @@ async def _current(session: AsyncSession, dataset_id: uuid.UUID) -> _Current:
             "product": table.product,
             "primary_key": table.primary_key,
             "foreign_keys": keys[table.id],
+            "order_rules": table.order_rules,
             "fields": by_table[table.id],
         }
     return current

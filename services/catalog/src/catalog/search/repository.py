@@ -4,6 +4,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog.datasets.visibility import OPEN_STATUSES, Visibility
 from catalog.search.schemas import SearchFilters
 
 CODE_CANDIDATES = 200
@@ -136,9 +137,18 @@ SELECT f.facets, m.kind, m.name, m.label, m.dataset_id, d.slug AS dataset_slug, 
 )
 
 
-def _filters(filters: SearchFilters) -> tuple[str, dict[str, Any]]:
+_SEEN = (
+    "(s.dataset_id IS NULL OR s.dataset_id IN (SELECT d.id FROM catalog.dataset d"
+    " WHERE d.status = ANY(:open_statuses) OR d.publisher = :drafts_of))"
+)
+
+
+def _filters(filters: SearchFilters, visibility: Visibility) -> tuple[str, dict[str, Any]]:
     clauses: list[str] = []
     params: dict[str, Any] = {}
+    if not visibility.everything:
+        clauses.append(_SEEN)
+        params |= {"open_statuses": list(OPEN_STATUSES), "drafts_of": visibility.drafts_of}
     for column, values in (
         ("kind", filters.kinds),
         ("publisher", filters.publisher),
@@ -164,10 +174,16 @@ class SearchRepository:
         self.session = session
 
     async def search(
-        self, query: str, filters: SearchFilters, *, offset: int, limit: int
+        self,
+        query: str,
+        filters: SearchFilters,
+        *,
+        visibility: Visibility,
+        offset: int,
+        limit: int,
     ) -> tuple[list[dict[str, Any]], list[tuple[str, str, int]]]:
-        """The page of hits, and the facet counts over every match."""
-        where, params = _filters(filters)
+        """The page of hits among the datasets seen, and the facet counts over every match."""
+        where, params = _filters(filters, visibility)
         params |= {
             "q": query,
             "limit": limit,

@@ -3,10 +3,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import Field
 
+from catalog.datasets.visibility import VisibilityDep
 from catalog.search import schemas, service
 from hdh_common.db import SessionDep
 from hdh_common.errors import BadRequest, Unauthorized, problem_responses
-from hdh_common.identity import PrincipalDep
 from hdh_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 
 router = APIRouter(prefix="/catalog/search", tags=["search"])
@@ -22,13 +22,14 @@ Values = Annotated[list[Annotated[str, Field(pattern=NO_NUL)]], Query()]
     description=(
         "Accents are ignored and words are stemmed (`actes medicaux` finds `acte médical`); "
         "close spellings match by trigrams; a code (CCAM, CIM-10...) matches exactly. "
-        "Names and labels rank above passing mentions."
+        "Names and labels rank above passing mentions. Open without a login: only published "
+        "datasets are searched, and drafts only by hub staff and their producers."
     ),
     responses=problem_responses(Unauthorized, BadRequest),
 )
 async def search(
     session: SessionDep,
-    principal: PrincipalDep,
+    visibility: VisibilityDep,
     q: Annotated[
         str, Query(min_length=1, max_length=200, pattern=NO_NUL, description="The query.")
     ],
@@ -49,4 +50,6 @@ async def search(
         present_from=present_from,
         present_to=present_to,
     )
-    return await service.search(session, q, filters, cursor=cursor, limit=limit)
+    return await service.search(
+        session, q, filters, visibility=visibility, cursor=cursor, limit=limit
+    )

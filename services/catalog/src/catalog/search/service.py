@@ -3,6 +3,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog.datasets.visibility import Visibility
 from catalog.search import schemas
 from catalog.search.repository import START_MARK, STOP_MARK, SearchRepository
 from hdh_common.pagination import decode_cursor, encode_cursor
@@ -13,12 +14,15 @@ async def search(
     query: str,
     filters: schemas.SearchFilters,
     *,
+    visibility: Visibility,
     cursor: str | None,
     limit: int,
 ) -> schemas.SearchResults:
     offset = decode_cursor(cursor, length=1, parse=(int,))[0] if cursor else 0
     repository = SearchRepository(session)
-    rows, counts = await repository.search(query, filters, offset=offset, limit=limit + 1)
+    rows, counts = await repository.search(
+        query, filters, visibility=visibility, offset=offset, limit=limit + 1
+    )
     facets = _facets(counts)
     total = sum(value.count for value in facets.kind)
     next_cursor = encode_cursor([offset + limit]) if len(rows) > limit else None

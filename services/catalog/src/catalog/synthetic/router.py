@@ -16,8 +16,12 @@ SYNTHETIC_HEADER = "X-HDH-Synthetic"
     response_class=Response,
     summary="Synthetic rows of a table (never real data), as Parquet or CSV",
     description=(
-        "Rows generated from the schema: types, nomenclature codes, and keys consistent "
-        "across tables (same `rows` and `seed` give samples whose foreign keys join). "
+        "Rows generated from the table's Table Schema: every constraint it declares (types "
+        "and formats, `enum`, bounds, lengths, `pattern` where feasible, `unique`, the "
+        "primary key), real nomenclature codes, keys consistent across tables (same `rows` "
+        "and `seed` give samples whose foreign keys join) and the dictionary's order rules "
+        "(`order_rules`: a start before its end, care within the person's life). CSV cells "
+        "are written as the schema reads them (date formats, true and false values). "
         f"Marked synthetic by the `{SYNTHETIC_HEADER}` header, the file name and, in "
         "Parquet, the `hdh:synthetic` schema metadata."
     ),
