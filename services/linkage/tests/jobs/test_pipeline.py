@@ -8,6 +8,7 @@ import pytest
 
 from linkage.events import PSEUDONYMISED_KINDS, ColumnSpec, Identifier
 from linkage.jobs.pipeline import (
+    NAME_KEY_TAGS,
     PROJECT_TAG,
     TAGS,
     Cancelled,
@@ -18,6 +19,7 @@ from linkage.jobs.pipeline import (
     pseudonymise_file,
     read_metadata,
 )
+from linkage.matching import french
 from linkage.pseudonyms.hmac import KeyedHasher
 
 from ..support import CLEAR_VALUES, PEOPLE_COLUMNS, VALID_NIRS, people_table, snds_beneficiaries
@@ -81,6 +83,44 @@ def test_identifiers_are_replaced_and_invalid_ones_counted_not_hashed(tmp_path: 
     assert out.schema.field("DATE_NAISSANCE").type == pa.date32()
     assert not set(CLEAR_VALUES) & all_cells(tmp_path / "central.parquet")
     assert read_metadata(tmp_path / "central.parquet") == (1, ["NIR", "NOM"])
+
+
+def test_names_get_keyed_derived_keys_comparable_across_columns_not_across_keys(
+    tmp_path: Path,
+) -> None:
+    table = pa.table(
+        {
+            "PRENOM": ["Jean-Pierre", "JEAN PIERRE", "Jean", "Marie", None],
+            "NOM": ["Lefèvre", "LEFEBVRE", "de Lefèvre", "Marie", "Dupont"],
+            "NOM_USAGE": ["Dupont", None, "Lefevre", None, "X1"],
+        }
+    )
+    key = central()
+    name_keys = {k: KeyedHasher(CENTRAL_SECRET, tag=tag) for k, tag in NAME_KEY_TAGS.items()}
+    pseudonymise_file(
+        write(table, tmp_path / "landing.parquet"),
+        tmp_path / "central.parquet",
+        columns=[ColumnSpec(name=n, identifier=Identifier.NAME) for n in table.column_names],
+        key=CentralKey(key.domain, key.version, key.hashers, name_keys),
+        batch_rows=2,
+        progress=lambda _: None,
+    )
+    out = pq.read_table(tmp_path / "central.parquet").to_pydict()
+    derived = [f"{n}:{k}" for n in table.column_names for k in ("norm", "first", "phonetic")]
+    assert list(out)[3:] == derived
+    assert read_metadata(tmp_path / "central.parquet")[1] == [*table.column_names, *derived]
+    assert out["PRENOM:norm"][0] == out["PRENOM:norm"][1] != out["PRENOM:norm"][2]
+    assert out["PRENOM:first"][0] == out["PRENOM:first"][2] == out["PRENOM:first"][1]
+    assert out["NOM:phonetic"][0] == out["NOM:phonetic"][1] == out["NOM:phonetic"][2]
+    assert out["NOM:norm"][0] == out["NOM:norm"][2] == out["NOM_USAGE:norm"][2]  # particle
+    assert out["NOM:norm"][3] == out["PRENOM:norm"][3] != out["NOM:first"][3]  # MARIE
+    assert out["NOM:norm"][4] == out["NOM_USAGE:norm"][0]
+    assert out["PRENOM:phonetic"][4] is None and out["NOM_USAGE:first"][4] is None  # invalid
+    values = pa.chunked_array([c for column in table.columns for c in column.chunks])
+    clear = {v.upper() for v in values.to_pylist() if v}
+    clear |= {v for k in french.DERIVED for v in french.derive(values, k).to_pylist() if v}
+    assert {"JEAN", "JEANPIERRE", "LEFEVRE"} <= clear
+    assert not clear & {str(v).upper() for column in out.values() for v in column}
 
 
 def test_national_pseudonyms_are_keyed_into_the_central_domain(tmp_path: Path) -> None:

@@ -24,7 +24,14 @@ from linkage.events import (
 )
 from linkage.jobs.context import JobContext, ProgressTracker, temporary_folder
 from linkage.jobs.models import SUCCEEDED, Job, PseudonymisedVersion, ValidatedVersion
-from linkage.jobs.pipeline import TAGS, CentralKey, Outcome, PipelineError, pseudonymise_file
+from linkage.jobs.pipeline import (
+    NAME_KEY_TAGS,
+    TAGS,
+    CentralKey,
+    Outcome,
+    PipelineError,
+    pseudonymise_file,
+)
 from linkage.jobs.repository import (
     CentralObjectRepository,
     JobRepository,
@@ -117,6 +124,7 @@ async def _pseudonymise(
         domain=CENTRAL,
         version=key.version,
         hashers={kind: key.hasher(TAGS[kind]) for kind in PSEUDONYMISED_KINDS},
+        name_keys={derived: key.hasher(tag) for derived, tag in NAME_KEY_TAGS.items()},
     )
     tracker = ProgressTracker(context, job.id)
     async with temporary_folder(context.work_dir) as folder:

@@ -3,6 +3,7 @@
 import asyncio
 import dataclasses
 import datetime as dt
+import json
 import time
 import uuid
 from pathlib import Path
@@ -17,10 +18,11 @@ from linkage.events import LINKAGE_COMPLETED, Identifier, LinkageCompleted
 from linkage.jobs.context import JobContext, temporary_folder
 from linkage.jobs.execute import CENTRAL_BUCKET, finish
 from linkage.jobs.models import Job, PseudonymisedVersion
-from linkage.jobs.pipeline import PipelineError
+from linkage.jobs.pipeline import META_PSEUDONYMISED, PipelineError
 from linkage.jobs.repository import PseudonymisedVersionRepository
-from linkage.jobs.schemas import LinkJobCreate
+from linkage.jobs.schemas import ComparisonSpec, LinkJobCreate
 from linkage.matching import fellegi_sunter as fs
+from linkage.matching import french
 from linkage.matching.blocking import rule_columns
 from linkage.matching.cascade import cascade
 from linkage.matching.comparisons import Comparison
@@ -28,17 +30,21 @@ from linkage.matching.comparisons import Comparison
 AGE_BAND_YEARS = 10
 
 
-def _settings(spec: LinkJobCreate) -> fs.Settings | None:
+def _comparison(spec: ComparisonSpec, hashed: set[str]) -> Comparison:
+    """Names held as pseudonyms compare on their keyed derived keys: exact, phonetic, first
+    part; similarity floors need clear values, so they are left out."""
+    columns = (spec.column, *spec.alternatives)
+    fuzzy = not (spec.kind == "name" and hashed & set(columns))
+    thresholds = tuple(spec.thresholds) if fuzzy else ()
+    return Comparison(spec.column, spec.kind, thresholds, spec.term_frequency, columns[1:])
+
+
+def _settings(spec: LinkJobCreate, hashed: set[str]) -> fs.Settings | None:
     if spec.probabilistic is None:
         return None
     given = spec.probabilistic
     return fs.Settings(
-        comparisons=[
-            Comparison(
-                c.column, c.kind, tuple(c.thresholds), c.term_frequency, tuple(c.alternatives)
-            )
-            for c in given.comparisons
-        ],
+        comparisons=[_comparison(c, hashed) for c in given.comparisons],
         blocking_rules=given.blocking_rules,
         threshold_probability=given.threshold_probability,
         one_to_one=given.one_to_one,
@@ -71,12 +77,67 @@ def _needed(spec: LinkJobCreate, groups: dict[str, str]) -> list[str]:
     return list(dict.fromkeys(columns))
 
 
-def _read(path: Path, columns: list[str]) -> pa.Table:
+def _name_columns(spec: LinkJobCreate) -> list[str]:
+    """Columns compared or blocked on as names (their derived keys are needed)."""
+    given = spec.probabilistic
+    if given is None:
+        return []
+    compared = [
+        n for c in given.comparisons if c.kind == "name" for n in (c.column, *c.alternatives)
+    ]
+    rules = [*given.blocking_rules, *given.prior_rules, *given.training_rules]
+    keyed = [
+        base
+        for name in rule_columns(rules)
+        for base, _, key in [name.partition(":")]
+        if key in french.DERIVED
+    ]
+    return list(dict.fromkeys([*compared, *keyed]))
+
+
+def pseudonymised_columns(path: Path) -> set[str]:
+    metadata = pq.read_schema(path).metadata or {}
+    return set(json.loads(metadata.get(META_PSEUDONYMISED, b"[]")))
+
+
+def _read(path: Path, columns: list[str], names: list[str], hashed: set[str]) -> pa.Table:
+    """The ``columns``, and for the pseudonymised ``names`` their keyed derived keys (or,
+    in a version written without them, the pseudonym as its only key)."""
     present = pq.read_schema(path).names
     missing = [c for c in columns if c not in present]
     if missing:
         raise PipelineError(f"columns absent from a linked version: {', '.join(missing)}")
-    return pq.read_table(path, columns=columns)
+    hashed_names = [n for n in names if n in hashed and n in present]
+    keyed = [f"{n}:{k}" for n in hashed_names for k in french.DERIVED if f"{n}:{k}" in present]
+    table = pq.read_table(path, columns=[*columns, *keyed])
+    for name in hashed_names:
+        if f"{name}:norm" not in table.column_names:
+            table = _pseudonym_only(table, name)
+    return table
+
+
+def _pseudonym_only(table: pa.Table, name: str) -> pa.Table:
+    nothing = pa.nulls(table.num_rows, pa.string())
+    table = table.append_column(f"{name}:norm", table.column(name))
+    for key in french.DERIVED:
+        if f"{name}:{key}" not in table.column_names:
+            table = table.append_column(f"{name}:{key}", nothing)
+    return table
+
+
+def _name_keys(path: Path, names: list[str], hashed: set[str]) -> dict[str, str]:
+    """How each name column compares: ``clear``, ``keyed`` (keyed derived keys) or
+    ``pseudonym only`` (a version written before derived keys: exact agreement only)."""
+    present = set(pq.read_schema(path).names)
+    return {
+        n: "clear"
+        if n not in hashed
+        else "keyed"
+        if f"{n}:phonetic" in present
+        else "pseudonym only"
+        for n in names
+        if n in present
+    }
 
 
 def _age_band(dates: pa.ChunkedArray, today: dt.date) -> pa.Array:
@@ -112,10 +173,12 @@ def link_files(
     left_path: Path, right_path: Path, target: Path, spec: LinkJobCreate, groups: dict[str, str]
 ) -> dict[str, Any]:
     """Links to ``target``, the pairs to review beside it (:func:`review_path`)."""
-    left = _read(left_path, _needed(spec, groups))
-    right = _read(right_path, _needed(spec, {}))
+    hashed = pseudonymised_columns(left_path) | pseudonymised_columns(right_path)
+    names = _name_columns(spec)
+    left = _read(left_path, _needed(spec, groups), names, hashed)
+    right = _read(right_path, _needed(spec, {}), names, hashed)
     links, review, model = cascade(
-        left, right, pseudonym_columns=spec.pseudonym_columns, settings=_settings(spec)
+        left, right, pseudonym_columns=spec.pseudonym_columns, settings=_settings(spec, hashed)
     )
     pq.write_table(links, target)
     pq.write_table(review, review_path(target))
@@ -128,6 +191,7 @@ def link_files(
         "match_rate": round(len(pc.unique(links.column("left_row"))) / max(left.num_rows, 1), 4),
         "match_rate_by_group": match_rates(left, links.column("left_row"), groups),
         "probabilistic": dataclasses.asdict(model) if model is not None else None,
+        "name_keys": _name_keys(left_path, names, hashed),
     }
 
 

@@ -22,6 +22,7 @@ from hdh_identifiers import nir as nir_rules
 from linkage.events import PSEUDONYMISED_KINDS, ColumnSpec, Identifier
 from linkage.identifiers import dates, names, nir, sex
 from linkage.identifiers.checked import Checked, blank_to_null
+from linkage.matching import french
 from linkage.pseudonyms.hmac import KeyedHasher
 
 Progress = Callable[[int], None]
@@ -31,6 +32,10 @@ TAGS = {
     Identifier.NAME: b"name\x00",
     Identifier.DIRECT: b"direct\x00",
 }
+# Keys derived from a clear name (normalised form, phonetic code, first part), each keyed
+# under its own tag: comparable across name columns (a surname with a usage name), never
+# across keys (a phonetic code never equals a first part).
+NAME_KEY_TAGS = {key: b"name:" + key.encode() + b"\x00" for key in french.DERIVED}
 PROJECT_TAG = b"central\x00"
 META_DOMAIN = b"hdh.domain"
 META_KEY_VERSION = b"hdh.key_version"
@@ -108,9 +113,32 @@ def _metadata(domain: str, version: int, pseudonymised: Sequence[str]) -> dict[b
 
 @dataclass(frozen=True)
 class CentralKey:
+    """``name_keys``: a hasher per key derived from names (:data:`NAME_KEY_TAGS`); with
+    them, each name column gets its keyed derived columns (``surname:phonetic``…)."""
+
     domain: str
     version: int
     hashers: dict[Identifier, KeyedHasher]
+    name_keys: dict[str, KeyedHasher] = field(default_factory=dict)
+
+
+def derived_name_columns(kinds: Mapping[str, Identifier], key: CentralKey) -> list[str]:
+    return [
+        f"{name}:{derived}"
+        for name, kind in kinds.items()
+        if kind is Identifier.NAME
+        for derived in key.name_keys
+    ]
+
+
+def _derived_fields(
+    kinds: Mapping[str, Identifier], key: CentralKey, present: Sequence[str]
+) -> list[pa.Field]:
+    derived = derived_name_columns(kinds, key)
+    clashing = [n for n in derived if n in present]
+    if clashing:
+        raise PipelineError(f"columns clash with derived name keys: {', '.join(clashing)}")
+    return [pa.field(n, pa.string()) for n in derived]
 
 
 def pseudonymise_file(
@@ -134,11 +162,14 @@ def pseudonymise_file(
     if missing:
         raise PipelineError(f"declared columns absent from the file: {', '.join(missing)}")
     outcome = Outcome(undeclared=[n for n in reader.schema_arrow.names if n not in kinds])
+    kinds = {n: kinds[n] for n in reader.schema_arrow.names if n in kinds}  # the file's order
     fields = [
         pa.field(f.name, _output_type(kinds.get(f.name, Identifier.NONE), f.type))
         for f in reader.schema_arrow
     ]
+    fields += _derived_fields(kinds, key, reader.schema_arrow.names)
     hashed = [n for n, k in kinds.items() if k in PSEUDONYMISED_KINDS]
+    hashed += derived_name_columns(kinds, key)
     schema = pa.schema(fields, metadata=_metadata(key.domain, key.version, hashed))
     for name, kind in kinds.items():
         if kind is not Identifier.NONE:
@@ -216,7 +247,7 @@ class _BatchJob:
 
     def __call__(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Stats]:
         stats: Stats = {}
-        arrays = []
+        arrays, derived = [], []
         for i, name in enumerate(batch.schema.names):
             kind = self.kinds.get(name, Identifier.NONE)
             values = batch.column(i)
@@ -225,10 +256,20 @@ class _BatchJob:
                 valid = len(checked.values) - checked.values.null_count
                 stats[name] = (valid, checked.missing, checked.invalid)
                 values = checked.values
+                if kind is Identifier.NAME:
+                    derived += self._name_keys(values)
                 if kind in PSEUDONYMISED_KINDS:
                     values = self.key.hashers[kind].pseudonyms(values)
             arrays.append(values)
-        return pa.RecordBatch.from_arrays(arrays, schema=self.schema), stats
+        return pa.RecordBatch.from_arrays([*arrays, *derived], schema=self.schema), stats
+
+    def _name_keys(self, clear: pa.Array) -> list[pa.Array]:
+        """The keyed pseudonyms of the keys derived from clear names, in the order of
+        :func:`derived_name_columns`."""
+        return [
+            hasher.pseudonyms(french.derive(clear, derived))
+            for derived, hasher in self.key.name_keys.items()
+        ]
 
 
 Runner = Callable[[Iterable[pa.RecordBatch]], Iterator[tuple[pa.RecordBatch, Stats]]]

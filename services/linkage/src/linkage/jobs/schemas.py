@@ -139,7 +139,8 @@ class ComparisonSpec(BaseModel):
         default_factory=list,
         max_length=4,
         description="Similarity floors (Jaro-Winkler, name), absolute differences (days,"
-        " units) or prefix lengths (prefix).",
+        " units) or prefix lengths (prefix). Names held as pseudonyms compare on their keyed"
+        " derived keys (normalised, phonetic, first part): their floors are left out.",
     )
     term_frequency: bool = False
     alternatives: list[ColumnName] = Field(
