@@ -20,7 +20,6 @@ import helm_python as helm
 import kubernetes_validate
 import pytest
 import yaml
-
 from pydantic_settings import BaseSettings
 
 from access.config import Settings as AccessSettings
@@ -126,7 +125,8 @@ def operator_problems(document: dict[str, Any]) -> list[str]:
         problems += [
             f"rule {rule.get('alert')!r} lacks alert, expr or severity"
             for rule in rules
-            if not (rule.get("alert") and rule.get("expr") and rule.get("labels", {}).get("severity"))
+            if not (rule.get("alert") and rule.get("expr"))
+            or not rule.get("labels", {}).get("severity")
         ]
     return problems
 
@@ -200,8 +200,10 @@ def test_the_production_values_pin_images_and_open_the_gateway_to_the_ingress_on
         assert container["image"].startswith("registry.hdh.example.org/hdh/")
         assert container["image"].endswith(":0.1.0")
     gateway = next(
-        d for d in rendered("production") if d["kind"] == "NetworkPolicy" and
-        d["spec"]["podSelector"]["matchLabels"].get("app.kubernetes.io/component") == "gateway"
+        d
+        for d in rendered("production")
+        if d["kind"] == "NetworkPolicy"
+        and d["spec"]["podSelector"]["matchLabels"].get("app.kubernetes.io/component") == "gateway"
     )
     sources = [peer for rule in gateway["spec"]["ingress"] for peer in rule.get("from", [])]
     assert sources and all("namespaceSelector" in peer for peer in sources)
@@ -218,7 +220,7 @@ def chart_copy(tmp_path: Path) -> Path:
         ("deployment.yaml", "containerPort:", "containerPorts:"),
         ("networkpolicy.yaml", "  podSelector:", "  podSelectors:"),
         ("service.yaml", "targetPort: http", "targetPort: [http]"),
-        ("deployment.yaml", "automountServiceAccountToken: false", "automountServiceAccountToken: no-"),
+        ("deployment.yaml", "ServiceAccountToken: false", "ServiceAccountToken: 0-"),
     ],
 )
 def test_validation_catches_a_broken_template(
