@@ -566,7 +566,7 @@ def test_dockerignore_keeps_local_state_and_secrets_out_of_the_context() -> None
 
 
 def test_keycloak_realm_export_is_the_one_compose_and_the_chart_name() -> None:
-    realm = json.loads((ROOT / "gateway" / "keycloak" / "realm-hdh.json").read_text())["realm"]
+    realm = json.loads((ROOT / "gateway" / "keycloak" / "demo" / "realm-hdh.json").read_text())["realm"]
     gateway = load_compose(compose_text())["services"]["gateway"]["environment"]
     assert _interpolated(gateway["HDH_OIDC_ISSUER"]).endswith(f"/realms/{realm}")
     assert load_values()["external"]["oidc"]["issuer"].endswith(f"/realms/{realm}")
