@@ -427,7 +427,7 @@ def test_values_match_the_schema_kubernetes_and_the_parts() -> None:
         (("parts", "linkage", "env", "HDH_LINKAGE_WORKER"), "2"),
         (("podSecurityContext", "runAsNonRoot"), False),
         (("external", "postgres", "networkPolicyPeers", 0, "ipBlock", "cidr"), 10),
-        (("secrets", "s3", "secretKey"), "inlined-secret"),
+        (("parts", "catalog", "s3Credentials", "secretKey"), "inlined-secret"),
     ],
 )
 def test_values_check_catches_a_broken_copy(path: tuple[Any, ...], value: Any) -> None:
