@@ -9,6 +9,7 @@ Each check is also fed a broken copy and must complain.
 """
 
 import json
+import re
 import shutil
 import subprocess
 from functools import cache
@@ -317,3 +318,76 @@ def test_postgres_is_healthy_only_once_it_listens_on_tcp() -> None:
     """The init server of the image listens on the socket only: pg_isready -h over TCP."""
     check = compose_model()["services"]["postgres"]["healthcheck"]["test"]
     assert "-h" in check and check[check.index("-h") + 1] in ("127.0.0.1", "localhost")
+
+
+# ------------------------------------------------------------------ observability
+
+
+def exported_metrics() -> set[str]:
+    """Metric names the code registers (Counter/Gauge/Histogram first arguments)."""
+    sources = [*ROOT.glob("libs/common/src/**/*.py"), *ROOT.glob("gateway/src/**/*.py")]
+    names = set()
+    for source in sources:
+        text = source.read_text()
+        names |= set(re.findall(r"(?:Counter|Gauge|Histogram)\(\s*\"(\w+)\"", text))
+    return names | {f"{name}_bucket" for name in names} | {"up"}
+
+
+def queried_metrics(expression: str) -> set[str]:
+    functions = {"sum", "by", "rate", "max", "histogram_quantile", "increase", "and", "le", "job"}
+    words = set(re.findall(r"\b([a-z_]+)\b(?=\s*[{\[(]|\s*\)|\s*>|\s*==|\s*$)", expression))
+    return {word for word in words if (word not in functions and "_" in word) or word == "up"}
+
+
+def test_production_scrapes_alerts_and_charts_the_metrics_the_code_exports() -> None:
+    by_kind = {d["kind"]: d for d in rendered("production")}
+    monitor = by_kind["ServiceMonitor"]
+    assert monitor["spec"]["endpoints"][0] == {
+        **monitor["spec"]["endpoints"][0],
+        "port": "http",
+        "path": "/metrics",
+    }
+    rules = [r for g in by_kind["PrometheusRule"]["spec"]["groups"] for r in g["rules"]]
+    dashboard = json.loads(
+        next(d for d in rendered("production") if d["kind"] == "ConfigMap")["data"]["hdh.json"]
+    )
+    expressions = [rule["expr"] for rule in rules]
+    expressions += [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    used = set().union(*(queried_metrics(expression) for expression in expressions))
+    assert used and used <= exported_metrics(), used - exported_metrics()
+    assert {"HdhPartDown", "HdhOutboxBacklog", "HdhRequestLogDropped"} <= {
+        rule["alert"] for rule in rules
+    }
+
+
+def test_the_metric_check_sees_an_unknown_metric() -> None:
+    assert queried_metrics("rate(http_requestz_total[5m])") - exported_metrics()
+
+
+def test_prometheus_may_scrape_every_part_and_traces_reach_the_collector() -> None:
+    policies = [
+        d
+        for d in rendered("production")
+        if d["kind"] == "NetworkPolicy"
+        and d["spec"]["podSelector"]["matchLabels"].get("app.kubernetes.io/component") in SETTINGS
+    ]
+    assert len(policies) == len(SETTINGS)
+    for policy in policies:
+        part = policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+        scrapers = [
+            rule
+            for rule in policy["spec"]["ingress"]
+            if any("monitoring" in json.dumps(peer) for peer in rule.get("from", []))
+        ]
+        assert scrapers and scrapers[0]["ports"] == [{"port": port(part), "protocol": "TCP"}]
+        egress_ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
+        assert 4318 in egress_ports, part
+    default = [d for d in rendered("default") if d["kind"] == "NetworkPolicy"]
+    assert "4318" not in json.dumps(default) and "monitoring" not in json.dumps(default)
+
+
+def test_the_ingress_routes_the_public_paths_only_never_metrics() -> None:
+    (ingress,) = [d for d in rendered("production") if d["kind"] == "Ingress"]
+    paths = [p["path"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
+    assert "/catalog" in paths and "/docs" in paths
+    assert not [p for p in paths if p in ("/", "/metrics") or "/metrics".startswith(p)]
