@@ -391,3 +391,42 @@ def test_the_ingress_routes_the_public_paths_only_never_metrics() -> None:
     paths = [p["path"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
     assert "/catalog" in paths and "/docs" in paths
     assert not [p for p in paths if p in ("/", "/metrics") or "/metrics".startswith(p)]
+
+
+# ------------------------------------------------------------------ pinned images
+
+# A patch release (x.y.z...), PostgreSQL's x.y on a named Debian suite, or MinIO's dated
+# release; a digest may follow. Not a major (postgres:16) nor a minor line (keycloak:26.0).
+PINNED = re.compile(
+    r"^[\w./-]+:(\d+\.\d+\.\d+[\w.-]*|\d+\.\d+-(bookworm|trixie)|RELEASE\.[\dT-]+Z)"
+    r"(@sha256:[0-9a-f]{64})?$"
+)
+
+
+def third_party_images() -> dict[str, str]:
+    services = compose_model()["services"]
+    images = {
+        f"compose {name}": service["image"]
+        for name, service in services.items()
+        if "build" not in service
+    }
+    for document in rendered("production"):
+        pod = document.get("spec", {}).get("template", {}).get("spec", {})
+        for container in [*pod.get("containers", []), *pod.get("initContainers", [])]:
+            if "/hdh/" not in container["image"]:
+                images[f"chart {document['metadata']['name']}"] = container["image"]
+    return images
+
+
+def test_third_party_images_are_pinned_to_a_release() -> None:
+    images = third_party_images()
+    assert any(key.startswith("chart ") for key in images)
+    unpinned = {where: image for where, image in images.items() if not PINNED.match(image)}
+    assert unpinned == {}
+
+
+@pytest.mark.parametrize(
+    "image", ["postgres:16", "postgres:16-bookworm", "postgres:latest", "keycloak", "keycloak:26.0"]
+)
+def test_the_pin_check_refuses_a_moving_tag(image: str) -> None:
+    assert not PINNED.match(image)

@@ -447,8 +447,12 @@ def dockerfile_problems(part: Part, text: str) -> list[str]:
     instructions = _instructions(_with_args(text, part.build_args))
     problems = []
     stages = [args for op, args in instructions if op == "FROM"]
-    if len(stages) < 2 or "python:3.11-slim" not in text:
-        problems.append("not a multi-stage build on python:3.11-slim")
+    if len(stages) < 2 or not re.search(
+        r"python:3\.11\.\d+-slim-\w+(@sha256:[0-9a-f]{64})?\n", text
+    ):
+        problems.append("not a multi-stage build on a pinned python:3.11.<patch>-slim-<suite>")
+    if "-c /src/constraints.txt" not in text or "COPY constraints.txt" not in text:
+        problems.append("does not install with the lock (pip -c constraints.txt)")
     users = [args for op, args in instructions if op == "USER"]
     if not users or users[-1].split(":")[0] in ("root", "0"):
         problems.append("the final stage does not run as a non-root user")
@@ -547,7 +551,8 @@ def test_every_part_builds_from_the_one_dockerfile() -> None:
         ("USER 10001:10001", "USER root"),
         ("EXPOSE ${PORT}", "EXPOSE 8000"),
         ("/healthz", "/health"),
-        ("ARG PYTHON_IMAGE=python:3.11-slim", "ARG PYTHON_IMAGE=python:3.11"),
+        ("ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm", "ARG PYTHON_IMAGE=python:3.11-slim"),
+        ("pip install -c /src/constraints.txt", "pip install"),
         ("UVICORN_APP=${APP}.main", "UVICORN_APP=gateway.main"),
         ("UVICORN_PROXY_HEADERS=${PROXY_HEADERS}", "UVICORN_PROXY_HEADERS=false"),
         ('CMD ["uvicorn"]', 'CMD ["uvicorn", "--workers", "4"]'),
@@ -566,7 +571,9 @@ def test_dockerignore_keeps_local_state_and_secrets_out_of_the_context() -> None
 
 
 def test_keycloak_realm_export_is_the_one_compose_and_the_chart_name() -> None:
-    realm = json.loads((ROOT / "gateway" / "keycloak" / "demo" / "realm-hdh.json").read_text())["realm"]
+    realm = json.loads((ROOT / "gateway" / "keycloak" / "demo" / "realm-hdh.json").read_text())[
+        "realm"
+    ]
     gateway = load_compose(compose_text())["services"]["gateway"]["environment"]
     assert _interpolated(gateway["HDH_OIDC_ISSUER"]).endswith(f"/realms/{realm}")
     assert load_values()["external"]["oidc"]["issuer"].endswith(f"/realms/{realm}")
