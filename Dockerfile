@@ -4,10 +4,13 @@
 #       --build-arg PORT=8001 -t hdh/catalog:dev .
 # PART: the part's folder; APP: its package (serving APP.main:create_app); PORT: where it
 # listens; PROXY_HEADERS=false for the gateway, which reads them from HDH_TRUSTED_PROXIES alone.
-ARG PYTHON_IMAGE=python:3.11-slim
+# Pinned to a patch release and Debian suite; in a registry-connected build, append the
+# digest (python:3.11.11-slim-bookworm@sha256:...) so a rebuilt tag cannot change the image.
+ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
 
 # Build stage: a virtualenv holding the libs and the part, built from the tree. All paths go
-# to one pip command so pip takes hdh-common, hdh-identifiers and hdh-tlog from libs/, not a registry.
+# to one pip command so pip takes hdh-common, hdh-identifiers and hdh-tlog from libs/, not a registry;
+# every third-party distribution at its pin in the lock (constraints.txt).
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 # A C compiler and OpenSSL's headers for linkage's HMAC kernel (linkage.pseudonyms._hmac);
@@ -15,10 +18,12 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev libssl-dev \
     && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
+COPY constraints.txt /src/constraints.txt
 COPY libs /src/libs
 ARG PART
 COPY ${PART} /src/${PART}
-RUN /opt/venv/bin/pip install /src/libs/identifiers /src/libs/common /src/libs/tlog /src/${PART}
+RUN /opt/venv/bin/pip install -c /src/constraints.txt \
+    /src/libs/identifiers /src/libs/common /src/libs/tlog /src/${PART}
 
 # Runtime stage: the virtualenv only, no compiler, no sources, no pip cache.
 FROM ${PYTHON_IMAGE}

@@ -6,7 +6,7 @@ PACKAGES := -e libs/identifiers -e libs/common -e libs/tlog -e services/catalog 
             -e services/audit -e services/workspace -e gateway -e tools/devstack
 STAMP := $(VENV)/.installed
 
-.PHONY: install up test demo soak bench seed lint audit fmt clean
+.PHONY: install up test demo soak bench seed lint audit fmt clean lock images
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -15,11 +15,13 @@ $(BIN)/python:
 # The linkage kernel is compiled at install: a change to its C source reinstalls.
 KERNEL := services/linkage/setup.py services/linkage/src/linkage/pseudonyms/_hmac.c
 
+# Every third-party distribution at its pin in the lock (constraints.txt, `make lock`).
+LOCK := constraints.txt
 # JupyterHub's proxy (npm), for the tests' notebook hub: under .venv/node (without npm, the
 # platform still installs and runs; the notebook session tests then fail and say why).
 
-$(STAMP): $(BIN)/python $(wildcard */pyproject.toml */*/pyproject.toml pyproject.toml) $(KERNEL)
-	$(BIN)/pip install --quiet --config-settings editable_mode=compat $(PACKAGES) -e '.[test]'
+$(STAMP): $(BIN)/python $(wildcard */pyproject.toml */*/pyproject.toml pyproject.toml) $(KERNEL) $(LOCK)
+	$(BIN)/pip install --quiet --config-settings editable_mode=compat -c $(LOCK) $(PACKAGES) -e '.[test]'
 	if command -v npm >/dev/null; then \
 		npm install --silent --no-audit --no-fund --prefix $(VENV)/node configurable-http-proxy@5; \
 	else echo "npm not found: the notebook session tests need configurable-http-proxy"; fi
@@ -55,7 +57,7 @@ seed: $(STAMP)
 # Benchmarks: every bench/bench_*.py of every part, each printing its figures and its ratio
 # against a baseline measured in the same run.
 bench: $(STAMP)
-	$(BIN)/pip install --quiet --config-settings editable_mode=compat -e '.[bench]'
+	$(BIN)/pip install --quiet --config-settings editable_mode=compat -c $(LOCK) -e '.[bench]'
 	@set -e; for script in $(wildcard */bench/bench_*.py services/*/bench/bench_*.py); do \
 		echo "== $$script"; $(BIN)/python $$script; done
 
@@ -64,6 +66,27 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m hdh_dev.depaudit $(AUDIT_FLAGS)
+	$(BIN)/python -m hdh_dev.lock check
+
+# Re-resolve the lock after a change of declared dependencies (pins that still fit are kept;
+# LOCK_UPGRADE="pkg other" moves those to their newest fitting release).
+LOCK_UPGRADE ?=
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/python -m hdh_dev.lock write $(foreach p,$(LOCK_UPGRADE),--upgrade-package $(p))
+
+# Every part's image from the one Dockerfile, tagged hdh/<part>:$(IMAGE_TAG) (needs Docker).
+IMAGE_TAG ?= dev
+IMAGES := gateway:gateway:8000 services/catalog:catalog:8001 services/access:access:8002 \
+          services/linkage:linkage:8003 services/audit:audit:8004 services/workspace:workspace:8005
+images:
+	@set -e; for image in $(IMAGES); do \
+		part=$${image%%:*}; rest=$${image#*:}; app=$${rest%%:*}; port=$${rest#*:}; \
+		proxy=true; [ "$$app" = gateway ] && proxy=false; \
+		echo "== hdh/$$app:$(IMAGE_TAG)"; \
+		docker build --build-arg PART=$$part --build-arg APP=$$app --build-arg PORT=$$port \
+			--build-arg PROXY_HEADERS=$$proxy -t hdh/$$app:$(IMAGE_TAG) .; \
+	done
 
 # Known vulnerabilities with a released fix in the installed packages fail (pip-audit); so
 # does a package the vulnerability service could not be asked about, unless

@@ -2,9 +2,11 @@
 
 import base64
 import json
+import re
 
 from gateway.auth.internal import InternalTokenMinter
-from gateway.openapi import merge
+from gateway.config import Settings
+from gateway.openapi import docs_policy, merge
 from hdh_common.identity import InternalTokenSigner, InternalTokenVerifier, Principal, Role
 from hdh_dev.testing import TOKEN_ISSUER
 
@@ -27,8 +29,46 @@ async def test_the_services_specs_are_merged_with_the_oidc_scheme(stack: Stack) 
 async def test_docs_log_in_with_pkce(stack: Stack) -> None:
     page = await stack.client.get("/docs")
     assert page.status_code == 200
-    assert "usePkceWithAuthorizationCodeGrant" in page.text
-    assert "hdh-web" in page.text
+    start = await stack.client.get("/docs/assets/start.js")
+    assert start.headers["content-type"].startswith("text/javascript")
+    assert '"usePkceWithAuthorizationCodeGrant": true' in start.text
+    assert '"clientId": "hdh-web"' in start.text
+
+
+async def test_the_docs_pages_load_nothing_from_elsewhere_and_run_no_inline_script(
+    stack: Stack,
+) -> None:
+    for path in ("/docs", "/docs/oauth2-redirect"):
+        page = await stack.client.get(path)
+        sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert sources and all(source.startswith("/docs/assets/") for source in sources)
+        assert "<script>" not in page.text and "<style" not in page.text
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "style-src 'self';" in policy
+        assert "default-src 'none'" in policy and "unsafe" not in policy
+    for name in ("swagger-ui-bundle.js", "swagger-ui.css", "favicon.png", "oauth2-redirect.js"):
+        asset = await stack.client.get(f"/docs/assets/{name}")
+        assert asset.status_code == 200 and len(asset.content) > 1000, name
+    bundle = await stack.client.get("/docs/assets/swagger-ui-bundle.js")
+    assert "SwaggerUIBundle" in bundle.text
+
+
+async def test_an_unknown_docs_asset_is_a_problem(stack: Stack) -> None:
+    for name in ("index.html", "..%2F..%2Fconfig.py", "swagger-ui.js"):
+        response = await stack.client.get(f"/docs/assets/{name}")
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_docs_policy_lets_the_token_exchange_reach_an_external_provider() -> None:
+    settings = Settings(
+        public_url="https://hdh.example.org",
+        oidc_issuer="https://login.example.org/realms/hdh",
+        internal_token_private_key="x",
+    )
+    policy = docs_policy(settings)
+    assert "connect-src 'self' https://hdh.example.org https://login.example.org;" in policy
+    assert "script-src 'self';" in policy
 
 
 def test_clashing_schemas_are_prefixed_by_service() -> None:

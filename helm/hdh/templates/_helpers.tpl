@@ -57,7 +57,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   value: {{ printf "postgresql+asyncpg://%s:$(DATABASE_PASSWORD)@%s:%v/%s" .role.user $pg.host $pg.port $pg.database | quote }}
 {{- end }}
 
-{{/* Settings every service reads, beside its database. */}}
+{{/* Settings every service reads, beside its database; S3 credentials: its own identity. */}}
 {{- define "hdh.serviceEnv" -}}
 {{- $values := .root.Values -}}
 - name: HDH_KAFKA_BOOTSTRAP_SERVERS
@@ -70,16 +70,18 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   value: {{ $values.external.s3.secure | quote }}
 - name: HDH_S3_REGION
   value: {{ $values.external.s3.region | quote }}
+{{- with (index $values.parts .name).s3Credentials }}
 - name: HDH_S3_ACCESS_KEY
   valueFrom:
     secretKeyRef:
-      name: {{ $values.secrets.s3.name }}
-      key: {{ $values.secrets.s3.accessKeyKey }}
+      name: {{ .name }}
+      key: {{ .accessKeyKey }}
 - name: HDH_S3_SECRET_KEY
   valueFrom:
     secretKeyRef:
-      name: {{ $values.secrets.s3.name }}
-      key: {{ $values.secrets.s3.secretKeyKey }}
+      name: {{ .name }}
+      key: {{ .secretKeyKey }}
+{{- end }}
 - name: HDH_INTERNAL_TOKEN_PUBLIC_KEY
   valueFrom:
     secretKeyRef:

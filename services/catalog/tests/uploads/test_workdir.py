@@ -29,6 +29,6 @@ async def test_validation_works_under_the_work_dir(
 
     monkeypatch.setattr("catalog.uploads.validator.work_folder", recording)
     response = await hub.send(csv_bytes(good_rows(50)), part_size=700)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     assert [path.parent for path in used] == [tmp_path / "work"]
     assert list((tmp_path / "work").iterdir()) == []

