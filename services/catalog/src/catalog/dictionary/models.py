@@ -19,6 +19,7 @@ class DatasetTable(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     product: Mapped[str] = mapped_column(String(200), default="")
     primary_key: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    event_dates: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
     position: Mapped[int] = mapped_column(Integer)
 
 

@@ -89,6 +89,7 @@ class TableSpec:
     primary_key: tuple[str, ...]
     fields: tuple[FieldSpec, ...]
     foreign_keys: tuple[ForeignKeySpec, ...]
+    event_dates: tuple[str, ...] = ()
 
     def header(self) -> dict[str, Any]:
         return {
@@ -96,6 +97,7 @@ class TableSpec:
             "description": self.description,
             "product": self.product,
             "primary_key": list(self.primary_key),
+            "event_dates": list(self.event_dates),
             "foreign_keys": [fk.as_dict() for fk in self.foreign_keys],
         }
 
@@ -192,6 +194,7 @@ def _table(
         _foreign_key(raw, name, names, errors, where=f"{where}.foreignKeys[{i}]")
         for i, raw in enumerate(schema.get("foreignKeys") or [])
     )
+    event_dates = _event_dates(schema.get("eventDates"), fields, errors, where=where)
     if len(errors) > count:
         return None
     return TableSpec(
@@ -202,7 +205,26 @@ def _table(
         primary_key=primary_key,
         fields=fields,
         foreign_keys=foreign_keys,
+        event_dates=event_dates,
     )
+
+
+DATE_TYPES = frozenset({"date", "datetime"})
+
+
+def _event_dates(
+    raw: object, fields: tuple[FieldSpec, ...], errors: list[dict[str, str]], *, where: str
+) -> tuple[str, ...]:
+    """``eventDates``: the date column(s) saying when a row's event happened (care, discharge);
+    a grant's period keeps the rows with one of them inside it."""
+    names = _names(raw)
+    types = {f.name: f.type for f in fields}
+    for name in names:
+        if types.get(name) not in DATE_TYPES:
+            errors.append(
+                _error(f"{where}.eventDates", f"{name!r} is not a date or datetime field.")
+            )
+    return names
 
 
 def _field(raw: dict[str, Any], errors: list[dict[str, str]], *, where: str) -> FieldSpec:
