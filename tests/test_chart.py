@@ -430,3 +430,46 @@ def test_third_party_images_are_pinned_to_a_release() -> None:
 )
 def test_the_pin_check_refuses_a_moving_tag(image: str) -> None:
     assert not PINNED.match(image)
+
+
+def test_notebook_sessions_reach_only_the_workspace_the_object_store_and_their_hub() -> None:
+    documents = rendered("default")
+    values = values_of(VALUE_SETS["default"]) or yaml.safe_load((CHART / "values.yaml").read_text())
+    [policy] = [
+        d["spec"]
+        for d in documents
+        if d["kind"] == "NetworkPolicy"
+        and d["spec"]["podSelector"]["matchLabels"].get("app.kubernetes.io/component")
+        == "notebook-session"
+    ]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    reached = []
+    for rule in policy["egress"]:
+        ports = sorted(p["port"] for p in rule.get("ports", []))
+        peers = [
+            peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/component")
+            or peer.get("ipBlock", {}).get("cidr")
+            or "namespace"
+            for peer in rule.get("to", [])
+        ]
+        reached.append((tuple(peers), tuple(ports)))
+    components = {peer for peers, _ in reached for peer in peers}
+    assert "workspace" in components and "jupyterhub" in components
+    s3 = values["external"]["s3"]
+    assert any(ports == (s3["port"],) for _, ports in reached)  # the object store
+    assert {ports for _, ports in reached} <= {
+        (values["parts"]["workspace"]["port"],),
+        (s3["port"],),
+        (values["jupyterhub"]["hub"]["port"],),
+        (53,),
+    }  # and the cluster DNS: nothing else
+
+
+def test_the_hub_takes_its_secrets_by_reference_and_the_shared_configuration() -> None:
+    documents = rendered("default")
+    hub = [d for d in documents if d["metadata"]["name"].endswith("jupyterhub")]
+    assert {d["kind"] for d in hub} >= {"Deployment", "ConfigMap"}
+    config = next(d for d in hub if d["kind"] == "ConfigMap")
+    for file in ("jupyterhub_config.py", "hdh_hub.py"):
+        assert config["data"][file] == (CHART / "files" / "jupyterhub" / file).read_text()
+    assert env_secret_problems(pod_env(next(d for d in hub if d["kind"] == "Deployment"))) == []

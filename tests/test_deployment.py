@@ -580,39 +580,3 @@ def test_keycloak_realm_export_is_the_one_compose_and_the_chart_name() -> None:
 
 
 # ------------------------------------------------------------------ helm/hdh: notebook sessions
-
-
-def _policy_of(component: str) -> str:
-    chunks = template_texts()["networkpolicy.yaml"].split("\n---\n")
-    (chunk,) = [c for c in chunks if f'include "hdh.partName" ${component} ' in c]
-    return chunk
-
-
-def test_notebook_sessions_reach_only_the_workspace_the_object_store_and_their_hub() -> None:
-    policy = _policy_of("sessions")
-    document = yaml.safe_load(strip_templates(policy))
-    assert document["spec"]["policyTypes"] == ["Ingress", "Egress"]
-    assert len(document["spec"]["egress"]) == 3
-    egress = policy.split("\n  egress:\n", 1)[1]
-    assert sorted(re.findall(r"port: \{\{ (\S+) \}\}", egress)) == [
-        "$jh.hub.port",
-        "$values.external.s3.port",
-        "$values.parts.workspace.port",
-    ]
-    assert egress.count("networkPolicyPeers") == 1 and "external.s3.networkPolicyPeers" in egress
-    hub_config = (CHART / "files" / "jupyterhub" / "jupyterhub_config.py").read_text()
-    assert '"app.kubernetes.io/component": "notebook-session"' in hub_config
-    whole = template_texts()["networkpolicy.yaml"]
-    assert '$sessions := dict "root" . "name" "notebook-session"' in whole
-
-
-def test_the_hub_template_references_its_secrets_and_the_shared_configuration() -> None:
-    source = template_texts()["jupyterhub.yaml"]
-    for file in ("jupyterhub_config.py", "hdh_hub.py"):
-        assert f'.Files.Get "files/jupyterhub/{file}"' in source
-        assert (CHART / "files" / "jupyterhub" / file).exists()
-    values = load_values()["jupyterhub"]
-    for name in ("workspaceToken", "proxyToken", "cookieSecret"):
-        assert f"$hubValues.secrets.{name}.name" in source, name
-        assert set(values["secrets"][name]) == {"name", "key"}
-    assert "$hubValues.hub.oidcClientSecret.name" in source

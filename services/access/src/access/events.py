@@ -84,6 +84,12 @@ class GrantedVariable(_Payload):
 class GrantedDataset(_Payload):
     dataset_id: uuid.UUID
     variables: list[GrantedVariable]
+    event_dates: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Each granted table's event-date column(s): its rows are kept when one of"
+        " them falls inside the period. An empty list: the table has no event date and is"
+        " granted whole.",
+    )
 
 
 class GrantChanged(_Payload):
@@ -171,6 +177,7 @@ class DatasetRegistered(_Payload):
 
 class PublishedVariable(_Payload):
     name: str = Field(min_length=1, max_length=200)
+    event_date: bool = False
 
 
 class TablePublished(_Payload):

@@ -73,6 +73,7 @@ async def test_the_grant_is_issued_when_preparation_starts_and_withdrawal_ends_i
         {
             "dataset_id": d["dataset_id"],
             "variables": [{"table": v["table"], "name": v["name"]} for v in d["variables"]],
+            "event_dates": {"patients": []},  # no event date: granted whole
         }
         for d in request["datasets"]
     ]

@@ -46,6 +46,11 @@ class PublishedVariable(_Payload):
     name: str
     type: str
     identifier: str
+    event_date: bool = Field(
+        False,
+        description="One of the table's event dates: a grant's period keeps the rows with one"
+        " of them inside it. A table with none is granted whole.",
+    )
 
 
 class TablePublished(_Payload):

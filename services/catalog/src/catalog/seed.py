@@ -29,6 +29,7 @@ from catalog.db import SCHEMA
 from catalog.imports.order_rules import NUMERIC, TEMPORAL
 from catalog.imports.schemas import ImportReport
 from catalog.imports.service import import_document
+from catalog.seed_event_dates import with_event_dates
 from hdh_common.db import create_engine, create_sessionmaker
 from hdh_common.identity import Principal, Role
 
@@ -57,6 +58,7 @@ DEMO = {
                     {"name": "PAT_ID", "type": "string", "description": "Identifiant du patient"},
                     {"name": "SEJ_ENT_DTE", "type": "date", "description": "Date d'entrée"},
                 ],
+                "eventDates": ["SEJ_ENT_DTE"],
                 "foreignKeys": [
                     {"fields": "PAT_ID", "reference": {"resource": "PATIENT", "fields": "PAT_ID"}}
                 ],
@@ -117,7 +119,8 @@ def read_folder(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         schema = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
             continue
-        resource: dict[str, Any] = {"name": schema.get("name") or path.stem, "schema": schema}
+        name = schema.get("name") or path.stem
+        resource: dict[str, Any] = {"name": name, "schema": with_event_dates(name, schema)}
         if any(isinstance(f, dict) and f.get("role") == "code" for f in schema["fields"]):
             values = path.with_suffix(".csv")
             if values.exists():

@@ -76,6 +76,12 @@ class GrantedVariable(_Payload):
 class GrantedDataset(_Payload):
     dataset_id: uuid.UUID
     variables: list[GrantedVariable] = Field(min_length=1)
+    event_dates: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Each table's event-date column(s): the extract keeps its rows with one"
+        " of them inside the grant's period. An empty list (or a table not named, as in"
+        " grants issued before periods were applied): granted whole.",
+    )
 
     def tables(self) -> dict[str, list[str]]:
         """The granted variable names of each table, in the order granted."""

@@ -47,6 +47,9 @@ CARE_ASKED = {
     "PRS_PAI_MNT": "Mesurer la dépense.",
 }
 ROWS = 2_000
+CARE_DATE = "EXE_SOI_DTD"
+BEFORE = 20
+"""Care lines of 2018, before the period asked for: the extract leaves them out."""
 OLDEST = 8
 """Persons born in the 1920s in the demo file (4 of each sex): too few to be shown."""
 BIG_SPENDER = 10
@@ -260,11 +263,13 @@ class Journey:
         return self.snds_schema(TABLE)
 
     def care_schema(self) -> dict[str, Any]:
-        """The care table's SNDS schema, with only the references to a table it sends."""
+        """The care table's SNDS schema, with only the references to a table it sends, and
+        its care date declared as its event date: the grant's period applies to it."""
         schema = self.snds_schema(CARE)
         schema["foreignKeys"] = [
             key for key in schema.get("foreignKeys", []) if key["reference"]["resource"] == TABLE
         ]
+        schema["eventDates"] = [CARE_DATE]
         return schema
 
     def generated(self, dataset_id: str, table: str) -> list[dict[str, str]]:
@@ -296,13 +301,19 @@ class Journey:
         return self.as_csv(rows)
 
     def care_sample(self, dataset_id: str) -> bytes:
-        """The care file: one line per beneficiary, with modest spending but for one person."""
+        """The care file: one line per beneficiary in the period asked for, with modest spending
+        but for one person, and a few lines of 2018 the extract leaves out."""
         rows = self.generated(dataset_id, CARE)
         persons = self.facts["persons"]
         for i, row in enumerate(rows):
             row["BEN_NIR_PSA"], row["BEN_RNG_GEM"] = persons[i % len(persons)]
             row["PRS_PAI_MNT"] = "250000.00" if i == BIG_SPENDER else f"{20 + i % 50}.00"
-        return self.as_csv(rows)
+            row[CARE_DATE] = f"{2019 + i % 5}-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        before = [
+            row | {CARE_DATE: "2018-12-31", "PRS_ORD_NUM": str(99_999 - k)}
+            for k, row in enumerate(rows[OLDEST : OLDEST + BEFORE])
+        ]
+        return self.as_csv(rows + before)
 
     def upload(self) -> str:
         dataset_id = self.facts["dataset_id"]
@@ -507,6 +518,9 @@ class Journey:
             if sorted(by_table[table]["columns"]) != sorted(asked):
                 held = by_table[table]["columns"]
                 raise JourneyFailed(f"the {table} extract holds {held}, granted {list(asked)}")
+        if by_table[CARE]["rows"] != ROWS:
+            held = by_table[CARE]["rows"]
+            raise JourneyFailed(f"the {CARE} extract holds {held} rows, {ROWS} in the period")
         extract = by_table[TABLE]
         url = f"/linkage/extracts/{extract['id']}/download"
         refused = self.call("alice", "GET", url, 403).json()

@@ -34,18 +34,18 @@ async def _dataset_registered(session: AsyncSession, dataset: DatasetRegistered)
 
 async def _table_published(session: AsyncSession, published: TablePublished) -> None:
     dataset_id, table = published.dataset_id, published.table
-    names = {variable.name for variable in published.variables}
+    dates = {variable.name: variable.event_date for variable in published.variables}
     await session.execute(
         delete(VariableRef).where(
             VariableRef.dataset_id == dataset_id, VariableRef.table_name == table
         )
     )
-    if names:
-        await session.execute(
-            insert(VariableRef).values(
-                [{"dataset_id": dataset_id, "table_name": table, "name": n} for n in sorted(names)]
-            )
-        )
+    if dates:
+        rows = [
+            {"dataset_id": dataset_id, "table_name": table, "name": n, "event_date": dates[n]}
+            for n in sorted(dates)
+        ]
+        await session.execute(insert(VariableRef).values(rows))
 
 
 catalog_subscription = Subscription(

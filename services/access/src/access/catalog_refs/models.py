@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, String, func
+from sqlalchemy import Boolean, DateTime, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from access.db import Base
@@ -29,3 +29,4 @@ class VariableRef(Base):
     dataset_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     table_name: Mapped[str] = mapped_column(String(200), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    event_date: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -1,9 +1,11 @@
 import uuid
+from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.catalog_refs.models import VariableRef
 from access.grants.models import Grant, GrantStatus
 from access.projects.models import ProjectMember
 from hdh_common.pagination import keyset
@@ -20,6 +22,20 @@ class GrantRepository:
         return await self.session.scalar(
             select(Grant).where(Grant.request_id == request_id).with_for_update()
         )
+
+    async def event_dates(
+        self, dataset_ids: Collection[uuid.UUID]
+    ) -> dict[tuple[uuid.UUID, str], list[str]]:
+        """The event-date columns of the catalogue's tables, by dataset and table."""
+        rows = await self.session.execute(
+            select(VariableRef.dataset_id, VariableRef.table_name, VariableRef.name)
+            .where(VariableRef.dataset_id.in_(dataset_ids), VariableRef.event_date)
+            .order_by(VariableRef.name)
+        )
+        found: dict[tuple[uuid.UUID, str], list[str]] = {}
+        for row in rows:
+            found.setdefault((row.dataset_id, row.table_name), []).append(row.name)
+        return found
 
     async def add(self, grant: Grant) -> Grant:
         self.session.add(grant)

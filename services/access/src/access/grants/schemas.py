@@ -12,7 +12,9 @@ class Grant(BaseModel):
     request_id: uuid.UUID
     project_id: uuid.UUID
     datasets: list[dict[str, Any]] = Field(
-        description="Each dataset with the variables allowed (`table`, `name`)."
+        description="Each dataset with the variables allowed (`table`, `name`) and each"
+        " granted table's event dates (`event_dates`: table → columns the period applies to;"
+        " an empty list: no event date, the table is granted whole)."
     )
     period_start: date
     period_end: date

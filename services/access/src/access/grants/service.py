@@ -8,6 +8,7 @@ the variables allowed, the period, who may read it); the extract delivered
 import calendar
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,13 +47,7 @@ async def issue(
     grant = Grant(
         request_id=request.id,
         project_id=request.project_id,
-        datasets=[
-            {
-                "dataset_id": str(d.dataset_id),
-                "variables": [{"table": v["table"], "name": v["name"]} for v in d.variables],
-            }
-            for d in request.datasets
-        ],
+        datasets=await _granted_datasets(session, request),
         period_start=request.period_start,
         period_end=request.period_end,
         expires_on=add_months(today, request.expected_duration_months),
@@ -73,6 +68,23 @@ async def issue(
                 actor=actor,
             )
     return grant
+
+
+async def _granted_datasets(session: AsyncSession, request: AccessRequest) -> list[dict[str, Any]]:
+    """The variables asked for, and each table's event dates as the catalogue declares them
+    now: the period applies to those; a table with none is granted whole."""
+    dates = await GrantRepository(session).event_dates([d.dataset_id for d in request.datasets])
+    return [
+        {
+            "dataset_id": str(d.dataset_id),
+            "variables": [{"table": v["table"], "name": v["name"]} for v in d.variables],
+            "event_dates": {
+                table: dates.get((d.dataset_id, table), [])
+                for table in dict.fromkeys(v["table"] for v in d.variables)
+            },
+        }
+        for d in request.datasets
+    ]
 
 
 async def _emit(

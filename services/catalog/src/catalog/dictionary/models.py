@@ -20,6 +20,7 @@ class DatasetTable(Base):
     product: Mapped[str] = mapped_column(String(200), default="")
     primary_key: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     order_rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    event_dates: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
     position: Mapped[int] = mapped_column(Integer)
 
 

@@ -42,6 +42,10 @@ class TableSummary(BaseModel):
     description: str
     product: str
     primary_key: list[str]
+    event_dates: list[str] = Field(
+        description="The column(s) a grant's period is applied to; none: the table is granted"
+        " whole (a referential, say)."
+    )
     variable_count: int
 
 

@@ -72,5 +72,6 @@ def _summary(table: DatasetTable, count: int) -> schemas.TableSummary:
         description=table.description,
         product=table.product,
         primary_key=table.primary_key,
+        event_dates=table.event_dates,
         variable_count=count,
     )

@@ -94,6 +94,7 @@ class TableSpec:
     fields: tuple[FieldSpec, ...]
     foreign_keys: tuple[ForeignKeySpec, ...]
     order_rules: tuple[dict[str, Any], ...] = ()
+    event_dates: tuple[str, ...] = ()
 
     def header(self) -> dict[str, Any]:
         return {
@@ -101,6 +102,7 @@ class TableSpec:
             "description": self.description,
             "product": self.product,
             "primary_key": list(self.primary_key),
+            "event_dates": list(self.event_dates),
             "foreign_keys": [fk.as_dict() for fk in self.foreign_keys],
             "order_rules": list(self.order_rules),
         }
@@ -208,6 +210,7 @@ def _table(
         errors,
         where=f"{where}.{ORDER_RULES}",
     )
+    event_dates = _event_dates(schema.get("eventDates"), fields, errors, where=where)
     if len(errors) > count:
         return None
     return TableSpec(
@@ -219,7 +222,26 @@ def _table(
         fields=fields,
         foreign_keys=foreign_keys,
         order_rules=order_rules,
+        event_dates=event_dates,
     )
+
+
+DATE_TYPES = frozenset({"date", "datetime"})
+
+
+def _event_dates(
+    raw: object, fields: tuple[FieldSpec, ...], errors: list[dict[str, str]], *, where: str
+) -> tuple[str, ...]:
+    """``eventDates``: the date column(s) saying when a row's event happened (care, discharge);
+    a grant's period keeps the rows with one of them inside it."""
+    names = _names(raw)
+    types = {f.name: f.type for f in fields}
+    for name in names:
+        if types.get(name) not in DATE_TYPES:
+            errors.append(
+                _error(f"{where}.eventDates", f"{name!r} is not a date or datetime field.")
+            )
+    return names
 
 
 def _field(raw: dict[str, Any], errors: list[dict[str, str]], *, where: str) -> FieldSpec:

@@ -85,6 +85,7 @@ async def _current(session: AsyncSession, dataset_id: uuid.UUID) -> _Current:
             "description": table.description,
             "product": table.product,
             "primary_key": table.primary_key,
+            "event_dates": table.event_dates,
             "foreign_keys": keys[table.id],
             "order_rules": table.order_rules,
             "fields": by_table[table.id],
@@ -286,12 +287,18 @@ async def _publish_tables(
     tables = {t.name: t for t in package.tables}
     for name in report.tables.added + report.tables.changed + report.tables.removed:
         table = tables.get(name)
+        dates = table.event_dates if table else ()
         event = TablePublished(
             dataset_id=dataset.id,
             table=name,
             revision=dataset.revision,
             variables=[
-                PublishedVariable(name=f.name, type=f.type, identifier=f.identifier)
+                PublishedVariable(
+                    name=f.name,
+                    type=f.type,
+                    identifier=f.identifier,
+                    event_date=f.name in dates,
+                )
                 for f in (table.fields if table and name not in report.tables.removed else ())
             ],
         )

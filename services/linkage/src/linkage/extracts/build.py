@@ -31,6 +31,7 @@ from linkage.jobs.pipeline import (
     PROJECT_TAG,
     CentralKey,
     Outcome,
+    Period,
     PipelineError,
     extract_file,
     read_metadata,
@@ -49,6 +50,13 @@ async def _grant(context: JobContext, job: Job) -> Grant:
     return grant
 
 
+def _period(grant: Grant, columns: list[str]) -> Period | None:
+    """The grant's period on a table's event dates; none for a table granted whole."""
+    if grant.period_start is None or grant.period_end is None or not columns:
+        return None
+    return Period(start=grant.period_start, end=grant.period_end, columns=tuple(columns))
+
+
 async def run_extract(context: JobContext, job: Job) -> None:
     grant = await _grant(context, job)
     async with context.sessionmaker.begin() as session:
@@ -63,14 +71,16 @@ async def run_extract(context: JobContext, job: Job) -> None:
         for granted in grant.datasets:
             dataset = GrantedDataset.model_validate(granted)
             for table, variables in dataset.tables().items():
+                period = _period(grant, dataset.event_dates.get(table, []))
                 built, described, outcome = await _one_table(
-                    context, grant, dataset.dataset_id, table, variables, key, tracker
+                    context, grant, dataset.dataset_id, table, variables, key, tracker, period
                 )
                 files.append(built)
                 tables.append(described)
                 total.rows_in += outcome.rows_in
                 total.rows_out += outcome.rows_out
                 total.excluded += outcome.excluded
+                total.outside_period += outcome.outside_period
     finally:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -79,6 +89,7 @@ async def run_extract(context: JobContext, job: Job) -> None:
         total, domain=key.domain, version=key.version, seconds=time.perf_counter() - started
     )
     report["outputs"] = [f"{PROJECTS}/{f.object_key}" for f in files]
+    report["outside_period"] = total.outside_period
     await _complete(
         context, job, grant, files, tables=tables, report=report, key_version=key.version
     )
@@ -92,6 +103,7 @@ async def _one_table(
     variables: list[str],
     key: DomainKeyInUse,
     tracker: ProgressTracker,
+    period: Period | None,
 ) -> tuple[ExtractFile, ExtractedTable, Outcome]:
     version, declared = await _validated_version(context, dataset_id, table)
     project = CentralKey(
@@ -113,6 +125,7 @@ async def _one_table(
             batch_rows=context.batch_rows,
             progress=tracker,
             excluded_persons=pa.array(objectors, pa.string()),
+            period=period,
         )
         key_name = object_key(grant.project_id, grant.id, dataset_id, table)
         info = await context.upload(target, PROJECTS, key_name)

@@ -1,5 +1,5 @@
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, String, Text, func
@@ -21,6 +21,8 @@ class Grant(Base):
     project_id: Mapped[uuid.UUID] = mapped_column(index=True)
     members: Mapped[list[str]] = mapped_column(ARRAY(Text))
     datasets: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    period_start: Mapped[date | None]
+    period_end: Mapped[date | None]
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(20), default=LIVE)
     updated_at: Mapped[datetime] = mapped_column(

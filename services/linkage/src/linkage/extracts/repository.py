@@ -20,6 +20,8 @@ class GrantRepository:
             "project_id": grant.project_id,
             "members": grant.members,
             "datasets": grant.datasets,
+            "period_start": grant.period_start,
+            "period_end": grant.period_end,
             "expires_at": grant.expires_at,
             "status": grant.status,
         }

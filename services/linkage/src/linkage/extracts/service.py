@@ -52,6 +52,8 @@ async def grant_issued(session: AsyncSession, payload: GrantIssued, *, actor: st
         project_id=payload.project_id,
         members=list(payload.members),
         datasets=[d.model_dump(mode="json") for d in payload.datasets],
+        period_start=payload.period_start,
+        period_end=payload.period_end,
         expires_at=end_of(payload.expires_on),
         status=LIVE,
     )

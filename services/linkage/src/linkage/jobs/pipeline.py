@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +79,18 @@ class Outcome:
     rows_in: int = 0
     rows_out: int = 0
     excluded: int = 0
+    outside_period: int = 0
     columns: dict[str, ColumnReport] = field(default_factory=dict)
     undeclared: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Period:
+    """The grant's period, applied to a table's event-date ``columns`` (bounds included)."""
+
+    start: date
+    end: date
+    columns: tuple[str, ...]
 
 
 def _check(kind: Identifier, values: pa.Array) -> Checked:
@@ -380,13 +391,15 @@ def extract_file(
     batch_rows: int,
     progress: Progress,
     excluded_persons: pa.Array | None = None,
+    period: Period | None = None,
 ) -> Outcome:
     """Keep only ``variables``, re-keying central pseudonyms into the project's domain.
 
     Only columns ``declared`` by the catalogue's validation are written, and none but the
     pseudonyms may hold a NIR-shaped value: the extract fails first, naming the column.
     Rows whose pseudonym columns hold one of ``excluded_persons`` (objections, as central
-    pseudonyms) are dropped and counted.
+    pseudonyms) are dropped and counted, and so are the rows outside the grant's ``period``
+    (none of its event dates inside it), whether or not the event dates are granted.
     """
     reader = open_parquet(source)
     _, pseudonymised = read_metadata(source)
@@ -394,6 +407,10 @@ def extract_file(
     if not wanted:
         raise PipelineError("none of the granted variables is in the dataset")
     _covered(table, wanted, declared, pseudonymised)
+    dated = period.columns if period is not None else ()
+    for missing in [n for n in dated if n not in reader.schema_arrow.names]:
+        raise PipelineError(f"table {table}: its event date {missing} is not in the file")
+    read_columns = [*wanted, *(n for n in dated if n not in wanted)]
     rekeyed = [n for n in wanted if n in pseudonymised]
     scanned = [n for n in wanted if n not in rekeyed]
     hasher = project.hashers[Identifier.NONE]
@@ -403,9 +420,11 @@ def extract_file(
     )
     outcome = Outcome()
     with _Writer(target, schema, pseudonymised=rekeyed) as writer:
-        for batch in reader.iter_batches(batch_size=batch_rows, columns=wanted):
+        for batch in reader.iter_batches(batch_size=batch_rows, columns=read_columns):
             read = batch.num_rows
             outcome.rows_in += read
+            if period is not None and period.columns:
+                batch = _inside(batch, period, table=table, outcome=outcome)
             batch = _without_objectors(batch, pseudonymised, excluded_persons, outcome)
             for name in scanned:
                 if nir_shaped(batch.column(name)):
@@ -418,6 +437,32 @@ def extract_file(
             outcome.rows_out += batch.num_rows
             progress(read)
     return outcome
+
+
+def _inside(
+    batch: pa.RecordBatch, period: Period, *, table: str, outcome: Outcome
+) -> pa.RecordBatch:
+    """The rows with one of their event dates inside the period; a row with none is out."""
+    start, end = pa.scalar(period.start, pa.date32()), pa.scalar(period.end, pa.date32())
+    keep = pa.array([False] * batch.num_rows)
+    for name in period.columns:
+        days = _days(batch.column(name), table=table, name=name)
+        inside = pc.and_(pc.greater_equal(days, start), pc.less_equal(days, end))
+        keep = pc.or_(keep, pc.fill_null(inside, False))
+    kept = batch.filter(keep)
+    outcome.outside_period += batch.num_rows - kept.num_rows
+    return kept
+
+
+def _days(values: pa.Array, *, table: str, name: str) -> pa.Array:
+    if pa.types.is_date(values.type) or pa.types.is_timestamp(values.type):
+        return pc.cast(values, pa.date32())
+    if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        try:
+            return pc.cast(pc.utf8_slice_codeunits(values, 0, 10), pa.date32())
+        except pa.ArrowInvalid:
+            pass
+    raise PipelineError(f"table {table}: its event date {name} does not hold ISO dates")
 
 
 def _without_objectors(
