@@ -146,7 +146,7 @@ async def test_checkpoint_and_tiles_verify_from_the_specs(
         await eventually(signed, within=20, interval=0.05)
         answer = await http.get("/audit/checkpoint")
         assert answer.headers["content-type"] == "text/plain; charset=utf-8"
-        assert "no-cache" in answer.headers["cache-control"]
+        assert answer.headers["cache-control"] == "no-store"  # the latest, never a stale one
         [key] = (await http.get("/audit/keys")).json()["keys"]
         public_key = base64.b64decode(key["public_key"])
         text = verify_note(answer.content, name=ORIGIN, public_key=public_key)

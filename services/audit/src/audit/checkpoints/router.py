@@ -27,7 +27,7 @@ async def checkpoint(
     session: SessionDep, principal: PrincipalDep, signer: SignerDep, origin: OriginDep
 ) -> Response:
     note = await service.published(session, signer, origin=origin)
-    return Response(note, media_type=NOTE_TYPE, headers={"Cache-Control": "no-cache"})
+    return Response(note, media_type=NOTE_TYPE, headers={"Cache-Control": "no-store"})
 
 
 @router.get(
