@@ -65,3 +65,8 @@ class Settings(ServiceSettings):
     staff_email: str = Field(
         "", description="Hub staff mailbox told of submitted requests and missed deadlines."
     )
+    webhook_allow_private_addresses: bool = Field(
+        False,
+        description="Accept webhook endpoints on loopback, private or link-local addresses "
+        "(tests, closed networks); off, a partner cannot aim the hub at its own network.",
+    )

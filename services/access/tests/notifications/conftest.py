@@ -22,6 +22,7 @@ FAST = {
     "notification_backoff_max": 1.0,
     "notification_max_attempts": 5,
     "webhook_timeout": 2.0,
+    "webhook_allow_private_addresses": True,
 }
 
 

@@ -168,3 +168,15 @@ async def test_bad_subscriptions_are_refused(hub) -> None:
         response = await hub.client.post("/access/webhooks", json=body, headers=partner(hub))
         assert response.status_code == 422, json.dumps(body)
         assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("settings_overrides", [{}])
+async def test_the_hubs_own_networks_are_not_endpoints(hub) -> None:
+    for host in ("127.0.0.1", "10.0.0.7", "[::1]", "169.254.169.254", "localhost", "db.internal"):
+        body = {"url": f"http://{host}:8001/x", "event_types": ["hdh.access.*"]}
+        response = await hub.client.post("/access/webhooks", json=body, headers=partner(hub))
+        assert response.status_code == 400, host
+        assert response.json()["type"] == "/problems/webhook-url-not-allowed"
+    public = {"url": "https://partner.example.org/x", "event_types": ["hdh.access.*"]}
+    ok = await hub.client.post("/access/webhooks", json=public, headers=partner(hub))
+    assert ok.status_code == 201, ok.text

@@ -4,6 +4,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from access.calendar.dependencies import NowDep
+from access.dependencies import SettingsDep
+from access.errors import WebhookUrlNotAllowed
 from access.notifications import mail, schemas, service
 from access.notifications.models import DeliveryStatus, Webhook
 from hdh_common.db import SessionDep
@@ -30,12 +32,12 @@ WebhookFromPath = Annotated[Webhook, Depends(_owned_webhook)]
     response_model=schemas.WebhookCreated,
     summary="Subscribe an endpoint to the events of one's organisation (partners; the secret "
     "is shown once)",
-    responses=problem_responses(Unauthorized, Forbidden),
+    responses=problem_responses(Unauthorized, Forbidden, WebhookUrlNotAllowed),
 )
 async def create_webhook(
-    payload: schemas.WebhookCreate, session: SessionDep, principal: Partner
+    payload: schemas.WebhookCreate, session: SessionDep, principal: Partner, settings: SettingsDep
 ) -> schemas.WebhookCreated:
-    return await service.create(session, principal, payload)
+    return await service.create(session, principal, payload, settings=settings)
 
 
 @router.get(

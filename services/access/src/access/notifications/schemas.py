@@ -2,22 +2,28 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, UrlConstraints
 
 EventTypePattern = Annotated[
     str,
     StringConstraints(min_length=1, max_length=255, pattern=r"^hdh\.access\.[a-z0-9_.]*\*?$"),
 ]
 
+_ADDRESS_PART = r"[^@\s<>,;\x00-\x1f\x7f]+"
 Address = Annotated[
-    str, StringConstraints(max_length=320, pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+    str,
+    StringConstraints(
+        max_length=320, pattern=rf"^{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART}$"
+    ),
 ]
 
 
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: AnyHttpUrl = Field(description="The partner endpoint events are posted to.")
+    url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)] = Field(
+        description="The partner endpoint events are posted to."
+    )
     event_types: list[EventTypePattern] = Field(
         min_length=1,
         max_length=50,

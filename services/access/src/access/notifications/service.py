@@ -6,6 +6,7 @@ dataset producer's organisation is not told: a producer follows its datasets in 
 """
 
 import base64
+import ipaddress
 import secrets
 import uuid
 from datetime import datetime
@@ -13,6 +14,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from access.config import Settings
+from access.errors import WebhookUrlNotAllowed
 from access.notifications import schemas
 from access.notifications.models import DeliveryStatus, Webhook, WebhookDelivery
 from access.notifications.repository import WebhookRepository
@@ -42,9 +45,30 @@ def wants(webhook: Webhook, event_type: str) -> bool:
     )
 
 
+def _check_host(host: str | None, settings: Settings) -> None:
+    """Refuses endpoints on the hub's own networks: loopback, private, link-local addresses
+    and local names (a name resolving there is not caught here; egress rules must)."""
+    if settings.webhook_allow_private_addresses:
+        return
+    name = (host or "").strip("[]").lower()
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        if name == "localhost" or name.endswith((".localhost", ".local", ".internal")):
+            raise WebhookUrlNotAllowed(f"{name} is a local name.") from None
+        return
+    if not address.is_global:
+        raise WebhookUrlNotAllowed(f"{name} is not a public address.")
+
+
 async def create(
-    session: AsyncSession, principal: Principal, payload: schemas.WebhookCreate
+    session: AsyncSession,
+    principal: Principal,
+    payload: schemas.WebhookCreate,
+    *,
+    settings: Settings,
 ) -> schemas.WebhookCreated:
+    _check_host(payload.url.host, settings)
     webhook = await WebhookRepository(session).add(
         Webhook(
             organisation=_organisation(principal),
