@@ -25,6 +25,8 @@ from hdh_common.identity import Principal
 from hdh_common.pagination import Page
 
 SECRET_PREFIX = "whsec_"
+INTERNAL = {"actor", "requestid", "correlationid", "traceparent"}
+"""Envelope fields that stay in the hub: who acted, and how the hub traces its own work."""
 TEST_EVENT = "hdh.access.webhook.tested.v1"
 
 
@@ -114,7 +116,7 @@ async def send_test(session: AsyncSession, webhook: Webhook, *, now: datetime) -
         data={"webhook_id": str(webhook.id)},
         actor=webhook.created_by,
     )
-    payload = event.model_dump(mode="json", exclude_none=True)
+    payload = body_of(event)
     return await WebhookRepository(session).add_delivery(
         WebhookDelivery(
             webhook_id=webhook.id,
@@ -171,11 +173,17 @@ async def fan_out(session: AsyncSession, event: CloudEvent, *, now: datetime) ->
     )
     if organisation is None:
         return 0
-    body: dict[str, Any] = event.model_dump(mode="json", exclude_none=True)
+    body = body_of(event)
     targets = [w for w in await repository.of_organisation(organisation) if wants(w, event.type)]
     for webhook in targets:
         await repository.enqueue(webhook_id=webhook.id, event=body, now=now)
     return len(targets)
+
+
+def body_of(event: CloudEvent) -> dict[str, Any]:
+    """What a partner receives: the CloudEvent as published, less :data:`INTERNAL`."""
+    body: dict[str, Any] = event.model_dump(mode="json", exclude_none=True, exclude=INTERNAL)
+    return body
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
