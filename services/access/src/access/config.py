@@ -39,7 +39,7 @@ class Settings(ServiceSettings):
         2.0, gt=0, description="Seconds between two rounds of the webhook and e-mail worker."
     )
     notification_max_attempts: int = Field(
-        8, ge=1, description="Attempts at a webhook or an e-mail before it is dead-lettered."
+        8, ge=1, le=30, description="Attempts at a webhook or an e-mail before it is dead-lettered."
     )
     notification_backoff_base: float = Field(
         5.0, gt=0, description="Seconds before the first retry; each next one waits twice as long."
