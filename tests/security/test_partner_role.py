@@ -16,7 +16,7 @@ from hdh_dev.testing import Platform, bearer
 # and proofs
 ALLOWED = re.compile(
     r"^GET (/(healthz|readyz|metrics|problems)|/catalog/|/access/(register|workflow)"
-    r"|/access/requests$|/audit/(tree-head|keys|proofs))"
+    r"|/access/(requests|webhooks)$|/audit/(tree-head|keys|proofs))"
 )
 
 

@@ -22,6 +22,7 @@ WHO = [
 ]
 OPINION = {"outcome": "favourable", "reference": "C-1", "decided_on": "2026-01-05", "text": "ok"}
 DECISION = {"outcome": "authorised", "reference": "DR-1", "decided_on": "2026-02-01"}
+WEBHOOK = {"url": "https://partner.test/hook", "event_types": ["hdh.access.request.*"]}
 MATRIX: list[tuple[str, str, Any, list[int]]] = [
     ("GET", "/access/projects", None, [200, 200, 403, 200, 403, 403, 200, 403, 403]),
     ("POST", "/access/projects", "project", [201, 201, 403, 403, 403, 403, 403, 403, 403]),
@@ -96,8 +97,27 @@ MATRIX: list[tuple[str, str, Any, list[int]]] = [
     ("GET", "/access/stats", None, [403, 403, 403, 200, 403, 403, 200, 403, 403]),
     ("GET", "/access/register", None, [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     ("GET", "/access/workflow", None, [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST", "/access/webhooks", WEBHOOK, [403, 403, 403, 403, 403, 403, 403, 403, 201]),
+    ("GET", "/access/webhooks", None, [403, 403, 403, 403, 403, 403, 403, 403, 200]),
+    (
+        "PUT",
+        "/access/notifications/contact",
+        {"email": "someone@lab.test"},
+        [200, 200, 200, 200, 200, 200, 200, 403, 403],
+    ),
+    (
+        "GET",
+        "/access/notifications/contact",
+        None,
+        [200, 200, 200, 200, 200, 200, 200, 403, 403],
+    ),
 ]
 PUBLIC = {"/access/register", "/access/workflow"}
+PARTNERS_OWN = {
+    ("GET", "/access/requests"),
+    ("GET", "/access/webhooks"),
+    ("POST", "/access/webhooks"),
+}
 
 
 def headers(hub, who: str) -> dict[str, str]:
@@ -149,10 +169,11 @@ async def test_no_token_is_401_except_public_routes(hub, world: dict[str, Any]) 
 
 
 def test_the_partner_reaches_nothing_an_internal_service_does() -> None:
-    """Besides the public routes, a partner only lists its organisation's requests."""
+    """Besides the public routes, a partner only lists its organisation's requests and
+    manages its organisation's webhooks."""
     partner = WHO.index("partner")
     for method, path, _, expected in MATRIX:
-        if path not in PUBLIC and (method, path) != ("GET", "/access/requests"):
+        if path not in PUBLIC and (method, path) not in PARTNERS_OWN:
             assert expected[partner] >= 400, (method, path)
 
 

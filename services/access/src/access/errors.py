@@ -66,3 +66,7 @@ class OpinionFinal(Conflict):
 
 class WrongState(Conflict):
     slug, title = "wrong-state", "Not possible in the request's current state"
+
+
+class WebhookUrlNotAllowed(BadRequest):
+    slug, title = "webhook-url-not-allowed", "Webhook endpoint not allowed"

@@ -6,6 +6,9 @@ from access.db import SCHEMA, outbox
 from access.documents.router import router as documents_router
 from access.grants.consumers import linkage_subscription
 from access.grants.router import router as grants_router
+from access.notifications.consumers import notifications_subscription
+from access.notifications.router import contact_router
+from access.notifications.router import router as notifications_router
 from access.projects.router import router as projects_router
 from access.register.consumers import workspace_subscription
 from access.register.router import router as register_router
@@ -33,8 +36,15 @@ DEFINITION = ServiceDefinition(
         documents_router,
         grants_router,
         register_router,
+        notifications_router,
+        contact_router,
     ],
-    subscriptions=[catalog_subscription, linkage_subscription, workspace_subscription],
+    subscriptions=[
+        catalog_subscription,
+        linkage_subscription,
+        workspace_subscription,
+        notifications_subscription,
+    ],
     resources=resources,
 )
 

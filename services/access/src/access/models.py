@@ -3,6 +3,7 @@
 from access.catalog_refs.models import DatasetRef, VariableRef
 from access.documents.models import Document
 from access.grants.models import Grant
+from access.notifications.models import Contact, Email, OverdueNotice, Webhook, WebhookDelivery
 from access.projects.models import Project, ProjectMember
 from access.register.models import RegisterEntry
 from access.requests.models import AccessRequest, RequestDataset, RequestTransition
@@ -11,15 +12,20 @@ from access.reviews.models import ConflictDeclaration, Decision, Message
 __all__ = [
     "AccessRequest",
     "ConflictDeclaration",
+    "Contact",
     "DatasetRef",
     "Decision",
     "Document",
+    "Email",
     "Grant",
     "Message",
+    "OverdueNotice",
     "Project",
     "ProjectMember",
     "RegisterEntry",
     "RequestDataset",
     "RequestTransition",
     "VariableRef",
+    "Webhook",
+    "WebhookDelivery",
 ]

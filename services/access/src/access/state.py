@@ -6,6 +6,7 @@ from typing import TypeAlias
 
 from access.config import Settings
 from access.grants.sweeper import sweep_forever
+from access.notifications.worker import notify_forever
 from hdh_common.app import background
 from hdh_common.state import ServiceState
 
@@ -14,5 +15,8 @@ AccessState: TypeAlias = ServiceState[Settings]
 
 @asynccontextmanager
 async def resources(state: AccessState) -> AsyncIterator[AccessState]:
-    async with background(sweep_forever(state.sessionmaker, state.settings)):
+    async with background(
+        sweep_forever(state.sessionmaker, state.settings),
+        notify_forever(state.sessionmaker, state.settings),
+    ):
         yield state
