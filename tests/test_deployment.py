@@ -830,3 +830,32 @@ def test_the_hub_template_references_its_secrets_and_the_shared_configuration() 
         assert f"$hubValues.secrets.{name}.name" in source, name
         assert set(values["secrets"][name]) == {"name", "key"}
     assert "$hubValues.hub.oidcClientSecret.name" in source
+
+
+def test_chart_archives_the_database_continuously_and_copies_the_object_store() -> None:
+    """backup.enabled: pgBackRest base backups (full, differential) of the external server,
+    whose WAL its archive_command pushes, and the buckets synced to the backup S3."""
+    documents = rendered_documents()
+    jobs = [
+        d["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        for d in documents
+        if d["kind"] == "CronJob"
+    ]
+    assert len(jobs) == 2  # pgbackrest (full and diff, one range), objects-sync
+    containers = [c for pod in jobs for c in pod["containers"]]
+    pgbackrest = [c for c in containers if c["name"] == "pgbackrest"]
+    assert pgbackrest and pgbackrest[0]["args"][0] == "pgbackrest"
+    assert pgbackrest[0]["args"][-1] == "backup"
+    env = {item["name"]: item for c in containers for item in c["env"]}
+    assert env["PGBACKREST_PG1_HOST_TYPE"]["value"] == "tls"
+    assert env["PGBACKREST_REPO1_TYPE"]["value"] == "s3"
+    for name in ("PGBACKREST_REPO1_S3_KEY_SECRET", "RCLONE_CONFIG_COPY_SECRET_ACCESS_KEY"):
+        assert "secretKeyRef" in env[name]["valueFrom"]
+    assert all(not pod["automountServiceAccountToken"] for pod in jobs)
+    values = load_values()
+    assert values["backup"]["enabled"] is False  # opt-in: it needs the server's side too
+    policies = [d for d in documents if d["kind"] == "NetworkPolicy"]
+    assert any(p["metadata"]["name"].endswith("-backup") for p in policies)
+    broken = load_values()
+    broken["backup"]["objects"]["buckets"] = ["Not_A_Bucket"]
+    assert values_problems(broken)
