@@ -6,7 +6,7 @@ PACKAGES := -e libs/identifiers -e libs/common -e libs/tlog -e services/catalog 
             -e services/audit -e services/workspace -e gateway -e tools/devstack
 STAMP := $(VENV)/.installed
 
-.PHONY: install up test demo soak bench seed lint audit fmt clean lock images
+.PHONY: install up test demo soak bench seed backup restore lint audit fmt clean lock images
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -53,6 +53,17 @@ soak: $(STAMP)
 SEED_DATABASE_URL ?= $(or $(HDH_DATABASE_URL),postgresql+asyncpg://postgres@127.0.0.1:5433/hdh)
 seed: $(STAMP)
 	HDH_DATABASE_URL="$(SEED_DATABASE_URL)" $(BIN)/python -m catalog.seed "$(PATH)"
+
+# The embedded platform's state (each service's schema, the object store) into
+# .hdh/backups/<UTC timestamp>/ with a manifest of sha256; the platform may keep running.
+# `make restore` puts back BACKUP (default: the latest) with the platform stopped.
+backup: $(STAMP)
+	$(BIN)/python -m hdh_dev.backup backup
+
+BACKUP ?=
+restore: $(STAMP)
+	$(BIN)/python -m hdh_dev.backup restore $(BACKUP)
+	$(BIN)/python -m hdh_dev.backup check
 
 # Benchmarks: every bench/bench_*.py of every part, each printing its figures and its ratio
 # against a baseline measured in the same run.

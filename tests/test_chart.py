@@ -175,10 +175,12 @@ def test_chart_deploys_every_kind_the_platform_needs() -> None:
 
 
 def deployments(value_set: str) -> dict[str, dict[str, Any]]:
+    """The platform's own parts (not the notebook hub and its proxy)."""
     return {
         d["metadata"]["labels"]["app.kubernetes.io/component"]: d
         for d in rendered(value_set)
         if d["kind"] == "Deployment"
+        and d["metadata"]["labels"]["app.kubernetes.io/component"] in SETTINGS
     }
 
 
@@ -208,6 +210,14 @@ def test_the_production_values_pin_images_and_open_the_gateway_to_the_ingress_on
     )
     sources = [peer for rule in gateway["spec"]["ingress"] for peer in rule.get("from", [])]
     assert sources and all("namespaceSelector" in peer for peer in sources)
+    third_party = [
+        c["image"]
+        for d in rendered("production")
+        if d["kind"] in ("Deployment", "CronJob", "Job")
+        for c in pod_containers(d)
+        if not c["image"].startswith("registry.hdh.example.org/hdh/")
+    ]
+    assert all(":" in image and not image.endswith(":latest") for image in third_party)
 
 
 @pytest.fixture
@@ -473,3 +483,34 @@ def test_the_hub_takes_its_secrets_by_reference_and_the_shared_configuration() -
     for file in ("jupyterhub_config.py", "hdh_hub.py"):
         assert config["data"][file] == (CHART / "files" / "jupyterhub" / file).read_text()
     assert env_secret_problems(pod_env(next(d for d in hub if d["kind"] == "Deployment"))) == []
+
+
+def test_chart_archives_the_database_continuously_and_copies_the_object_store() -> None:
+    """backup.enabled: pgBackRest base backups (full, differential) of the external server,
+    whose WAL its archive_command pushes, and the buckets synced to the backup S3."""
+    assert yaml.safe_load((CHART / "values.yaml").read_text())["backup"]["enabled"] is False
+    documents = render(CHART, {"backup": {"enabled": True}})
+    assert manifest_problems(documents) == []
+    jobs = [
+        d["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        for d in documents
+        if d["kind"] == "CronJob"
+    ]
+    containers = [c for pod in jobs for c in pod["containers"]]
+    pgbackrest = [c for c in containers if c["name"] == "pgbackrest"]
+    assert pgbackrest and pgbackrest[0]["args"][0] == "pgbackrest"
+    assert pgbackrest[0]["args"][-1] == "backup"
+    env = {item["name"]: item for c in containers for item in c.get("env", [])}
+    assert env["PGBACKREST_PG1_HOST_TYPE"]["value"] == "tls"
+    assert env["PGBACKREST_REPO1_TYPE"]["value"] == "s3"
+    for name in ("PGBACKREST_REPO1_S3_KEY_SECRET", "RCLONE_CONFIG_COPY_SECRET_ACCESS_KEY"):
+        assert "secretKeyRef" in env[name]["valueFrom"]
+    assert all(not pod["automountServiceAccountToken"] for pod in jobs)
+    policies = [d for d in documents if d["kind"] == "NetworkPolicy"]
+    assert any(p["metadata"]["name"].endswith("-backup") for p in policies)
+
+
+def pod_containers(document: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = document["spec"]
+    pod = spec["jobTemplate"]["spec"]["template"] if "jobTemplate" in spec else spec["template"]
+    return list(pod["spec"]["containers"])

@@ -12,11 +12,11 @@ import pytest
 from hdh_dev.testing import Platform, bearer
 
 # what a partner system may do: the gateway's probes and problem types, read the catalogue,
-# the public routes, list its organisation's filed requests, the audit's tree heads, keys
-# and proofs
+# the public routes, list its organisation's filed requests and webhooks, the audit's tree
+# heads, checkpoints, hash tiles, keys and proofs (what any witness reads)
 ALLOWED = re.compile(
     r"^GET (/(healthz|readyz|metrics|problems)|/catalog/|/access/(register|workflow)"
-    r"|/access/(requests|webhooks)$|/audit/(tree-head|keys|proofs))"
+    r"|/access/(requests|webhooks)$|/audit/(tree-head|keys|proofs|checkpoint|tile/\{))"
 )
 
 

@@ -43,6 +43,12 @@ INITDB_OPTIONS = [
 ]
 
 
+def binary(name: str) -> Path:
+    """A program of the wheel's PostgreSQL (``pg_dump``, ``pg_restore``...): the server's
+    own version, which dumps and restores its data."""
+    return Path(POSTGRES_BIN_PATH) / name
+
+
 @dataclass
 class EmbeddedPostgres:
     process: subprocess.Popen[bytes]
