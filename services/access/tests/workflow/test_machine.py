@@ -15,6 +15,8 @@ DESIGN = {
     ("authorised", "agreement_signed"),
     ("agreement_signed", "data_preparation"),
     ("data_preparation", "active"),
+    ("data_preparation", "preparation_failed"),
+    ("preparation_failed", "data_preparation"),
     ("active", "closed"),
     ("committee_review", "rejected"),
     ("regulator_review", "rejected"),
@@ -30,6 +32,7 @@ DESIGN = {
         "authorised",
         "agreement_signed",
         "data_preparation",
+        "preparation_failed",
     )
 }
 

@@ -7,9 +7,10 @@ import importlib.util
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hdh_common.db import create_sessionmaker
 from hdh_common.events import CloudEvent
-from hdh_dev.s3server import S3Server
+from hdh_dev.s3server import S3Server, start_s3_server
 from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
 from workspace.config import Settings
 from workspace.consumers import on_access_event
@@ -211,8 +212,10 @@ async def test_the_credentials_read_only_the_projects_live_grants(
     engine: AsyncEngine,
     access_rights: AccessRights,
     jupyterhub: Hub,
-    s3_server: S3Server,
+    own_s3_server: S3Server,
 ) -> None:
+    s3_server = own_s3_server  # its state dump holds only this test's STS (other tests'
+    # objects could make moto's /moto-api/data.json fail)
     project, other = uuid.uuid4(), uuid.uuid4()
     ended = await open_space(engine, project, ["alice"], "OLD")
     await deliver(engine, "hdh.access.grant.revoked.v1", {"grant_id": str(ended)})
@@ -388,3 +391,10 @@ async def test_an_ending_wakes_the_sweeper_once_its_transaction_commits(
             await connection.execute(sa.text("SELECT status, stop_reason FROM workspace.session"))
         ).one()
     assert tuple(marked) == ("stopping", "revoked")
+
+
+@pytest.fixture
+def own_s3_server(tmp_path: Path) -> Iterator[S3Server]:
+    server = start_s3_server(log_path=tmp_path / "moto.log")
+    yield server
+    server.stop()
