@@ -514,3 +514,28 @@ def pod_containers(document: dict[str, Any]) -> list[dict[str, Any]]:
     spec = document["spec"]
     pod = spec["jobTemplate"]["spec"]["template"] if "jobTemplate" in spec else spec["template"]
     return list(pod["spec"]["containers"])
+
+
+def test_services_get_disk_durable_topics_and_encrypted_links_from_the_values() -> None:
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    for name, deployment in deployments("default").items():
+        pod = deployment["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        env = {item["name"]: item.get("value") for item in container["env"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        assert env["HDH_KAFKA_REPLICATION_FACTOR"] == "3"
+        assert env["HDH_KAFKA_MIN_INSYNC_REPLICAS"] == "2"
+        assert env["HDH_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+        assert mounts[str(Path(env["HDH_KAFKA_CA_FILE"]).parent)] == "kafka-ca"
+        if name == "gateway":
+            claim = volumes["spool"]["ephemeral"]["volumeClaimTemplate"]["spec"]
+            assert claim["resources"]["requests"]["storage"] == "2Gi"
+            drain = float(env["HDH_REQUEST_LOG_DRAIN_SECONDS"])
+            assert pod["terminationGracePeriodSeconds"] > drain
+            continue
+        assert env["HDH_DATABASE_SSL_MODE"] == "verify-full"
+        assert mounts[str(Path(env["HDH_DATABASE_CA_FILE"]).parent)] == "postgres-ca"
+        assert mounts[env["HDH_WORK_DIR"]] == "work"
+        claim = volumes["work"]["ephemeral"]["volumeClaimTemplate"]["spec"]
+        assert claim["resources"]["requests"]["storage"] == values["workVolume"]["size"]

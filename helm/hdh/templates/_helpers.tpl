@@ -55,13 +55,76 @@ app.kubernetes.io/instance: {{ .Release.Name }}
       key: {{ .role.passwordSecret.key }}
 - name: HDH_DATABASE_URL
   value: {{ printf "postgresql+asyncpg://%s:$(DATABASE_PASSWORD)@%s:%v/%s" .role.user $pg.host $pg.port $pg.database | quote }}
+- name: HDH_DATABASE_SSL_MODE
+  value: {{ $pg.sslMode | quote }}
+{{- if $pg.caSecret }}
+- name: HDH_DATABASE_CA_FILE
+  value: /etc/hdh/postgres-ca/{{ $pg.caSecret.key }}
+{{- end }}
+{{- end }}
+
+{{/* The broker: where, how (TLS, SASL/SCRAM) and the durability of the topics created. */}}
+{{- define "hdh.kafkaEnv" -}}
+{{- $kafka := .Values.external.kafka -}}
+- name: HDH_KAFKA_BOOTSTRAP_SERVERS
+  value: {{ $kafka.bootstrapServers | quote }}
+- name: HDH_KAFKA_REPLICATION_FACTOR
+  value: {{ $kafka.replicationFactor | quote }}
+- name: HDH_KAFKA_MIN_INSYNC_REPLICAS
+  value: {{ $kafka.minInsyncReplicas | quote }}
+- name: HDH_KAFKA_SECURITY_PROTOCOL
+  value: {{ $kafka.securityProtocol | quote }}
+{{- if $kafka.caSecret }}
+- name: HDH_KAFKA_CA_FILE
+  value: /etc/hdh/kafka-ca/{{ $kafka.caSecret.key }}
+{{- end }}
+{{- with $kafka.sasl }}
+- name: HDH_KAFKA_SASL_MECHANISM
+  value: {{ .mechanism | quote }}
+- name: HDH_KAFKA_SASL_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secret.name }}
+      key: {{ .secret.usernameKey }}
+- name: HDH_KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .secret.name }}
+      key: {{ .secret.passwordKey }}
+{{- end }}
+{{- end }}
+
+{{/* The CA bundles of PostgreSQL and the broker, mounted where the settings point. */}}
+{{- define "hdh.caMounts" -}}
+{{- with .Values.external.postgres.caSecret }}
+- name: postgres-ca
+  mountPath: /etc/hdh/postgres-ca
+  readOnly: true
+{{- end }}
+{{- with .Values.external.kafka.caSecret }}
+- name: kafka-ca
+  mountPath: /etc/hdh/kafka-ca
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "hdh.caVolumes" -}}
+{{- with .Values.external.postgres.caSecret }}
+- name: postgres-ca
+  secret: {secretName: {{ .name }}}
+{{- end }}
+{{- with .Values.external.kafka.caSecret }}
+- name: kafka-ca
+  secret: {secretName: {{ .name }}}
+{{- end }}
 {{- end }}
 
 {{/* Settings every service reads, beside its database; S3 credentials: its own identity. */}}
 {{- define "hdh.serviceEnv" -}}
 {{- $values := .root.Values -}}
-- name: HDH_KAFKA_BOOTSTRAP_SERVERS
-  value: {{ $values.external.kafka.bootstrapServers | quote }}
+{{ include "hdh.kafkaEnv" .root }}
+- name: HDH_WORK_DIR
+  value: /work
 - name: HDH_STORAGE_BACKEND
   value: s3
 - name: HDH_S3_ENDPOINT
@@ -114,8 +177,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   value: {{ $values.external.oidc.discoveryUrl | quote }}
 - name: HDH_OIDC_AUDIENCE
   value: {{ $values.external.oidc.audience | quote }}
-- name: HDH_KAFKA_BOOTSTRAP_SERVERS
-  value: {{ $values.external.kafka.bootstrapServers | quote }}
+{{ include "hdh.kafkaEnv" .root }}
+- name: HDH_REQUEST_LOG_DRAIN_SECONDS
+  value: {{ (index $values.parts "gateway").spool.drainSeconds | quote }}
 # Each pod keys its own request log.
 - name: HDH_GATEWAY_INSTANCE
   valueFrom:
@@ -125,4 +189,20 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   value: /var/lib/hdh/spool
 - name: HDH_TRUSTED_PROXIES
   value: {{ $values.ingress.trustedProxies | toJson | quote }}
+{{- end }}
+
+{{/* A volume of the pod's own on a real disk (a generic ephemeral volume: a claim made with
+the pod and deleted with it), sized by values: scratch files, the request-log spool. */}}
+{{- define "hdh.ephemeralVolume" -}}
+- name: {{ .name }}
+  ephemeral:
+    volumeClaimTemplate:
+      spec:
+        accessModes: [ReadWriteOnce]
+        {{- with .volume.storageClassName }}
+        storageClassName: {{ . }}
+        {{- end }}
+        resources:
+          requests:
+            storage: {{ .volume.size }}
 {{- end }}
