@@ -1,4 +1,4 @@
-"""The chart's JupyterHub (image quay.io/jupyterhub/k8s-hub: KubeSpawner, OAuthenticator):
+"""The chart's JupyterHub (image jupyterhub/k8s-hub: KubeSpawner, OAuthenticator):
 login with the platform's OIDC provider, one pod per session, started only by the workspace
 service (``hdh_hub.configure``). Everything deployment-specific comes from the environment
 the chart's Deployment sets."""
