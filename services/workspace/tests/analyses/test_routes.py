@@ -218,3 +218,30 @@ async def test_only_a_member_under_a_live_grant_submits_or_follows(
     assert statuses == [404, 403, 403, 401]
     assert follow == [200, 404]
     assert refused.status_code == 403
+
+
+async def test_a_renamed_pseudonym_stays_a_pseudonym(
+    settings: Any,
+    make_token: TokenFactory,
+    engine: AsyncEngine,
+    objects: Path,
+    access_rights: AccessRights,
+) -> None:
+    project = uuid.uuid4()
+    await register(engine, objects, project, ["alice"], PEOPLE=people())
+    alice = bearer(make_token("workspace", "researcher", sub="alice"))
+    body = {"sql": "SELECT NIR AS who, SEX, AMOUNT FROM PEOPLE", "name": "RENAMED"}
+    async with running(create_app(settings)) as client:
+        submitted = await client.post(path(project), json=body, headers=alice)
+        done = await finished(client, submitted.headers["location"], alice)
+        tables = (await client.get(f"/workspace/projects/{project}/tables", headers=alice)).json()
+        query = {"tables": ["RENAMED"], "group_by": [{"column": "who"}]}
+        keyed = await client.post(
+            f"/workspace/projects/{project}/queries", json=query, headers=alice
+        )
+    assert done["state"] == "succeeded"
+    renamed = next(t for t in tables["items"] if t["name"] == "RENAMED")
+    kinds = {c["name"]: c["kind"] for c in renamed["columns"]}
+    assert kinds == {"who": "pseudonym", "SEX": "none", "AMOUNT": "none"}
+    assert keyed.status_code == 400  # no cell keyed by a pseudonym
+    assert keyed.json()["type"] == "/problems/invalid-query"

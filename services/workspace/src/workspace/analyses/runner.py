@@ -23,7 +23,7 @@ from hdh_common.errors import AppError
 from hdh_common.storage import ObjectStore
 from workspace.analyses.errors import TableNameTaken, as_problem
 from workspace.analyses.repository import AnalysisRepository
-from workspace.analyses.run import Progress, run_sql
+from workspace.analyses.run import Progress, carried_pseudonyms, run_sql
 from workspace.config import Settings
 from workspace.db import outbox
 from workspace.errors import AccessEnded
@@ -138,7 +138,8 @@ class AnalysisRunner:
                     raise Stopped from stopped
                 raise AccessEnded(f"The analysis was stopped: {stopped}") from stopped
             try:
-                return await self._store(analysis, found, chosen, target, rows)
+                carried = await asyncio.to_thread(carried_pseudonyms, target, tables)
+                return await self._store(analysis, found, chosen, target, rows, carried)
             finally:
                 target.unlink(missing_ok=True)
 
@@ -159,6 +160,7 @@ class AnalysisRunner:
         sources: list[ProjectTable],
         path: Any,
         rows: int,
+        carried: set[str],
     ) -> ProjectTable:
         key = f"{analysis.project_id}/analyses/{analysis.id}/{analysis.name}.parquet"
         await self.store.ensure_bucket(BUCKET)
@@ -174,7 +176,9 @@ class AnalysisRunner:
             {
                 "name": field.name,
                 "type": str(field.type),
-                "kind": "pseudonym" if field.name.lower() in pseudonyms else "none",
+                "kind": "pseudonym"
+                if field.name.lower() in pseudonyms or field.name in carried
+                else "none",
             }
             for field in schema
         ]
