@@ -102,10 +102,10 @@ def test_every_consistency_proof_is_accepted(tree: MemoryTree, leaves: list[byte
             old, new = consistency_roots(first, second, proof, roots[first])
             assert (old, new) == (roots[first], roots[second])
             verify_consistency(
-                first=first,
-                second=second,
-                first_root=roots[first],
-                second_root=roots[second],
+                old_size=first,
+                new_size=second,
+                old_root=roots[first],
+                new_root=roots[second],
                 proof=proof,
             )
 

@@ -62,10 +62,10 @@ def test_inclusion_vectors(name: str, case: dict[str, Any]) -> None:
 def test_consistency_vectors(name: str, case: dict[str, Any]) -> None:
     def check() -> None:
         verify_consistency(
-            first=case["size1"],
-            second=case["size2"],
-            first_root=b64(case["root1"]),
-            second_root=b64(case["root2"]),
+            old_size=case["size1"],
+            new_size=case["size2"],
+            old_root=b64(case["root1"]),
+            new_root=b64(case["root2"]),
             proof=b64_list(case["proof"]),
         )
 

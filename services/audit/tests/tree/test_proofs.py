@@ -49,10 +49,10 @@ async def test_every_proof_matches_the_memory_tree(
             for first in range(1, size + 1):
                 consistency = await service.consistency(session, first=first, second=size)
                 verify_consistency(
-                    first=first,
-                    second=size,
-                    first_root=log.root(first),
-                    second_root=root,
+                    old_size=first,
+                    new_size=size,
+                    old_root=log.root(first),
+                    new_root=root,
                     proof=[bytes.fromhex(h) for h in consistency.hashes],
                 )
 

@@ -250,12 +250,30 @@ async def test_a_figure_goes_out_with_its_table(airlock: Airlock) -> None:
     assert statuses == {"table": "pass", "figure": "pass"}
 
 
-async def test_row_level_tables_fail_the_automatic_check(airlock: Airlock) -> None:
+@pytest.mark.parametrize(
+    ("table", "carrier"),
+    [
+        (pa.table({"NIR": ["a", "b"], "persons": [12, 15]}), "NIR"),  # by its name
+        (pa.table({"x": ["z", people()["NIR"][7].as_py()], "persons": [12, 15]}), "x"),  # values
+    ],
+)
+async def test_row_level_tables_fail_the_automatic_check(
+    airlock: Airlock, table: pa.Table, carrier: str
+) -> None:
     sink = io.BytesIO()
-    pq.write_table(pa.table({"NIR": ["a", "b"], "persons": [12, 15]}), sink)
+    pq.write_table(table, sink)
     output = (await airlock.save(sink.getvalue(), format="parquet")).json()
     check = (await airlock.request(output["id"])).json()["outputs"][0]["check"]
-    assert check["status"] == "fail" and "pseudonyms" in " ".join(check["notes"])
+    assert check["status"] == "fail"
+    assert f"pseudonyms ({carrier})" in " ".join(check["notes"])
+
+
+async def test_a_renamed_pseudonym_in_a_csv_output_is_caught(airlock: Airlock) -> None:
+    pseudonym = people()["NIR"][3].as_py()
+    content = f"who,persons\n{pseudonym},12\nnobody,15\n".encode()
+    output = (await airlock.save(content, name="renamed")).json()
+    check = (await airlock.request(output["id"])).json()["outputs"][0]["check"]
+    assert check["status"] == "fail" and "pseudonyms (who)" in " ".join(check["notes"])
 
 
 @pytest.mark.parametrize(

@@ -30,8 +30,8 @@ import httpx
 import pyarrow.csv as pa_csv
 
 from audit.canonical import canonical_json
-from audit.merkle.verify import ProofError, verify_consistency, verify_inclusion
 from audit.verifier.checks import check_head, public_keys
+from hdh_tlog.merkle import ProofError, verify_consistency, verify_inclusion
 
 SNDS = Path(__file__).resolve().parents[4].parent / "shared" / "data" / "snds"
 TABLE = "IR_BEN_R"
@@ -720,10 +720,10 @@ class Journey:
         ).json()
         try:
             verify_consistency(
-                first=first["tree_size"],
-                second=second["tree_size"],
-                first_root=bytes.fromhex(first["root_hash"]),
-                second_root=bytes.fromhex(second["root_hash"]),
+                old_size=first["tree_size"],
+                new_size=second["tree_size"],
+                old_root=bytes.fromhex(first["root_hash"]),
+                new_root=bytes.fromhex(second["root_hash"]),
                 proof=[bytes.fromhex(h) for h in proof["hashes"]],
             )
         except ProofError as error:

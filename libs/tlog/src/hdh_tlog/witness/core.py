@@ -138,6 +138,10 @@ def _check_consistency(
 ) -> None:
     if checkpoint.size == 0 and checkpoint.root != EMPTY_ROOT:
         raise Refused(422, "a tree of size zero has the empty root")
+    if submission.old_size == 0:  # any tree extends the empty one
+        if submission.proof:
+            raise Refused(422, "a proof from size zero must be empty")
+        return
     try:
         verify_consistency(
             old_size=submission.old_size,

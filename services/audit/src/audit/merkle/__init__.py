@@ -1,6 +1,6 @@
-"""The RFC 9162 (Certificate Transparency v2) Merkle tree, pure and storage-agnostic."""
+"""The RFC 9162 (Certificate Transparency v2) Merkle tree, pure and storage-agnostic: its
+hashes and proof verification are :mod:`hdh_tlog.merkle`'s, which the witness shares."""
 
-from audit.merkle.hashing import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
 from audit.merkle.proofs import (
     Node,
     consistency_ranges,
@@ -10,8 +10,12 @@ from audit.merkle.proofs import (
     range_nodes,
 )
 from audit.merkle.tree import CompactRange, MemoryTree, NodeRow
-from audit.merkle.verify import (
+from hdh_tlog.merkle import (
+    EMPTY_ROOT,
+    HASH_SIZE,
     ProofError,
+    leaf_hash,
+    node_hash,
     root_from_inclusion,
     verify_consistency,
     verify_inclusion,

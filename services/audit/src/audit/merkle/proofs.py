@@ -9,9 +9,14 @@ O(log n) stored nodes, fetched at once.
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from audit.merkle.hashing import largest_power_of_two_below, node_hash
+from hdh_tlog.merkle import node_hash
 
 Range = tuple[int, int]
+
+
+def largest_power_of_two_below(n: int) -> int:
+    """The ``k`` of RFC 9162 section 2.1.1: the largest power of two smaller than ``n`` (n > 1)."""
+    return 1 << ((n - 1).bit_length() - 1)
 
 
 class Node(NamedTuple):

@@ -4,8 +4,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
-from audit.merkle.hashing import EMPTY_ROOT, node_hash
 from audit.merkle.proofs import Node, consistency_ranges, inclusion_ranges, range_hash
+from hdh_tlog.merkle import EMPTY_ROOT, node_hash
 
 NodeRow: TypeAlias = tuple[int, int, bytes]
 

@@ -16,8 +16,6 @@ from audit.merkle import EMPTY_ROOT, CompactRange, ProofError, leaf_hash, verify
 from audit.treeheads.contract import signed_message
 from audit.treeheads.signing import key_id_of
 from hdh_tlog.checkpoint import Checkpoint
-from hdh_tlog.merkle import ProofError as TlogProofError
-from hdh_tlog.merkle import verify_consistency as verify_checkpoint_consistency
 from hdh_tlog.note import NoteError, VerifierKey, parse_note
 from hdh_tlog.signatures import SignatureError, verify, verify_note
 
@@ -113,10 +111,10 @@ def check_consistency(
         return _fail(f"the proof is for sizes {proof['first']}→{proof['second']}, not {m}→{n}")
     try:
         verify_consistency(
-            first=m,
-            second=n,
-            first_root=bytes.fromhex(first["root_hash"]),
-            second_root=bytes.fromhex(second["root_hash"]),
+            old_size=m,
+            new_size=n,
+            old_root=bytes.fromhex(first["root_hash"]),
+            new_root=bytes.fromhex(second["root_hash"]),
             proof=[bytes.fromhex(h) for h in proof["hashes"]],
         )
     except (ProofError, ValueError) as exc:
@@ -184,14 +182,14 @@ def check_checkpoint_consistency(
     if old.size and (proof.get("first"), proof.get("second")) != (old.size, new.size):
         return _fail(f"the proof is not for sizes {old.size}→{new.size}")
     try:
-        verify_checkpoint_consistency(
+        verify_consistency(
             old_size=old.size,
             new_size=new.size,
             old_root=old.root,
             new_root=new.root,
             proof=[bytes.fromhex(h) for h in proof.get("hashes", [])] if old.size else [],
         )
-    except (TlogProofError, ValueError) as exc:
+    except (ProofError, ValueError) as exc:
         return _fail(
             f"the log forked: the checkpoint of size {new.size} does not extend "
             f"the one of size {old.size} ({exc})"

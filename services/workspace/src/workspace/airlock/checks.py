@@ -5,10 +5,11 @@ cell (row) must stand for at least ``threshold`` persons, read from the column t
 names as the person count; zeros and missing values are pointed out for the checkers (a
 zero can tell that nobody in a group has a condition); a regression's residual degrees of
 freedom (a ``df_resid`` column, as ``acro`` and statsmodels name it) must reach the
-threshold too; a column holding the project's pseudonyms makes the table row-level and
-fails it. Dominance needs each person's contribution, which a saved table no longer has:
-the governed queries apply it, and for a saved table it is the checkers' to judge; the
-report says so. A table without a person count is marked ``review`` (manual review only).
+threshold too; a column holding the project's pseudonyms, whatever it is called, makes the
+table row-level and fails it. Dominance needs each person's contribution, which a saved
+table no longer has: the governed queries apply it, and for a saved table it is the
+checkers' to judge; the report says so. A table without a person count is marked
+``review`` (manual review only).
 ``acro`` itself is not used: it checks the tables it builds from the row-level DataFrame in
 memory, and a saved output has no row-level data behind it here (see
 ``workspace.queries.disclosure``).
@@ -37,7 +38,7 @@ def read_table(path: Path, format_: str) -> pa.Table:
 
 
 def check_table(
-    table: pa.Table, *, persons_column: str | None, pseudonyms: set[str], threshold: int
+    table: pa.Table, *, persons_column: str | None, carried: list[str], threshold: int
 ) -> dict[str, Any]:
     findings: list[dict[str, Any]] = []
     notes = [DOMINANCE_NOTE]
@@ -47,7 +48,6 @@ def check_table(
         for row in rows[: MAX_FINDINGS - len(findings)]:
             findings.append({"rule": rule, "column": column, "row": row + 1, "detail": detail})
 
-    carried = [name for name in table.column_names if name.lower() in pseudonyms]
     if carried:
         status = FAIL
         notes.append(f"Row-level: the table carries the project's pseudonyms ({carried[0]}).")

@@ -52,6 +52,7 @@ from workspace.airlock.models import (
 from workspace.analyses.runner import BUCKET
 from workspace.config import Settings
 from workspace.db import outbox
+from workspace.spaces import data
 from workspace.spaces.models import SUCCEEDED, Analysis, ProjectTable, Space
 from workspace.spaces.service import readable
 
@@ -298,7 +299,7 @@ async def request_release(
     project_id: uuid.UUID,
     body: schemas.ReleaseRequestIn,
 ) -> schemas.ReleaseRequest:
-    await readable(session, access, principal, project_id, members_only=True)
+    found = await data.readable_tables(session, access, principal, project_id)
     asked = [await _output(session, project_id, oid) for oid in dict.fromkeys(body.output_ids)]
     if busy := [o.name for o in asked if o.state != SAVED]:
         raise OutputNotReleasable(f"Already in a request or decided: {', '.join(busy)}.")
@@ -308,7 +309,6 @@ async def request_release(
             shown = await session.get(Output, output.table_id)
             if shown is None or shown.state != RELEASED:
                 raise FigureWithoutTable(f"{output.name} goes out with its table, in this request.")
-    pseudonyms = await _pseudonym_columns(session, project_id)
     now = datetime.now(UTC)
     request = ReleaseRequest(
         id=uuid.uuid4(),
@@ -324,7 +324,7 @@ async def request_release(
     reports: dict[uuid.UUID, dict[str, Any]] = {}
     for output in sorted(asked, key=lambda o: o.table_id is not None):  # tables first
         if output.kind == "table":
-            reports[output.id] = await _check(store, settings, output, pseudonyms)
+            reports[output.id] = await _check(store, settings, found, output)
         else:
             assert output.table_id is not None
             table = reports.get(output.table_id) or {"status": checks.PASS, "notes": []}
@@ -354,24 +354,24 @@ async def request_release(
     return await _detail(session, request, reviews_for=None)
 
 
-async def _pseudonym_columns(session: AsyncSession, project_id: uuid.UUID) -> set[str]:
-    tables = await session.scalars(
-        select(ProjectTable).where(ProjectTable.project_id == project_id)
-    )
-    return {c["name"].lower() for t in tables for c in t.columns if c["kind"] == "pseudonym"}
-
-
 async def _check(
-    store: ObjectStore, settings: Settings, output: Output, pseudonyms: set[str]
+    store: ObjectStore, settings: Settings, found: data.Readable, output: Output
 ) -> dict[str, Any]:
+    """The automatic check of a table output. A column carries the project's pseudonyms when
+    it bears the name of one or when its values are some (whatever it was called)."""
+    keyed = [t for t in found.tables.values() if any(c["kind"] == "pseudonym" for c in t.columns)]
+    names = {c["name"].lower() for t in keyed for c in t.columns if c["kind"] == "pseudonym"}
+    tables = await data.local_copies(store, settings.workspace_files_path, found, keyed)
     with work_folder(settings.work_dir, prefix="hdh-check-") as folder:
         path = Path(folder) / f"output.{output.format}"
         await download(store, BUCKET, output.object_key, path)
         table = await asyncio.to_thread(checks.read_table, path, output.format)
+    carried = await asyncio.to_thread(data.carried_pseudonyms, table, tables)
+    carried |= {name for name in table.column_names if name.lower() in names}
     return checks.check_table(
         table,
         persons_column=output.persons_column,
-        pseudonyms=pseudonyms,
+        carried=sorted(carried),
         threshold=settings.workspace_query_threshold,
     )
 

@@ -82,35 +82,3 @@ def _poll(connection: duckdb.DuckDBPyConnection, progress: Progress, done: threa
         except duckdb.Error:
             return
         progress.percent = max(progress.percent, percent)
-
-
-SAMPLE = 1_000
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def carried_pseudonyms(result: Path, tables: dict[str, ProjectTable]) -> set[str]:
-    """The result's columns that hold the project's pseudonyms, whatever the query called
-    them: a column is one when any of a sample of its distinct values is a pseudonym of the
-    tables it was computed from (a renamed pseudonym stays a pseudonym). Identifiers are
-    quoted, file paths bound."""
-    known = " UNION ALL ".join(
-        f"SELECT CAST({_quoted(t.pseudonym)} AS VARCHAR) AS p FROM read_parquet(?)"  # noqa: S608
-        for t in tables.values()
-    )
-    paths = [[str(path) for path in t.paths] for t in tables.values()]
-    found: set[str] = set()
-    with duckdb.connect(":memory:") as connection:
-        for field in pq.read_schema(result):
-            column = _quoted(field.name)
-            query = (
-                f"SELECT count(*) FROM (SELECT DISTINCT CAST({column} AS VARCHAR) AS v"  # noqa: S608
-                f" FROM read_parquet(?) WHERE {column} IS NOT NULL LIMIT {SAMPLE}) s"
-                f" WHERE v IN ({known})"
-            )
-            row = connection.execute(query, [str(result), *paths]).fetchone()
-            if row and row[0]:
-                found.add(field.name)
-    return found

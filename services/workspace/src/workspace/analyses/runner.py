@@ -23,7 +23,7 @@ from hdh_common.errors import AppError
 from hdh_common.storage import ObjectStore
 from workspace.analyses.errors import TableNameTaken, as_problem
 from workspace.analyses.repository import AnalysisRepository
-from workspace.analyses.run import Progress, carried_pseudonyms, run_sql
+from workspace.analyses.run import Progress, run_sql
 from workspace.config import Settings
 from workspace.db import outbox
 from workspace.errors import AccessEnded
@@ -138,7 +138,7 @@ class AnalysisRunner:
                     raise Stopped from stopped
                 raise AccessEnded(f"The analysis was stopped: {stopped}") from stopped
             try:
-                carried = await asyncio.to_thread(carried_pseudonyms, target, tables)
+                carried = await asyncio.to_thread(data.carried_pseudonyms, target, tables)
                 return await self._store(analysis, found, chosen, target, rows, carried)
             finally:
                 target.unlink(missing_ok=True)

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+import duckdb
+import pyarrow as pa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hdh_common.identity import Principal
@@ -23,6 +25,8 @@ from workspace.spaces.service import readable
 
 RECHECK_SECONDS = 0.25
 """How often running work re-reads the project's state."""
+SAMPLE = 1_000
+"""How many distinct values of a column are compared with the project's pseudonyms."""
 
 T = TypeVar("T")
 
@@ -131,3 +135,37 @@ async def watch_rights(
     found: Readable,
 ) -> T:
     return await watched(work, stop, lambda: lost(session, principal.subject, found))
+
+
+def carried_pseudonyms(result: Path | pa.Table, tables: dict[str, ProjectTable]) -> set[str]:
+    """The columns of ``result`` (a Parquet file or a table) that hold the project's
+    pseudonyms, whatever they are called: a column is one when any of a sample of its
+    distinct values is a pseudonym of ``tables`` (a renamed pseudonym stays a pseudonym).
+    Identifiers are quoted, file paths bound."""
+    if not tables:
+        return set()
+    known = " UNION ALL ".join(
+        f"SELECT CAST({_quoted(t.pseudonym)} AS VARCHAR) AS p FROM read_parquet(?)"  # noqa: S608
+        for t in tables.values()
+    )
+    paths = [[str(path) for path in t.paths] for t in tables.values()]
+    found: set[str] = set()
+    with duckdb.connect(":memory:") as connection:
+        if isinstance(result, pa.Table):
+            connection.register("result", result)
+        else:
+            connection.read_parquet(str(result)).create_view("result")
+        for name in connection.table("result").columns:
+            column = _quoted(name)
+            query = (
+                f"SELECT count(*) FROM (SELECT DISTINCT CAST({column} AS VARCHAR) AS v"  # noqa: S608
+                f" FROM result WHERE {column} IS NOT NULL LIMIT {SAMPLE}) s WHERE v IN ({known})"
+            )
+            row = connection.execute(query, paths).fetchone()
+            if row and row[0]:
+                found.add(name)
+    return found
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
