@@ -1,22 +1,18 @@
 import base64
 import logging
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, Request
 
-from access.grants.schemas import ReaderRights
-from hdh_common.identity import InternalTokenVerifier, Role, public_key_pem
 from hdh_dev.processes import free_port
 from hdh_dev.s3server import S3Server
-from hdh_dev.testing import SettingsFactory, serve_http
+from hdh_dev.testing import AccessRights, SettingsFactory, serve_access_rights
 from linkage.pseudonyms.hmac import native_kernel
 
-from .support import ACCESS_KEY, SECRET_KEY, AccessRights, Captured
+from .support import ACCESS_KEY, SECRET_KEY, Captured
 
 
 @pytest.fixture(scope="session")
@@ -75,26 +71,7 @@ def linkage_settings(make_settings: SettingsFactory, master_key_b64: str) -> Set
 async def access_rights(
     token_public_key: str, service_private_key: str
 ) -> AsyncIterator[AccessRights]:
-    verifier = InternalTokenVerifier(
-        token_public_key,
-        issuer="hdh-gateway",
-        audience="access",
-        service_public_pem=public_key_pem(service_private_key),
-    )
-    rights = AccessRights()
-    app = FastAPI()
-
-    @app.get("/access/grants/{grant_id}/readers/{subject}")
-    async def readers(grant_id: uuid.UUID, subject: str, request: Request) -> ReaderRights:
-        caller = verifier.verify(request.headers["authorization"].removeprefix("Bearer "))
-        assert caller.roles == {Role.SYSTEM} and caller.subject == "hdh-linkage"
-        rights.asked.append((grant_id, subject))
-        allowed = subject not in rights.refused
-        reason = None if allowed else "Not a member of the project now."
-        return ReaderRights(
-            grant_id=grant_id, project_id=None, subject=subject, allowed=allowed, reason=reason
-        )
-
-    async with serve_http(app) as url:
-        rights.url = url
+    """The access service's live-rights endpoint, answering as ``refused`` says."""
+    serving = serve_access_rights("hdh-linkage", token_public_key, service_private_key)
+    async with serving as rights:
         yield rights

@@ -2,9 +2,7 @@
 
 import csv
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -89,16 +87,6 @@ class Captured(logging.Handler):
 
 
 ACCESS_KEY, SECRET_KEY = "test-access", "test-secret"
-
-
-@dataclass
-class AccessRights:
-    """The access service's live-rights answer, as the linkage service meets it over HTTP
-    (the whole path, with the real access service, runs in ``tests/security``)."""
-
-    url: str = ""
-    refused: set[str] = field(default_factory=set)
-    asked: list[tuple[uuid.UUID, str]] = field(default_factory=list)
 
 
 async def in_transaction(url: str, action: Callable[[AsyncSession], Awaitable[Any]]) -> Any:

@@ -1,17 +1,11 @@
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, Request
 
-from access.grants.schemas import ReaderRights
-from hdh_common.identity import InternalTokenVerifier, Role, public_key_pem
 from hdh_dev.processes import free_port
-from hdh_dev.testing import SettingsFactory, serve_http
-
-from .support import AccessRights
+from hdh_dev.testing import AccessRights, SettingsFactory, serve_access_rights
 
 
 @pytest.fixture
@@ -30,29 +24,9 @@ def workspace_settings(make_settings: SettingsFactory) -> SettingsFactory:
 async def access_rights(
     token_public_key: str, service_private_key: str
 ) -> AsyncIterator[AccessRights]:
-    """The access service's live-rights endpoint, answering as ``refused`` says."""
-    verifier = InternalTokenVerifier(
-        token_public_key,
-        issuer="hdh-gateway",
-        audience="access",
-        service_public_pem=public_key_pem(service_private_key),
-    )
-    rights = AccessRights()
-    app = FastAPI()
-
-    @app.get("/access/grants/{grant_id}/readers/{subject}")
-    async def readers(grant_id: uuid.UUID, subject: str, request: Request) -> ReaderRights:
-        caller = verifier.verify(request.headers["authorization"].removeprefix("Bearer "))
-        assert caller.roles == {Role.SYSTEM} and caller.subject == "hdh-workspace"
-        rights.asked.append((grant_id, subject))
-        allowed = subject not in rights.refused
-        reason = None if allowed else "The grant was revoked."
-        return ReaderRights(
-            grant_id=grant_id, project_id=None, subject=subject, allowed=allowed, reason=reason
-        )
-
-    async with serve_http(app) as url:
-        rights.url = url
+    async with serve_access_rights(
+        "hdh-workspace", token_public_key, service_private_key
+    ) as rights:
         yield rights
 
 

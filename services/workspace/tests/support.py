@@ -2,7 +2,6 @@
 meets it over HTTP, and events fed to the consumers in a transaction of their own."""
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -16,13 +15,6 @@ from hdh_common.events import CloudEvent
 from hdh_common.storage import FilesystemObjectStore
 from workspace.consumers import on_access_event, on_linkage_event
 from workspace.state import WorkspaceState
-
-
-@dataclass
-class AccessRights:
-    url: str = ""
-    refused: set[str] = field(default_factory=set)
-    asked: list[tuple[uuid.UUID, str]] = field(default_factory=list)
 
 
 async def deliver(engine: AsyncEngine, type_: str, data: dict[str, Any]) -> None:

@@ -10,10 +10,10 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hdh_common.events import CloudEvent
-from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
+from hdh_dev.testing import AccessRights, SettingsFactory, TokenFactory, bearer, eventually, running
 from workspace.main import create_app
 
-from .support import AccessRights, completed, issued
+from .support import completed, issued
 
 
 async def publish(bootstrap: str, topic: str, type_: str, data: dict[str, object]) -> None:

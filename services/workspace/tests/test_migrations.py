@@ -1,5 +1,4 @@
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -7,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hdh_common import migrations
+from hdh_dev.testing import fresh_database
 
 
 async def run(url: str, statement: str) -> list[str]:
@@ -20,13 +20,9 @@ async def run(url: str, statement: str) -> list[str]:
 
 
 @pytest.fixture
-async def empty_database(database_url: str) -> AsyncIterator[str]:
-    server = sa.make_url(database_url)
-    name = f"hdh_workspace_mig_{uuid.uuid4().hex[:8]}"
-    admin = server.set(database="postgres").render_as_string(hide_password=False)
-    await run(admin, f'CREATE DATABASE "{name}"')
-    yield server.set(database=name).render_as_string(hide_password=False)
-    await run(admin, f'DROP DATABASE "{name}" WITH (FORCE)')
+async def empty_database() -> AsyncIterator[str]:
+    async with fresh_database("hdh_workspace_mig", services=()) as url:
+        yield url
 
 
 TABLES = (

@@ -15,13 +15,11 @@ from hdh_common.db import create_sessionmaker
 from hdh_common.events import CloudEvent
 from hdh_common.storage import create_object_store
 from hdh_dev.processes import free_port
-from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
+from hdh_dev.testing import AccessRights, SettingsFactory, TokenFactory, bearer, running
 from linkage.consumers import on_access_event
 from linkage.extracts.models import LIVE, ExtractFile, Grant
 from linkage.main import create_app
 from linkage.state import LinkageState
-
-from ..support import AccessRights
 
 PROJECT = uuid.uuid4()
 

@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hdh_common.business_days import add_business_days, french_day
-from hdh_dev.testing import TokenFactory, bearer, running
+from hdh_dev.testing import AccessRights, TokenFactory, bearer, running
 from workspace.main import create_app
 
-from ..support import AccessRights, people, register
+from ..support import people, register
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

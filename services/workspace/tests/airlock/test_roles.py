@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hdh_dev.testing import TokenFactory, bearer, running
+from hdh_dev.testing import AccessRights, TokenFactory, bearer, running
 from workspace.main import create_app
 
-from ..support import AccessRights, people, register
+from ..support import people, register
 
 OUTSIDERS = ("partner", "producer", "auditor", "committee_member", "regulator")
 

@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, running
+from hdh_dev.testing import AccessRights, SettingsFactory, TokenFactory, bearer, running
 from workspace.main import create_app
 
-from ..support import AccessRights, deliver, one_person, people, register
+from ..support import deliver, one_person, people, register
 
 QUERY = {
     "tables": ["PEOPLE"],

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hdh_common.db import create_sessionmaker
 from hdh_common.events import CloudEvent
 from hdh_dev.s3server import S3Server, start_s3_server
-from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
+from hdh_dev.testing import AccessRights, SettingsFactory, TokenFactory, bearer, eventually, running
 from workspace.config import Settings
 from workspace.consumers import on_access_event
 from workspace.main import create_app
@@ -32,7 +32,7 @@ from workspace.sessions.models import NotebookSession
 from workspace.sessions.service import SessionBackends, server_name
 from workspace.state import WorkspaceState
 
-from ..support import AccessRights, deliver, open_space
+from ..support import deliver, open_space
 from .conftest import HOOKS, Hub
 from .policy import allowed
 

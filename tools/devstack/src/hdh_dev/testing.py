@@ -16,7 +16,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 import uvicorn
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -35,11 +35,13 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from access.grants.schemas import ReaderRights
 from hdh_common import migrations
 from hdh_common.db import create_engine, create_sessionmaker, schema_metadata
 from hdh_common.identity import (
     SERVICE_TOKEN_ISSUER,
     InternalTokenSigner,
+    InternalTokenVerifier,
     Principal,
     Role,
     generate_private_key_pem,
@@ -520,6 +522,49 @@ async def serve_http(
     finally:
         server.should_exit = True
         await task
+
+
+@dataclass
+class AccessRights:
+    """The access service's live-rights answer as another service meets it over HTTP: every
+    subject reads every grant but those ``refused``; ``asked`` records the questions."""
+
+    url: str = ""
+    refused: set[str] = field(default_factory=set)
+    asked: list[tuple[uuid.UUID, str]] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def serve_access_rights(
+    caller: str, token_public_key: str, service_private_key: str
+) -> AsyncIterator[AccessRights]:
+    """``GET /access/grants/{id}/readers/{subject}`` over HTTP, answering the internal
+    identity ``caller`` only (the whole path, with the real access service, runs in
+    ``tests/security``)."""
+    verifier = InternalTokenVerifier(
+        token_public_key,
+        issuer="hdh-gateway",
+        audience="access",
+        service_public_pem=public_key_pem(service_private_key),
+    )
+    rights = AccessRights()
+    app = FastAPI()
+
+    @app.get("/access/grants/{grant_id}/readers/{subject}")
+    async def readers(grant_id: uuid.UUID, subject: str, request: Request) -> ReaderRights:
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        principal = verifier.verify(token)
+        assert principal.roles == {Role.SYSTEM} and principal.subject == caller
+        rights.asked.append((grant_id, subject))
+        allowed = subject not in rights.refused
+        reason = None if allowed else "Not a reader of the grant now."
+        return ReaderRights(
+            grant_id=grant_id, project_id=None, subject=subject, allowed=allowed, reason=reason
+        )
+
+    async with serve_http(app) as url:
+        rights.url = url
+        yield rights
 
 
 @dataclass
