@@ -120,16 +120,20 @@ def _shape(table: TableSpec) -> dict[str, Any]:
 
 
 def _check_references(package: PackageSpec, current: _Current) -> None:
-    known = {t.name for t in package.tables} | set(current.rows)
+    """A foreign key names a table of the package or the dataset, and fields it holds."""
+    fields = {name: {f["name"] for f in shape["fields"]} for name, shape in current.shapes.items()}
+    fields |= {t.name: {f.name for f in t.fields} for t in package.tables}
     for table in package.tables:
         for fk in table.foreign_keys:
-            if fk.reference_table not in known:
-                package.errors.append(
-                    {
-                        "loc": f"{table.name}.foreignKeys",
-                        "msg": f"{fk.reference_table!r} is neither in the package nor the dataset.",
-                    }
-                )
+            target = fields.get(fk.reference_table)
+            missing = [n for n in fk.reference_fields if target is not None and n not in target]
+            if target is None:
+                message = f"{fk.reference_table!r} is neither in the package nor the dataset."
+            elif missing:
+                message = f"{', '.join(missing)} not a field of {fk.reference_table!r}."
+            else:
+                continue
+            package.errors.append({"loc": f"{table.name}.foreignKeys", "msg": message})
 
 
 def _diff(package: PackageSpec, current: _Current) -> schemas.ImportReport:

@@ -76,6 +76,19 @@ class UploadRepository:
         )
         return int(await self.session.scalar(query) or 0) + 1
 
+    async def latest_validated(self, dataset_id: uuid.UUID, table: str) -> DatasetVersion | None:
+        query = (
+            select(DatasetVersion)
+            .where(
+                DatasetVersion.dataset_id == dataset_id,
+                DatasetVersion.table_name == table,
+                DatasetVersion.status == "validated",
+            )
+            .order_by(DatasetVersion.number.desc())
+            .limit(1)
+        )
+        return await self.session.scalar(query)
+
     async def versions(
         self, dataset_id: uuid.UUID, *, cursor: str | None, limit: int
     ) -> list[DatasetVersion]:

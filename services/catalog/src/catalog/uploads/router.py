@@ -113,7 +113,10 @@ async def list_parts(
     response_model=schemas.Version,
     summary="Complete an upload: validate, convert to Parquet, record a version",
     description="Answers 202 with the version and its `status`: `validated` (its Parquet now"
-    " waits for pseudonymisation) or `rejected` (the report says why).",
+    " waits for pseudonymisation) or `rejected` (the report says why). The table's foreign keys"
+    " are looked up in its own rows and in the latest validated version of each table they"
+    " reference (`foreign-key` errors, rule `reference:<table>`); a table with no validated"
+    " version yet is one error: send the referenced tables first.",
     responses=problem_responses(Unauthorized, Forbidden, NotFound, UploadClosed, IncompleteUpload),
 )
 async def complete_upload(

@@ -24,6 +24,7 @@ from catalog.uploads import schemas
 from catalog.uploads.dialect import SAMPLE_BYTES, Dialect, declared, sniff
 from catalog.uploads.fields import FIELD_RULE_KEYS
 from catalog.uploads.models import DatasetVersion, Upload, UploadPart
+from catalog.uploads.references import ForeignKey, TableKeys, check, referenced_fields
 from catalog.uploads.repository import UploadRepository
 from catalog.uploads.statistics import mask
 from catalog.uploads.streams import ChainedReader, Prefixed, file_chunks
@@ -39,7 +40,7 @@ from catalog.uploads.validator import (
 from hdh_common.errors import NotFound, PayloadTooLarge
 from hdh_common.identity import Principal
 from hdh_common.pagination import Page
-from hdh_common.storage import ObjectStore
+from hdh_common.storage import ObjectStore, download
 
 PARQUET_BATCH_ROWS = 65_536
 
@@ -188,9 +189,21 @@ async def complete(
             f"{upload.declared_size}."
         )
     rules = await _rules(session, dataset.id, upload.table_name)
+    foreign = await _foreign_keys(session, dataset.id, upload.table_name)
     keys = [part_key(upload.id, n) for n in numbers]
     with new_workdir(settings.work_dir) as workdir:
-        outcome, size, digest = await _validate(store, settings, upload, rules, keys, Path(workdir))
+        referenced = await _referenced(
+            session, store, settings, upload=upload, foreign=foreign, workdir=Path(workdir)
+        )
+        outcome, size, digest = await _validate(
+            store,
+            settings,
+            upload,
+            rules,
+            keys,
+            Path(workdir),
+            references=(foreign, referenced),
+        )
         if digest != upload.declared_sha256:
             outcome.report.add("checksum-error", "checksum", row=None, column=None, value=digest)
             outcome.parquet = None
@@ -238,6 +251,40 @@ async def _rules(session: AsyncSession, dataset_id: uuid.UUID, table: str) -> Ta
     )
 
 
+async def _foreign_keys(
+    session: AsyncSession, dataset_id: uuid.UUID, table: str
+) -> tuple[ForeignKey, ...]:
+    repository = DictionaryRepository(session)
+    found = await repository.table(dataset_id, table)
+    assert found is not None  # _rules found it
+    return tuple(
+        ForeignKey(tuple(fk.fields), fk.reference_table, tuple(fk.reference_fields))
+        for fk in await repository.foreign_keys([found.id])
+    )
+
+
+async def _referenced(
+    session: AsyncSession,
+    store: ObjectStore,
+    settings: Settings,
+    *,
+    upload: Upload,
+    foreign: tuple[ForeignKey, ...],
+    workdir: Path,
+) -> dict[str, Path]:
+    """The Parquet of the latest validated version of each other table that the foreign keys
+    reference, downloaded: the version the upload's rows are checked against."""
+    repository = UploadRepository(session)
+    found = {}
+    targets = sorted({fk.target(upload.table_name) for fk in foreign} - {upload.table_name})
+    for index, target in enumerate(targets):
+        version = await repository.latest_validated(upload.dataset_id, target)
+        if version is not None and version.object_key is not None:
+            path = found[target] = workdir / f"referenced-{index}.parquet"
+            await download(store, settings.catalog_landing_bucket, version.object_key, path)
+    return found
+
+
 def _column_rule(variable: Variable, codes: dict[str, frozenset[str]]) -> ColumnRule:
     """The rule of a variable: its type, format and what the import kept of its Table Schema
     field (constraints, missing values, true and false values, number marks)."""
@@ -264,8 +311,17 @@ async def _validate(
     rules: TableRules,
     keys: list[str],
     workdir: Path,
+    *,
+    references: tuple[tuple[ForeignKey, ...], dict[str, Path]],
 ) -> tuple[Outcome, int, str]:
     loop = asyncio.get_running_loop()
+    foreign, referenced = references
+    own = TableKeys(
+        upload.table_name,
+        workdir / "foreign-keys",
+        outgoing=foreign,
+        referenced=referenced_fields({upload.table_name: foreign})[upload.table_name],
+    )
     reader = ChainedReader(
         lambda key: store.get(settings.catalog_landing_bucket, key), keys, loop=loop
     )
@@ -278,6 +334,7 @@ async def _validate(
             max_errors=settings.catalog_report_max_errors,
             per_rule=settings.catalog_report_errors_per_rule,
             small_cell=settings.catalog_small_cell_threshold,
+            collect=own.add if foreign else None,
         )
 
     def run() -> Outcome:
@@ -306,8 +363,35 @@ async def _validate(
             pass
         return outcome
 
-    outcome = await asyncio.to_thread(run)
+    def checked() -> Outcome:
+        try:
+            outcome = run()
+        finally:
+            own.close()
+        _check_references(own, referenced, outcome, workdir)
+        return outcome
+
+    outcome = await asyncio.to_thread(checked)
     return outcome, reader.size, reader.sha256.hexdigest()
+
+
+def _check_references(
+    own: TableKeys, referenced: dict[str, Path], outcome: Outcome, workdir: Path
+) -> None:
+    """The table's foreign keys looked up in its own keys and in the referenced versions'."""
+    if not own.outgoing:
+        return
+    needed = referenced_fields({own.name: tuple(own.outgoing)})
+    tables = {own.name: own}
+    for index, (name, path) in enumerate(referenced.items()):
+        names = set(pq.read_schema(path).names)
+        fields = [f for f in needed[name] if set(f) <= names]
+        tables[name] = TableKeys(name, workdir / f"keys-of-{index}", referenced=fields)
+        tables[name].add_parquet(path)
+        tables[name].close()
+    check(tables, {own.name: outcome.report})
+    if not outcome.report.ok:
+        outcome.parquet = None
 
 
 def _dialect(upload: Upload, rules: TableRules, sample: bytes) -> tuple[Dialect, set[str]]:

@@ -17,7 +17,7 @@ import contextlib
 import io
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeAlias
@@ -325,8 +325,10 @@ class Validator:
         max_errors: int,
         per_rule: int | None = None,
         small_cell: int = 10,
+        collect: Callable[[dict[str, Values], Rows], None] | None = None,
     ) -> None:
         self.rules = rules
+        self.collect = collect  # handed every block's typed columns (foreign keys)
         self.workdir = workdir
         self.report = Report(
             max_errors=max_errors, per_rule=per_rule, hidden=set(rules.identifiers)
@@ -396,6 +398,8 @@ class Validator:
         blank = self._blank(read, rows)
         typed = [self._column(rule, read[rule.name], rows, blank) for rule in self.rules.columns]
         self._keys(read, rows)
+        if self.collect is not None:
+            self.collect({name: column.typed for name, column in read.items()}, rows)
         if self.report.ok:
             self._write(pa.Table.from_arrays(typed, schema=self.schema))
 
@@ -563,17 +567,12 @@ class _KeySpill:
         self.keys.write_batch(pa.record_batch([keys, pa.array(rows, pa.int64())], schema=_KEY))
         self.starts.append(self.added)
         fingerprints = _fingerprints(keys)
-        partition = (fingerprints >> np.uint64(64 - PARTITION_BITS)).astype(np.uint8)
-        order = np.argsort(partition, kind="stable")
-        counts = np.bincount(partition, minlength=1 << PARTITION_BITS)
+        order, runs = by_partition(fingerprints, PARTITION_BITS)
         ordinals = order + self.added
         self.added += len(keys)
         batch = pa.record_batch([pa.array(fingerprints[order]), pa.array(ordinals)], schema=_SPILL)
-        start = 0
-        for index in np.flatnonzero(counts).tolist():
-            count = int(counts[index])
+        for index, start, count in runs:
             self._writer(index).write_batch(batch.slice(start, count))
-            start += count
 
     def _writer(self, index: int) -> pa.ipc.RecordBatchFileWriter:
         if index not in self.writers:
@@ -621,6 +620,19 @@ class _KeySpill:
                 local = ordinals[batches == index] - starts[index]
                 pieces.append(reader.get_batch(index).take(pa.array(local)))
         return pa.Table.from_batches(pieces)
+
+
+def by_partition(
+    fingerprints: np.ndarray[Any, np.dtype[np.uint64]], bits: int
+) -> tuple[np.ndarray[Any, np.dtype[np.int64]], list[tuple[int, int, int]]]:
+    """The order that groups keys by partition (the top ``bits``, at most 8, of their
+    fingerprints), and each partition met: its index, where it starts in that order, its size."""
+    partition = (fingerprints >> np.uint64(64 - bits)).astype(np.uint8)
+    order = np.argsort(partition, kind="stable")
+    counts = np.bincount(partition, minlength=1 << bits)
+    starts = np.cumsum(counts) - counts
+    runs = [(i, int(starts[i]), int(counts[i])) for i in np.flatnonzero(counts).tolist()]
+    return order, runs
 
 
 def _repeated_rows(
