@@ -59,6 +59,8 @@ def test_the_resource_of_a_path(path: str, route: Route) -> None:
         ("GET", "/catalog/basket", False),
         ("GET", "/catalog/datasetsX", False),
         ("POST", "/access/workflow", False),
+        ("POST", "/access/register", False),
+        ("GET", "/access/register/x", False),
         ("GET", "/access/requests", False),
     ],
 )

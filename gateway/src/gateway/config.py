@@ -15,8 +15,7 @@ GIB = 1024 * MIB
 
 
 PUBLIC_ROUTES = [
-    "/access/register",
-    "/access/register/*",
+    "GET /access/register",
     "GET /access/workflow",
     # the open catalogue: published datasets, their dictionary, nomenclatures, search, DCAT
     "GET /catalog/datasets",

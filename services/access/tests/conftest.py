@@ -85,6 +85,7 @@ class Hub:
         body = {
             "title": "Diabète et pollution",
             "summary": "s",
+            "lay_summary": "How air pollution changes the risk of diabetes.",
             "purpose": "Study diabetes.",
             "public_interest": "Prevention.",
         } | overrides

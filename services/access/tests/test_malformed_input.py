@@ -10,7 +10,7 @@ import pytest
 NUL = "a\x00b"
 SURROGATE = "a\ud800b"
 OPINION = {"outcome": "favourable", "reference": "C", "decided_on": "2026-01-05", "text": "t"}
-PROJECT = {"title": "t", "summary": "s", "purpose": "p", "public_interest": "i"}
+PROJECT = {"title": "t", "summary": "s", "lay_summary": "l", "purpose": "p", "public_interest": "i"}
 
 
 @pytest.fixture

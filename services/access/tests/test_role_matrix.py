@@ -147,6 +147,7 @@ async def test_role_matrix(hub, world: dict[str, Any]) -> None:
             body = {
                 "title": "t",
                 "summary": "s",
+                "lay_summary": "l",
                 "purpose": "p",
                 "public_interest": "i",
             }
@@ -183,7 +184,13 @@ async def test_a_partner_follows_its_organisations_filed_requests_only(hub) -> N
     await hub.draft("alice")  # a draft: not the partner's to see
     elsewhere = await hub.client.post(
         "/access/projects",
-        json={"title": "t", "summary": "s", "purpose": "p", "public_interest": "i"},
+        json={
+            "title": "t",
+            "summary": "s",
+            "lay_summary": "l",
+            "purpose": "p",
+            "public_interest": "i",
+        },
         headers=bearer(hub.make_token("access", "researcher", org="other")),
     )
     assert elsewhere.status_code == 201, elsewhere.text

@@ -178,6 +178,7 @@ class DatasetRegistered(_Payload):
 class PublishedVariable(_Payload):
     name: str = Field(min_length=1, max_length=200)
     event_date: bool = False
+    identifier: str = Field("none", min_length=1, max_length=30)
 
 
 class TablePublished(_Payload):

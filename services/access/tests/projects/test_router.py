@@ -90,7 +90,7 @@ async def test_bad_project_input(hub) -> None:
     assert unauthenticated.status_code == 401
 
 
-PROJECT = {"title": "t", "summary": "s", "purpose": "p", "public_interest": "i"}
+PROJECT = {"title": "t", "summary": "s", "lay_summary": "l", "purpose": "p", "public_interest": "i"}
 
 
 def as_researcher(hub, sub: str, org: str | None) -> dict[str, str]:
@@ -129,3 +129,22 @@ async def test_nobody_publishes_a_project_under_another_organisation(hub) -> Non
     assert nameless.json()["type"] == "/problems/organisation-mismatch"
     listed = await hub.client.get("/access/projects", headers=as_researcher(hub, "mallory", "x"))
     assert listed.json()["items"] == []
+
+
+async def test_the_lay_summary_is_required_plain_text_and_capped(hub) -> None:
+    alice = hub.as_("researcher", "alice")
+    bad = [{}, {"lay_summary": "   "}, {"lay_summary": "x" * 2001}, {"lay_summary": "a\x00b"}]
+    for change in bad:
+        body = {k: v for k, v in PROJECT.items() if k != "lay_summary"} | change
+        response = await hub.client.post("/access/projects", json=body, headers=alice)
+        assert response.status_code == 422, change
+        assert [e["loc"] for e in response.json()["errors"]] == [["body", "lay_summary"]]
+    created = await hub.client.post(
+        "/access/projects", json=PROJECT | {"lay_summary": " " + "x" * 2000 + " "}, headers=alice
+    )
+    assert created.status_code == 201 and created.json()["lay_summary"] == "x" * 2000
+    url = f"/access/projects/{created.json()['id']}"
+    edited = await hub.client.patch(url, json={"lay_summary": "Plain words."}, headers=alice)
+    assert edited.json()["lay_summary"] == "Plain words."
+    refused = await hub.client.patch(url, json={"lay_summary": ""}, headers=alice)
+    assert refused.status_code == 422

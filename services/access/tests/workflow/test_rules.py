@@ -124,6 +124,10 @@ async def test_unfavourable_opinion_rejection_is_published_with_its_reason(hub) 
     [entry] = (await hub.client.get("/access/register")).json()["items"]
     assert entry["status"] == "refused"
     assert entry["justification"] == "Purpose not of public interest."
+    assert (entry["committee_opinion_reference"], entry["regulator_decision_reference"]) == (
+        "C-9",
+        None,
+    )
 
 
 async def test_methodology_path_skips_the_regulator(hub) -> None:
@@ -144,6 +148,10 @@ async def test_methodology_path_skips_the_regulator(hub) -> None:
     assert authorised["state"] == "authorised"
     [entry] = (await hub.client.get("/access/register")).json()["items"]
     assert entry["legal_basis"] == "MR-004"
+    assert (entry["committee_opinion_reference"], entry["regulator_decision_reference"]) == (
+        "C-2",
+        None,
+    )
 
 
 async def test_two_simultaneous_transitions_exactly_one_wins(hub) -> None:

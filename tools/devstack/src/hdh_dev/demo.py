@@ -377,6 +377,8 @@ class Journey:
             json={
                 "title": "Parcours de soins des bénéficiaires",
                 "summary": "Démographie des bénéficiaires et recours aux soins.",
+                "lay_summary": "Qui sont les bénéficiaires de l'assurance maladie et comment "
+                "recourent-ils aux soins, pour mieux planifier l'offre de soins.",
                 "purpose": "Décrire la population couverte.",
                 "public_interest": "Planifier l'offre de soins.",
                 "organisation": "inserm",

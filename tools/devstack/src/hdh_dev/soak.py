@@ -183,6 +183,7 @@ class Soak:
         body = {
             "title": "Soak",
             "summary": "s",
+            "lay_summary": "l",
             "purpose": "p",
             "public_interest": "i",
             "organisation": "inserm",

@@ -13,6 +13,7 @@ class Project(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(Text)
+    lay_summary: Mapped[str | None] = mapped_column(Text)
     purpose: Mapped[str] = mapped_column(Text)
     public_interest: Mapped[str] = mapped_column(Text)
     organisation: Mapped[str] = mapped_column(String(100))

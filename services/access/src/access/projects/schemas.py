@@ -1,13 +1,24 @@
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from access.text import STORABLE
 
 ProjectRole = Literal["pi", "member", "data_manager"]
 Text = Field(min_length=1, max_length=20_000, pattern=STORABLE)
+LAY_SUMMARY_MAX_LENGTH = 2_000
+LaySummary = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=LAY_SUMMARY_MAX_LENGTH, pattern=STORABLE
+    ),
+    Field(
+        description="What the project does and why, in plain language for the public: the "
+        f"register publishes it (at most {LAY_SUMMARY_MAX_LENGTH} characters)."
+    ),
+]
 
 
 class ProjectCreate(BaseModel):
@@ -15,6 +26,7 @@ class ProjectCreate(BaseModel):
 
     title: str = Field(min_length=1, max_length=300, pattern=STORABLE)
     summary: str = Text
+    lay_summary: LaySummary
     purpose: str = Text
     public_interest: str = Field(
         min_length=1,
@@ -38,6 +50,7 @@ class ProjectUpdate(BaseModel):
 
     title: str | None = Field(None, min_length=1, max_length=300, pattern=STORABLE)
     summary: str | None = Field(None, min_length=1, max_length=20_000, pattern=STORABLE)
+    lay_summary: LaySummary | None = None
     purpose: str | None = Field(None, min_length=1, max_length=20_000, pattern=STORABLE)
     public_interest: str | None = Field(None, min_length=1, max_length=20_000, pattern=STORABLE)
     funding: str | None = Field(None, max_length=5_000, pattern=STORABLE)
@@ -66,6 +79,7 @@ class Project(BaseModel):
     id: uuid.UUID
     title: str
     summary: str
+    lay_summary: str | None = Field(description="None for a project created before it existed.")
     purpose: str
     public_interest: str
     organisation: str

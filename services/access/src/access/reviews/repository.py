@@ -75,18 +75,24 @@ class ReviewRepository:
         query = keyset(query, Message.created_at, Message.id, cursor=cursor, limit=limit)
         return list(await self.session.scalars(query))
 
-    async def evidence(self, request: AccessRequest) -> Evidence:
-        """What the guards read; the opinion is the current committee round's."""
-        kinds = await self.session.scalars(
-            select(Document.kind).distinct().where(Document.request_id == request.id)
-        )
+    async def current(self, request: AccessRequest) -> dict[str, Decision]:
+        """The records in force, by kind: the current committee round's opinion, and the
+        latest record of each other kind."""
         decisions = await self.decisions(request.id)
         latest = {d.kind: d for d in decisions if d.kind != "opinion"}
         opinion = next(
             (d for d in decisions if d.kind == "opinion" and d.round == request.review_round),
             None,
         )
-        regulator = latest.get("regulator")
+        return latest | ({"opinion": opinion} if opinion else {})
+
+    async def evidence(self, request: AccessRequest) -> Evidence:
+        """What the guards read; the opinion is the current committee round's."""
+        kinds = await self.session.scalars(
+            select(Document.kind).distinct().where(Document.request_id == request.id)
+        )
+        latest = await self.current(request)
+        opinion, regulator = latest.get("opinion"), latest.get("regulator")
         return Evidence(
             legal_basis=request.legal_basis,
             documents=frozenset(kinds),

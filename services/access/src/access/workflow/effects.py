@@ -4,7 +4,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from access.calendar.legal_clock import legal_day
 from access.grants import service as grants
 from access.register import service as register
 from access.requests.service import RequestInContext
@@ -40,7 +39,6 @@ async def after(
             request=request,
             project=context.project,
             status=status,
-            decided_on=legal_day(now),
             justification=reason if transition.publishes_reason else None,
             now=now,
         )
