@@ -34,16 +34,22 @@ async def _dataset_registered(session: AsyncSession, dataset: DatasetRegistered)
 
 async def _table_published(session: AsyncSession, published: TablePublished) -> None:
     dataset_id, table = published.dataset_id, published.table
-    dates = {variable.name: variable.event_date for variable in published.variables}
+    variables = {variable.name: variable for variable in published.variables}
     await session.execute(
         delete(VariableRef).where(
             VariableRef.dataset_id == dataset_id, VariableRef.table_name == table
         )
     )
-    if dates:
+    if variables:
         rows = [
-            {"dataset_id": dataset_id, "table_name": table, "name": n, "event_date": dates[n]}
-            for n in sorted(dates)
+            {
+                "dataset_id": dataset_id,
+                "table_name": table,
+                "name": n,
+                "event_date": variables[n].event_date,
+                "identifier": variables[n].identifier,
+            }
+            for n in sorted(variables)
         ]
         await session.execute(insert(VariableRef).values(rows))
 
