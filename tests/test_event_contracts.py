@@ -8,6 +8,7 @@ import pytest
 
 from access import events as access
 from access.grants.models import GrantStatus
+from access.requests import schemas as access_requests
 from catalog import events as catalog
 from linkage import events as linkage
 from workspace import events as workspace
@@ -48,6 +49,52 @@ def test_linkage_reads_the_grants_access_issues_and_ends() -> None:
     assert read.datasets[0].tables() == {"patients": ["age"]}
     ended = grant(GrantStatus.REVOKED).model_dump(mode="json", exclude={"members"})
     assert linkage.GrantEnded.model_validate(ended).grant_id == uuid.UUID(ended["grant_id"])
+
+
+def test_linkage_reads_the_linkages_the_grant_carries() -> None:
+    cohort, referential, care = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    needs = [
+        access_requests.ProbabilisticLinkage(
+            method="probabilistic",
+            left=access_requests.LinkedSide(dataset_id=cohort, table="COHORTE", person="ID"),
+            right=access_requests.LinkedSide(
+                dataset_id=referential, table="IR_BEN_R", person="BEN_NIR_PSA"
+            ),
+            compare=[
+                access_requests.QuasiIdentifier(kind="birth_date", left="NAISS", right="DTE"),
+                access_requests.QuasiIdentifier(kind="sex", left="SEXE", right="SEX"),
+            ],
+        ),
+        access_requests.DeterministicLinkage(datasets=[referential, care], on="BEN_NIR_PSA"),
+    ]
+    issued = grant(GrantStatus.ACTIVE, members=["alice"]).model_copy(update={"linkage": needs})
+    read = linkage.GrantIssued.model_validate(issued.model_dump(mode="json"))
+    probabilistic, deterministic = read.linkage
+    assert isinstance(probabilistic, linkage.ProbabilisticNeed)
+    assert (probabilistic.right.person, [q.kind for q in probabilistic.compare]) == (
+        "BEN_NIR_PSA",
+        ["birth_date", "sex"],
+    )
+    assert isinstance(deterministic, linkage.DeterministicNeed)
+    assert (deterministic.datasets, deterministic.on) == ([referential, care], "BEN_NIR_PSA")
+    before = grant(GrantStatus.ACTIVE, members=["alice"]).model_dump(mode="json")
+    assert linkage.GrantIssued.model_validate(before | {"linkage": []}).linkage == []
+    old_need = {"datasets": [str(referential), str(care)], "on": "BEN_NIR_PSA"}
+    [read_old] = linkage.GrantIssued.model_validate(before | {"linkage": [old_need]}).linkage
+    assert isinstance(read_old, linkage.DeterministicNeed)
+
+
+def test_workspace_registers_a_link_table_of_no_one_dataset() -> None:
+    table = linkage.ExtractedTable(
+        dataset_id=None,
+        table="link_1",
+        bucket="projects",
+        object_key="p/grants/g/links/link_1.parquet",
+        rows=3,
+        columns=[linkage.ExtractedColumn(name="left_pseudonym", type="string", kind="pseudonym")],
+    )
+    read = workspace.ExtractedTable.model_validate(table.model_dump(mode="json"))
+    assert (read.dataset_id, read.table) == (None, "link_1")
 
 
 @pytest.mark.parametrize("status", [s for s in GrantStatus if s is not GrantStatus.ACTIVE])

@@ -11,6 +11,14 @@ class UnknownVariable(Conflict):
     slug, title = "unknown-variable", "Unknown variable"
 
 
+class LinkageColumnNotAsked(Conflict):
+    slug, title = "linkage-column-not-asked", "A linkage reads a variable not asked for"
+
+
+class LinkageKeyNotPseudonymised(Conflict):
+    slug, title = "linkage-key-not-pseudonymised", "A linkage key is no pseudonymised identifier"
+
+
 class InvalidRequestContent(Conflict):
     slug, title = "invalid-request-content", "Invalid request content"
 

@@ -3,9 +3,9 @@
 import uuid
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 VERSION_VALIDATED = "hdh.catalog.version.validated.v1"
 GRANT_ISSUED = "hdh.access.grant.issued.v1"
@@ -91,6 +91,52 @@ class GrantedDataset(_Payload):
         return found
 
 
+class DeterministicNeed(_Payload):
+    """Persons of the datasets joined on the pseudonymised identifier column ``on``."""
+
+    method: Literal["deterministic"] = "deterministic"
+    datasets: list[uuid.UUID] = Field(min_length=2)
+    on: str = Field(min_length=1, max_length=255)
+
+
+QuasiKind = Literal[
+    "birth_date", "birth_year", "sex", "postcode", "commune", "surname", "given_name"
+]
+
+
+class LinkedSide(_Payload):
+    dataset_id: uuid.UUID
+    table: str = Field(min_length=1, max_length=255)
+    person: str = Field(min_length=1, max_length=255, description="Pseudonymised person key.")
+
+
+class QuasiIdentifier(_Payload):
+    kind: QuasiKind
+    left: str = Field(min_length=1, max_length=255)
+    right: str = Field(min_length=1, max_length=255)
+
+
+class ProbabilisticNeed(_Payload):
+    """Two tables linked on quasi-identifiers with Fellegi-Sunter."""
+
+    method: Literal["probabilistic"]
+    left: LinkedSide
+    right: LinkedSide
+    compare: list[QuasiIdentifier] = Field(min_length=1)
+
+
+def _need_method(value: Any) -> str:
+    found = value.get("method") if isinstance(value, dict) else getattr(value, "method", None)
+    return str(found or "deterministic")
+
+
+LinkageNeed = Annotated[
+    Annotated[DeterministicNeed, Tag("deterministic")]
+    | Annotated[ProbabilisticNeed, Tag("probabilistic")],
+    Discriminator(_need_method),
+]
+
+
 class GrantIssued(_Payload):
     """``hdh.access.grant.issued.v1`` (topic ``hdh.access``, subject = project id).
 
@@ -103,6 +149,9 @@ class GrantIssued(_Payload):
     project_id: uuid.UUID
     datasets: list[GrantedDataset] = Field(min_length=1)
     members: list[str] = Field(description="Subjects of the project members the grant covers.")
+    linkage: list[LinkageNeed] = Field(
+        default_factory=list, description="Linkages to run on the extract, in the asked order."
+    )
     period_start: date | None = None
     period_end: date | None = None
     expires_on: date = Field(description="Last day of access (Europe/Paris).")
@@ -159,7 +208,7 @@ class ExtractedColumn(_Payload):
 class ExtractedTable(_Payload):
     """One table of an extract, as the project space registers it (no row leaves with it)."""
 
-    dataset_id: uuid.UUID
+    dataset_id: uuid.UUID | None = Field(description="None for a link table (of no one dataset).")
     table: str
     bucket: str
     object_key: str

@@ -10,6 +10,7 @@ from linkage.jobs.router import router as jobs_router
 from linkage.keys.router import router as keys_router
 from linkage.objections.router import router as objections_router
 from linkage.pseudonyms.hmac import kernel_name
+from linkage.requested.router import router as links_router
 
 DEFINITION = ServiceDefinition(
     name=SCHEMA,
@@ -19,7 +20,7 @@ DEFINITION = ServiceDefinition(
     ),
     version="0.1.0",
     outbox=outbox,
-    routers=(jobs_router, keys_router, extracts_router, objections_router),
+    routers=(jobs_router, keys_router, extracts_router, links_router, objections_router),
     subscriptions=subscriptions,
     resources=state.resources,
     components=lambda: {"hmac_kernel": kernel_name()},

@@ -4,6 +4,7 @@ from linkage.extracts.models import ExtractFile, Grant
 from linkage.jobs.models import CentralObject, Job, PseudonymisedVersion, ValidatedVersion
 from linkage.keys.models import DomainKey, DomainKeyDestruction
 from linkage.objections.models import Objection
+from linkage.requested.models import LinkTable
 
 __all__ = [
     "CentralObject",
@@ -12,6 +13,7 @@ __all__ = [
     "ExtractFile",
     "Grant",
     "Job",
+    "LinkTable",
     "Objection",
     "PseudonymisedVersion",
     "ValidatedVersion",

@@ -71,7 +71,7 @@ class ExtractedColumn(_Payload):
 
 
 class ExtractedTable(_Payload):
-    dataset_id: uuid.UUID
+    dataset_id: uuid.UUID | None = Field(description="None for a link table.")
     table: str = Field(min_length=1, max_length=255)
     bucket: str = Field(min_length=1, max_length=255)
     object_key: str = Field(min_length=1, max_length=1024)

@@ -30,5 +30,7 @@ class VariableRef(Base):
     table_name: Mapped[str] = mapped_column(String(200), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     event_date: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    identifier: Mapped[str] = mapped_column(String(30), default="none", server_default="none")
-    """What kind of identifier the variable holds (``nir``, ``sex``…), or ``none``."""
+    identifier: Mapped[str | None] = mapped_column(String(30))
+    """The kind of identifier the column holds (``nir``, ``national_pseudonym``…, ``none``);
+    None for a variable recorded before kinds were (unknown until its table is published
+    again)."""

@@ -28,6 +28,7 @@ class Grant(Base):
     )
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("project.id"), index=True)
     datasets: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    linkage: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]")
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     expires_on: Mapped[date] = mapped_column(Date, index=True)

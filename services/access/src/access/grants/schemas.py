@@ -16,6 +16,9 @@ class Grant(BaseModel):
         " granted table's event dates (`event_dates`: table → columns the period applies to;"
         " an empty list: no event date, the table is granted whole)."
     )
+    linkage: list[dict[str, Any]] = Field(
+        description="The linkages the request asked for, which the hub runs on the extract."
+    )
     period_start: date
     period_end: date
     expires_on: date

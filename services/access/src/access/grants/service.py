@@ -48,6 +48,7 @@ async def issue(
         request_id=request.id,
         project_id=request.project_id,
         datasets=await _granted_datasets(session, request),
+        linkage=list(request.linkage),
         period_start=request.period_start,
         period_end=request.period_end,
         expires_on=add_months(today, request.expected_duration_months),

@@ -47,13 +47,19 @@ class RequestRepository:
         rows = await self.session.scalars(select(DatasetRef.id).where(DatasetRef.id.in_(ids)))
         return set(rows)
 
-    async def known_variables(self, ids: Collection[uuid.UUID]) -> set[tuple[uuid.UUID, str, str]]:
+    async def known_variables(
+        self, ids: Collection[uuid.UUID]
+    ) -> dict[tuple[uuid.UUID, str, str], str | None]:
+        """The catalogue's variables of these datasets, with the identifier kind of each."""
         rows = await self.session.execute(
-            select(VariableRef.dataset_id, VariableRef.table_name, VariableRef.name).where(
-                VariableRef.dataset_id.in_(ids)
-            )
+            select(
+                VariableRef.dataset_id,
+                VariableRef.table_name,
+                VariableRef.name,
+                VariableRef.identifier,
+            ).where(VariableRef.dataset_id.in_(ids))
         )
-        return {(r.dataset_id, r.table_name, r.name) for r in rows}
+        return {(r.dataset_id, r.table_name, r.name): r.identifier for r in rows}
 
     async def page(
         self,

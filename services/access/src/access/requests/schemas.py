@@ -1,8 +1,17 @@
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    TypeAdapter,
+    model_validator,
+)
 
 from access.text import STORABLE
 
@@ -39,11 +48,97 @@ class DatasetAsk(BaseModel):
         return self
 
 
-class LinkageNeed(BaseModel):
+class DeterministicLinkage(BaseModel):
+    """The datasets' persons joined on a pseudonymised identifier they all hold."""
+
     model_config = ConfigDict(extra="forbid")
 
+    method: Literal["deterministic"] = "deterministic"
     datasets: list[uuid.UUID] = Field(min_length=2, max_length=20)
-    on: Name = Field(description="What the datasets are linked on, e.g. `BEN_NIR_PSA`.")
+    on: Name = Field(
+        description="The pseudonymised identifier column every dataset holds, e.g. `BEN_NIR_PSA`."
+    )
+
+    def columns(self) -> list[tuple[uuid.UUID, str | None, str]]:
+        """Each (dataset, table or None for any of its tables, column) the need reads."""
+        return [(dataset, None, self.on) for dataset in self.datasets]
+
+    def person_keys(self) -> list[tuple[uuid.UUID, str | None, str]]:
+        """The columns persons are keyed by."""
+        return self.columns()
+
+
+QuasiKind = Literal[
+    "birth_date", "birth_year", "sex", "postcode", "commune", "surname", "given_name"
+]
+
+
+class LinkedSide(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dataset_id: uuid.UUID
+    table: Name
+    person: Name = Field(
+        description="The table's pseudonymised person identifier: the link table's key."
+    )
+
+
+class QuasiIdentifier(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: QuasiKind
+    left: Name = Field(description="The column of the left table.")
+    right: Name = Field(description="The column of the right table.")
+
+
+class ProbabilisticLinkage(BaseModel):
+    """Two tables linked on quasi-identifiers (Fellegi-Sunter), when no identifier is shared."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["probabilistic"]
+    left: LinkedSide
+    right: LinkedSide
+    compare: list[QuasiIdentifier] = Field(min_length=2, max_length=7)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Self:
+        if (self.left.dataset_id, self.left.table) == (self.right.dataset_id, self.right.table):
+            raise ValueError("a probabilistic linkage links two different tables")
+        kinds = [q.kind for q in self.compare]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("a quasi-identifier kind is compared twice")
+        return self
+
+    @property
+    def datasets(self) -> list[uuid.UUID]:
+        return [self.left.dataset_id, self.right.dataset_id]
+
+    def columns(self) -> list[tuple[uuid.UUID, str | None, str]]:
+        left, right = self.left, self.right
+        return [
+            (left.dataset_id, left.table, left.person),
+            (right.dataset_id, right.table, right.person),
+            *((left.dataset_id, left.table, q.left) for q in self.compare),
+            *((right.dataset_id, right.table, q.right) for q in self.compare),
+        ]
+
+    def person_keys(self) -> list[tuple[uuid.UUID, str | None, str]]:
+        return self.columns()[:2]
+
+
+def _linkage_method(value: Any) -> str:
+    found = value.get("method") if isinstance(value, dict) else getattr(value, "method", None)
+    return str(found or "deterministic")
+
+
+LinkageNeed = Annotated[
+    Annotated[DeterministicLinkage, Tag("deterministic")]
+    | Annotated[ProbabilisticLinkage, Tag("probabilistic")],
+    Discriminator(_linkage_method),
+]
+"""How datasets are to be linked; a need stored before methods existed is deterministic."""
+LINKAGE_NEED: TypeAdapter[DeterministicLinkage | ProbabilisticLinkage] = TypeAdapter(LinkageNeed)
 
 
 class LegalBasis(BaseModel):

@@ -8,6 +8,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from access.errors import (
     InvalidRequestContent,
+    LinkageColumnNotAsked,
+    LinkageKeyNotPseudonymised,
     NotApplicant,
     StaleVersion,
     UnknownDataset,
@@ -53,7 +55,7 @@ def to_schema(request: AccessRequest) -> schemas.AccessRequest:
         period_start=request.period_start,
         period_end=request.period_end,
         expected_duration_months=request.expected_duration_months,
-        linkage=[schemas.LinkageNeed.model_validate(n) for n in request.linkage],
+        linkage=[schemas.LINKAGE_NEED.validate_python(n) for n in request.linkage],
         amends_request_id=request.amends_id,
         filed_by=request.filed_by,
         due_on=request.due_on,
@@ -72,7 +74,7 @@ async def create(
     if project is None or member_role(project, principal.subject) is None:
         raise NotFound(f"No project with id {payload.project_id}.")
     repository = RequestRepository(session)
-    await _check_against_catalogue(repository, payload.datasets)
+    await _check_against_catalogue(repository, payload)
     if payload.amends_request_id is not None:
         await _check_amended(repository, payload)
     request = AccessRequest(
@@ -115,7 +117,7 @@ async def update(
             current_version=request.version,
         )
     merged = _merged_content(request, payload)
-    await _check_against_catalogue(RequestRepository(session), merged.datasets)
+    await _check_against_catalogue(RequestRepository(session), merged)
     _apply_content(request, merged)
     request.version += 1
     try:
@@ -174,8 +176,9 @@ def _datasets(datasets: list[schemas.DatasetAsk]) -> list[RequestDataset]:
 
 
 async def _check_against_catalogue(
-    repository: RequestRepository, datasets: list[schemas.DatasetAsk]
+    repository: RequestRepository, content: schemas.RequestCreate
 ) -> None:
+    datasets = content.datasets
     asked = [d.dataset_id for d in datasets]
     unknown = [str(i) for i in asked if i not in await repository.known_datasets(asked)]
     if unknown:
@@ -195,6 +198,50 @@ async def _check_against_catalogue(
             f"The catalogue has no variable {names} in the dataset asked for.",
             unknown_variables=missing,
         )
+    for position, need in enumerate(content.linkage, start=1):
+        _check_linkage(position, need, datasets, known)
+
+
+PERSON_IDENTIFIERS = frozenset({"nir", "national_pseudonym", "direct"})
+"""Identifier kinds pseudonymised per person: what a linkage keys persons by."""
+
+
+def _check_linkage(
+    position: int,
+    need: schemas.DeterministicLinkage | schemas.ProbabilisticLinkage,
+    datasets: list[schemas.DatasetAsk],
+    known: dict[tuple[uuid.UUID, str, str], str | None],
+) -> None:
+    """Every column the need reads is asked for; persons are keyed by pseudonymised
+    identifiers (as far as the catalogue has said: a kind not yet known is not refused)."""
+    asked = {(d.dataset_id, v.table, v.name) for d in datasets for v in d.variables}
+    for dataset, table, column in need.columns():
+        if not _asked_as(asked, dataset, table, column):
+            raise LinkageColumnNotAsked(
+                f"Linkage {position} reads {table or 'a table'}.{column} of dataset {dataset},"
+                " which the request does not ask for.",
+                linkage=position,
+                dataset_id=str(dataset),
+                column=column,
+            )
+    for dataset, table, column in need.person_keys():
+        kinds = {known[a] for a in _asked_as(asked, dataset, table, column)} - {None}
+        if kinds - PERSON_IDENTIFIERS:
+            raise LinkageKeyNotPseudonymised(
+                f"Linkage {position} keys persons by {column} of dataset {dataset}, which the"
+                " catalogue does not declare as a pseudonymised identifier (a NIR, a national"
+                " pseudonym or another direct identifier).",
+                linkage=position,
+                dataset_id=str(dataset),
+                column=column,
+            )
+
+
+def _asked_as(
+    asked: set[tuple[uuid.UUID, str, str]], dataset: uuid.UUID, table: str | None, column: str
+) -> list[tuple[uuid.UUID, str, str]]:
+    """The variables asked that are ``column`` of ``dataset`` (of ``table``, or of any)."""
+    return [a for a in asked if a[0] == dataset and a[2] == column and table in (None, a[1])]
 
 
 async def _check_amended(repository: RequestRepository, payload: schemas.RequestCreate) -> None:

@@ -40,6 +40,7 @@ from linkage.jobs.repository import PseudonymisedVersionRepository, ValidatedVer
 from linkage.keys import service as keys
 from linkage.keys.service import DomainKeyInUse
 from linkage.objections.repository import ObjectionRepository
+from linkage.requested import service as requested
 
 
 async def _grant(context: JobContext, job: Job) -> Grant:
@@ -88,10 +89,13 @@ async def run_extract(context: JobContext, job: Job) -> None:
     report = outcome_report(
         total, domain=key.domain, version=key.version, seconds=time.perf_counter() - started
     )
+    links = await requested.run(context, grant, tables, domain=key.domain, key_version=key.version)
     report["outputs"] = [f"{PROJECTS}/{f.object_key}" for f in files]
+    report["outputs"] += [f"{PROJECTS}/{b.table.object_key}" for b in links]
     report["outside_period"] = total.outside_period
+    report["linkage"] = requested.report_of(links)
     await _complete(
-        context, job, grant, files, tables=tables, report=report, key_version=key.version
+        context, job, grant, files, links, tables=tables, report=report, key_version=key.version
     )
 
 
@@ -193,6 +197,7 @@ async def _complete(
     job: Job,
     grant: Grant,
     files: list[ExtractFile],
+    links: list[requested.Built],
     *,
     tables: list[ExtractedTable],
     report: dict[str, Any],
@@ -203,6 +208,7 @@ async def _complete(
         await repository.remove_for_grant(grant.id)
         for built in files:
             await repository.add(built)
+        await requested.replace(session, grant.id, links)
         await finish(session, job, report=report, rows=report["rows_in"])
         event = ExtractCompleted(
             grant_id=grant.id,
@@ -211,7 +217,7 @@ async def _complete(
             job_id=job.id,
             files=[f.id for f in files],
             key_version=key_version,
-            tables=tables,
+            tables=[*tables, *(b.described for b in links)],
         )
         await outbox.publish(
             session,

@@ -21,6 +21,7 @@ class Grant(Base):
     project_id: Mapped[uuid.UUID] = mapped_column(index=True)
     members: Mapped[list[str]] = mapped_column(ARRAY(Text))
     datasets: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    linkage: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]")
     period_start: Mapped[date | None]
     period_end: Mapped[date | None]
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -20,6 +20,7 @@ class GrantRepository:
             "project_id": grant.project_id,
             "members": grant.members,
             "datasets": grant.datasets,
+            "linkage": grant.linkage,
             "period_start": grant.period_start,
             "period_end": grant.period_end,
             "expires_at": grant.expires_at,

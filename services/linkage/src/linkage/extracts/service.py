@@ -28,6 +28,7 @@ from linkage.extracts.repository import ExtractFileRepository, GrantRepository
 from linkage.jobs import service as jobs
 from linkage.jobs.models import EXTRACT
 from linkage.keys import service as keys
+from linkage.requested.repository import LinkTableRepository
 
 PROJECTS = "projects"
 PARIS = ZoneInfo("Europe/Paris")
@@ -52,6 +53,7 @@ async def grant_issued(session: AsyncSession, payload: GrantIssued, *, actor: st
         project_id=payload.project_id,
         members=list(payload.members),
         datasets=[d.model_dump(mode="json") for d in payload.datasets],
+        linkage=[n.model_dump(mode="json") for n in payload.linkage],
         period_start=payload.period_start,
         period_end=payload.period_end,
         expires_at=end_of(payload.expires_on),
@@ -75,6 +77,7 @@ async def grant_ended(
         return
     grant.status = status
     removed = await ExtractFileRepository(session).remove_for_grant(grant.id)
+    removed += await LinkTableRepository(session).remove_for_grant(grant.id)
     for key in removed:
         await store.delete(PROJECTS, key)
     event = ExtractRemoved(grant_id=grant.id, project_id=grant.project_id, files=len(removed))
@@ -123,7 +126,7 @@ async def page(
     cursor: str | None,
     limit: int,
 ) -> Page[schemas.ExtractFile]:
-    grant_ids = await _readable_grants(session, access, principal, project_id)
+    grant_ids = await readable_grants(session, access, principal, project_id)
     rows = await ExtractFileRepository(session).page(
         project_id=project_id, grant_ids=grant_ids, cursor=cursor, limit=limit
     )
@@ -132,7 +135,7 @@ async def page(
     )
 
 
-async def _readable_grants(
+async def readable_grants(
     session: AsyncSession, access: ServiceClient, principal: Principal, project_id: uuid.UUID
 ) -> list[uuid.UUID] | None:
     """The grants whose files the caller reads, confirmed by the access service now; None

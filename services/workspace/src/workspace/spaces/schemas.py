@@ -101,7 +101,9 @@ class Table(BaseModel):
     id: uuid.UUID
     project_id: uuid.UUID
     grant_id: uuid.UUID
-    dataset_id: uuid.UUID | None = Field(description="None for the result of an analysis.")
+    dataset_id: uuid.UUID | None = Field(
+        description="None for the result of an analysis or a link table."
+    )
     name: str
     columns: list[Column]
     rows: int

@@ -66,7 +66,7 @@ def upgrade() -> None:
     op.add_column("project", sa.Column("lay_summary", sa.Text(), nullable=True), schema=SCHEMA)
     op.add_column(
         "variable_ref",
-        sa.Column("identifier", sa.String(30), nullable=False, server_default="none"),
+        sa.Column("identifier", sa.String(30), nullable=True),  # NULL: not known yet
         schema=SCHEMA,
     )
     _add_columns()
