@@ -14,14 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from hdh_common.events import CloudEvent
 from hdh_common.storage import ObjectStore, create_object_store
-from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
+from hdh_dev.testing import AccessRights, SettingsFactory, TokenFactory, bearer, eventually, running
 from linkage.main import create_app
 
 from .support import (
     CLEAR_VALUES,
     PEOPLE_COLUMNS,
     VALID_NIRS,
-    AccessRights,
     Captured,
     parquet_bytes,
     people_table,

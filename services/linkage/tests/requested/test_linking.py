@@ -17,14 +17,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from hdh_common.storage import ObjectStore, create_object_store
-from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
+from hdh_dev.testing import AccessRights, SettingsFactory, TokenFactory, bearer, eventually, running
 from linkage.events import GrantIssued
 from linkage.main import create_app
 from linkage.matching.french_population import Population, population
 
 from ..extracts.test_build import rows
 from ..jobs.test_router import job_states, land, read_object
-from ..support import AccessRights, catalogue_validated
+from ..support import catalogue_validated
 from ..test_consumers import event, publish
 
 PERSONS = 3000
