@@ -4,6 +4,7 @@ from linkage.extracts.models import ExtractFile, Grant
 from linkage.jobs.models import CentralObject, Job, PseudonymisedVersion, ValidatedVersion
 from linkage.keys.models import DomainKey, DomainKeyDestruction
 from linkage.objections.models import Objection
+from linkage.project_data.models import ProjectData
 
 __all__ = [
     "CentralObject",
@@ -13,6 +14,7 @@ __all__ = [
     "Grant",
     "Job",
     "Objection",
+    "ProjectData",
     "PseudonymisedVersion",
     "ValidatedVersion",
 ]

@@ -123,7 +123,7 @@ async def page(
     cursor: str | None,
     limit: int,
 ) -> Page[schemas.ExtractFile]:
-    grant_ids = await _readable_grants(session, access, principal, project_id)
+    grant_ids = await readable_grants(session, access, principal, project_id)
     rows = await ExtractFileRepository(session).page(
         project_id=project_id, grant_ids=grant_ids, cursor=cursor, limit=limit
     )
@@ -132,7 +132,7 @@ async def page(
     )
 
 
-async def _readable_grants(
+async def readable_grants(
     session: AsyncSession, access: ServiceClient, principal: Principal, project_id: uuid.UUID
 ) -> list[uuid.UUID] | None:
     """The grants whose files the caller reads, confirmed by the access service now; None
