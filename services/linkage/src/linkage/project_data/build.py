@@ -67,10 +67,10 @@ async def run_project_data(context: JobContext, job: Job) -> None:
         outcome, domain=project.domain, version=project.version, seconds=seconds
     )
     report["outputs"] = [f"{PROJECTS}/{key}"]
+    await _delete_clear(context, record)  # before success is recorded: never left behind
     await _loaded(
         context, job, record, outcome, columns=columns, report=report, key=(key, project.version)
     )
-    await _delete_clear(context, record)
 
 
 async def _loadable(context: JobContext, upload_id: uuid.UUID) -> ProjectData:
