@@ -123,6 +123,11 @@ async def test_the_project_s_own_data_joins_the_space_under_its_grant_and_leaves
     tables = await rows(engine, "SELECT name, grant_id, dataset_id FROM workspace.project_table")
     assert [tuple(t) for t in tables] == [("cohort", grant, None)]
     assert (await published(engine))[-1] == "hdh.workspace.table.registered.v1"
+    # the grant's extract, built again (after a failed preparation), replaces only itself
+    await deliver(engine, "hdh.linkage.extract.completed.v1", completed(project, grant, "A"))
+    await deliver(engine, "hdh.linkage.extract.completed.v1", completed(project, grant, "B"))
+    names = await rows(engine, "SELECT name FROM workspace.project_table ORDER BY name")
+    assert [n[0] for n in names] == ["B", "cohort"]
     await deliver(engine, "hdh.access.grant.revoked.v1", {"grant_id": str(grant)})
     assert await rows(engine, "SELECT name FROM workspace.project_table") == []
     await deliver(engine, "hdh.linkage.project_data.loaded.v1", loaded(project, grant))

@@ -83,8 +83,7 @@ async def extract_completed(
     grant = await GrantRepository(session).get(payload.grant_id)
     if grant is not None and grant.status != LIVE:
         return 0
-    tables = TableRepository(session)
-    await tables.remove_for_grant(payload.grant_id)
+    await TableRepository(session).remove_for_grant(payload.grant_id, extract_only=True)
     for extracted in payload.tables:
         await _register(session, _table(payload, extracted), actor)
     return len(payload.tables)
