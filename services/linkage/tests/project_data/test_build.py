@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from hdh_common.events import CloudEvent
 from hdh_common.storage import ObjectNotFound, create_object_store
-from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
+from hdh_dev.testing import (
+    AccessRights,
+    SettingsFactory,
+    TokenFactory,
+    bearer,
+    eventually,
+    running,
+)
 from linkage.consumers import on_catalog_event
 from linkage.events import MemberChanged
 from linkage.extracts import service as extracts
@@ -21,7 +28,7 @@ from linkage.extracts.repository import GrantRepository
 from linkage.main import create_app
 
 from ..jobs.test_router import one_chunk
-from ..support import NO_STATE, VALID_NIRS, AccessRights, in_transaction, parquet_bytes
+from ..support import NO_STATE, VALID_NIRS, in_transaction, parquet_bytes
 
 
 async def failed_rows(url: str) -> list[Any]:
