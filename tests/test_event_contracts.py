@@ -283,3 +283,34 @@ def test_the_audit_log_files_session_events_under_the_session_and_its_project() 
         entry = entry_fields(event)
         assert (entry["resource_type"], entry["resource_id"]) == ("session", str(session_id))
         assert (entry["project"], entry["actor"]) == (str(project_id), "alice")
+
+
+def test_a_project_s_own_data_goes_from_the_catalogue_to_linkage_to_the_workspace() -> None:
+    checked = catalog.ProjectDataChecked(
+        upload_id=uuid.uuid4(),
+        project_id=uuid.uuid4(),
+        grant_id=uuid.uuid4(),
+        table="cohort",
+        row_count=12,
+        bucket="landing",
+        object_key="projects/p/u.parquet",
+        columns=[catalog.VersionColumn(name="identifiant", identifier="nir")],
+    )
+    read = linkage.ProjectDataValidated.model_validate(checked.model_dump(mode="json"))
+    assert (read.upload_id, read.columns[0].identifier) == (checked.upload_id, "nir")
+    assert catalog.PROJECT_DATA_VALIDATED == linkage.PROJECT_DATA_VALIDATED
+    loaded = linkage.ProjectDataLoaded(
+        upload_id=read.upload_id,
+        project_id=read.project_id,
+        grant_id=read.grant_id,
+        job_id=uuid.uuid4(),
+        key_version=1,
+        table="cohort",
+        bucket="projects",
+        object_key="p/data/u/cohort.parquet",
+        rows=12,
+        columns=[linkage.ExtractedColumn(name="identifiant", type="string", kind="pseudonym")],
+    )
+    registered = workspace.ProjectDataLoaded.model_validate(loaded.model_dump(mode="json"))
+    assert registered.model_dump() == loaded.model_dump(exclude={"job_id"})
+    assert workspace.PROJECT_DATA_LOADED == linkage.PROJECT_DATA_LOADED

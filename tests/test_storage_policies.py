@@ -85,6 +85,9 @@ def test_only_the_linkage_reads_landing_besides_the_catalogue_and_only_it_writes
     assert allowed(linkage, READ, LANDING, "uploads/u1/data.parquet")
     assert not allowed(linkage, WRITE, LANDING, "uploads/u1/data.parquet")
     assert not allowed(linkage, DELETE, LANDING, "uploads/u1/data.parquet")
+    # a project's own file: the linkage service deletes it once it has handled it
+    assert allowed(linkage, DELETE, LANDING, "projects/p1/u1.parquet")
+    assert not allowed(linkage, WRITE, LANDING, "projects/p1/u1.parquet")
     assert allowed(linkage, WRITE, CENTRAL_BUCKET, "datasets/d/versions/v/data.parquet")
     assert allowed(linkage, WRITE, PROJECTS, "p1/extracts/g/t.parquet")
     readers = {s for s in STORAGE_SERVICES if allowed(policy(s), READ, LANDING, "x")}

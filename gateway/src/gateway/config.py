@@ -136,7 +136,11 @@ class Settings(CommonSettings, KafkaSettings):
         30.0, description="Seconds to wait on a service between two reads or writes."
     )
     route_timeouts: dict[str, float] = Field(
-        {"/catalog/datasets/*/uploads*": 600.0, "/linkage/extracts*": 600.0},
+        {
+            "/catalog/datasets/*/uploads*": 600.0,
+            "/catalog/projects/*/uploads*": 600.0,
+            "/linkage/extracts*": 600.0,
+        },
         description="Per-route read timeout in seconds, by path pattern (JSON, `*` wildcard).",
     )
     upstream_retries: int = Field(
@@ -146,7 +150,11 @@ class Settings(CommonSettings, KafkaSettings):
         10 * MIB, description="Largest request body accepted by default, in bytes."
     )
     route_body_limits: dict[str, int] = Field(
-        {"/catalog/datasets/*/uploads*": 50 * GIB, "/access/requests/*/documents*": 200 * MIB},
+        {
+            "/catalog/datasets/*/uploads*": 50 * GIB,
+            "/catalog/projects/*/uploads*": 50 * GIB,
+            "/access/requests/*/documents*": 200 * MIB,
+        },
         description="Per-route largest request body in bytes, by path pattern (JSON).",
     )
     rate_limit_ip_rate: float = Field(

@@ -13,12 +13,15 @@ from hdh_common.service_client import ServiceClient
 
 class ReaderRights(BaseModel):
     grant_id: uuid.UUID
+    project_id: uuid.UUID | None = None
     subject: str
     allowed: bool
     reason: str | None = None
 
 
-async def confirm_reader(client: ServiceClient, *, grant_id: uuid.UUID, subject: str) -> None:
+async def confirm_reader(
+    client: ServiceClient, *, grant_id: uuid.UUID, subject: str
+) -> ReaderRights:
     path = f"/access/grants/{grant_id}/readers/{quote(subject, safe='')}"
     try:
         rights = ReaderRights.model_validate(await client.get("access", path))
@@ -28,3 +31,4 @@ async def confirm_reader(client: ServiceClient, *, grant_id: uuid.UUID, subject:
         raise ServiceUnavailable("The access service answered for someone else.")
     if not rights.allowed:
         raise Forbidden(f"No live right to this project's data: {rights.reason}")
+    return rights

@@ -12,6 +12,8 @@ DICTIONARY_UPDATED = "hdh.catalog.dataset.dictionary_updated.v1"
 TABLE_PUBLISHED = "hdh.catalog.table.published.v1"
 VERSION_VALIDATED = "hdh.catalog.version.validated.v1"
 VERSION_REJECTED = "hdh.catalog.version.rejected.v1"
+PROJECT_DATA_VALIDATED = "hdh.catalog.project_data.validated.v1"
+PROJECT_DATA_REJECTED = "hdh.catalog.project_data.rejected.v1"
 
 
 class _Payload(BaseModel):
@@ -86,4 +88,23 @@ class VersionChecked(_Payload):
     error_count: int = 0
     outcome: Literal["failure"] | None = Field(
         None, description="What the audit trail records: a rejected version is a failure."
+    )
+
+
+class ProjectDataChecked(_Payload):
+    """A project's own file, ``project_data.validated`` (``bucket`` and ``object_key`` name
+    where its Parquet waits, identifiers still clear, for the linkage service alone) or
+    ``project_data.rejected``. Subject: the project id."""
+
+    upload_id: uuid.UUID
+    project_id: uuid.UUID
+    grant_id: uuid.UUID
+    table: str
+    row_count: int
+    bucket: str | None
+    object_key: str | None
+    columns: list[VersionColumn] = Field(default_factory=list)
+    error_count: int = 0
+    outcome: Literal["failure"] | None = Field(
+        None, description="What the audit trail records: a rejected file is a failure."
     )

@@ -9,6 +9,7 @@ from catalog.dcat.router import router as dcat_router
 from catalog.dictionary.router import router as dictionary_router
 from catalog.imports.router import router as imports_router
 from catalog.nomenclatures.router import router as nomenclatures_router
+from catalog.project_data.router import router as project_data_router
 from catalog.search.router import router as search_router
 from catalog.state import resources
 from catalog.synthetic.router import router as synthetic_router
@@ -33,6 +34,7 @@ DEFINITION = ServiceDefinition(
         synthetic_router,
         uploads_router,
         uploads_maintenance,
+        project_data_router,
         basket_router,
     ],
     resources=resources,

@@ -1,4 +1,5 @@
-"""What linkage listens to: validated catalogue versions, and the access service's grants."""
+"""What linkage listens to: validated catalogue versions and projects' own files, and the
+access service's grants."""
 
 import logging
 
@@ -15,15 +16,18 @@ from linkage.events import (
     MEMBER_ADDED,
     MEMBER_REMOVED,
     PROJECT_CLOSED,
+    PROJECT_DATA_VALIDATED,
     VERSION_VALIDATED,
     GrantEnded,
     GrantIssued,
     MemberChanged,
     ProjectClosed,
+    ProjectDataValidated,
     VersionValidated,
 )
 from linkage.extracts import service as extracts
 from linkage.jobs import service as jobs
+from linkage.project_data import service as project_data
 from linkage.state import LinkageState
 
 logger = logging.getLogger(__name__)
@@ -38,6 +42,10 @@ ENDINGS = {
 
 
 async def on_catalog_event(state: LinkageState, session: AsyncSession, event: CloudEvent) -> None:
+    if event.type == PROJECT_DATA_VALIDATED:
+        loaded = ProjectDataValidated.model_validate(event.data)
+        await project_data.validated(session, loaded, actor=event.actor or SYSTEM_ACTOR)
+        return
     if event.type != VERSION_VALIDATED:
         return
     payload = VersionValidated.model_validate(event.data)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 VERSION_VALIDATED = "hdh.catalog.version.validated.v1"
+PROJECT_DATA_VALIDATED = "hdh.catalog.project_data.validated.v1"
 GRANT_ISSUED = "hdh.access.grant.issued.v1"
 GRANT_REVOKED = "hdh.access.grant.revoked.v1"
 GRANT_EXPIRED = "hdh.access.grant.expired.v1"
@@ -29,6 +30,8 @@ MASTER_KEY_ROTATED = "hdh.linkage.master_key.rotated.v1"
 MASTER_KEY_RETIRED = "hdh.linkage.master_key.retired.v1"
 OBJECTION_RECORDED = "hdh.linkage.objection.recorded.v1"
 LINKAGE_COMPLETED = "hdh.linkage.linkage.completed.v1"
+PROJECT_DATA_LOADED = "hdh.linkage.project_data.loaded.v1"
+PROJECT_DATA_FAILED = "hdh.linkage.project_data.failed.v1"
 
 
 class Identifier(StrEnum):
@@ -64,6 +67,19 @@ class VersionValidated(_Payload):
     version_id: uuid.UUID
     table: str = Field(min_length=1, max_length=255)
     bucket: str = Field("landing", min_length=1, max_length=255)
+    object_key: str = Field(min_length=1, max_length=1024, description="Parquet in `landing`.")
+    columns: list[ColumnSpec] = Field(min_length=1)
+
+
+class ProjectDataValidated(_Payload):
+    """``hdh.catalog.project_data.validated.v1`` (topic ``hdh.catalog``, subject = project
+    id): a project's own file, validated, waiting in ``landing`` with its identifiers."""
+
+    upload_id: uuid.UUID
+    project_id: uuid.UUID
+    grant_id: uuid.UUID
+    table: str = Field(min_length=1, max_length=255)
+    bucket: str = Field(min_length=1, max_length=255)
     object_key: str = Field(min_length=1, max_length=1024, description="Parquet in `landing`.")
     columns: list[ColumnSpec] = Field(min_length=1)
 
@@ -304,3 +320,28 @@ class ObjectionRecorded(_Payload):
 
     objection_id: uuid.UUID
     key_version: int
+
+
+class ProjectDataLoaded(_Payload):
+    """A project's own file, pseudonymised into the project's domain, for its space; the
+    clear file is deleted. Subject: the project id."""
+
+    upload_id: uuid.UUID
+    project_id: uuid.UUID
+    grant_id: uuid.UUID
+    job_id: uuid.UUID
+    key_version: int
+    table: str
+    bucket: str
+    object_key: str
+    rows: int
+    columns: list[ExtractedColumn]
+
+
+class ProjectDataFailed(_Payload):
+    upload_id: uuid.UUID
+    project_id: uuid.UUID
+    grant_id: uuid.UUID
+    job_id: uuid.UUID
+    reason: str
+    outcome: Literal["failure"] = Field("failure", description="What the audit trail records.")

@@ -9,6 +9,7 @@ from linkage.extracts.router import router as extracts_router
 from linkage.jobs.router import router as jobs_router
 from linkage.keys.router import router as keys_router
 from linkage.objections.router import router as objections_router
+from linkage.project_data.router import router as project_data_router
 from linkage.pseudonyms.hmac import kernel_name
 from linkage.requested.router import router as links_router
 
@@ -20,7 +21,14 @@ DEFINITION = ServiceDefinition(
     ),
     version="0.1.0",
     outbox=outbox,
-    routers=(jobs_router, keys_router, extracts_router, links_router, objections_router),
+    routers=(
+        jobs_router,
+        keys_router,
+        extracts_router,
+        links_router,
+        objections_router,
+        project_data_router,
+    ),
     subscriptions=subscriptions,
     resources=state.resources,
     components=lambda: {"hmac_kernel": kernel_name()},
@@ -29,6 +37,7 @@ DEFINITION = ServiceDefinition(
         {"name": "domains", "description": "Pseudonym domains and key versions."},
         {"name": "extracts", "description": "Project extracts for granted researchers."},
         {"name": "objections", "description": "Persons excluded from extracts."},
+        {"name": "project data", "description": "Projects' own data, loaded into their space."},
     ],
 )
 

@@ -4,6 +4,7 @@ from linkage.extracts.models import ExtractFile, Grant
 from linkage.jobs.models import CentralObject, Job, PseudonymisedVersion, ValidatedVersion
 from linkage.keys.models import DomainKey, DomainKeyDestruction
 from linkage.objections.models import Objection
+from linkage.project_data.models import ProjectData
 from linkage.requested.models import LinkTable
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Job",
     "LinkTable",
     "Objection",
+    "ProjectData",
     "PseudonymisedVersion",
     "ValidatedVersion",
 ]

@@ -11,10 +11,11 @@ from linkage.extracts.build import extract_failed, run_extract
 from linkage.jobs.context import JobContext
 from linkage.jobs.execute import run_pseudonymisation
 from linkage.jobs.linking import run_link
-from linkage.jobs.models import EXTRACT, LINK, PSEUDONYMISE
+from linkage.jobs.models import EXTRACT, LINK, PROJECT_DATA, PSEUDONYMISE
 from linkage.jobs.runner import JobRunner
 from linkage.keys import master as master_keys
 from linkage.keys.crypto import MasterKey
+from linkage.project_data.build import project_data_failed, run_project_data
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,8 +39,13 @@ async def resources(common: ServiceState[Settings]) -> AsyncIterator[LinkageStat
     )
     runner = JobRunner(
         context,
-        executors={PSEUDONYMISE: run_pseudonymisation, EXTRACT: run_extract, LINK: run_link},
-        on_failure={EXTRACT: extract_failed},
+        executors={
+            PSEUDONYMISE: run_pseudonymisation,
+            EXTRACT: run_extract,
+            LINK: run_link,
+            PROJECT_DATA: run_project_data,
+        },
+        on_failure={EXTRACT: extract_failed, PROJECT_DATA: project_data_failed},
         poll_interval=settings.linkage_job_poll_interval,
     )
     try:

@@ -17,11 +17,13 @@ from workspace.events import (
     MEMBER_ADDED,
     MEMBER_REMOVED,
     PROJECT_CLOSED,
+    PROJECT_DATA_LOADED,
     ExtractCompleted,
     GrantEnded,
     GrantIssued,
     MemberChanged,
     ProjectClosed,
+    ProjectDataLoaded,
 )
 from workspace.sessions import service as sessions
 from workspace.spaces import lifecycle
@@ -67,6 +69,11 @@ async def on_access_event(state: WorkspaceState, session: AsyncSession, event: C
 
 
 async def on_linkage_event(state: WorkspaceState, session: AsyncSession, event: CloudEvent) -> None:
+    if event.type == PROJECT_DATA_LOADED:
+        loaded = ProjectDataLoaded.model_validate(event.data)
+        if not await lifecycle.project_data_loaded(session, loaded, actor=event.actor):
+            logger.warning("project data %s: its grant has ended", loaded.upload_id)
+        return
     if event.type != EXTRACT_COMPLETED:
         return
     completed = ExtractCompleted.model_validate(event.data)

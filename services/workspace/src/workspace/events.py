@@ -15,6 +15,7 @@ PROJECT_CLOSED = "hdh.access.project.closed.v1"
 MEMBER_ADDED = "hdh.access.project.member_added.v1"
 MEMBER_REMOVED = "hdh.access.project.member_removed.v1"
 EXTRACT_COMPLETED = "hdh.linkage.extract.completed.v1"
+PROJECT_DATA_LOADED = "hdh.linkage.project_data.loaded.v1"
 SPACE_OPENED = "hdh.workspace.space.opened.v1"
 SPACE_CLOSED = "hdh.workspace.space.closed.v1"
 SPACE_PURGED = "hdh.workspace.space.purged.v1"
@@ -86,6 +87,21 @@ class ExtractCompleted(_Payload):
     project_id: uuid.UUID
     key_version: int
     tables: list[ExtractedTable] = Field(default_factory=list)
+
+
+class ProjectDataLoaded(_Payload):
+    """Consumed: ``hdh.linkage.project_data.loaded.v1`` registers a table of the project's own
+    data, in the project's pseudonym domain, under the grant it was loaded with."""
+
+    upload_id: uuid.UUID
+    project_id: uuid.UUID
+    grant_id: uuid.UUID
+    key_version: int
+    table: str = Field(min_length=1, max_length=255)
+    bucket: str = Field(min_length=1, max_length=255)
+    object_key: str = Field(min_length=1, max_length=1024)
+    rows: int = Field(ge=0)
+    columns: list[ExtractedColumn]
 
 
 class SpaceOpened(_Payload):

@@ -99,6 +99,41 @@ async def test_an_extract_before_its_grant_waits_for_it(engine: AsyncEngine) -> 
     assert await rows(engine, "SELECT name FROM workspace.project_table") == []
 
 
+def loaded(project: uuid.UUID, grant: uuid.UUID) -> dict[str, Any]:
+    return {
+        "upload_id": str(uuid.uuid4()),
+        "project_id": str(project),
+        "grant_id": str(grant),
+        "job_id": str(uuid.uuid4()),
+        "key_version": 2,
+        "table": "cohort",
+        "bucket": "projects",
+        "object_key": f"{project}/data/{uuid.uuid4()}/cohort.parquet",
+        "rows": 12,
+        "columns": [{"name": "identifiant", "type": "string", "kind": "pseudonym"}],
+    }
+
+
+async def test_the_project_s_own_data_joins_the_space_under_its_grant_and_leaves_with_it(
+    engine: AsyncEngine,
+) -> None:
+    project, grant = uuid.uuid4(), uuid.uuid4()
+    await deliver(engine, "hdh.access.grant.issued.v1", issued(project, grant, ["alice"]))
+    await deliver(engine, "hdh.linkage.project_data.loaded.v1", loaded(project, grant))
+    tables = await rows(engine, "SELECT name, grant_id, dataset_id FROM workspace.project_table")
+    assert [tuple(t) for t in tables] == [("cohort", grant, None)]
+    assert (await published(engine))[-1] == "hdh.workspace.table.registered.v1"
+    # the grant's extract, built again (after a failed preparation), replaces only itself
+    await deliver(engine, "hdh.linkage.extract.completed.v1", completed(project, grant, "A"))
+    await deliver(engine, "hdh.linkage.extract.completed.v1", completed(project, grant, "B"))
+    names = await rows(engine, "SELECT name FROM workspace.project_table ORDER BY name")
+    assert [n[0] for n in names] == ["B", "cohort"]
+    await deliver(engine, "hdh.access.grant.revoked.v1", {"grant_id": str(grant)})
+    assert await rows(engine, "SELECT name FROM workspace.project_table") == []
+    await deliver(engine, "hdh.linkage.project_data.loaded.v1", loaded(project, grant))
+    assert await rows(engine, "SELECT name FROM workspace.project_table") == []
+
+
 async def test_members_come_and_go_with_the_project(engine: AsyncEngine) -> None:
     project = uuid.uuid4()
     await open_space(engine, project, ["alice"])

@@ -63,6 +63,11 @@ def kind(name: str, identifier: str, declared: object = None) -> str:
     return inferred
 
 
+def of_field(name: str, flag: object = None, declared_kind: object = None) -> str:
+    """The kind of a column from its name and what its field declares (flag and kind)."""
+    return kind(name, classify(name, flag), declared_kind)
+
+
 def _kind(upper: str, identifier: str) -> str:
     if identifier == "none":
         return "none"

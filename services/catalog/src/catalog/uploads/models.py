@@ -2,7 +2,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -10,12 +19,22 @@ from catalog.db import Base
 
 
 class Upload(Base):
+    """A file arriving in parts: a table of a dataset, or a project's own data."""
+
     __tablename__ = "upload"
+    __table_args__ = (
+        CheckConstraint("(dataset_id IS NULL) <> (project_id IS NULL)", name="one_target"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    dataset_id: Mapped[uuid.UUID] = mapped_column(
+    dataset_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("dataset.id", ondelete="CASCADE"), index=True
     )
+    # a project's own data: the grant it is loaded under, its Table Schema, its report
+    project_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    grant_id: Mapped[uuid.UUID | None]
+    table_schema: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     table_name: Mapped[str] = mapped_column(String(200))
     format: Mapped[str] = mapped_column(String(20))
     delimiter: Mapped[str | None] = mapped_column(String(1))

@@ -21,6 +21,10 @@ class UploadRepository:
             query = query.with_for_update()
         return await self.session.scalar(query)
 
+    async def of_project(self, project_id: uuid.UUID, upload_id: uuid.UUID) -> Upload | None:
+        query = select(Upload).where(Upload.id == upload_id, Upload.project_id == project_id)
+        return await self.session.scalar(query.with_for_update())
+
     async def add(self, entity: Upload | DatasetVersion) -> None:
         self.session.add(entity)
         await self.session.flush()

@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.config import Settings
 from catalog.datasets.models import Dataset
 from catalog.db import outbox
-from catalog.dictionary.identifiers import classify
-from catalog.dictionary.identifiers import kind as identifier_kind
+from catalog.dictionary.identifiers import of_field
 from catalog.dictionary.models import Variable
 from catalog.dictionary.repository import DictionaryRepository
 from catalog.errors import ChecksumMismatch, IncompleteUpload, UploadClosed
@@ -66,9 +65,23 @@ async def start(
     await expire(session, store, settings)
     if await DictionaryRepository(session).table(dataset.id, payload.table) is None:
         raise NotFound(f"No table {payload.table!r} in this dataset.")
+    return await open_upload(
+        session, store, settings, principal=principal, payload=payload, dataset_id=dataset.id
+    )
+
+
+async def open_upload(
+    session: AsyncSession,
+    store: ObjectStore,
+    settings: Settings,
+    *,
+    principal: Principal,
+    payload: schemas.UploadCreate,
+    **target: Any,
+) -> Upload:
+    """A new open upload of ``payload``'s file, for ``target`` (a dataset or a project)."""
     await store.ensure_bucket(settings.catalog_landing_bucket)
     upload = Upload(
-        dataset_id=dataset.id,
         table_name=payload.table,
         format=payload.format,
         delimiter=payload.delimiter or payload.dialect.delimiter,
@@ -79,15 +92,19 @@ async def start(
         status="open",
         created_by=principal.subject,
         expires_at=datetime.now(UTC) + timedelta(hours=settings.catalog_upload_ttl_hours),
+        **target,
     )
     await UploadRepository(session).add(upload)
     return upload
 
 
 async def get_open(session: AsyncSession, dataset: Dataset, upload_id: uuid.UUID) -> Upload:
-    upload = await get(session, dataset, upload_id, lock=True)
+    return still_open(await get(session, dataset, upload_id, lock=True))
+
+
+def still_open(upload: Upload) -> Upload:
     if upload.status != "open" or upload.expires_at < datetime.now(UTC):
-        raise UploadClosed(f"Upload {upload_id} is {upload.status}; start a new one.")
+        raise UploadClosed(f"Upload {upload.id} is {upload.status}; start a new one.")
     return upload
 
 
@@ -148,20 +165,21 @@ async def parts_page(
 async def abort(
     session: AsyncSession, store: ObjectStore, settings: Settings, upload: Upload
 ) -> None:
-    await _discard(session, store, settings, upload, status="aborted")
+    await discard(session, store, settings, upload, status="aborted")
 
 
 async def expire(session: AsyncSession, store: ObjectStore, settings: Settings) -> int:
     """Purge uploads whose time ran out: their parts leave the landing bucket."""
     expired = await UploadRepository(session).expired(datetime.now(UTC))
     for upload in expired:
-        await _discard(session, store, settings, upload, status="expired")
+        await discard(session, store, settings, upload, status="expired")
     return len(expired)
 
 
-async def _discard(
+async def discard(
     session: AsyncSession, store: ObjectStore, settings: Settings, upload: Upload, *, status: str
 ) -> None:
+    """The upload's parts leave the landing bucket; it ends with ``status``."""
     repository = UploadRepository(session)
     for part in await repository.parts(upload.id):
         await store.delete(settings.catalog_landing_bucket, part_key(upload.id, part.number))
@@ -179,44 +197,27 @@ async def complete(
     dataset: Dataset,
     upload: Upload,
 ) -> DatasetVersion:
-    received = await UploadRepository(session).parts(upload.id)
-    numbers = [p.number for p in received]
-    if not numbers or numbers != list(range(1, len(numbers) + 1)):
-        raise IncompleteUpload(f"Parts must be numbered 1..n without gaps; received {numbers}.")
-    if sum(p.size for p in received) != upload.declared_size:
-        raise IncompleteUpload(
-            f"The parts hold {sum(p.size for p in received)} bytes, not the declared "
-            f"{upload.declared_size}."
-        )
+    keys = await received_keys(session, upload)
     rules = await _rules(session, dataset.id, upload.table_name)
     foreign = await _foreign_keys(session, dataset.id, upload.table_name)
-    keys = [part_key(upload.id, n) for n in numbers]
     with new_workdir(settings.work_dir) as workdir:
         referenced = await _referenced(
             session, store, settings, upload=upload, foreign=foreign, workdir=Path(workdir)
         )
-        outcome, size, digest = await _validate(
-            store,
-            settings,
-            upload,
-            rules,
-            keys,
-            Path(workdir),
-            references=(foreign, referenced),
+        outcome, size, digest = await checked(
+            store, settings, upload, rules, keys, Path(workdir), references=(foreign, referenced)
         )
-        if digest != upload.declared_sha256:
-            outcome.report.add("checksum-error", "checksum", row=None, column=None, value=digest)
-            outcome.parquet = None
         version = await _record(
             session,
             store,
             settings,
             principal=principal,
+            dataset=dataset,
             upload=upload,
             outcome=outcome,
             source=(size, digest),
         )
-    await _discard(session, store, settings, upload, status="completed")
+    await discard(session, store, settings, upload, status="completed")
     await _publish(
         session,
         principal,
@@ -226,6 +227,20 @@ async def complete(
         bucket=settings.catalog_landing_bucket,
     )
     return version
+
+
+async def received_keys(session: AsyncSession, upload: Upload) -> list[str]:
+    """The keys of the upload's parts, once they are all there: 1..n, the declared size."""
+    received = await UploadRepository(session).parts(upload.id)
+    numbers = [p.number for p in received]
+    if not numbers or numbers != list(range(1, len(numbers) + 1)):
+        raise IncompleteUpload(f"Parts must be numbered 1..n without gaps; received {numbers}.")
+    if sum(p.size for p in received) != upload.declared_size:
+        raise IncompleteUpload(
+            f"The parts hold {sum(p.size for p in received)} bytes, not the declared "
+            f"{upload.declared_size}."
+        )
+    return [part_key(upload.id, n) for n in numbers]
 
 
 async def _rules(session: AsyncSession, dataset_id: uuid.UUID, table: str) -> TableRules:
@@ -240,10 +255,7 @@ async def _rules(session: AsyncSession, dataset_id: uuid.UUID, table: str) -> Ta
     # The stored flag is read as a declaration: it may raise what the name rules infer, never
     # lower it (a variable imported before these rules were enforced included).
     kinds = {
-        v.name: identifier_kind(
-            v.name, classify(v.name, v.identifier), v.extra.get("identifierKind")
-        )
-        for v in variables
+        v.name: of_field(v.name, v.identifier, v.extra.get("identifierKind")) for v in variables
     }
     identifiers = {name: kind for name, kind in kinds.items() if kind != "none"}
     return TableRules(
@@ -304,7 +316,7 @@ def _column_rule(variable: Variable, codes: dict[str, frozenset[str]]) -> Column
     )
 
 
-async def _validate(
+async def checked(
     store: ObjectStore,
     settings: Settings,
     upload: Upload,
@@ -312,8 +324,10 @@ async def _validate(
     keys: list[str],
     workdir: Path,
     *,
-    references: tuple[tuple[ForeignKey, ...], dict[str, Path]],
+    references: tuple[tuple[ForeignKey, ...], dict[str, Path]] = ((), {}),
 ) -> tuple[Outcome, int, str]:
+    """The parts validated against ``rules``, and the whole file's size and SHA-256: a file
+    that is not the one declared has no Parquet."""
     loop = asyncio.get_running_loop()
     foreign, referenced = references
     own = TableKeys(
@@ -363,7 +377,7 @@ async def _validate(
             pass
         return outcome
 
-    def checked() -> Outcome:
+    def run_and_look_up() -> Outcome:
         try:
             outcome = run()
         finally:
@@ -371,8 +385,12 @@ async def _validate(
         _check_references(own, referenced, outcome, workdir)
         return outcome
 
-    outcome = await asyncio.to_thread(checked)
-    return outcome, reader.size, reader.sha256.hexdigest()
+    outcome = await asyncio.to_thread(run_and_look_up)
+    digest = reader.sha256.hexdigest()
+    if digest != upload.declared_sha256:
+        outcome.report.add("checksum-error", "checksum", row=None, column=None, value=digest)
+        outcome.parquet = None
+    return outcome, reader.size, digest
 
 
 def _check_references(
@@ -427,14 +445,15 @@ async def _record(
     settings: Settings,
     *,
     principal: Principal,
+    dataset: Dataset,
     upload: Upload,
     outcome: Outcome,
     source: tuple[int, str],
 ) -> DatasetVersion:
     repository = UploadRepository(session)
-    number = await repository.next_version(upload.dataset_id, upload.table_name)
+    number = await repository.next_version(dataset.id, upload.table_name)
     version = DatasetVersion(
-        dataset_id=upload.dataset_id,
+        dataset_id=dataset.id,
         table_name=upload.table_name,
         number=number,
         status="validated" if outcome.parquet is not None else "rejected",
@@ -442,12 +461,12 @@ async def _record(
         source_size=source[0],
         source_sha256=source[1],
         row_count=outcome.report.rows,
-        report=_report(outcome.report),
+        report=report_of(outcome.report),
         statistics=outcome.statistics,
         created_by=principal.subject,
     )
     if outcome.parquet is not None:
-        key = validated_key(upload.dataset_id, upload.table_name, number)
+        key = validated_key(dataset.id, upload.table_name, number)
         info = await store.put(
             settings.catalog_landing_bucket,
             key,
@@ -464,7 +483,7 @@ async def _record(
     return version
 
 
-def _report(report: Report) -> dict[str, Any]:
+def report_of(report: Report) -> dict[str, Any]:
     return {
         "rows": report.rows,
         "error_count": sum(report.counts.values()),

@@ -16,6 +16,7 @@ QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
     "cancelled",
 )
 PSEUDONYMISE, EXTRACT, LINK = "pseudonymise", "extract", "link"
+PROJECT_DATA = "project_data"
 
 
 class Job(Base):

@@ -93,7 +93,8 @@ class Period:
     columns: tuple[str, ...]
 
 
-def _check(kind: Identifier, values: pa.Array) -> Checked:
+def check_identifier(kind: Identifier, values: pa.Array) -> Checked:
+    """The values of an identifier column checked and normalised (invalid ones null)."""
     if kind is Identifier.NIR:
         return nir.check(values)
     if kind is Identifier.NAME:
@@ -263,7 +264,7 @@ class _BatchJob:
             kind = self.kinds.get(name, Identifier.NONE)
             values = batch.column(i)
             if kind is not Identifier.NONE:
-                checked = _check(kind, values)
+                checked = check_identifier(kind, values)
                 valid = len(checked.values) - checked.values.null_count
                 stats[name] = (valid, checked.missing, checked.invalid)
                 values = checked.values

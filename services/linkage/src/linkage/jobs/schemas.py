@@ -11,7 +11,7 @@ class JobFilter(BaseModel):
     version_id: uuid.UUID | None = Field(
         None, description="Only the jobs of this dataset version (pseudonymisations)."
     )
-    kind: Literal["pseudonymise", "extract", "link"] | None = None
+    kind: Literal["pseudonymise", "extract", "link", "project_data"] | None = None
     state: Literal["queued", "running", "succeeded", "failed", "cancelled"] | None = None
 
 

@@ -24,6 +24,7 @@ from workspace.events import (
     GrantIssued,
     MemberChanged,
     ProjectClosed,
+    ProjectDataLoaded,
     SpaceClosed,
     SpaceOpened,
     TableRegistered,
@@ -82,20 +83,46 @@ async def extract_completed(
     grant = await GrantRepository(session).get(payload.grant_id)
     if grant is not None and grant.status != LIVE:
         return 0
-    tables = TableRepository(session)
-    await tables.remove_for_grant(payload.grant_id)
+    await TableRepository(session).remove_for_grant(payload.grant_id, extract_only=True)
     for extracted in payload.tables:
-        table = await tables.add(_table(payload, extracted))
-        registered = TableRegistered(
-            project_id=table.project_id,
-            grant_id=table.grant_id,
-            table_id=table.id,
-            name=table.name,
-            rows=table.rows,
-            key_version=table.key_version,
-        )
-        await _publish(session, TABLE_REGISTERED, table.project_id, registered, actor)
+        await _register(session, _table(payload, extracted), actor)
     return len(payload.tables)
+
+
+async def project_data_loaded(
+    session: AsyncSession, payload: ProjectDataLoaded, *, actor: str | None
+) -> bool:
+    """Register the project's own data as a table of its space, under the grant it was
+    loaded with (it leaves with that grant); nothing when the grant has ended."""
+    grant = await GrantRepository(session).get(payload.grant_id)
+    if grant is not None and grant.status != LIVE:
+        return False
+    table = ProjectTable(
+        project_id=payload.project_id,
+        grant_id=payload.grant_id,
+        dataset_id=None,
+        name=payload.table,
+        columns=[c.model_dump() for c in payload.columns],
+        rows=payload.rows,
+        key_version=payload.key_version,
+        bucket=payload.bucket,
+        object_key=payload.object_key,
+    )
+    await _register(session, table, actor)
+    return True
+
+
+async def _register(session: AsyncSession, table: ProjectTable, actor: str | None) -> None:
+    await TableRepository(session).add(table)
+    registered = TableRegistered(
+        project_id=table.project_id,
+        grant_id=table.grant_id,
+        table_id=table.id,
+        name=table.name,
+        rows=table.rows,
+        key_version=table.key_version,
+    )
+    await _publish(session, TABLE_REGISTERED, table.project_id, registered, actor)
 
 
 def _table(extract: ExtractCompleted, extracted: ExtractedTable) -> ProjectTable:

@@ -52,7 +52,7 @@ class ProjectTable(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     project_id: Mapped[uuid.UUID] = mapped_column(index=True)
     grant_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    dataset_id: Mapped[uuid.UUID | None]  # None for an analysis result
+    dataset_id: Mapped[uuid.UUID | None]  # None for an analysis result or the project's data
     # the grants an analysis result was computed under: it leaves with any of them
     derived_from: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
     name: Mapped[str] = mapped_column(String(255))

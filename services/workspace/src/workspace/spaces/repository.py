@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -101,16 +101,16 @@ class TableRepository:
         )
         return list(await self.session.scalars(query.order_by(ProjectTable.registered_at.desc())))
 
-    async def remove_for_grant(self, grant_id: uuid.UUID) -> int:
-        """The grant's tables, and the analysis results computed under it."""
+    async def remove_for_grant(self, grant_id: uuid.UUID, *, extract_only: bool = False) -> int:
+        """The grant's tables, and the analysis results computed under it; with
+        ``extract_only``, not the project's own data loaded under it (a new extract replaces
+        what an extract brought)."""
+        own = ProjectTable.grant_id == grant_id
+        if extract_only:
+            own = and_(own, ProjectTable.dataset_id.is_not(None))
         result = await self.session.execute(
             delete(ProjectTable)
-            .where(
-                or_(
-                    ProjectTable.grant_id == grant_id,
-                    ProjectTable.derived_from.contains([grant_id]),
-                )
-            )
+            .where(or_(own, ProjectTable.derived_from.contains([grant_id])))
             .returning(ProjectTable.id)
         )
         return len(result.all())
