@@ -202,7 +202,7 @@ async def complete(
     foreign = await _foreign_keys(session, dataset.id, upload.table_name)
     with new_workdir(settings.work_dir) as workdir:
         referenced = await _referenced(
-            session, store, settings, upload=upload, foreign=foreign, workdir=Path(workdir)
+            session, store, settings, dataset, upload=upload, foreign=foreign, workdir=Path(workdir)
         )
         outcome, size, digest = await checked(
             store, settings, upload, rules, keys, Path(workdir), references=(foreign, referenced)
@@ -279,6 +279,7 @@ async def _referenced(
     session: AsyncSession,
     store: ObjectStore,
     settings: Settings,
+    dataset: Dataset,
     *,
     upload: Upload,
     foreign: tuple[ForeignKey, ...],
@@ -290,7 +291,7 @@ async def _referenced(
     found = {}
     targets = sorted({fk.target(upload.table_name) for fk in foreign} - {upload.table_name})
     for index, target in enumerate(targets):
-        version = await repository.latest_validated(upload.dataset_id, target)
+        version = await repository.latest_validated(dataset.id, target)
         if version is not None and version.object_key is not None:
             path = found[target] = workdir / f"referenced-{index}.parquet"
             await download(store, settings.catalog_landing_bucket, version.object_key, path)
