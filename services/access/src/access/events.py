@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from access.grants.models import GrantStatus
+from access.requests.schemas import LinkageNeed
 
 PROJECT_CREATED = "hdh.access.project.created.v1"
 PROJECT_CLOSED = "hdh.access.project.closed.v1"
@@ -100,6 +101,9 @@ class GrantChanged(_Payload):
     request_id: uuid.UUID
     project_id: uuid.UUID
     datasets: list[GrantedDataset]
+    linkage: list[LinkageNeed] = Field(
+        default_factory=list, description="The linkages asked for: run on the extract."
+    )
     period_start: date
     period_end: date
     expires_on: date
