@@ -171,7 +171,7 @@ async def test_validated_version_to_granted_extract_to_revocation(
         access_rights.refused.add("rita")
         refused = await client.get(f"/linkage/extracts?project={project}", headers=rita)
         assert refused.status_code == 403, refused.text
-        assert "Not a member" in refused.json()["detail"]
+        assert "Not a reader" in refused.json()["detail"]
         access_rights.refused.clear()
 
         await publish(
