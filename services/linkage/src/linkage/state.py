@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from hdh_common.app import background
+from hdh_common.probes import job_durations
 from hdh_common.state import ServiceState
 from linkage.config import Settings
 from linkage.extracts.build import extract_failed, run_extract
@@ -41,6 +42,7 @@ async def resources(common: ServiceState[Settings]) -> AsyncIterator[LinkageStat
         executors={PSEUDONYMISE: run_pseudonymisation, EXTRACT: run_extract, LINK: run_link},
         on_failure={EXTRACT: extract_failed},
         poll_interval=settings.linkage_job_poll_interval,
+        durations=job_durations(common.registry),
     )
     try:
         async with background(runner.run()):
