@@ -24,6 +24,7 @@ from hdh_dev.testing import Messaging, eventually, running, serve_http
 
 SERVER, CLIENT, PRODUCER, CONSUMER = 2, 3, 4, 5
 EVENT_TYPE = "hdh.traced.thing.done.v1"
+SECRET = "1840775123456"  # what a query string may carry
 
 
 def peer(headers: list[dict[str, str]]) -> FastAPI:
@@ -45,7 +46,7 @@ def traced_app(settings: ServiceSettings, messaging: Messaging, consumed: list[s
     @router.post("/things")
     async def create(request: Request) -> dict[str, str]:
         state = service_state(request)
-        await state.service_client.get("access", "/rights")
+        await state.service_client.get("access", "/rights", params={"subject": SECRET})
         async with state.sessionmaker.begin() as session:
             await session.execute(text("SELECT 1"))
             event = await outbox.publish(
@@ -94,7 +95,7 @@ async def test_a_request_its_statements_call_and_event_are_one_trace_at_the_coll
             outbox_poll_interval=0.1,
         )
         async with running(traced_app(settings, messaging, consumed)) as client:
-            answer = await client.post("/things")
+            answer = await client.post("/things", params={"q": SECRET})
             assert answer.status_code == 200, answer.text
 
             async def applied() -> bool:
@@ -126,6 +127,9 @@ async def test_a_request_its_statements_call_and_event_are_one_trace_at_the_coll
     assert consume.attributes["messaging.message.id"] == answer.json()["id"]
     # the consumer's own statements (its inbox row) are children of its span
     assert any(s.parent_id == consume.span_id for s in statements)
+    # a query string's values stay in the service
+    assert server.attributes["url.query"] == "q=REDACTED"
+    assert SECRET not in str([s.attributes for s in spans])
 
 
 def test_the_endpoint_has_the_standard_name_and_the_older_one(

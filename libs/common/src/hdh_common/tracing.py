@@ -13,6 +13,8 @@ the request, so the broker's own headers cannot carry it), so one trace spans ga
 service → broker → consumer.
 """
 
+from urllib.parse import parse_qsl
+
 import httpx
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import context, trace
@@ -22,7 +24,7 @@ from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.instrumentation.sqlalchemy.version import __version__ as sqlalchemy_version
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -30,6 +32,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 SpanKind = trace.SpanKind
 _PROPAGATOR = TraceContextTextMapPropagator()
 SQLALCHEMY_SCOPE = "opentelemetry.instrumentation.sqlalchemy"
+URL_ATTRIBUTES = ("url.full", "http.url", "http.target")
+
+
+class QueryValuesHidden(SpanProcessor):
+    """A query string says what was asked (a search, a project, a pseudonym): the spans keep
+    its parameters' names, never their values (the logs do not record it either)."""
+
+    def on_start(self, span: Span, parent_context: context.Context | None = None) -> None:
+        attributes = span.attributes or {}
+        if query := attributes.get("url.query"):
+            span.set_attribute("url.query", _hidden(str(query)))
+        for key in URL_ATTRIBUTES:
+            value = attributes.get(key)
+            if isinstance(value, str) and "?" in value:
+                base, query = value.split("?", 1)
+                span.set_attribute(key, f"{base}?{_hidden(query)}")
+
+
+def _hidden(query: str) -> str:
+    return "&".join(f"{name}=REDACTED" for name, _ in parse_qsl(query, keep_blank_values=True))
 
 
 class Tracing:
@@ -46,6 +68,7 @@ class Tracing:
                 OTELResourceDetector().detect()
             )
             self.provider = TracerProvider(resource=resource)
+            self.provider.add_span_processor(QueryValuesHidden())
             exporter = OTLPSpanExporter(endpoint=f"{endpoint.rstrip('/')}/v1/traces")
             self.provider.add_span_processor(BatchSpanProcessor(exporter))
             self.tracer = self.provider.get_tracer("hdh")
