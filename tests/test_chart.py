@@ -283,9 +283,10 @@ def env_file_values() -> dict[str, str]:
     return {key.strip(): value for key, value in pairs}
 
 
-def compose_config(env: dict[str, str], compose_file: Path) -> subprocess.CompletedProcess[str]:
+def compose_config(env: dict[str, str], *compose_files: Path) -> subprocess.CompletedProcess[str]:
+    files = [argument for path in compose_files for argument in ("-f", str(path))]
     return subprocess.run(
-        [str(compose_binary()), "-f", str(compose_file), "config", "--format", "json"],
+        [str(compose_binary()), *files, "config", "--format", "json"],
         env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT), **env},
         cwd=ROOT,
         capture_output=True,
@@ -324,6 +325,47 @@ def test_docker_compose_config_refuses_a_broken_model(tmp_path: Path) -> None:
     assert compose_config(env_file_values(), broken).returncode != 0
 
 
+def test_the_tls_override_encrypts_every_link_as_the_chart_does() -> None:
+    result = compose_config(
+        env_file_values(), ROOT / "docker-compose.yml", ROOT / "docker-compose.tls.yml"
+    )
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    for name in SERVICES:
+        env = services[name]["environment"]
+        assert env["HDH_DATABASE_SSL_MODE"] == "verify-full"
+        assert env["HDH_DATABASE_CA_FILE"] == env["HDH_KAFKA_CA_FILE"] == "/etc/hdh/tls/ca.crt"
+        assert (env["HDH_KAFKA_SECURITY_PROTOCOL"], env["HDH_KAFKA_BOOTSTRAP_SERVERS"]) == (
+            "SASL_SSL",
+            "kafka:9094",
+        )
+        assert env["HDH_ACCESS_URL"].startswith("https://")
+        assert env["UVICORN_SSL_CERTFILE"] == f"/etc/hdh/tls/{name}.crt"
+        assert "https://" in " ".join(services[name]["healthcheck"]["test"])
+        assert services[f"migrate-{name}"]["environment"]["HDH_DATABASE_SSL_MODE"] == "verify-full"
+        mounts = {v["target"]: v for v in services[name]["volumes"]}
+        assert mounts["/etc/hdh/tls"]["read_only"]
+    gateway = services["gateway"]["environment"]
+    assert all(gateway[f"HDH_{name.upper()}_URL"].startswith("https://") for name in SERVICES)
+    assert gateway["HDH_UPSTREAM_CA_FILE"] == "/etc/hdh/tls/ca.crt"
+    assert gateway["HDH_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert "ssl=on" in services["postgres"]["command"]
+    assert services["audit-grants"]["environment"]["PGSSLMODE"] == "verify-full"
+    # the broker's clear listener is on its loopback only
+    kafka = services["kafka"]["environment"]
+    assert kafka["KAFKA_LISTENERS"].startswith("PLAINTEXT://127.0.0.1:9092,")
+    assert services["kafka-topics"]["network_mode"] == "service:kafka"
+
+
+def test_the_tls_override_refuses_a_missing_broker_login() -> None:
+    env = env_file_values()
+    env.pop("KAFKA_SASL_PASSWORD")
+    files = (ROOT / "docker-compose.yml", ROOT / "docker-compose.tls.yml")
+    result = compose_config(env, *files)
+    assert result.returncode != 0 and "KAFKA_SASL_PASSWORD" in result.stderr
+    assert compose_config(env, files[0]).returncode == 0  # the plain file does without it
+
+
 def test_postgres_is_healthy_only_once_it_listens_on_tcp() -> None:
     """The init server of the image listens on the socket only: pg_isready -h over TCP."""
     check = compose_model()["services"]["postgres"]["healthcheck"]["test"]
@@ -333,14 +375,20 @@ def test_postgres_is_healthy_only_once_it_listens_on_tcp() -> None:
 # ------------------------------------------------------------------ observability
 
 
+# What prometheus_client's process collector exports (hdh_common.probes.metrics_registry).
+PROCESS_METRICS = {"process_cpu_seconds_total", "process_resident_memory_bytes"}
+
+
 def exported_metrics() -> set[str]:
     """Metric names the code registers (Counter/Gauge/Histogram first arguments)."""
     sources = [*ROOT.glob("libs/common/src/**/*.py"), *ROOT.glob("gateway/src/**/*.py")]
+    sources += ROOT.glob("services/*/src/**/*.py")
     names = set()
     for source in sources:
         text = source.read_text()
         names |= set(re.findall(r"(?:Counter|Gauge|Histogram)\(\s*\"(\w+)\"", text))
-    return names | {f"{name}_bucket" for name in names} | {"up"}
+    series = {f"{name}_{suffix}" for name in names for suffix in ("bucket", "count", "sum")}
+    return names | series | PROCESS_METRICS | {"up"}
 
 
 def queried_metrics(expression: str) -> set[str]:
@@ -365,9 +413,14 @@ def test_production_scrapes_alerts_and_charts_the_metrics_the_code_exports() -> 
     expressions += [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
     used = set().union(*(queried_metrics(expression) for expression in expressions))
     assert used and used <= exported_metrics(), used - exported_metrics()
-    assert {"HdhPartDown", "HdhOutboxBacklog", "HdhRequestLogDropped"} <= {
-        rule["alert"] for rule in rules
-    }
+    assert {
+        "HdhPartDown",
+        "HdhOutboxBacklog",
+        "HdhRequestLogDropped",
+        "HdhConsumerLagHigh",
+        "HdhAuditHeadStale",
+        "HdhJobsFailing",
+    } <= {rule["alert"] for rule in rules}
 
 
 def test_the_metric_check_sees_an_unknown_metric() -> None:

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from hdh_dev.testing import bearer
+from hdh_dev.testing import bearer, scraped
 
 from .stack import Stack, StackFactory
 
@@ -38,6 +38,9 @@ async def test_query_and_method_pass_through(stack: Stack) -> None:
     assert response.json()["query"] == "x=1&y=%C3%A9"
     metrics = (await stack.client.get("/metrics")).text
     assert 'method="DELETE",route="/catalog/{path:path}",status="200"' in metrics
+    # the process's own figures too
+    assert (await scraped(stack.client, "process_resident_memory_bytes") or 0) > 0
+    assert await scraped(stack.client, "python_info") == 1
 
 
 async def test_a_streamed_download_passes(stack: Stack) -> None:

@@ -35,7 +35,7 @@ from hdh_common.errors import install_error_handlers
 from hdh_common.identity import generate_private_key_pem
 from hdh_common.logs import configure_logging
 from hdh_common.middleware import HttpMetrics, RequestContextMiddleware
-from hdh_common.probes import Shared
+from hdh_common.probes import Shared, metrics_registry
 from hdh_common.tracing import Tracing
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    registry = CollectorRegistry()
+    registry = metrics_registry()
     tracing = Tracing("hdh-gateway", settings.otlp_endpoint)
     app = FastAPI(
         title="Health Data Hub",
@@ -54,9 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        telemetry=tracing.fastapi(),
     )
     install_error_handlers(app)
-    _add_middleware(app, settings, registry, tracing)
+    _add_middleware(app, settings, registry)
     app.include_router(health.router)
     app.include_router(openapi.router)
     app.include_router(problems.router)
@@ -72,16 +73,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _add_middleware(
-    app: FastAPI, settings: Settings, registry: CollectorRegistry, tracing: Tracing
-) -> None:
+def _add_middleware(app: FastAPI, settings: Settings, registry: CollectorRegistry) -> None:
     """Outermost last: every answer, refusals and unexpected errors included, gets the
     security headers, and CORS ones when they apply."""
     app.add_middleware(IpRateLimitMiddleware)
     app.add_middleware(RequestLogMiddleware)
-    app.add_middleware(
-        RequestContextMiddleware, metrics=HttpMetrics(registry), tracer=tracing.tracer
-    )
+    app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
     app.add_middleware(
         ClientAddressMiddleware,
         proxies=TrustedProxies(settings.trusted_proxies, header=settings.forwarding_header),
@@ -132,6 +129,8 @@ def _lifespan(settings: Settings, registry: CollectorRegistry, tracing: Tracing)
             ) as probe_client,
             httpx.AsyncClient(timeout=settings.oidc_http_timeout) as oidc_client,
         ):
+            tracing.instrument_client(probe_client)
+            tracing.instrument_client(oidc_client)
             upstream = UpstreamPool(tls=upstream_tls)
             try:
                 yield {

@@ -183,3 +183,48 @@ async def test_a_handler_that_always_fails_is_dead_lettered_after_its_attempts(
     assert handler.calls == [sent.id] * 3
     assert await messaging.scalar(EFFECTS) == 0
     assert await messaging.scalar("SELECT count(*) FROM inbox") == 0
+
+
+@dataclass
+class Gated(Handler):
+    """Applies one event each time the test opens the gate."""
+
+    gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(0))
+
+    async def __call__(self, state: object, session: AsyncSession, event: CloudEvent) -> None:
+        await self.gate.acquire()
+        await super().__call__(state, session, event)
+
+
+async def test_the_lag_of_a_partition_falls_as_its_records_are_applied(
+    consume: Consume, messaging: Messaging
+) -> None:
+    handler = Gated()
+    consuming = await consume(handler)
+    for n in range(4):
+        await consuming.send(event(n).to_json())  # one key: one partition
+
+    def lag() -> float:
+        """Summed over the topic's partitions (the others hold nothing: 0)."""
+        return sum(
+            sample.value
+            for metric in consuming.registry.collect()
+            if metric.name == "kafka_consumer_lag"
+            for sample in metric.samples
+            if (sample.labels["group"], sample.labels["topic"]) == (consuming.name, consuming.topic)
+        )
+
+    handler.gate.release()
+
+    async def one_applied() -> bool:
+        return lag() == 3  # three records behind once the first is applied
+
+    await eventually(one_applied, within=60)
+    for _ in range(3):
+        handler.gate.release()
+
+    async def caught_up() -> bool:
+        return lag() == 0 and len(handler.calls) == 4
+
+    await eventually(caught_up, within=30)
+    assert await messaging.scalar(EFFECTS) == 4

@@ -1,6 +1,9 @@
 import json
 import logging
 
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+
 from hdh_common.logs import JsonFormatter, configure_logging, correlation_id_var, request_id_var
 
 
@@ -27,6 +30,16 @@ def test_a_line_is_json_with_the_request_context() -> None:
 def test_outside_a_request_there_is_no_request_id() -> None:
     entry = json.loads(JsonFormatter("audit").format(record("started")))
     assert "request_id" not in entry
+    assert "trace_id" not in entry and "span_id" not in entry
+
+
+def test_a_line_written_in_a_span_names_its_trace_and_span() -> None:
+    tracer = TracerProvider().get_tracer("test")
+    with tracer.start_as_current_span("request") as span:
+        entry = json.loads(JsonFormatter("access").format(record("granted")))
+    ids = span.get_span_context()
+    assert entry["trace_id"] == trace.format_trace_id(ids.trace_id)
+    assert entry["span_id"] == trace.format_span_id(ids.span_id)
 
 
 def test_client_request_lines_are_not_logged() -> None:

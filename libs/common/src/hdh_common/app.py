@@ -20,12 +20,12 @@ from hdh_common.kafka import broker_reachable
 from hdh_common.logs import configure_logging
 from hdh_common.middleware import HttpMetrics, RequestContextMiddleware
 from hdh_common.outbox import Outbox, OutboxRelay, RelayMetrics
-from hdh_common.probes import probes_router
+from hdh_common.probes import metrics_registry, probes_router
 from hdh_common.service_client import ServiceClient
 from hdh_common.settings import ServiceSettings
 from hdh_common.state import STATE_KEY, ServiceState
 from hdh_common.storage import create_object_store
-from hdh_common.tracing import Tracing, instrument_engine
+from hdh_common.tracing import Tracing
 
 logger = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 5.0
@@ -61,7 +61,7 @@ class ServiceDefinition:
 
 
 def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastAPI:
-    registry = CollectorRegistry()
+    registry = metrics_registry()
     components = dict(definition.components())
     tracing = Tracing(f"hdh-{definition.name}", settings.otlp_endpoint)
     app = FastAPI(
@@ -72,16 +72,16 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
             definition,
             settings,
             components=components,
+            registry=registry,
             relay_metrics=RelayMetrics(registry),
             consumer_metrics=ConsumerMetrics(registry),
             tracing=tracing,
         ),
         openapi_tags=definition.openapi_tags or None,
+        telemetry=tracing.fastapi(),
     )
     install_error_handlers(app)
-    app.add_middleware(
-        RequestContextMiddleware, metrics=HttpMetrics(registry), tracer=tracing.tracer
-    )
+    app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
     app.include_router(
         probes_router(
             registry,
@@ -126,6 +126,7 @@ def _lifespan(
     settings: ServiceSettings,
     *,
     components: Mapping[str, str],
+    registry: CollectorRegistry,
     relay_metrics: RelayMetrics,
     consumer_metrics: ConsumerMetrics,
     tracing: Tracing,
@@ -141,8 +142,7 @@ def _lifespan(
             pool_size=settings.database_pool_size,
             tls=settings.database_tls(),
         )
-        if tracing.enabled:
-            instrument_engine(engine, tracing.tracer)
+        tracing.instrument_engine(engine)
         service_key = settings.service_token_private_key.get_secret_value()
         service_client = ServiceClient(
             service=definition.name,
@@ -150,19 +150,20 @@ def _lifespan(
             urls={"access": settings.access_url},
             timeout=settings.service_call_timeout,
         )
+        tracing.instrument_client(service_client.http)
         common = _common_state(
             definition,
             settings,
             engine=engine,
             client=service_client,
+            registry=registry,
             relay_metrics=relay_metrics,
+            consumer_metrics=consumer_metrics,
             tracer=tracing.tracer,
         )
         try:
             async with definition.resources(common) as state:
-                workers = _workers(
-                    definition, state, metrics=consumer_metrics, tracer=tracing.tracer
-                )
+                workers = _workers(definition, state, tracer=tracing.tracer)
                 async with background(*(worker.run() for worker in workers)):
                     yield {STATE_KEY: state}
         finally:
@@ -179,7 +180,9 @@ def _common_state(
     *,
     engine: AsyncEngine,
     client: ServiceClient,
+    registry: CollectorRegistry,
     relay_metrics: RelayMetrics,
+    consumer_metrics: ConsumerMetrics,
     tracer: trace.Tracer,
 ) -> ServiceState[Any]:
     sessionmaker = create_sessionmaker(engine)
@@ -212,6 +215,8 @@ def _common_state(
             service_public_pem=public_key_pem(service_key) if service_key else "",
         ),
         service_client=client,
+        registry=registry,
+        consumer_metrics=consumer_metrics,
         readiness_checks={"database": database_ready},
         reported_checks={"broker": broker_ready},
     )
@@ -221,7 +226,6 @@ def _workers(
     definition: ServiceDefinition,
     state: ServiceState[Any],
     *,
-    metrics: ConsumerMetrics,
     tracer: trace.Tracer,
 ) -> list[OutboxRelay | EventConsumer[Any]]:
     consumers = [
@@ -231,7 +235,7 @@ def _workers(
             tables=definition.outbox.tables,
             sessionmaker=state.sessionmaker,
             bootstrap_servers=state.settings.kafka(),
-            metrics=metrics,
+            metrics=state.consumer_metrics,
             tracer=tracer,
         )
         for subscription in definition.subscriptions

@@ -11,13 +11,13 @@ goes on.
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeAlias, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from opentelemetry import trace
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -61,6 +61,17 @@ class ConsumerMetrics:
         self.dead_lettered = Counter(
             "events_dead_lettered_total", "Events sent to the DLQ.", labels, registry=registry
         )
+        self.lag = consumer_lag(registry)
+
+
+def consumer_lag(registry: CollectorRegistry) -> Gauge:
+    return Gauge(
+        "kafka_consumer_lag",
+        "Records of a partition the group has not consumed yet: the broker's high watermark"
+        " minus the group's position.",
+        ["group", "topic", "partition"],
+        registry=registry,
+    )
 
 
 class PoisonMessage(Exception):
@@ -84,8 +95,11 @@ class ConsumerLoop:
         bootstrap_servers: Kafka,
         topics: tuple[str, ...] = (),
         pattern: str | None = None,
+        lag: Gauge | None = None,
     ) -> None:
         self.group_id = group_id
+        self.lag = lag
+        self._measured: set[TopicPartition] = set()
         self.dlq_topic = dlq_topic
         self.bootstrap_servers = bootstrap_servers
         self.topics = topics
@@ -119,6 +133,25 @@ class ConsumerLoop:
         else:
             self._consumer.subscribe(list(self.topics))
         await self._consumer.start()
+
+    async def _measure_lag(self, applied: Mapping[TopicPartition, int] | None = None) -> None:
+        """Sets the lag of each assigned partition whose high watermark is known, from the
+        position of the next record ``applied`` says, else the consumer's position."""
+        if self.lag is None or self._consumer is None:
+            return
+        applied, assigned = applied or {}, self._consumer.assignment()
+        for gone in self._measured - assigned:  # another member of the group has it now
+            self.lag.remove(self.group_id, gone.topic, str(gone.partition))
+        self._measured &= assigned
+        for partition in assigned:
+            highwater = self._consumer.highwater(partition)
+            if highwater is None:
+                continue
+            position = applied.get(partition) or await self._consumer.position(partition)
+            self.lag.labels(self.group_id, partition.topic, str(partition.partition)).set(
+                max(highwater - position, 0)
+            )
+            self._measured.add(partition)
 
     async def _stop(self) -> None:
         for client in (self._consumer, self._producer):
@@ -168,6 +201,7 @@ class EventConsumer(ConsumerLoop, Generic[S]):
             bootstrap_servers=bootstrap_servers,
             topics=subscription.topics,
             pattern=subscription.pattern,
+            lag=metrics.lag,
         )
         self.subscription = subscription
         self.state = state
@@ -190,6 +224,9 @@ class EventConsumer(ConsumerLoop, Generic[S]):
                 for record in records:
                     await self.handle(record)
                     await self._consumer.commit({partition: record.offset + 1})
+                    await self._measure_lag({partition: record.offset + 1})
+            if not batches:
+                await self._measure_lag()
 
     async def _check_not_stalled(
         self, seen: set[tuple[TopicPartition, int]]

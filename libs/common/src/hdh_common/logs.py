@@ -1,4 +1,5 @@
-"""Structured JSON logs carrying the request id and correlation id of the current request."""
+"""Structured JSON logs carrying the request id and correlation id of the current request,
+and the trace and span ids of the span in progress (so a log line leads to its trace)."""
 
 import json
 import logging
@@ -6,6 +7,8 @@ import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
+
+from opentelemetry import trace
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", default=None)
@@ -30,6 +33,10 @@ class JsonFormatter(logging.Formatter):
             entry["request_id"] = request_id
         if (correlation_id := correlation_id_var.get()) is not None:
             entry["correlation_id"] = correlation_id
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            entry["trace_id"] = trace.format_trace_id(span.trace_id)
+            entry["span_id"] = trace.format_span_id(span.span_id)
         entry |= {k: v for k, v in vars(record).items() if k not in _RESERVED}
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

@@ -1,11 +1,12 @@
-"""ASGI middleware: request and correlation ids, the access log and HTTP metrics."""
+"""ASGI middleware: request and correlation ids, the access log and HTTP metrics (the request's
+server span is FastAPI's own instrumentation, which runs outside every middleware)."""
 
 import logging
 import secrets
 import time
 import traceback
 
-from opentelemetry import context, trace
+from opentelemetry import trace
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,7 +21,6 @@ from hdh_common.errors import (
 )
 from hdh_common.logs import correlation_id_var, request_id_var
 from hdh_common.redaction import redact
-from hdh_common.tracing import SpanKind, parent_context
 
 REQUEST_ID_HEADER = "x-request-id"
 CORRELATION_ID_HEADER = "x-correlation-id"
@@ -58,12 +58,9 @@ class HttpMetrics:
 class RequestContextMiddleware:
     """Gives each request an id (kept from ``X-Request-ID`` when sane), logs and measures it."""
 
-    def __init__(
-        self, app: ASGIApp, *, metrics: HttpMetrics, tracer: trace.Tracer | None = None
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: HttpMetrics) -> None:
         self.app = app
         self.metrics = metrics
-        self.tracer = tracer or trace.NoOpTracer()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,13 +74,7 @@ class RequestContextMiddleware:
         status = 500
         response_started = False
         started = time.perf_counter()
-        span = self.tracer.start_span(
-            f"{scope['method']} {scope['path']}",
-            context=parent_context(headers.get("traceparent")),
-            kind=SpanKind.SERVER,
-            attributes={"http.request.method": scope["method"], "hdh.request_id": request_id},
-        )
-        trace_token = context.attach(trace.set_span_in_context(span))
+        trace.get_current_span().set_attribute("hdh.request_id", request_id)
 
         async def send_with_ids(message: Message) -> None:
             nonlocal status, response_started
@@ -120,16 +111,11 @@ class RequestContextMiddleware:
             response = problem_response(error, instance=scope["path"])
             await response(scope, receive, send_with_ids)
         finally:
-            route = self._record(scope, status, time.perf_counter() - started)
-            span.update_name(f"{scope['method']} {route}")
-            span.set_attribute("http.route", route)
-            span.set_attribute("http.response.status_code", status)
-            span.end()
-            context.detach(trace_token)
+            self._record(scope, status, time.perf_counter() - started)
             request_id_var.reset(request_token)
             correlation_id_var.reset(correlation_token)
 
-    def _record(self, scope: Scope, status: int, elapsed: float) -> str:
+    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
         route: str = getattr(scope.get("route"), "path", "unmatched")
         method = scope["method"]
         self.metrics.requests.labels(method, route, str(status)).inc()
@@ -147,4 +133,3 @@ class RequestContextMiddleware:
                 "duration_ms": round(elapsed * 1000, 2),
             },
         )
-        return route

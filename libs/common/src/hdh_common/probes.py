@@ -6,7 +6,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Generic, TypeVar
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Info, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    GCCollector,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from pydantic import BaseModel, Field
 
 from hdh_common.errors import ServiceUnavailable, problem_responses
@@ -15,6 +24,7 @@ from hdh_common.state import service_state
 Check = Callable[[], Awaitable[bool]]
 T = TypeVar("T")
 READINESS_CACHE_SECONDS = 2.0
+JOB_SECONDS_BUCKETS = (1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 12 * 3600)
 
 
 class Shared(Generic[T]):
@@ -71,6 +81,28 @@ async def run_checks(checks: Mapping[str, Check]) -> dict[str, str]:
             ok = False
         results[name] = "ok" if ok else "unavailable"
     return results
+
+
+def metrics_registry() -> CollectorRegistry:
+    """A part's own registry (several apps may share a process in tests), with the process's
+    CPU, memory, file descriptors and start time, the Python version and the GC's work."""
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
+
+
+def job_durations(registry: CollectorRegistry) -> Histogram:
+    """How long a service's background jobs take (linkage jobs, workspace analyses), by kind
+    and outcome (``succeeded``, ``failed``, ``cancelled``)."""
+    return Histogram(
+        "hdh_job_duration_seconds",
+        "Duration of background jobs, by kind and outcome.",
+        ["kind", "outcome"],
+        buckets=JOB_SECONDS_BUCKETS,
+        registry=registry,
+    )
 
 
 def probes_router(

@@ -33,7 +33,7 @@ class ServiceClient:
         )
         self._principal = service_principal(service)
         self._urls = dict(urls)
-        self._http = httpx.AsyncClient(timeout=timeout)
+        self.http = httpx.AsyncClient(timeout=timeout)
 
     async def get(self, target: str, path: str, *, params: Mapping[str, str] | None = None) -> Any:
         """The JSON body of ``GET path`` on the ``target`` service, answered with a 200."""
@@ -44,7 +44,7 @@ class ServiceClient:
         if request_id := request_id_var.get():
             headers["X-Request-ID"] = request_id
         try:
-            response = await self._http.get(
+            response = await self.http.get(
                 f"{self._urls[target]}{path}", params=params, headers=headers
             )
             response.raise_for_status()
@@ -56,7 +56,7 @@ class ServiceClient:
             ) from exc
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self.http.aclose()
 
 
 def _service_client(request: Request) -> ServiceClient:

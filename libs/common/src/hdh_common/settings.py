@@ -8,7 +8,7 @@ import ssl
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hdh_common.hsm import HsmConfig, read_pin
@@ -21,7 +21,7 @@ DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hdh"
 class CommonSettings(BaseSettings):
     """What the gateway and every service read."""
 
-    model_config = SettingsConfigDict(env_prefix="HDH_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="HDH_", extra="ignore", validate_by_name=True)
 
     environment: Literal["dev", "production"] = Field(
         "production",
@@ -38,8 +38,11 @@ class CommonSettings(BaseSettings):
     )
     otlp_endpoint: str = Field(
         "",
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "HDH_OTLP_ENDPOINT"),
         description="OTLP/HTTP endpoint receiving traces (e.g. `http://collector:4318`);"
-        " empty: tracing off.",
+        " empty: tracing off. The OpenTelemetry SDK reads the other standard variables"
+        " (`OTEL_SERVICE_NAME`, default `hdh-<part>`; `OTEL_RESOURCE_ATTRIBUTES`,"
+        " `OTEL_TRACES_SAMPLER`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_BSP_*`...).",
     )
 
 

@@ -15,8 +15,10 @@ from fastapi import Request
 from hdh_common.settings import ServiceSettings
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+    from hdh_common.consumer import ConsumerMetrics
     from hdh_common.identity import InternalTokenVerifier
     from hdh_common.outbox import OutboxRelay
     from hdh_common.probes import Check
@@ -38,6 +40,9 @@ class ServiceState(Generic[SettingsT]):
     object_store: ObjectStore
     token_verifier: InternalTokenVerifier
     service_client: ServiceClient
+    registry: CollectorRegistry
+    """The service's Prometheus metrics (its ``/metrics``): a service registers its own there."""
+    consumer_metrics: ConsumerMetrics
     readiness_checks: Mapping[str, Check]
     reported_checks: Mapping[str, Check] = field(default_factory=dict)
     """Checked and shown by ``/readyz`` but not required: a part the service does without for a

@@ -12,7 +12,7 @@ from audit.config import Settings
 from audit.ingest.consumer import BatchIngester
 from audit.treeheads import service as treeheads
 from audit.treeheads.signing import Signer, load_signer, release_signer
-from audit.treeheads.worker import sign_periodically
+from audit.treeheads.worker import HeadMetrics, sign_periodically
 from hdh_common.app import background
 from hdh_common.state import ServiceState
 
@@ -34,9 +34,15 @@ async def resources(common: ServiceState[Settings]) -> AsyncIterator[AuditState]
         bootstrap_servers=settings.kafka(),
         pattern=settings.audit_ingest_topic_pattern,
         batch_size=settings.audit_ingest_batch_size,
+        lag=common.consumer_metrics.lag,
     )
     loops: list[Coroutine[Any, Any, None]] = [
-        sign_periodically(sessionmaker, signer, interval=settings.audit_tree_head_interval)
+        sign_periodically(
+            sessionmaker,
+            signer,
+            interval=settings.audit_tree_head_interval,
+            metrics=HeadMetrics(common.registry),
+        )
     ]
     loops += cosigning_loops(settings, sessionmaker, signer)
     if settings.audit_ingest_enabled:

@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from hdh_common.app import background
+from hdh_common.probes import job_durations
 from hdh_common.state import ServiceState
 from linkage.config import Settings
 from linkage.extracts.build import extract_failed, run_extract
@@ -47,6 +48,7 @@ async def resources(common: ServiceState[Settings]) -> AsyncIterator[LinkageStat
         },
         on_failure={EXTRACT: extract_failed, PROJECT_DATA: project_data_failed},
         poll_interval=settings.linkage_job_poll_interval,
+        durations=job_durations(common.registry),
     )
     try:
         async with background(runner.run()):

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from hdh_common.pagination import encode_cursor
 from hdh_common.storage import ObjectStore, create_object_store
-from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running, scraped
 from linkage.jobs.models import PseudonymisedVersion
 from linkage.jobs.repository import PseudonymisedVersionRepository
 from linkage.main import create_app
@@ -121,14 +121,20 @@ async def test_missing_columns_fail_the_job_without_quoting_data(
     validated["columns"] = [{"name": "NUMERO", "identifier": "nir"}]
     await record_validated(clean_database, validated)
     body = {"version_id": validated["version_id"]}
+    durations = {"kind": "pseudonymise", "outcome": "failed"}
     async with running(create_app(settings)) as client:
+        assert await scraped(client, "hdh_job_duration_seconds_count", **durations) is None
         job_id = (await client.post("/linkage/jobs", json=body, headers=staff)).json()["id"]
 
         async def failed() -> bool:
             job = (await client.get(f"/linkage/jobs/{job_id}", headers=staff)).json()
             return bool(job["state"] == "failed")
 
+        async def measured() -> bool:
+            return await scraped(client, "hdh_job_duration_seconds_count", **durations) == 1
+
         await eventually(failed)
+        await eventually(measured)
         job = (await client.get(f"/linkage/jobs/{job_id}", headers=staff)).json()
         cancel = await client.post(f"/linkage/jobs/{job_id}/cancel", headers=staff)
         missing = await client.get(f"/linkage/jobs/{uuid.uuid4()}", headers=staff)

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from hdh_common.app import background
+from hdh_common.probes import job_durations
 from hdh_common.state import ServiceState
 from workspace.analyses.runner import AnalysisRunner
 from workspace.config import Settings
@@ -23,7 +24,12 @@ class WorkspaceState(ServiceState[Settings]):
 @asynccontextmanager
 async def resources(common: ServiceState[Settings]) -> AsyncIterator[WorkspaceState]:
     """The analysis worker, the purge and the session sweeper, while the service runs."""
-    runner = AnalysisRunner(common.sessionmaker, common.object_store, common.settings)
+    runner = AnalysisRunner(
+        common.sessionmaker,
+        common.object_store,
+        common.settings,
+        durations=job_durations(common.registry),
+    )
     purge = purge_forever(common.sessionmaker, common.object_store, common.settings)
     async with (
         open_backends(common.settings) as sessions,

@@ -13,7 +13,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hdh_dev.testing import AccessRights, SettingsFactory, TokenFactory, bearer, running
+from hdh_dev.testing import (
+    AccessRights,
+    SettingsFactory,
+    TokenFactory,
+    bearer,
+    eventually,
+    running,
+    scraped,
+)
 from workspace.main import create_app
 
 from ..support import deliver, one_person, people, register
@@ -60,10 +68,17 @@ async def test_a_result_becomes_a_table_of_the_space_never_rows_in_the_answer(
     await register(engine, objects, project, ["alice"], PEOPLE=people())
     alice = bearer(make_token("workspace", "researcher", sub="alice"))
     body = {"sql": SPENDING, "name": "SPENDING"}
+    durations = {"kind": "analysis", "outcome": "succeeded"}
     async with running(create_app(settings)) as client:
+        assert await scraped(client, "hdh_job_duration_seconds_count", **durations) is None
         submitted = await client.post(path(project), json=body, headers=alice)
         assert submitted.status_code == 202, submitted.text
         done = await finished(client, submitted.headers["location"], alice)
+
+        async def measured() -> bool:
+            return await scraped(client, "hdh_job_duration_seconds_count", **durations) == 1
+
+        await eventually(measured)
         tables = (await client.get(f"/workspace/projects/{project}/tables", headers=alice)).json()
         query = {"tables": ["SPENDING"], "group_by": [{"column": "SEX"}]}
         counted = await client.post(

@@ -9,7 +9,8 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import AliasChoices, SecretStr
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
 PARTS = ("gateway", "catalog", "access", "linkage", "audit", "workspace")
@@ -47,8 +48,15 @@ def table() -> str:
         field = fields[name]
         default = "per part" if name == "port" else _default(field.default)
         reader = _readers(readers[name])
-        rows.append(f"| `HDH_{name.upper()}` | {reader} | {default} | {field.description} |")
+        rows.append(f"| {_variable(name, field)} | {reader} | {default} | {field.description} |")
     return "\n".join([HEADER, *rows])
+
+
+def _variable(name: str, field: FieldInfo) -> str:
+    """``HDH_<NAME>``, or the names a standard variable is read under (the first wins)."""
+    if isinstance(field.validation_alias, AliasChoices):
+        return " or ".join(f"`{choice}`" for choice in field.validation_alias.choices)
+    return f"`HDH_{name.upper()}`"
 
 
 def _scope(parts: list[str]) -> int:

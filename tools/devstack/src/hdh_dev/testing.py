@@ -28,6 +28,7 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI, Request
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -458,6 +459,17 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
+
+
+async def scraped(client: httpx.AsyncClient, name: str, **labels: str) -> float | None:
+    """The value of the sample ``name`` with ``labels`` on ``client``'s ``/metrics`` (None
+    when there is none)."""
+    text = (await client.get("/metrics")).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and labels.items() <= sample.labels.items():
+                return float(sample.value)
+    return None
 
 
 SettingsFactory = Callable[..., Any]

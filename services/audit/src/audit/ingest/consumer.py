@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TypeAlias
 
 from aiokafka import TopicPartition
+from prometheus_client import Gauge
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -42,12 +43,14 @@ class BatchIngester(ConsumerLoop):
         pattern: str,
         batch_size: int,
         group_id: str = GROUP,
+        lag: Gauge | None = None,
     ) -> None:
         super().__init__(
             group_id=group_id,
             dlq_topic=DLQ_TOPIC,
             bootstrap_servers=bootstrap_servers,
             pattern=pattern,
+            lag=lag,
         )
         self.sessionmaker = sessionmaker
         self.batch_size = batch_size
@@ -73,6 +76,7 @@ class BatchIngester(ConsumerLoop):
                     in_flight = (asyncio.create_task(self._store(parsed)), offsets)
                 if stored:
                     await self._consumer.commit(stored)
+                await self._measure_lag()
         finally:
             if in_flight is not None:
                 in_flight[0].cancel()

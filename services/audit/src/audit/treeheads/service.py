@@ -1,5 +1,7 @@
 import base64
+import math
 import time
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,6 +55,21 @@ async def sign_if_stale(session: AsyncSession, signer: Signer) -> None:
     head = await repository.latest()
     if head is None or head.tree_size != size or head.key_id != signer.key_id:
         await _add(session, signer, size=size)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    signed_at: float
+    """Unix time of the latest signed head (NaN when none is signed yet)."""
+    unsigned_entries: int
+
+
+async def freshness(session: AsyncSession) -> Freshness:
+    head = await TreeHeadRepository(session).latest()
+    size = await tree.current_size(session)
+    if head is None:
+        return Freshness(signed_at=math.nan, unsigned_entries=size)
+    return Freshness(signed_at=head.timestamp / 1000, unsigned_entries=size - head.tree_size)
 
 
 async def _add(session: AsyncSession, signer: Signer, *, size: int | None = None) -> TreeHead:

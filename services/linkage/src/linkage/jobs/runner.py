@@ -7,12 +7,15 @@ stale; outputs go to keys derived from the job's input, so a rerun replaces them
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+from prometheus_client import Histogram
+
 from hdh_common.errors import AppError
 from linkage.jobs.context import JobContext
-from linkage.jobs.models import CANCELLED, FAILED, Job
+from linkage.jobs.models import CANCELLED, FAILED, SUCCEEDED, Job
 from linkage.jobs.pipeline import Cancelled, PipelineError
 from linkage.jobs.repository import JobRepository
 
@@ -30,8 +33,10 @@ class JobRunner:
         executors: dict[str, Executor],
         on_failure: dict[str, Failure],
         poll_interval: float,
+        durations: Histogram,
     ) -> None:
         self.context = context
+        self.durations = durations
         self.executors = executors
         self.on_failure = on_failure
         self.poll_interval = poll_interval
@@ -61,14 +66,19 @@ class JobRunner:
         if job is None:
             return False
         logger.info("job %s (%s) started, attempt %s", job.id, job.kind, job.attempts)
+        started, outcome = time.monotonic(), SUCCEEDED
         try:
             await self.executors[job.kind](self.context, job)
         except Cancelled:
             logger.info("job %s cancelled", job.id)
+            outcome = CANCELLED
         except Exception as exc:
+            outcome = FAILED
             await self._fail(job, _reason(exc))
         else:
             logger.info("job %s succeeded", job.id)
+        finally:
+            self.durations.labels(job.kind, outcome).observe(time.monotonic() - started)
         return True
 
     async def _fail(self, job: Job, reason: str) -> None:

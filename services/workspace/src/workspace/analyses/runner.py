@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow.parquet as pq
+from prometheus_client import Histogram
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hdh_common.errors import AppError
@@ -37,6 +38,7 @@ from workspace.spaces.repository import TableRepository
 logger = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=2)
 BUCKET = "projects"
+KIND = "analysis"
 
 
 class Stopped(Exception):
@@ -50,9 +52,11 @@ class AnalysisRunner:
         store: ObjectStore,
         settings: Settings,
         *,
+        durations: Histogram,
         poll_interval: float = 1.0,
     ) -> None:
         self.sessionmaker = sessionmaker
+        self.durations = durations
         self.store = store
         self.settings = settings
         self.poll_interval = poll_interval
@@ -81,19 +85,25 @@ class AnalysisRunner:
             analysis = await AnalysisRepository(session).claim(stale_after=STALE_AFTER)
         if analysis is None:
             return False
-        started = time.monotonic()
+        started, outcome = time.monotonic(), CANCELLED
         try:
             table = await self._run(analysis)
         except Stopped:
             logger.info("analysis %s cancelled", analysis.id)
         except AppError as error:
-            await self._finish(analysis, state=FAILED, problem=as_problem(error), started=started)
+            outcome = await self._finish(
+                analysis, state=FAILED, problem=as_problem(error), started=started
+            )
         except Exception as error:
             logger.exception("analysis %s failed", analysis.id)
             reason = AppError(f"{type(error).__name__} while running the analysis.")
-            await self._finish(analysis, state=FAILED, problem=as_problem(reason), started=started)
+            outcome = await self._finish(
+                analysis, state=FAILED, problem=as_problem(reason), started=started
+            )
         else:
-            await self._finish(analysis, state=SUCCEEDED, table=table, started=started)
+            outcome = await self._finish(analysis, state=SUCCEEDED, table=table, started=started)
+        finally:
+            self.durations.labels(KIND, outcome).observe(time.monotonic() - started)
         return True
 
     async def _run(self, analysis: Analysis) -> ProjectTable:
@@ -204,11 +214,12 @@ class AnalysisRunner:
         started: float,
         table: ProjectTable | None = None,
         problem: dict[str, Any] | None = None,
-    ) -> None:
+    ) -> str:
+        """Records how the analysis ended; returns that state (cancelled meanwhile: kept)."""
         async with self.sessionmaker.begin() as session:
             stored = await AnalysisRepository(session).get(analysis.id, lock=True)
             if stored is None or stored.state == CANCELLED:
-                return
+                return CANCELLED
             if table is not None:
                 names = await TableRepository(session).of_grants(
                     table.project_id, list(table.derived_from)
@@ -244,6 +255,7 @@ class AnalysisRunner:
                 data=event.model_dump(mode="json"),
                 actor=stored.subject,
             )
+        return state
 
 
 async def _chunks(file: Any) -> Any:
