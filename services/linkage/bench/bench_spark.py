@@ -29,6 +29,8 @@ from linkage.pseudonyms.hmac import KeyedHasher
 
 CONTENDERS = ["embedded 1 thread", "embedded 2 threads", "spark local[1]", "spark local[2]"]
 WARM_ROWS = 200_000
+# Spark splits a file at row groups: 250,000 rows a group share the work evenly between cores.
+ROW_GROUP = 250_000
 
 
 def _engine(name: str) -> tuple[Engine, float]:
@@ -75,9 +77,12 @@ def main() -> None:
     rows = parser.parse_args().rows
     print(f"python {sys.version.split()[0]}, cores {os.cpu_count()}, {_load()}")
     with tempfile.TemporaryDirectory(prefix="hdh-bench-spark-") as folder:
-        make_file(Path(folder) / "in.parquet", rows=rows, rows_per_person=5)
+        make_file(Path(folder) / "in.parquet", rows=rows, rows_per_person=5, row_group=ROW_GROUP)
         make_file(Path(folder) / "warm.parquet", rows=WARM_ROWS, rows_per_person=5)
-        print(f"{rows:,} rows, 5 per person: NIR validation and HMAC pseudonyms, file to file")
+        print(
+            f"{rows:,} rows, 5 per person, row groups of {ROW_GROUP:,}:"
+            " NIR validation and HMAC pseudonyms, file to file"
+        )
         rates = {}
         for name in CONTENDERS:
             done, seconds, start, warm = in_child(contender, name, folder)

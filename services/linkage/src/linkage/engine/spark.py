@@ -193,9 +193,9 @@ class SparkEngine:
         """The frame's parts written by Spark, then assembled into ``target``."""
         parts = target.with_name(target.name + ".parts")
         try:
-            self._watched(
-                lambda: mapped.frame.write.parquet(str(parts)), label, mapped.rows, progress
-            )
+            # Scratch parts, read once by the assembly: not worth a codec's time.
+            writer = mapped.frame.write.option("compression", "none")
+            self._watched(lambda: writer.parquet(str(parts)), label, mapped.rows, progress)
             found: Tally = mapped.tally.value
             if found.refusals:
                 raise PipelineError(found.refusals[0])
