@@ -10,6 +10,7 @@ from hdh_common.storage import create_object_store
 from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
 from linkage.main import create_app
 
+from ..extracts.test_period import extract_limited_to_2024
 from ..support import land, people_table, record_validated, validated_people
 from .conftest import MASTER, SparkRun
 
@@ -91,3 +92,11 @@ async def test_a_spark_job_is_cancelled_with_its_job_group(
     assert job["state"] == "cancelled" and job["progress"]["rows_total"] == big.num_rows
     assert job["progress"]["rows_done"] < big.num_rows
     assert report.status_code == 409
+
+
+async def test_the_grants_extract_runs_on_spark_with_the_same_rows(
+    spark_settings: Any, clean_database: str
+) -> None:
+    reports = await extract_limited_to_2024(spark_settings, clean_database)
+    assert len(reports) == 3  # two pseudonymisations, one extract
+    assert {(r["engine"], r["executors"]) for r in reports} == {("spark", 1)}
