@@ -8,7 +8,8 @@ threads, Spark ``local[1]`` and ``local[2]`` (the same transform and HMAC kernel
 batches, ``mapInArrow``, then the parts assembled into one file). Spark's session start and
 a first run on a small file (the JVM warming up, the Python workers starting) are timed
 apart and left out of the rate: what a long-running service pays once. Prints rows/s (file
-to file), each against the embedded engine on one thread, and the 1 → 2 core scaling of
+to file), the cores kept busy (CPU time over wall time, Spark's JVM and Python workers
+included), each against the embedded engine on one thread, and the 1 → 2 core scaling of
 each engine.
 """
 
@@ -19,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 from bench_linkage import BATCH, _load, in_child, make_file
 
 from linkage.engine import Engine
@@ -59,16 +61,24 @@ def _pseudonymise(engine: Engine, source: Path, target: Path) -> int:
     return outcome.rows_in
 
 
-def contender(name: str, folder: str) -> tuple[int, float, float, float]:
-    """Rows, seconds of the timed run; seconds of the start and of the warm-up run."""
+def _cpu_seconds() -> float:
+    """CPU time of this process and its children (Spark's JVM, its Python workers)."""
+    me = psutil.Process()
+    times = [p.cpu_times() for p in [me, *me.children(recursive=True)]]
+    return sum(t.user + t.system for t in times)
+
+
+def contender(name: str, folder: str) -> tuple[int, float, float, float, float]:
+    """Rows, seconds and CPU seconds of the timed run; seconds of the start and of the
+    warm-up run."""
     engine, start = _engine(name)
     here = Path(folder)
     warmed = time.perf_counter()
     _pseudonymise(engine, here / "warm.parquet", here / "warm-out.parquet")
     warm = time.perf_counter() - warmed
-    started = time.perf_counter()
+    cpu, started = _cpu_seconds(), time.perf_counter()
     rows = _pseudonymise(engine, here / "in.parquet", here / "out.parquet")
-    return rows, time.perf_counter() - started, start, warm
+    return rows, time.perf_counter() - started, _cpu_seconds() - cpu, start, warm
 
 
 def main() -> None:
@@ -78,17 +88,24 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, cores {os.cpu_count()}, {_load()}")
     with tempfile.TemporaryDirectory(prefix="hdh-bench-spark-") as folder:
         make_file(Path(folder) / "in.parquet", rows=rows, rows_per_person=5, row_group=ROW_GROUP)
-        make_file(Path(folder) / "warm.parquet", rows=WARM_ROWS, rows_per_person=5)
+        # Several row groups: the warm-up starts a Python worker on every core.
+        make_file(
+            Path(folder) / "warm.parquet",
+            rows=WARM_ROWS,
+            rows_per_person=5,
+            row_group=WARM_ROWS // 8,
+        )
         print(
             f"{rows:,} rows, 5 per person, row groups of {ROW_GROUP:,}:"
             " NIR validation and HMAC pseudonyms, file to file"
         )
         rates = {}
         for name in CONTENDERS:
-            done, seconds, start, warm = in_child(contender, name, folder)
+            done, seconds, cpu, start, warm = in_child(contender, name, folder)
             rates[name] = done / seconds
             print(
                 f"  {name:20s} {rates[name]:>12,.0f} rows/s  {seconds:6.1f} s"
+                f"  {cpu / seconds:3.1f} cores busy"
                 f"  x{rates[name] / rates[CONTENDERS[0]]:.2f} of embedded 1 thread"
                 f"  (start {start:4.1f} s, warm-up {warm:4.1f} s)  {_load()}"
             )
