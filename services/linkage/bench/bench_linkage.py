@@ -55,7 +55,7 @@ NAIVE_ROWS = 2_000_000
 CHUNK = 1_000_000
 
 
-def make_file(path: Path, *, rows: int, rows_per_person: int) -> None:
+def make_file(path: Path, *, rows: int, rows_per_person: int, row_group: int = CHUNK) -> None:
     schema = pa.schema([("NIR", pa.string()), ("ACTE", pa.int64()), ("MONTANT", pa.float64())])
     with pq.ParquetWriter(path, schema) as writer:
         for start in range(0, rows, CHUNK):
@@ -68,7 +68,7 @@ def make_file(path: Path, *, rows: int, rows_per_person: int) -> None:
             broken = pc.equal(pc.subtract(index, pc.multiply(pc.divide(index, 1000), 1000)), 7)
             nir = pc.if_else(broken, pc.utf8_slice_codeunits(nir, 0, 14), nir)
             montant = pc.cast(index, pa.float64())
-            writer.write_table(pa.table([nir, index, montant], schema=schema))
+            writer.write_table(pa.table([nir, index, montant], schema=schema), row_group)
 
 
 def passthrough(source: Path, target: Path) -> int:

@@ -2,7 +2,8 @@
 
 import csv
 import logging
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from hdh_common.db import create_sessionmaker
 from hdh_common.events import CloudEvent
+from hdh_common.storage import ObjectStore
 from linkage.consumers import on_catalog_event
 from linkage.events import VersionValidated
 from linkage.identifiers.nir import with_key
@@ -115,3 +117,25 @@ async def record_validated(url: str, data: dict[str, Any]) -> None:
     """A version as the catalogue validated it, recorded without queueing its job."""
     payload = VersionValidated.model_validate(data)
     await in_transaction(url, lambda session: ValidatedVersionRepository(session).record(payload))
+
+
+async def one_chunk(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def land(store: ObjectStore, table: pa.Table) -> str:
+    """The table as an upload in the ``landing`` bucket; its key."""
+    key = f"uploads/{uuid.uuid4()}/data.parquet"
+    await store.ensure_bucket("landing")
+    await store.put("landing", key, one_chunk(parquet_bytes(table)))
+    return key
+
+
+def validated_people(object_key: str) -> dict[str, Any]:
+    return {
+        "dataset_id": str(uuid.uuid4()),
+        "version_id": str(uuid.uuid4()),
+        "table": "PEOPLE",
+        "object_key": object_key,
+        "columns": PEOPLE_COLUMNS,
+    }

@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 
@@ -37,4 +38,17 @@ class Settings(ServiceSettings, HsmSettings):
     )
     linkage_job_poll_interval: float = Field(
         1.0, gt=0, description="Seconds between scans for queued linkage jobs."
+    )
+    engine: Literal["embedded", "spark"] = Field(
+        "embedded",
+        description="Engine of pseudonymisation and extract jobs: `embedded` (this process's"
+        " threads) or `spark` (Spark on `HDH_SPARK_MASTER`, the `spark` extra installed); the"
+        " same results, the job report says which ran.",
+    )
+    spark_master: str = Field(
+        "local[*]",
+        description="Spark master when `HDH_ENGINE=spark`: `local[N]`/`local[*]` (this process),"
+        " `spark://host:port` (standalone) or `k8s://https://host:port` (Kubernetes). A"
+        " cluster's executors read and write the job's scratch files: `HDH_WORK_DIR` must then"
+        " be a volume they mount at the same path; S3A is set from the `HDH_S3_*` settings.",
     )

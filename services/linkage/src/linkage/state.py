@@ -8,6 +8,7 @@ from hdh_common.app import background
 from hdh_common.probes import job_durations
 from hdh_common.state import ServiceState
 from linkage.config import Settings
+from linkage.engine import create_engine
 from linkage.extracts.build import extract_failed, run_extract
 from linkage.jobs.context import JobContext
 from linkage.jobs.execute import run_pseudonymisation
@@ -34,8 +35,7 @@ async def resources(common: ServiceState[Settings]) -> AsyncIterator[LinkageStat
         sessionmaker=common.sessionmaker,
         store=common.object_store,
         master=master,
-        batch_rows=settings.linkage_batch_rows,
-        workers=settings.linkage_workers,
+        engine=create_engine(settings),
         work_dir=settings.work_dir,
     )
     runner = JobRunner(

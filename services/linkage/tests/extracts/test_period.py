@@ -17,8 +17,8 @@ from linkage.extracts import service as extracts
 from linkage.jobs.pipeline import Outcome, Period, PipelineError, _inside
 from linkage.main import create_app
 
-from ..jobs.test_router import job_states, land, read_object
-from ..support import VALID_NIRS, catalogue_validated, in_transaction
+from ..jobs.test_router import job_states, read_object
+from ..support import VALID_NIRS, catalogue_validated, in_transaction, land
 from .test_build import rows
 
 DAYS = [
@@ -85,7 +85,12 @@ def issued(care: dict[str, Any], referential: dict[str, Any]) -> GrantIssued:
 async def test_a_grant_limited_to_2024_yields_only_2024_rows_and_a_table_without_event_date_whole(
     linkage_settings: SettingsFactory, clean_database: str
 ) -> None:
-    settings = linkage_settings()
+    reports = await extract_limited_to_2024(linkage_settings(), clean_database)
+    assert {(r["engine"], r["executors"]) for r in reports} == {("embedded", 1)}
+
+
+async def extract_limited_to_2024(settings: Any, clean_database: str) -> list[dict[str, Any]]:
+    """The grant's jobs run by ``settings``' engine, checked; their reports."""
     store = create_object_store(settings)
     care = await validated(clean_database, store, "CARE")
     referential = await validated(clean_database, store, "REFERENTIAL")
@@ -115,6 +120,8 @@ async def test_a_grant_limited_to_2024_yields_only_2024_rows_and_a_table_without
     assert sorted(whole["ACTE"]) == [f"A{i}" for i in range(len(DAYS))]
     [report] = await rows(clean_database, "SELECT report FROM linkage.job WHERE kind = 'extract'")
     assert report["outside_period"] == len(DAYS) - len(INSIDE_2024)
+    reports: list[dict[str, Any]] = await rows(clean_database, "SELECT report FROM linkage.job")
+    return reports
 
 
 async def extract_rows(store: ObjectStore, key: str) -> dict[str, list[Any]]:

@@ -1,6 +1,5 @@
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pyarrow as pa
@@ -22,21 +21,12 @@ from ..support import (
     Captured,
     catalogue_validated,
     in_transaction,
-    parquet_bytes,
+    land,
+    one_chunk,
     people_table,
     record_validated,
+    validated_people,
 )
-
-
-async def one_chunk(data: bytes) -> AsyncIterator[bytes]:
-    yield data
-
-
-async def land(store: ObjectStore, table: pa.Table) -> str:
-    key = f"uploads/{uuid.uuid4()}/data.parquet"
-    await store.ensure_bucket("landing")
-    await store.put("landing", key, one_chunk(parquet_bytes(table)))
-    return key
 
 
 async def read_object(store: ObjectStore, bucket: str, key: str) -> bytes:
@@ -94,6 +84,7 @@ async def test_staff_pseudonymise_a_landed_version_into_central_on_s3(
         "nir.characters": 1,
     }
     assert result["key_domain"] == "central" and result["key_version"] == 1
+    assert (result["engine"], result["executors"]) == ("embedded", 1)
     central_key = central_key_of(validated)
     assert result["outputs"] == [f"central/{central_key}"]
     assert [d["domain"] for d in domains.json()["items"]] == ["central"]
@@ -164,16 +155,6 @@ async def job_states(url: str) -> list[str]:
         states = list(await connection.scalars(sa.text("SELECT state FROM linkage.job")))
     await engine.dispose()
     return states
-
-
-def validated_people(object_key: str) -> dict[str, Any]:
-    return {
-        "dataset_id": str(uuid.uuid4()),
-        "version_id": str(uuid.uuid4()),
-        "table": "PEOPLE",
-        "object_key": object_key,
-        "columns": PEOPLE_COLUMNS,
-    }
 
 
 def central_key_of(validated: dict[str, Any]) -> str:

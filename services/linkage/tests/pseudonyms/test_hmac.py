@@ -1,6 +1,7 @@
 import base64
 import hmac
 import os
+import pickle
 from types import ModuleType
 
 import pyarrow as pa
@@ -115,3 +116,14 @@ def test_without_the_c_kernel_the_python_path_gives_the_same_pseudonyms(
     assert checked.invalid == {nir.RULE_LENGTH: 1} and checked.missing == 1
     assert KeyedHasher(KEY).pseudonyms(checked.values).equals(native)
     assert native[0].as_py() == native[2].as_py() == expected(KEY, b"184127645108946")
+
+
+@pytest.mark.parametrize("size", [16, 32, 100])
+def test_a_pickled_hasher_keys_the_same_pseudonyms_and_shows_no_key(size: int) -> None:
+    key = os.urandom(size)
+    hasher = KeyedHasher(key, tag=b"nir\x00")
+    values = pa.array(["184127645108946", None, "x" * 70])
+    copy = pickle.loads(pickle.dumps(hasher))  # noqa: S301 (our own bytes)
+    assert copy.pseudonyms(values).equals(hasher.pseudonyms(values))
+    assert copy.pseudonyms(values)[0].as_py() == expected(key, b"nir\x00184127645108946")
+    assert key.hex() not in repr(copy)

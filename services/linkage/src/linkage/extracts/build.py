@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import functools
 import time
 import uuid
 from pathlib import Path
@@ -33,7 +34,6 @@ from linkage.jobs.pipeline import (
     Outcome,
     Period,
     PipelineError,
-    extract_file,
     read_metadata,
 )
 from linkage.jobs.repository import PseudonymisedVersionRepository, ValidatedVersionRepository
@@ -87,7 +87,11 @@ async def run_extract(context: JobContext, job: Job) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
     report = outcome_report(
-        total, domain=key.domain, version=key.version, seconds=time.perf_counter() - started
+        total,
+        engine=context.engine,
+        domain=key.domain,
+        version=key.version,
+        seconds=time.perf_counter() - started,
     )
     links = await requested.run(context, grant, tables, domain=key.domain, key_version=key.version)
     report["outputs"] = [f"{PROJECTS}/{f.object_key}" for f in files]
@@ -119,17 +123,19 @@ async def _one_table(
         async with context.sessionmaker.begin() as session:
             objectors = await ObjectionRepository(session).pseudonyms(version.key_version)
         outcome = await asyncio.to_thread(
-            extract_file,
-            source,
-            target,
-            table=table,
-            variables=variables,
-            declared=declared,
-            project=project,
-            batch_rows=context.batch_rows,
-            progress=tracker,
-            excluded_persons=pa.array(objectors, pa.string()),
-            period=period,
+            functools.partial(
+                context.engine.extract,
+                source,
+                target,
+                table=table,
+                variables=variables,
+                declared=declared,
+                project=project,
+                progress=tracker,
+                label=str(tracker.job_id),
+                excluded_persons=pa.array(objectors, pa.string()),
+                period=period,
+            )
         )
         key_name = object_key(grant.project_id, grant.id, dataset_id, table)
         info = await context.upload(target, PROJECTS, key_name)

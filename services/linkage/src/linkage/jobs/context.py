@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hdh_common.storage import ObjectInfo, ObjectStore, download, put_new
 from hdh_common.workdir import work_folder
+from linkage.engine import Engine
 from linkage.jobs.models import CANCELLED
 from linkage.jobs.pipeline import Cancelled
 from linkage.jobs.repository import JobRepository
@@ -26,8 +27,7 @@ class JobContext:
     sessionmaker: async_sessionmaker[AsyncSession]
     store: ObjectStore
     master: MasterKey
-    batch_rows: int
-    workers: int = 1
+    engine: Engine
     work_dir: Path | None = None
 
     async def download(self, bucket: str, key: str, target: Path) -> None:

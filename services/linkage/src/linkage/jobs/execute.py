@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import time
 import uuid
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hdh_common.storage import ObjectExists, ObjectInfo
 from linkage.db import outbox
+from linkage.engine import Engine
 from linkage.events import (
     PSEUDONYMISED_KINDS,
     VERSION_PSEUDONYMISED,
@@ -30,7 +32,6 @@ from linkage.jobs.pipeline import (
     CentralKey,
     Outcome,
     PipelineError,
-    pseudonymise_file,
 )
 from linkage.jobs.repository import (
     CentralObjectRepository,
@@ -49,9 +50,11 @@ def central_object_key(payload: VersionValidated) -> str:
 
 
 def outcome_report(
-    outcome: Outcome, *, domain: str, version: int, seconds: float
+    outcome: Outcome, *, engine: Engine, domain: str, version: int, seconds: float
 ) -> dict[str, Any]:
     return {
+        "engine": engine.name,
+        "executors": engine.executors(),
         "rows_in": outcome.rows_in,
         "rows_out": outcome.rows_out,
         "excluded_by_objection": outcome.excluded,
@@ -93,7 +96,9 @@ async def run_pseudonymisation(context: JobContext, job: Job) -> None:
         async with context.sessionmaker.begin() as session:
             await CentralObjectRepository(session).release(object_key, job.id)
         raise
-    report = outcome_report(outcome, domain=CENTRAL, version=key.version, seconds=seconds)
+    report = outcome_report(
+        outcome, engine=context.engine, domain=CENTRAL, version=key.version, seconds=seconds
+    )
     report["outputs"] = [f"{CENTRAL_BUCKET}/{object_key}"]
     async with context.sessionmaker.begin() as session:
         await _record(session, job, payload, outcome, info, key_version=key.version)
@@ -135,14 +140,15 @@ async def _pseudonymise(
         watcher = asyncio.create_task(tracker.watch())
         try:
             outcome = await asyncio.to_thread(
-                pseudonymise_file,
-                source,
-                target,
-                columns=payload.columns,
-                key=central,
-                batch_rows=context.batch_rows,
-                progress=tracker,
-                workers=context.workers,
+                functools.partial(
+                    context.engine.pseudonymise,
+                    source,
+                    target,
+                    columns=payload.columns,
+                    key=central,
+                    progress=tracker,
+                    label=str(job.id),
+                )
             )
         finally:
             watcher.cancel()

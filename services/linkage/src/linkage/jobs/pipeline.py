@@ -74,6 +74,9 @@ class ColumnReport:
             self.invalid[rule] = self.invalid.get(rule, 0) + n
 
 
+Stats = dict[str, tuple[int, int, dict[str, int]]]
+
+
 @dataclass
 class Outcome:
     rows_in: int = 0
@@ -82,6 +85,23 @@ class Outcome:
     outside_period: int = 0
     columns: dict[str, ColumnReport] = field(default_factory=dict)
     undeclared: list[str] = field(default_factory=list)
+
+    def count(self, rows: int, stats: Stats) -> None:
+        """A pseudonymised batch of ``rows``, with its columns' ``stats``."""
+        for name, (valid, absent, invalid) in stats.items():
+            self.columns[name].add(valid=valid, missing=absent, invalid=invalid)
+        self.rows_in += rows
+        self.rows_out += rows
+
+    def merge(self, other: "Outcome") -> None:
+        """Adds the counts of ``other`` (another part of the same input)."""
+        self.rows_in += other.rows_in
+        self.rows_out += other.rows_out
+        self.excluded += other.excluded
+        self.outside_period += other.outside_period
+        for name, column in other.columns.items():
+            mine = self.columns.setdefault(name, ColumnReport(identifier=column.identifier))
+            mine.add(valid=column.valid, missing=column.missing, invalid=column.invalid)
 
 
 @dataclass(frozen=True)
@@ -153,6 +173,30 @@ def _derived_fields(
     return [pa.field(n, pa.string()) for n in derived]
 
 
+def plan_pseudonymisation(
+    schema: pa.Schema, *, columns: Sequence[ColumnSpec], key: CentralKey
+) -> tuple["BatchJob", Outcome]:
+    """The transform of a file's batches (checked, pseudonymised, its output schema) and the
+    outcome it starts from (the declared columns, none counted yet)."""
+    kinds = {c.name: c.identifier for c in columns}
+    missing = [name for name in kinds if name not in schema.names]
+    if missing:
+        raise PipelineError(f"declared columns absent from the file: {', '.join(missing)}")
+    outcome = Outcome(undeclared=[n for n in schema.names if n not in kinds])
+    kinds = {n: kinds[n] for n in schema.names if n in kinds}  # the file's order
+    fields = [
+        pa.field(f.name, _output_type(kinds.get(f.name, Identifier.NONE), f.type)) for f in schema
+    ]
+    fields += _derived_fields(kinds, key, schema.names)
+    hashed = [n for n, k in kinds.items() if k in PSEUDONYMISED_KINDS]
+    hashed += derived_name_columns(kinds, key)
+    output = pa.schema(fields, metadata=_metadata(key.domain, key.version, hashed))
+    for name, kind in kinds.items():
+        if kind is not Identifier.NONE:
+            outcome.columns[name] = ColumnReport(identifier=kind.value)
+    return BatchJob(kinds=kinds, key=key, schema=output, pseudonymised=tuple(hashed)), outcome
+
+
 def pseudonymise_file(
     source: Path,
     target: Path,
@@ -169,36 +213,16 @@ def pseudonymise_file(
     threads and written in order.
     """
     reader = open_parquet(source)
-    kinds = {c.name: c.identifier for c in columns}
-    missing = [name for name in kinds if name not in reader.schema_arrow.names]
-    if missing:
-        raise PipelineError(f"declared columns absent from the file: {', '.join(missing)}")
-    outcome = Outcome(undeclared=[n for n in reader.schema_arrow.names if n not in kinds])
-    kinds = {n: kinds[n] for n in reader.schema_arrow.names if n in kinds}  # the file's order
-    fields = [
-        pa.field(f.name, _output_type(kinds.get(f.name, Identifier.NONE), f.type))
-        for f in reader.schema_arrow
-    ]
-    fields += _derived_fields(kinds, key, reader.schema_arrow.names)
-    hashed = [n for n, k in kinds.items() if k in PSEUDONYMISED_KINDS]
-    hashed += derived_name_columns(kinds, key)
-    schema = pa.schema(fields, metadata=_metadata(key.domain, key.version, hashed))
-    for name, kind in kinds.items():
-        if kind is not Identifier.NONE:
-            outcome.columns[name] = ColumnReport(identifier=kind.value)
-    job = _BatchJob(kinds=kinds, key=key, schema=schema)
+    job, outcome = plan_pseudonymisation(reader.schema_arrow, columns=columns, key=key)
     parallel = workers > 1 and reader.metadata.num_rows > PARALLEL_FROM_BATCHES * batch_rows
     batches = reader.iter_batches(batch_size=batch_rows)
     with (
-        _Writer(target, schema, pseudonymised=hashed) as writer,
+        Writer(target, job.schema, pseudonymised=job.pseudonymised) as writer,
         _mapper(job, workers if parallel else 1) as run,
     ):
         for batch, stats in run(batches):
             writer.write_batch(batch)
-            for name, (valid, absent, invalid) in stats.items():
-                outcome.columns[name].add(valid=valid, missing=absent, invalid=invalid)
-            outcome.rows_in += batch.num_rows
-            outcome.rows_out += batch.num_rows
+            outcome.count(batch.num_rows, stats)
             progress(batch.num_rows)
     return outcome
 
@@ -207,7 +231,7 @@ PARALLEL_FROM_BATCHES = 8
 REPEATED = 0.5
 
 
-class _Writer:
+class Writer:
     """A Parquet writer opened at the first batch, which tells whether the pseudonym columns
     repeat (care data: several rows per person), and are then dictionary-encoded. Pseudonyms
     are stored uncompressed (a codec finds nothing in HMAC output but those repeats) and
@@ -217,7 +241,7 @@ class _Writer:
         self._target, self._schema, self._pseudonymised = target, schema, set(pseudonymised)
         self._writer: pq.ParquetWriter | None = None
 
-    def __enter__(self) -> "_Writer":
+    def __enter__(self) -> "Writer":
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -248,14 +272,14 @@ def _repeats(batch: pa.RecordBatch | None, name: str) -> bool:
     return present > 0 and int(pc.count_distinct(values).as_py()) < REPEATED * present
 
 
-Stats = dict[str, tuple[int, int, dict[str, int]]]
-
-
 @dataclass(frozen=True)
-class _BatchJob:
+class BatchJob:
+    """Pseudonymisation of one batch; picklable (its hashers too) for Spark's executors."""
+
     kinds: dict[str, Identifier]
     key: CentralKey
     schema: pa.Schema
+    pseudonymised: tuple[str, ...]
 
     def __call__(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, Stats]:
         stats: Stats = {}
@@ -289,7 +313,7 @@ _Done = object()
 
 
 @contextlib.contextmanager
-def _mapper(job: _BatchJob, workers: int) -> Iterator[Runner]:
+def _mapper(job: BatchJob, workers: int) -> Iterator[Runner]:
     """Batches transformed in order; with ``workers`` > 1, a pipeline: one thread reads
     (decodes) batches, ``workers`` threads transform them, the caller's thread writes them,
     all at once (the pyarrow kernels and the C kernel release the GIL), with at most two
@@ -302,7 +326,7 @@ def _mapper(job: _BatchJob, workers: int) -> Iterator[Runner]:
 
 
 def _pipelined(
-    job: _BatchJob, pool: ThreadPoolExecutor, depth: int, batches: Iterable[pa.RecordBatch]
+    job: BatchJob, pool: ThreadPoolExecutor, depth: int, batches: Iterable[pa.RecordBatch]
 ) -> Iterator[tuple[pa.RecordBatch, Stats]]:
     pending: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -369,7 +393,10 @@ def nir_shaped(values: pa.Array) -> bool:
 
 
 def _covered(
-    table: str, wanted: Sequence[str], declared: Mapping[str, Identifier], pseudonymised: list[str]
+    table: str,
+    wanted: Sequence[str],
+    declared: Mapping[str, Identifier],
+    pseudonymised: Sequence[str],
 ) -> None:
     """Every column to write is one the catalogue validated, pseudonymised if an identifier."""
     for name in wanted:
@@ -379,6 +406,73 @@ def _covered(
             )
         if declared[name] in PSEUDONYMISED_KINDS and name not in pseudonymised:
             raise PipelineError(f"table {table}: column {name} is not pseudonymised in central")
+
+
+def plan_extract(
+    schema: pa.Schema,
+    pseudonymised: Sequence[str],
+    *,
+    table: str,
+    variables: Iterable[str],
+    declared: Mapping[str, Identifier],
+    project: CentralKey,
+    excluded_persons: pa.Array | None = None,
+    period: Period | None = None,
+) -> "ExtractBatch":
+    """The transform of a central file's batches into a project's extract (see
+    :func:`extract_file`), refused first when a column may not be written."""
+    wanted = [n for n in schema.names if n in set(variables)]
+    if not wanted:
+        raise PipelineError("none of the granted variables is in the dataset")
+    _covered(table, wanted, declared, pseudonymised)
+    dated = period.columns if period is not None else ()
+    for missing in [n for n in dated if n not in schema.names]:
+        raise PipelineError(f"table {table}: its event date {missing} is not in the file")
+    rekeyed = [n for n in wanted if n in pseudonymised]
+    return ExtractBatch(
+        table=table,
+        wanted=tuple(wanted),
+        read_columns=(*wanted, *(n for n in dated if n not in wanted)),
+        rekeyed=tuple(rekeyed),
+        pseudonymised=tuple(pseudonymised),
+        hasher=project.hashers[Identifier.NONE],
+        schema=pa.schema(
+            [schema.field(n) for n in wanted],
+            metadata=_metadata(project.domain, project.version, rekeyed),
+        ),
+        excluded_persons=excluded_persons,
+        period=period,
+    )
+
+
+@dataclass(frozen=True)
+class ExtractBatch:
+    """One batch of a central file into the extract; picklable for Spark's executors."""
+
+    table: str
+    wanted: tuple[str, ...]
+    read_columns: tuple[str, ...]
+    rekeyed: tuple[str, ...]
+    pseudonymised: tuple[str, ...]
+    hasher: KeyedHasher
+    schema: pa.Schema
+    excluded_persons: pa.Array | None
+    period: Period | None
+
+    def __call__(self, batch: pa.RecordBatch, outcome: Outcome) -> pa.RecordBatch:
+        outcome.rows_in += batch.num_rows
+        if self.period is not None and self.period.columns:
+            batch = _inside(batch, self.period, table=self.table, outcome=outcome)
+        batch = _without_objectors(batch, self.pseudonymised, self.excluded_persons, outcome)
+        for name in self.wanted:
+            if name not in self.rekeyed and nir_shaped(batch.column(name)):
+                raise PipelineError(f"table {self.table}: column {name} holds NIR-shaped values")
+        arrays = [
+            self.hasher.pseudonyms(batch.column(n)) if n in self.rekeyed else batch.column(n)
+            for n in self.wanted
+        ]
+        outcome.rows_out += batch.num_rows
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
 
 def extract_file(
@@ -404,39 +498,21 @@ def extract_file(
     """
     reader = open_parquet(source)
     _, pseudonymised = read_metadata(source)
-    wanted = [n for n in reader.schema_arrow.names if n in set(variables)]
-    if not wanted:
-        raise PipelineError("none of the granted variables is in the dataset")
-    _covered(table, wanted, declared, pseudonymised)
-    dated = period.columns if period is not None else ()
-    for missing in [n for n in dated if n not in reader.schema_arrow.names]:
-        raise PipelineError(f"table {table}: its event date {missing} is not in the file")
-    read_columns = [*wanted, *(n for n in dated if n not in wanted)]
-    rekeyed = [n for n in wanted if n in pseudonymised]
-    scanned = [n for n in wanted if n not in rekeyed]
-    hasher = project.hashers[Identifier.NONE]
-    schema = pa.schema(
-        [reader.schema_arrow.field(n) for n in wanted],
-        metadata=_metadata(project.domain, project.version, rekeyed),
+    job = plan_extract(
+        reader.schema_arrow,
+        pseudonymised,
+        table=table,
+        variables=variables,
+        declared=declared,
+        project=project,
+        excluded_persons=excluded_persons,
+        period=period,
     )
     outcome = Outcome()
-    with _Writer(target, schema, pseudonymised=rekeyed) as writer:
-        for batch in reader.iter_batches(batch_size=batch_rows, columns=read_columns):
-            read = batch.num_rows
-            outcome.rows_in += read
-            if period is not None and period.columns:
-                batch = _inside(batch, period, table=table, outcome=outcome)
-            batch = _without_objectors(batch, pseudonymised, excluded_persons, outcome)
-            for name in scanned:
-                if nir_shaped(batch.column(name)):
-                    raise PipelineError(f"table {table}: column {name} holds NIR-shaped values")
-            arrays = [
-                hasher.pseudonyms(batch.column(n)) if n in rekeyed else batch.column(n)
-                for n in wanted
-            ]
-            writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))
-            outcome.rows_out += batch.num_rows
-            progress(read)
+    with Writer(target, job.schema, pseudonymised=job.rekeyed) as writer:
+        for batch in reader.iter_batches(batch_size=batch_rows, columns=job.read_columns):
+            writer.write_batch(job(batch, outcome))
+            progress(batch.num_rows)
     return outcome
 
 

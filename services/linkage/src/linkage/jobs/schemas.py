@@ -74,6 +74,12 @@ class ColumnQuality(BaseModel):
 class JobReport(BaseModel):
     job_id: uuid.UUID
     state: str
+    engine: str | None = Field(
+        None, examples=["spark"], description="The engine that ran it: embedded or spark."
+    )
+    executors: int | None = Field(
+        None, description="Executors the engine ran on (embedded: 1, this process)."
+    )
     rows_in: int = 0
     rows_out: int = 0
     excluded_by_objection: int = 0

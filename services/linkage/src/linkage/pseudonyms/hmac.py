@@ -15,6 +15,7 @@ import functools
 import hashlib
 import importlib
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 
@@ -75,6 +76,12 @@ class KeyedHasher:
 
     def __repr__(self) -> str:
         return "KeyedHasher(<key hidden>)"
+
+    def __reduce__(self) -> tuple[Callable[[bytes, bytes], "KeyedHasher"], tuple[bytes, bytes]]:
+        """Pickled (for Spark's executors, inside a task's closure) as bytes: the key's padded
+        block, which keys the same HMAC, and the tag."""
+        padded = bytes(b ^ 0x36 for b in self._inner_block[:_BLOCK])
+        return _restored, (padded, self._inner_block[_BLOCK:])
 
     def digest(self, message: bytes) -> bytes:
         inner = self._inner.copy()
@@ -186,6 +193,10 @@ class KeyedHasher:
             pa.binary(PSEUDONYM_CHARS), len(distinct), [None, pa.py_buffer(text)]
         )
         return hashed.cast(pa.binary()).cast(pa.string())
+
+
+def _restored(padded: bytes, tag: bytes) -> KeyedHasher:
+    return KeyedHasher(padded, tag=tag)
 
 
 @functools.cache

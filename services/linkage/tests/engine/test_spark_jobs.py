@@ -1,0 +1,102 @@
+"""A job on the Spark engine, through the job API like any other: followed, reported,
+cancelled (its Spark job group with it)."""
+
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from hdh_common.storage import create_object_store
+from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
+from linkage.main import create_app
+
+from ..extracts.test_period import extract_limited_to_2024
+from ..support import land, people_table, record_validated, validated_people
+from .conftest import MASTER, SparkRun
+
+pytestmark = pytest.mark.spark
+CANCELLED_ROWS = 3_000_000
+
+
+@pytest.fixture
+def spark_settings(linkage_settings: SettingsFactory, spark: SparkRun) -> Any:
+    return linkage_settings(engine="spark", spark_master=MASTER)
+
+
+@pytest.fixture
+def staff(make_token: TokenFactory) -> dict[str, str]:
+    return bearer(make_token("linkage", "hub_staff", sub="steward"))
+
+
+async def test_a_spark_job_is_followed_and_reports_its_engine(
+    spark_settings: Any, staff: dict[str, str], make_token: TokenFactory, clean_database: str
+) -> None:
+    store = create_object_store(spark_settings)
+    validated = validated_people(await land(store, pa.concat_tables([people_table()] * 50)))
+    await record_validated(clean_database, validated)
+    seen: list[dict[str, Any]] = []
+    async with running(create_app(spark_settings)) as client:
+        body = {"version_id": validated["version_id"]}
+        job_id = (await client.post("/linkage/jobs", json=body, headers=staff)).json()["id"]
+
+        async def done() -> bool:
+            seen.append((await client.get(f"/linkage/jobs/{job_id}", headers=staff)).json())
+            return bool(seen[-1]["state"] == "succeeded")
+
+        await eventually(done, within=120)
+        report = await client.get(f"/linkage/jobs/{job_id}/report", headers=staff)
+        researcher = bearer(make_token("linkage", "researcher", sub="rita"))
+        refused = await client.get(f"/linkage/jobs/{job_id}/report", headers=researcher)
+    assert refused.status_code == 403
+    assert {"running", "succeeded"} <= {s["state"] for s in seen}
+    assert seen[-1]["progress"]["rows_done"] == seen[-1]["progress"]["rows_total"] == 500
+    result = report.json()
+    assert (result["engine"], result["executors"]) == ("spark", 1)
+    assert result["rows_in"] == result["rows_out"] == 500
+    assert result["columns"]["NIR"]["missing"] == 50
+
+
+async def test_a_spark_job_is_cancelled_with_its_job_group(
+    spark: SparkRun, spark_settings: Any, staff: dict[str, str], clean_database: str
+) -> None:
+    store = create_object_store(spark_settings)
+    nirs = people_table().select(["NIR", "ACTE"])
+    big = pa.concat_tables([nirs] * (CANCELLED_ROWS // nirs.num_rows))
+    validated = validated_people(await land(store, big))
+    validated["columns"] = [
+        {"name": "NIR", "identifier": "nir"},
+        {"name": "ACTE", "identifier": "none"},
+    ]
+    await record_validated(clean_database, validated)
+    tracker = spark.engine.session.sparkContext.statusTracker()
+    async with running(create_app(spark_settings)) as client:
+        body = {"version_id": validated["version_id"]}
+        job_id = (await client.post("/linkage/jobs", json=body, headers=staff)).json()["id"]
+
+        async def spark_running() -> bool:
+            return bool(tracker.getJobIdsForGroup(job_id))
+
+        await eventually(spark_running, within=60)
+        cancelled = await client.post(f"/linkage/jobs/{job_id}/cancel", headers=staff)
+
+        async def group_stopped() -> bool:
+            jobs = [tracker.getJobInfo(j) for j in tracker.getJobIdsForGroup(job_id)]
+            return all(j is not None and j.status != "RUNNING" for j in jobs)
+
+        await eventually(group_stopped, within=60)
+        job = (await client.get(f"/linkage/jobs/{job_id}", headers=staff)).json()
+        report = await client.get(f"/linkage/jobs/{job_id}/report", headers=staff)
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    statuses = {tracker.getJobInfo(j).status for j in tracker.getJobIdsForGroup(job_id)}
+    assert statuses == {"FAILED"}  # Spark's state of a cancelled job
+    assert job["state"] == "cancelled" and job["progress"]["rows_total"] == big.num_rows
+    assert job["progress"]["rows_done"] < big.num_rows
+    assert report.status_code == 409
+
+
+async def test_the_grants_extract_runs_on_spark_with_the_same_rows(
+    spark_settings: Any, clean_database: str
+) -> None:
+    reports = await extract_limited_to_2024(spark_settings, clean_database)
+    assert len(reports) == 3  # two pseudonymisations, one extract
+    assert {(r["engine"], r["executors"]) for r in reports} == {("spark", 1)}
