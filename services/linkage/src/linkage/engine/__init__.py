@@ -18,6 +18,11 @@ from linkage.jobs.pipeline import CentralKey, Outcome, Period, Progress
 
 class Engine(Protocol):
     @property
+    def batch_rows(self) -> int:
+        """Rows per Arrow batch."""
+        ...
+
+    @property
     def name(self) -> str:
         """``embedded`` or ``spark``."""
         ...

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from linkage.db import outbox
+from linkage.engine.embedded import EmbeddedEngine
 from linkage.events import (
     PROJECT_DATA_FAILED,
     PROJECT_DATA_LOADED,
@@ -47,6 +48,8 @@ async def run_project_data(context: JobContext, job: Job) -> None:
         domain=project.domain,
         version=project.version,
     )
+    # a project's own file is small: loaded in this process, whatever engine heavy jobs use
+    in_process = EmbeddedEngine(batch_rows=context.engine.batch_rows)
     started = time.perf_counter()
     key = object_key(record.project_id, record.id, record.table_name)
     async with temporary_folder(context.work_dir) as folder:
@@ -58,13 +61,13 @@ async def run_project_data(context: JobContext, job: Job) -> None:
             target,
             columns=[ColumnSpec.model_validate(c) for c in record.columns],
             keys=project_keys,
-            batch_rows=context.batch_rows,
+            batch_rows=in_process.batch_rows,
         )
         await context.upload(target, PROJECTS, key)
         columns = _columns(target, record)
     seconds = time.perf_counter() - started
     report = outcome_report(
-        outcome, domain=project.domain, version=project.version, seconds=seconds
+        outcome, engine=in_process, domain=project.domain, version=project.version, seconds=seconds
     )
     report["outputs"] = [f"{PROJECTS}/{key}"]
     await _delete_clear(context, record)  # before success is recorded: never left behind
