@@ -42,7 +42,8 @@ from workspace.main import create_app as create_workspace
 
 ACCESS_KEY, SECRET_KEY = "test-access", "test-secret"
 SURNAMES = ["Quobrevaux", "Zilpharet", "Mandrevoux", "Trebouzec", "Vaskeroul", "Plindarec"]
-FIRST_NAMES = ["Marie", "Jean", "Camille", "Louis", "Chloé", "Hugo"]
+FIRST_NAMES = ["Maryvonnette", "Jeanfrédo", "Camillane", "Louisandre", "Chloéminie", "Hugolain"]
+"""Names no other test holds (the scan looks at every object and every table)."""
 COHORT = 12
 SHARED = 8
 """The cohort's first persons, also in the project's SNDS extract."""
