@@ -1,12 +1,15 @@
 """The validator alone: record batches in, a report and a Parquet file out."""
 
 import io
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from catalog.uploads import validator as validator_module
+from catalog.uploads.fields import parse
 from catalog.uploads.validator import (
     ColumnRule,
     Dialect,
@@ -169,3 +172,100 @@ def test_short_rows_have_missing_cells_counted_and_the_first_ones_named(
         {"type": "missing-cell", "rule": "missing-cell", "row": 2, "column": name, "value": None}
         for name in ("OK", "AT")
     ]
+
+
+@pytest.mark.parametrize("read_bytes", [1, validator_module.SPILL_READ_BYTES])
+def test_duplicates_are_found_whatever_the_share_of_the_spill_read_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_bytes: int
+) -> None:
+    monkeypatch.setattr(validator_module, "SPILL_READ_BYTES", read_bytes)
+    validator = Validator(RULES, workdir=tmp_path, max_errors=100)
+    ids = [[f"k{i}" for i in range(b * 1000, (b + 1) * 1000)] for b in range(3)]
+    ids[1][10], ids[2][999] = "k5", "k1500"  # rows 1011 and 3000 repeat rows 6 and 1501
+    batches = [batch(i, ["1"] * 1000, ["1"] * 1000, ["2020-01-01"] * 1000) for i in ids]
+    outcome = validator.run(iter(batches))
+    found = sorted((e["row"], e["value"]) for e in outcome.report.errors)
+    assert found == [(1011, "k5"), (3000, "k1500")]
+
+
+def test_row_numbers_run_on_across_blocks_after_short_and_blank_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [f"k{i};{i};1;2020-01-01" for i in range(40)]
+    rows[3], rows[4], rows[30] = "k3;3", "", "k30;trente;1;2020-01-01"
+    data = ("ID;N;OK;AT\n" + "\n".join(rows) + "\n").encode()
+    whole = run(tmp_path, data).report.errors
+    monkeypatch.setattr(validator_module, "BLOCK_SIZE", 64)  # blocks of two or three rows
+    found = sorted(
+        (e["row"], e["type"], e["column"] or "") for e in run(tmp_path, data).report.errors
+    )
+    assert found == sorted((e["row"], e["type"], e["column"] or "") for e in whole)
+    assert [(row, kind) for row, kind, _ in found if kind != "primary-key"] == [
+        (5, "missing-cell"),
+        (5, "missing-cell"),
+        (6, "blank-row"),
+        (32, "type-error"),
+    ]
+
+
+def test_missing_values_of_the_schema_and_of_a_field(tmp_path: Path) -> None:
+    """The reader reads as nulls the missing values every field shares ("NA"); a field's own
+    ones ("" and "-") are found after, and "" is a value where it is not missing."""
+    schema = {
+        "missingValues": ["NA"],
+        "fields": [
+            {"name": "ID", "type": "string", "constraints": {"required": True}},
+            {"name": "N", "type": "integer", "missingValues": ["", "NA", "-"]},
+        ],
+    }
+    rules = TableRules.from_schema(schema)
+    data = b"ID,N\nNA,1\n,-\nb,\nc,NA\nd,x\n"
+    validator = Validator(rules, workdir=tmp_path, max_errors=50)
+    outcome = validator.run(
+        csv_batches(io.BytesIO(data), report=validator.report, columns=["ID", "N"], rules=rules)
+    )
+    found = [(e["type"], e["row"], e["column"]) for e in outcome.report.errors]
+    assert found == [("constraint-error", 2, "ID"), ("type-error", 6, "N")]
+    assert outcome.statistics["N"]["missing"] == 3
+
+
+@pytest.mark.parametrize(
+    ("kind", "fmt", "values", "expected"),
+    [
+        (
+            "date",
+            "%d/%m/%Y",
+            ["01/02/2020", None, "29/02/2020"],
+            [date(2020, 2, 1), None, date(2020, 2, 29)],
+        ),
+        (
+            "date",
+            "%d/%m/%Y",
+            ["01/02/2020", "1/2/2020", "31/02/2020"],
+            [date(2020, 2, 1), date(2020, 2, 1), "invalid"],
+        ),
+        ("date", "%Y.%m.%d", ["2020.03.01", "2020-03-01"], [date(2020, 3, 1), "invalid"]),
+        ("date", "%m/%Y", ["03/2020", "13/2020"], [date(2020, 3, 1), "invalid"]),
+        ("yearmonth", "default", ["2020-01", None, "2020-12"], ["2020-01", None, "2020-12"]),
+        (
+            "yearmonth",
+            "default",
+            ["2020-01", "2020-1", "2020-13"],
+            ["2020-01", "2020-1", "invalid"],
+        ),
+        (
+            "year",
+            "default",
+            ["2020", "0999", "+999", "20", "\uff12\uff10\uff12\uff10"],
+            [2020, 999, "invalid", "invalid", "invalid"],
+        ),
+    ],
+)
+def test_dates_year_months_and_years_read_without_regular_expressions_as_with_them(
+    kind: str, fmt: str, values: list[str | None], expected: list[object]
+) -> None:
+    """Fixed-width values are read from their bytes; a block where some value is not is read
+    as before (``strptime``, the pattern), with the same result."""
+    typed, invalid = parse(ColumnRule("C", kind, format=fmt), pa.array(values, pa.string()))
+    bad = invalid.to_pylist() if invalid is not None else [False] * len(values)
+    assert ["invalid" if b else t for t, b in zip(typed.to_pylist(), bad, strict=True)] == expected

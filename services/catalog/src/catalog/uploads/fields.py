@@ -4,6 +4,7 @@ them). Whole arrays are checked at once; only a value the vectorised path cannot
 custom date format that Arrow reads more leniently than Python, say) is read again in Python.
 """
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeAlias
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -30,7 +32,6 @@ ARROW = {
 _PATTERNS = {
     "integer": r"^\s*[+-]?\d+\s*$",
     "number": r"^\s*[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|(?i:inf|infinity|nan))\s*$",
-    "year": r"^\d{4}$",
     "yearmonth": r"^\d{4}-(0?[1-9]|1[0-2])$",
     "time": r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([zZ]|[+-]\d{2}(:?\d{2})?)?$",
     "duration": r"^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$",
@@ -50,7 +51,10 @@ FIELD_RULE_KEYS = (
     "groupChar",
     "bareNumber",
 )
-_DAY_MONTH_YEAR = re.compile(r"^(%[dmY])([^%]+)(%[dmY])([^%]+)(%[dmY])$")
+_DAY_MONTH_YEAR = re.compile(r"^(%[dmY])([^%]+)(%[dmY])(?:([^%]+)(%[dmY]))?$")
+_WIDTHS = {"%Y": 4, "%m": 2, "%d": 2}
+_ISO_START = {"%Y": 0, "%m": 5, "%d": 8}
+_ISO_TEMPLATE = np.frombuffer(b"0000-00-01", np.uint8)
 _NOT_BARE = r"^[^-\d]*|\D*$"
 _NO_TEXT = pa.scalar(None, pa.string())
 BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
@@ -181,7 +185,17 @@ def _boolean(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]
 
 
 def _year(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
-    return _by_pattern(values, "year", pa.int32())
+    """Four ASCII digits (``^\\d{4}$`` of ``_PATTERNS``, without a regular expression)."""
+    four_digits = pc.and_(pc.equal(pc.binary_length(values), 4), pc.ascii_is_decimal(values))
+    return _checked(values, pc.cast(pc.if_else(four_digits, values, _NO_TEXT), pa.int32()))
+
+
+def _yearmonth(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
+    """``YYYY-MM`` checked as the first day of its month, else by its pattern (which takes
+    ``YYYY-M`` too)."""
+    if _as_iso(values, "%Y-%m") is not None:
+        return values, None
+    return _text_kind(rule, values)
 
 
 def _text_kind(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
@@ -203,33 +217,77 @@ def _date(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
 
 
 def _as_iso(values: pa.Array, fmt: str) -> pa.Array | None:
-    """Dates of a day-month-year format (``%d/%m/%Y``...) rearranged into ISO dates, which
-    Arrow reads strictly; None when some value is not written that way (then ``strptime``)."""
-    match = _DAY_MONTH_YEAR.match(fmt)
-    if match is None:
-        return None
-    parts = {match.group(i): i for i in (1, 3, 5)}
-    if sorted(parts) != ["%Y", "%d", "%m"] or match.group(2) != match.group(4):
-        return None
-    width = {"%Y": r"(\d{4})", "%m": r"(\d{2})", "%d": r"(\d{2})"}
-    separator = re.escape(match.group(2))
-    pattern = "^" + separator.join(width[match.group(i)] for i in (1, 3, 5)) + "$"
-    order = [[match.group(i) for i in (1, 3, 5)].index(part) + 1 for part in ("%Y", "%m", "%d")]
-    iso = pc.replace_substring_regex(values, pattern, "\\{}-\\{}-\\{}".format(*order))
-    if not pc.all(pc.match_substring_regex(values, pattern)).as_py():
+    """Dates of a day-month-year format (``%d/%m/%Y``, ``%Y-%m``...) with their bytes moved
+    into ISO dates (the first of the month without a day), which Arrow reads strictly; None when
+    some value is not written that way. Every present value must have the format's width and
+    separators."""
+    layout = _layout(fmt)
+    if layout is None:
         return None
     try:
-        return pc.cast(iso, pa.date32())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        fixed = values.cast(pa.binary(layout.width))
+    except pa.ArrowInvalid:  # some value of another width
         return None
+    validity, data = fixed.buffers()
+    rows = np.frombuffer(data, np.uint8, (fixed.offset + len(fixed)) * layout.width)
+    rows = rows.reshape(-1, layout.width)
+    written = np.all(rows[fixed.offset :, layout.separators] == layout.separator_bytes, axis=1)
+    if not np.all(written | ~fixed.is_valid().to_numpy(zero_copy_only=False)):
+        return None
+    iso = np.empty((len(rows), len(_ISO_TEMPLATE)), np.uint8)
+    iso[:] = _ISO_TEMPLATE
+    iso[:, layout.iso_positions] = rows[:, layout.positions]
+    offsets = np.arange(0, iso.size + 1, len(_ISO_TEMPLATE), dtype=np.int32)
+    text = pa.StringArray.from_buffers(
+        len(fixed), pa.py_buffer(offsets), pa.py_buffer(iso), validity, offset=fixed.offset
+    )
+    try:
+        return pc.cast(text, pa.date32())
+    except pa.ArrowInvalid:
+        return None
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the parts of a day-month-year format are: ``positions`` (bytes of a value) go to
+    ``iso_positions`` (bytes of an ISO date)."""
+
+    width: int
+    positions: list[int]
+    iso_positions: list[int]
+    separators: list[int]
+    separator_bytes: Any
+
+
+@functools.cache
+def _layout(fmt: str) -> _Layout | None:
+    match = _DAY_MONTH_YEAR.match(fmt)
+    parts = [p for p in match.groups() if p is not None] if match is not None else []
+    if sorted(parts[::2]) not in (["%Y", "%d", "%m"], ["%Y", "%m"]):
+        return None
+    positions: list[int] = []
+    iso_positions: list[int] = []
+    separators: list[int] = []
+    position = 0
+    for part in parts:
+        size = _WIDTHS.get(part, len(part.encode()))
+        if part in _WIDTHS:
+            positions += range(position, position + size)
+            iso_positions += range(_ISO_START[part], _ISO_START[part] + size)
+        else:
+            separators += range(position, position + size)
+        position += size
+    literal = np.frombuffer("".join(parts[1::2]).encode(), np.uint8)
+    return _Layout(position, positions, iso_positions, separators, literal)
 
 
 def _datetime(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
     if rule.format == "default":
-        long_enough = pc.greater_equal(pc.utf8_length(values), 19)
+        # 19 characters at least, counted in bytes: Arrow reads none but ASCII ones
+        short = pc.less(pc.binary_length(values), 19)
+        kept = pc.if_else(short, _NO_TEXT, values) if pc.any(short).as_py() else values
         try:
-            cast = pc.cast(pc.if_else(long_enough, values, _NO_TEXT), pa.timestamp("us"))
-            return _checked(values, cast)
+            return _checked(values, pc.cast(kept, pa.timestamp("us")))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return _in_python(values, pa.timestamp("us"), _python_iso)
     return _strptime(
@@ -322,7 +380,7 @@ _READERS: dict[str, Callable[[ColumnRule, pa.Array], tuple[pa.Array, Mask | None
     "date": _date,
     "datetime": _datetime,
     "time": _text_kind,
-    "yearmonth": _text_kind,
+    "yearmonth": _yearmonth,
     "duration": _text_kind,
 }
 

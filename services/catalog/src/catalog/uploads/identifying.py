@@ -19,7 +19,7 @@ validation's time for the same verdict):
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -28,8 +28,6 @@ import pyarrow.compute as pc
 from catalog.uploads.first_names import FIRST_NAMES
 from hdh_identifiers import nir
 from hdh_identifiers.nir_arrow import keys_match
-
-Values: TypeAlias = pa.Array | pa.ChunkedArray
 
 SAMPLE = 16_384
 SHAPE_SHARE = 0.10
@@ -42,6 +40,7 @@ _EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
 _PHONE = r"^(\+33 ?|0033 ?|0)[1-9]([ .-]?\d{2}){4}$"
 _NIR_LENGTHS = pa.array([13, 15], pa.int32())
 _NAMES = pa.array(sorted(FIRST_NAMES), pa.string())
+_NIR_FIRST = np.frombuffer(nir.SCAN_FIRST_DIGITS.encode(), np.uint8)
 
 
 @dataclass
@@ -81,11 +80,10 @@ class IdentifierScan:
     def __init__(self, columns: Iterable[str]) -> None:
         self.counts = {name: _Counts() for name in columns}
 
-    def add(self, name: str, values: Values) -> None:
+    def add(self, name: str, array: pa.Array) -> None:
         counts = self.counts.get(name)
         if counts is None:
             return
-        array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
         if pa.types.is_dictionary(array.type):
             array = array.dictionary_decode()
         if pa.types.is_large_string(array.type):
@@ -153,11 +151,22 @@ def _matches(array: pa.Array, pattern: str) -> int:
 
 
 def _scan_nirs(candidates: pa.Array, counts: _Counts) -> None:
+    """``candidates``: values of 13 or 15 characters."""
+    if len(candidates):
+        candidates = candidates.filter(np.isin(_first_bytes(candidates), _NIR_FIRST))
     if not len(candidates):
         return
     shaped = candidates.filter(pc.match_substring_regex(candidates, _NIR, ignore_case=True))
     counts.shaped += len(shaped)
     counts.keyed += _valid_keys(shaped.filter(pc.equal(pc.binary_length(shaped), 15)))
+
+
+def _first_bytes(array: pa.Array) -> np.ndarray[Any, np.dtype[np.uint8]]:
+    """The first byte of each value (none empty): a test far cheaper than a regular expression
+    that most values fail at their first character."""
+    _, offsets, data = array.buffers()
+    starts = np.frombuffer(offsets, np.int32)[array.offset : array.offset + len(array)]
+    return np.frombuffer(data, np.uint8)[starts]
 
 
 def _valid_keys(nirs: pa.Array) -> int:

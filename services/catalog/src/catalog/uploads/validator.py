@@ -36,8 +36,8 @@ from hdh_common.workdir import work_folder
 __all__ = ["ColumnRule", "Dialect", "Outcome", "Report", "Rows", "TableRules", "Validator"]
 
 BLOCK_SIZE = 16 * 1024 * 1024
-READ_BLOCK_SIZE = 4 * 1024 * 1024
 PARTITION_BITS = 7
+SPILL_READ_BYTES = 8 * 1024 * 1024
 MAX_CATEGORIES = 200
 
 Batch: TypeAlias = pa.RecordBatch | pa.Table
@@ -61,6 +61,14 @@ class TableRules:
             ),
             primary_key=(key,) if isinstance(key, str) else tuple(key),
         )
+
+    @property
+    def missing_everywhere(self) -> tuple[str, ...]:
+        """The missing values of every column, which the CSV reader reads as nulls."""
+        if not self.columns:
+            return ()
+        first, *others = self.columns
+        return tuple(v for v in first.missing_values if all(v in o.missing_values for o in others))
 
     def reader_types(self) -> dict[str, pa.DataType]:
         """Arrow types the CSV reader converts to; other columns stay text."""
@@ -138,14 +146,16 @@ class Outcome:
 
 @dataclass
 class Rows:
-    """A block of a file: its table, the row number of its first row, and the positions (in
-    the block) of the rows the reader left out (ragged or blank), which keep their number."""
+    """A block of a file: its table, the row number of its first row, the positions (in the
+    block) of the rows the reader left out (ragged or blank), which keep their number, and the
+    missing values the reader read as nulls."""
 
     table: Batch
     first: int
     skipped: np.ndarray[Any, np.dtype[np.int64]] = field(
         default_factory=lambda: np.empty(0, np.int64)
     )
+    missing: tuple[str, ...] = ()
 
     def numbers(self, positions: np.ndarray[Any, np.dtype[np.int64]]) -> Any:
         """Row numbers of the table's rows at ``positions``."""
@@ -228,11 +238,13 @@ class _BlockReader:
         self.dialect = dialect
         self.report = report
         self.line = 2 if dialect.header else 1
+        self.missing = rules.missing_everywhere if rules is not None else ()
         self.typed = _typed_options(names, rules) if rules is not None else None
         self.text = pa_csv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()),
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
+            null_values=list(self.missing),
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
         )
 
     def read(self, block: bytes) -> Rows:
@@ -246,8 +258,8 @@ class _BlockReader:
         if table is None:
             table = self._parse(block, self.text, ragged)
         ragged.report_to(self.report, self.line)
-        rows = Rows(table, self.line, np.asarray(ragged.positions, np.int64))
-        self.line += block.count(b"\n")
+        rows = Rows(table, self.line, np.asarray(ragged.positions, np.int64), self.missing)
+        self.line += table.num_rows + len(ragged.positions)
         return rows
 
     def _parse(self, block: bytes, convert: pa_csv.ConvertOptions, ragged: "_Ragged") -> pa.Table:
@@ -255,10 +267,10 @@ class _BlockReader:
             ragged.add((row.number or 1) - 1, row.actual_columns, row.text)
             return "skip"
 
-        return pa_csv.read_csv(
+        return pa_csv.read_csv(  # one chunk per column: no copy to combine them
             pa.BufferReader(block),
             read_options=pa_csv.ReadOptions(
-                column_names=self.names, use_threads=False, block_size=READ_BLOCK_SIZE
+                column_names=self.names, use_threads=False, block_size=len(block) + 1
             ),
             parse_options=_parse_options(self.dialect, skip),
             convert_options=convert,
@@ -293,11 +305,12 @@ class _Ragged:
 
 
 def _typed_options(names: list[str], rules: TableRules) -> pa_csv.ConvertOptions:
-    """Empty values are missing (null); any other value that does not convert fails the block."""
+    """The missing values of every column are nulls; any other value that does not convert
+    fails the block."""
     types = rules.reader_types()
     return pa_csv.ConvertOptions(
         column_types={name: types.get(name, pa.string()) for name in names},
-        null_values=[""],
+        null_values=list(rules.missing_everywhere),
         true_values=list(TRUE),
         false_values=list(FALSE),
         strings_can_be_null=True,
@@ -392,9 +405,10 @@ class Validator:
         if batch.num_rows == 0:
             return
         self.report.rows += batch.num_rows
-        for rule in self.rules.columns:
-            self.scan.add(rule.name, batch.column(rule.name))
-        read = {rule.name: _read(rule, batch.column(rule.name)) for rule in self.rules.columns}
+        columns = {r.name: _combined(batch.column(r.name)) for r in self.rules.columns}
+        for name, values in columns.items():
+            self.scan.add(name, values)
+        read = {r.name: _read(r, columns[r.name], rows.missing) for r in self.rules.columns}
         blank = self._blank(read, rows)
         typed = [self._column(rule, read[rule.name], rows, blank) for rule in self.rules.columns]
         self._keys(read, rows)
@@ -417,10 +431,16 @@ class Validator:
     def _write(self, table: pa.Table) -> None:
         if self.writer is None:
             # A primary key or a unique column: a dictionary of its values would be thrown away.
+            # No statistics: linkage reads the file whole, and a minimum or maximum is someone's
+            # value (comparing strings for them cost a twentieth of the validation).
             unique = {*self.rules.primary_key, *self.unique}
             dictionary = [n for n in self.schema.names if n not in unique]
             self.writer = pq.ParquetWriter(
-                self.parquet, self.schema, compression="zstd", use_dictionary=dictionary
+                self.parquet,
+                self.schema,
+                compression="zstd",
+                use_dictionary=dictionary,
+                write_statistics=False,
             )
         self.writer.write_table(table)
 
@@ -526,23 +546,30 @@ class Validator:
         self.keys.add(keys.filter(kept), numbers[kept.to_numpy(zero_copy_only=False)])
 
 
-def _read(rule: ColumnRule, values: Values) -> _Column:
-    """A column as read: typed when the reader (or a Parquet file) gave its type, else text."""
+def _read(rule: ColumnRule, values: Values, read_missing: tuple[str, ...]) -> _Column:
+    """A column as read: typed when the reader (or a Parquet file) gave its type, else text.
+    ``read_missing``: the missing values the reader already read as nulls."""
     values = _combined(values)
     if rule.read_typed and values.type != rule.arrow_type and not pa.types.is_string(values.type):
         with contextlib.suppress(pa.ArrowInvalid, pa.ArrowNotImplementedError):
             values = pc.cast(values, rule.arrow_type)
     if rule.read_typed and values.type == rule.arrow_type:
         return _Column(values, None, values.is_null())
-    text = _as_text(values)
-    missing = pc.is_in(text, value_set=pa.array(rule.missing_values, pa.string()))
-    present = pc.if_else(missing, _NO_TEXT, text) if pc.any(missing).as_py() else text
-    return _Column(text, text, missing, present)
+    if not (read_missing and pa.types.is_string(values.type)):
+        values, read_missing = _as_text(values), ()
+    missing = values.is_null()
+    others = [v for v in rule.missing_values if v not in read_missing]
+    if not others:
+        return _Column(values, values, missing, values)
+    missing = pc.or_(missing, pc.is_in(values, value_set=pa.array(others, pa.string())))
+    present = pc.if_else(missing, _NO_TEXT, values) if pc.any(missing).as_py() else values
+    return _Column(values, values, missing, present)
 
 
 class _KeySpill:
-    """Keys spilled to disk: the keys and their row numbers in file order, and their
-    fingerprints and ordinals in one Arrow file per fingerprint partition.
+    """Keys spilled to disk: the keys and their row numbers in file order (an Arrow file), and
+    their fingerprints and ordinals (two files of 64-bit numbers), each block's ordered by
+    fingerprint partition; ``bounds``: where each partition of each block starts in them.
 
     A partition whose fingerprints are all distinct holds distinct keys (equal keys have
     equal fingerprints); only the keys of a repeated fingerprint are read back and compared.
@@ -554,8 +581,8 @@ class _KeySpill:
         self.kind = kind
         self.keys: pa.ipc.RecordBatchFileWriter | None = None
         self.starts: list[int] = []
+        self.bounds: list[np.ndarray[Any, np.dtype[np.int64]]] = []
         self.added = 0
-        self.writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
 
     def add(self, keys: pa.Array, rows: np.ndarray[Any, np.dtype[np.int64]]) -> None:
         keys = _combined(keys)
@@ -567,34 +594,43 @@ class _KeySpill:
         self.keys.write_batch(pa.record_batch([keys, pa.array(rows, pa.int64())], schema=_KEY))
         self.starts.append(self.added)
         fingerprints = _fingerprints(keys)
-        order, runs = by_partition(fingerprints, PARTITION_BITS)
+        partition = (fingerprints >> np.uint64(64 - PARTITION_BITS)).astype(np.uint8)
+        order = np.argsort(partition, kind="stable")
+        counts = np.bincount(partition, minlength=1 << PARTITION_BITS)
+        self.bounds.append(self.added + np.concatenate([[0], np.cumsum(counts)]))
         ordinals = order + self.added
+        for name, numbers in (("fingerprints", fingerprints[order]), ("ordinals", ordinals)):
+            with (self.folder / name).open("ab") as file:
+                file.write(numbers.astype(_NUMBERS[name]).tobytes())
         self.added += len(keys)
-        batch = pa.record_batch([pa.array(fingerprints[order]), pa.array(ordinals)], schema=_SPILL)
-        for index, start, count in runs:
-            self._writer(index).write_batch(batch.slice(start, count))
-
-    def _writer(self, index: int) -> pa.ipc.RecordBatchFileWriter:
-        if index not in self.writers:
-            self.writers[index] = pa.ipc.new_file(str(self._path(index)), _SPILL)
-        return self.writers[index]
-
-    def _path(self, index: int) -> Path:
-        return self.folder / f"fingerprints-{index:03d}.arrow"
 
     def close(self) -> None:
-        for writer in [self.keys, *self.writers.values()]:
-            if writer is not None:
-                writer.close()
+        if self.keys is not None:
+            self.keys.close()
 
     def check(self, report: Report) -> None:
-        for index in sorted(self.writers):
-            with pa.memory_map(str(self._path(index))) as source:
-                table = pa.ipc.open_file(source).read_all()
-            fingerprints = table["fingerprint"].to_numpy()
+        """Partitions read a few at a time: as many as ``SPILL_READ_BYTES`` hold."""
+        partitions = 1 << PARTITION_BITS
+        spilled = self.added * _SPILL_ROW_BYTES
+        step = max(1, partitions * SPILL_READ_BYTES // max(1, spilled))
+        for first in range(0, partitions, step) if self.bounds else ():
+            end = min(first + step, partitions)
+            pieces = [(int(b[first]), int(b[end] - b[first])) for b in self.bounds]
+            fingerprints = self._read("fingerprints", pieces)
             ordered = np.sort(fingerprints)
             if np.any(ordered[1:] == ordered[:-1]):
-                self._duplicates(_repeated_rows(fingerprints, table["ordinal"].to_numpy()), report)
+                ordinals = self._read("ordinals", pieces)
+                self._duplicates(_repeated_rows(fingerprints, ordinals), report)
+
+    def _read(self, name: str, pieces: list[tuple[int, int]]) -> Any:
+        """The numbers of one spill file at these (start, count) pieces, end to end."""
+        size = np.dtype(_NUMBERS[name]).itemsize
+        with (self.folder / name).open("rb") as file:
+            parts = []
+            for start, count in pieces:
+                file.seek(start * size)
+                parts.append(np.frombuffer(file.read(count * size), _NUMBERS[name]))
+        return np.concatenate(parts)
 
     def _duplicates(self, ordinals: np.ndarray[Any, np.dtype[np.int64]], report: Report) -> None:
         table = self._keys_of(ordinals).append_column("ordinal", pa.array(ordinals))
@@ -649,7 +685,8 @@ def _repeated_rows(
 
 
 _KEY = pa.schema([pa.field("key", pa.string()), pa.field("row", pa.int64())])
-_SPILL = pa.schema([pa.field("fingerprint", pa.uint64()), pa.field("ordinal", pa.int64())])
+_NUMBERS = {"fingerprints": np.uint64, "ordinals": np.int64}
+_SPILL_ROW_BYTES = sum(np.dtype(kind).itemsize for kind in _NUMBERS.values())
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _ALL_BYTES = np.uint64(2**64 - 1)
 
@@ -690,7 +727,10 @@ def _rule_of(exc: Exception) -> tuple[str, str]:
 
 
 def _combined(values: Values) -> pa.Array:
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    """One array; a single chunk is not copied (``combine_chunks`` would)."""
+    if not isinstance(values, pa.ChunkedArray):
+        return values
+    return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
 
 
 def _as_text(values: Values) -> pa.Array:
