@@ -2,12 +2,17 @@
 weights), the same fitted parameters, the same report."""
 
 import dataclasses
+import json
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 
-from linkage.engine.spark_linkage import candidate_pairs, link
+from linkage.engine.spark_linkage import candidate_pairs, link, main
+from linkage.jobs.linking import settings_of
+from linkage.jobs.schemas import ProbabilisticSpec
 from linkage.matching import fellegi_sunter as fs
 from linkage.matching.blocking import candidate_pairs as embedded_pairs
 from linkage.matching.comparisons import Comparison
@@ -18,18 +23,13 @@ from linkage.matching.synthetic import people
 
 SETTINGS = fs.Settings(
     comparisons=[
-        Comparison("given_name", "jaro_winkler", (0.9, 0.8), term_frequency=True),
-        Comparison("surname", "jaro_winkler", (0.9, 0.8), term_frequency=True),
-        Comparison("date_of_birth", "date", (1.0, 31.0, 366.0)),
-        Comparison("postcode", "exact"),
-        Comparison("soc_sec_id", "jaro_winkler", (0.9,)),
+        Comparison("given_name", "exact", term_frequency=True),
+        Comparison("surname", "jaro_winkler", (0.92,), term_frequency=True),
+        Comparison("date_of_birth", "date", (1.0, 366.0)),
+        Comparison("postcode", "prefix", (2.0,)),
+        Comparison("soc_sec_id", "exact"),
     ],
-    blocking_rules=[
-        ["date_of_birth"],
-        ["soc_sec_id"],
-        ["surname", "postcode"],
-        ["given_name", "postcode"],
-    ],
+    blocking_rules=[["date_of_birth"], ["soc_sec_id"], ["surname", "postcode"]],
     chunk_pairs=20_000,
 )
 FRENCH = fs.Settings(
@@ -120,3 +120,36 @@ def test_an_empty_side_links_nothing(spark: SparkSession) -> None:
 
     assert len(linked.links.left) == 0
     assert linked.report.candidate_pairs == 0
+
+
+def test_the_spark_application_writes_the_links_of_parquet_tables(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    left, right = people(400, seed=9)
+    pq.write_table(left, tmp_path / "left.parquet")
+    pq.write_table(right, tmp_path / "right.parquet")
+    spec = {
+        "comparisons": [
+            {"column": "surname", "kind": "jaro_winkler", "thresholds": [0.9]},
+            {"column": "date_of_birth", "kind": "date", "thresholds": [31]},
+            {"column": "postcode"},
+        ],
+        "blocking_rules": [["date_of_birth"], ["surname"]],
+    }
+    (tmp_path / "settings.json").write_text(json.dumps(spec))
+
+    main(
+        [
+            *("--settings", str(tmp_path / "settings.json")),
+            *("--left", str(tmp_path / "left.parquet")),
+            *("--right", str(tmp_path / "right.parquet")),
+            *("--output", str(tmp_path / "links")),
+        ]
+    )
+
+    written = pq.read_table(tmp_path / "links").sort_by([("left_row", "ascending")])
+    expected = link_embedded(
+        settings_of(ProbabilisticSpec.model_validate(spec), set()), left, right
+    )
+    assert written.column("left_row").to_pylist() == sorted(expected.links.left.tolist())
+    assert len(expected.links.left) > 300

@@ -14,6 +14,7 @@ and parameters as :func:`linkage.matching.linker.link`.
 Records are numbered by their row in the input tables, so links name the same rows.
 """
 
+import argparse
 from collections.abc import Callable, Iterator, Sequence
 from functools import reduce
 
@@ -23,9 +24,11 @@ import pyarrow as pa
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from linkage.jobs.linking import settings_of
+from linkage.jobs.schemas import ProbabilisticSpec
 from linkage.matching import decision
 from linkage.matching import fellegi_sunter as fs
-from linkage.matching.blocking import Blocking, choices, random_pairs
+from linkage.matching.blocking import Blocking, Pairs, choices, random_pairs
 from linkage.matching.comparisons import encode_keys, prepare
 from linkage.matching.linker import Linked, conclude
 from linkage.matching.linker import link as link_embedded
@@ -104,7 +107,7 @@ def with_records(pairs: DataFrame, left: DataFrame, right: DataFrame) -> DataFra
     return pairs.join(sides[0], on=LEFT).join(sides[1], on=RIGHT)
 
 
-def _records(table: pa.Table) -> tuple[pa.Table, pa.Table, fs.Pairs]:
+def _records(table: pa.Table) -> tuple[pa.Table, pa.Table, Pairs]:
     """The two sides of a batch of pairs with records, each pair on its own row."""
     sides = []
     for prefix in (LEFT, RIGHT):
@@ -153,12 +156,16 @@ class SparkLinkage:
     ) -> None:
         self.spark, self.settings = spark, settings
         self.rows = left.num_rows, right.num_rows
-        self.left = prepared(spark, settings, _numbered(spark, left)).cache()
-        self.right = (
-            self.left
-            if settings.dedupe
-            else prepared(spark, settings, _numbered(spark, right)).cache()
-        )
+        self.left = prepared(spark, settings, _numbered(spark, left))
+        other = self.left if settings.dedupe else prepared(spark, settings, _numbered(spark, right))
+        self.cached = [other.cache()]
+        self.right = self._with_frequencies(other).cache()
+        self.left = self.right if settings.dedupe else self.left.cache()
+        self.cached += [self.left, self.right]
+
+    def release(self) -> None:
+        for frame in self.cached:
+            frame.unpersist()
 
     def pairs(self, rules: Sequence[Sequence[str]]) -> DataFrame:
         return candidate_pairs(self.left, self.right, rules, dedupe=self.settings.dedupe)
@@ -174,32 +181,30 @@ class SparkLinkage:
         return _level_frequencies(s, self.records(drawn))
 
     def fit(self, candidates: DataFrame) -> fs.Model:
-        """EM on the pattern counts of all candidate pairs (the model without prior rules)."""
-        codes, counts = pattern_counts(self.settings, self.records(candidates))
+        """EM on the pattern counts of all candidate pairs (with their records; the model
+        without prior rules)."""
+        codes, counts = pattern_counts(self.settings, candidates)
         patterns = fs._decode(codes, self.settings.comparisons)
         return fs.expectation_maximisation(self.settings, patterns, counts, self.estimate_u())
 
-    def term_frequency_weights(self, model: fs.Model) -> DataFrame:
-        """The right table's row numbers with, per term-frequency comparison ``k``, the extra
-        weight ``tf{k}`` of exact agreement on the row's value."""
-        weights = self.right.select(ROW)
+    def _with_frequencies(self, right: DataFrame) -> DataFrame:
+        """``right`` with, per term-frequency comparison ``k``, its value's frequency
+        ``__frequency{k}`` (for the extra weight of exact agreement on that value)."""
         for k, comparison in enumerate(self.settings.comparisons):
             if comparison.term_frequency:
-                by_value, of_missing = self._value_weights(
-                    comparison.value_column, model.u_random[k][-1]
-                )
-                value = self.right.select(ROW, _col(comparison.value_column).alias("value"))
-                joined = value.join(F.broadcast(by_value), on="value", how="left")
-                weight = F.coalesce(F.col("weight"), F.lit(of_missing)).alias(f"tf{k}")
-                weights = weights.join(joined.select(ROW, weight), ROW)
-        return weights
+                column = comparison.value_column
+                by_value, of_missing = self._frequencies(right, column)
+                joined = right.join(F.broadcast(by_value), _col(column) == F.col("value"), "left")
+                frequency = F.coalesce(F.col("frequency"), F.lit(of_missing))
+                right = joined.withColumn(f"__frequency{k}", frequency).drop("value", "frequency")
+        return right
 
-    def _value_weights(self, column: str, average: float) -> tuple[DataFrame, float]:
-        """log2(average / frequency) of each value, and of a missing value, the frequency
-        counted as the embedded engine counts it: over all rows, a missing value counting as
-        the first value seen (an alternative column may still agree exactly)."""
+    def _frequencies(self, right: DataFrame, column: str) -> tuple[DataFrame, float]:
+        """Each value's frequency, and a missing value's, counted as the embedded engine
+        counts them: over all rows, a missing value counting as the first value seen (an
+        alternative column may still agree exactly)."""
         counted = (
-            self.right.groupBy(_col(column).alias("value"))
+            right.groupBy(_col(column).alias("value"))
             .agg(F.count(F.lit(1)).alias("n"), F.min(ROW).alias("first"))
             .toArrow()
         )
@@ -208,18 +213,15 @@ class SparkLinkage:
         first = int(np.argmin(present.column("first").to_numpy())) if len(n) else 0
         if len(n):
             n[first] += self.rows[1] - int(n.sum())
-        frequency = n / max(self.rows[1], 1) if len(n) else np.ones(1)
-        weight = np.log2(average / np.maximum(frequency, fs.EPSILON))
-        by_value = pa.table({"value": present.column("value"), "weight": weight[: len(n)]})
-        return self.spark.createDataFrame(by_value), float(weight[first])
+        frequency = n / max(self.rows[1], 1) if len(n) else np.ones(1)  # all missing: 1
+        values = pa.table({"value": present.column("value"), "frequency": frequency[: len(n)]})
+        return self.spark.createDataFrame(values), float(frequency[first])
 
     def score(self, model: fs.Model, candidates: DataFrame, floor: float) -> fs.Links:
-        """As :func:`linkage.matching.fellegi_sunter.score`: pairs of probability at least
-        ``floor``, in order of left then right row."""
-        tf = self.term_frequency_weights(model).withColumnRenamed(ROW, RIGHT)
-        scored = self.records(candidates).join(tf, on=RIGHT)
+        """As :func:`linkage.matching.fellegi_sunter.score`: of candidate pairs with their
+        records, those of probability at least ``floor``, in order of left then right row."""
         kernel = _score_kernel(self.settings, model, floor)
-        kept = scored.mapInArrow(kernel, f"{LEFT} bigint, {RIGHT} bigint, weight double")
+        kept = candidates.mapInArrow(kernel, f"{LEFT} bigint, {RIGHT} bigint, weight double")
         table = kept.orderBy(LEFT, RIGHT).toArrow()
         weight = table.column("weight").to_numpy()
         return fs.Links(
@@ -232,7 +234,9 @@ class SparkLinkage:
 
 def _score_kernel(settings: fs.Settings, model: fs.Model, floor: float) -> Kernel:
     prior_weight = np.log2(model.prior / (1 - model.prior))
-    flagged = [k for k, c in enumerate(settings.comparisons) if c.term_frequency]
+    averages = {
+        k: model.u_random[k][-1] for k, c in enumerate(settings.comparisons) if c.term_frequency
+    }
 
     def kernel(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
@@ -240,8 +244,7 @@ def _score_kernel(settings: fs.Settings, model: fs.Model, floor: float) -> Kerne
             left, right, rows = _records(table)
             levels = fs._levels(settings.comparisons, left, right, rows)
             weight = prior_weight + model.pattern_log2_bayes(levels)
-            tf = {k: table.column(f"tf{k}").to_numpy(zero_copy_only=False) for k in flagged}
-            weight += fs._tf_adjustment(settings, tf, rows, levels)
+            weight += fs._tf_adjustment(settings, _tf_weights(averages, right), rows, levels)
             keep = 1.0 / (1.0 + np.exp2(-weight)) >= floor
             yield pa.record_batch(
                 {
@@ -252,6 +255,15 @@ def _score_kernel(settings: fs.Settings, model: fs.Model, floor: float) -> Kerne
             )
 
     return kernel
+
+
+def _tf_weights(averages: dict[int, float], right: pa.Table) -> dict[int, fs.FloatArray]:
+    """As the embedded engine's: log2(average / frequency), per record of ``right``."""
+    weights = {}
+    for k, average in averages.items():
+        frequency = right.column(f"__frequency{k}").to_numpy(zero_copy_only=False)
+        weights[k] = np.log2(average / np.maximum(frequency, fs.EPSILON))
+    return weights
 
 
 def _trained(settings: fs.Settings, left: pa.Table, right: pa.Table) -> tuple[fs.Model, Training]:
@@ -270,7 +282,8 @@ def link(
     if left.num_rows == 0 or right.num_rows == 0:
         return link_embedded(settings, left, right)
     linkage = SparkLinkage(spark, settings, left, right)
-    candidates = linkage.pairs(settings.blocking_rules).cache()
+    pairs = linkage.pairs(settings.blocking_rules)
+    candidates = linkage.records(pairs).cache()  # compared twice: EM counts, then scores
     training: Training | None = None
     if settings.prior_rules:
         model, training = _trained(settings, left, right)
@@ -278,8 +291,8 @@ def link(
         model = linkage.fit(candidates)
     scored = linkage.score(model, candidates, decision.floor(settings))
     count = candidates.count()
-    for frame in (candidates, linkage.left, linkage.right):
-        frame.unpersist()
+    candidates.unpersist()
+    linkage.release()
     return conclude(
         settings,
         model,
@@ -288,3 +301,30 @@ def link(
         training=training,
         rows=min(left.num_rows, right.num_rows),
     )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """A linkage as a Spark application (``spark-submit`` or the operator's
+    ``SparkApplication``): two Parquet tables (S3A or local), the model's settings as the
+    ``probabilistic`` part of a link job (JSON), the links written as Parquet."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--settings", required=True, help="JSON file of the settings")
+    parser.add_argument("--left", required=True)
+    parser.add_argument("--right", help="none: deduplicate the left table")
+    parser.add_argument("--output", required=True)
+    args = parser.parse_args(argv)
+    spark = SparkSession.builder.appName("hdh-linkage").getOrCreate()  # spark-submit's master
+    text = spark.read.text(args.settings, wholetext=True).first()
+    settings = settings_of(ProbabilisticSpec.model_validate_json(text[0] if text else ""), set())
+    left = spark.read.parquet(args.left).toArrow()
+    right = spark.read.parquet(args.right).toArrow() if args.right else None
+    links = link(spark, settings, left, right).links
+    written = pa.table(
+        {"left_row": links.left, "right_row": links.right, "weight": links.weight}
+        | {"probability": links.probability}
+    )
+    spark.createDataFrame(written).write.mode("errorifexists").parquet(args.output)
+
+
+if __name__ == "__main__":
+    main()

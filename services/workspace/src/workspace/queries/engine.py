@@ -8,7 +8,7 @@ and another thread can stop it at any time through its :class:`Cancel`.
 """
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,7 +123,7 @@ def run_query(
     return answer(request, compiled, fetch(compiled, limits or Limits(), cancel), control)
 
 
-def _order(keys: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+def _order(keys: list[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
     """Cells by grouping then keys (missing first): one order whichever engine ran."""
     return lambda row: (row["g"], *((row[k] is not None, row[k]) for k in keys))
 
