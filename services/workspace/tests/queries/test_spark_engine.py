@@ -1,6 +1,7 @@
 """Spark SQL against DuckDB on the same Parquet: the same disclosure-controlled answers."""
 
 import random
+import time
 
 import pytest
 from pyspark.sql import SparkSession
@@ -10,7 +11,7 @@ from workspace.queries.engine import Limits, run_query
 from workspace.queries.errors import QueryLimitExceeded
 from workspace.queries.schemas import Filter, GroupBy, Measure, ProjectTable, QueryRequest, Reason
 
-from .support import people
+from .support import WriteTable, people, table_writer
 
 VISITS = {"pid": "pseudonym", "kind": "text", "cost": "numeric"}
 AGE_BY_SEX = {
@@ -23,8 +24,6 @@ SEX = GroupBy(column="sex")
 
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ProjectTable]:
-    from .support import table_writer
-
     write = table_writer(tmp_path_factory.mktemp("spark-queries"))
     rng = random.Random(3)
     amounts = {("M", 65): [rng.uniform(0, 500) for _ in range(250)], ("F", 65): [9_000.0]}
@@ -111,3 +110,21 @@ def test_too_many_cells_on_spark(spark: SparkSession, tables: dict[str, ProjectT
 
     with pytest.raises(QueryLimitExceeded, match="more than 20 cells"):
         spark_engine.run_query(spark, request, tables, limits=Limits(max_cells=20))
+
+
+def test_a_query_past_its_time_has_its_spark_jobs_cancelled(
+    spark: SparkSession, write_table: WriteTable
+) -> None:
+    rows: list[dict[str, object]] = [
+        {"pid": "p", "sex": "F", "age": i % 90, "amount": float(i)} for i in range(20_000)
+    ]
+    tables = {"a": write_table("a", rows), "b": write_table("b", rows)}  # a join of 400 M rows
+    request = QueryRequest(tables=["a", "b"], measures=[Measure(kind="count")])
+    started = time.monotonic()
+
+    with pytest.raises(QueryLimitExceeded, match=r"ran past 2 s"):
+        spark_engine.run_query(spark, request, tables, limits=Limits(seconds=2))
+
+    assert time.monotonic() - started < 30
+    after = spark_engine.run_query(spark, QueryRequest(tables=["a"]), tables)  # not cancelled
+    assert after.cells[0].reasons == [Reason.THRESHOLD]

@@ -12,6 +12,7 @@ import threading
 import uuid
 from typing import Any
 
+from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
 from pyspark.sql import SparkSession
 
@@ -34,7 +35,7 @@ def fetch(spark: SparkSession, compiled: CompiledQuery, limits: Limits) -> list[
     try:
         frame = session.sql(f"{compiled.sql} LIMIT {limits.max_cells + 1}", args=compiled.params)
         rows = [row.asDict() for row in frame.collect()]
-    except PySparkException as error:
+    except (PySparkException, Py4JJavaError) as error:  # a cancelled job: the second
         if timer.is_alive():
             raise
         raise QueryLimitExceeded(f"The query ran past {limits.seconds:g} s.") from error
