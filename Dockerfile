@@ -21,9 +21,27 @@ RUN python -m venv /opt/venv
 COPY constraints.txt /src/constraints.txt
 COPY libs /src/libs
 ARG PART
+# COMMON_EXTRAS=[spark] for the Spark image (pyspark and its Arrow dependencies).
+ARG COMMON_EXTRAS=""
 COPY ${PART} /src/${PART}
 RUN /opt/venv/bin/pip install -c /src/constraints.txt \
-    /src/libs/identifiers /src/libs/common /src/libs/tlog /src/${PART}
+    /src/libs/identifiers "/src/libs/common${COMMON_EXTRAS}" /src/libs/tlog /src/${PART}
+
+# Spark image (--target spark, PART=services/linkage, COMMON_EXTRAS=[spark]): the part's code
+# on a Java 17 runtime, for the Spark master, workers, drivers and executors, whose Python
+# workers run the same kernels as the service.
+FROM ${PYTHON_IMAGE} AS spark
+RUN apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless procps \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 hdh \
+    && useradd --system --uid 10001 --gid hdh --home-dir /app --no-create-home hdh \
+    && mkdir -p /app && chown hdh:hdh /app
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:/opt/venv/lib/python3.11/site-packages/pyspark/bin:$PATH \
+    SPARK_HOME=/opt/venv/lib/python3.11/site-packages/pyspark \
+    PYSPARK_PYTHON=/opt/venv/bin/python PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+USER 10001:10001
 
 # Runtime stage: the virtualenv only, no compiler, no sources, no pip cache.
 FROM ${PYTHON_IMAGE}

@@ -34,8 +34,12 @@ ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "helm" / "hdh"
 PRODUCTION = ROOT / "helm" / "environments" / "production.yaml"
 KUBERNETES = "1.30.0"
-# Custom resources of the Prometheus operator: no schema in kubernetes-validate.
-OPERATOR_KINDS = {"ServiceMonitor", "PrometheusRule"}
+# Custom resources of the Prometheus and Spark operators: no schema in kubernetes-validate.
+OPERATOR_KINDS = {
+    "ServiceMonitor": "monitoring.coreos.com/v1",
+    "PrometheusRule": "monitoring.coreos.com/v1",
+    "SparkApplication": "sparkoperator.k8s.io/v1beta2",
+}
 VALUE_SETS = {"default": None, "production": PRODUCTION}
 SETTINGS: dict[str, type[BaseSettings]] = {
     "gateway": GatewaySettings,
@@ -108,10 +112,13 @@ def manifest_problems(documents: list[dict[str, Any]] | tuple[dict[str, Any], ..
 def operator_problems(document: dict[str, Any]) -> list[str]:
     """The few fields of the operator's resources that a typo would silently break."""
     problems = []
-    if document.get("apiVersion") != "monitoring.coreos.com/v1":
-        problems.append("not monitoring.coreos.com/v1")
+    expected = OPERATOR_KINDS[document["kind"]]
+    if document.get("apiVersion") != expected:
+        problems.append(f"not {expected}")
     spec = document.get("spec", {})
-    if document["kind"] == "ServiceMonitor":
+    if document["kind"] == "SparkApplication":
+        problems += spark_application_problems(spec)
+    elif document["kind"] == "ServiceMonitor":
         if not spec.get("selector", {}).get("matchLabels") or not spec.get("endpoints"):
             problems.append("no selector.matchLabels or no endpoints")
         problems += [
@@ -129,6 +136,21 @@ def operator_problems(document: dict[str, Any]) -> list[str]:
             if not (rule.get("alert") and rule.get("expr"))
             or not rule.get("labels", {}).get("severity")
         ]
+    return problems
+
+
+def spark_application_problems(spec: dict[str, Any]) -> list[str]:
+    problems = []
+    if spec.get("type") != "Python" or not str(spec.get("mainApplicationFile")).startswith(
+        "local:///"
+    ):
+        problems.append("not a Python application with a file in its image")
+    if not spec.get("driver", {}).get("serviceAccount"):
+        problems.append("a driver without its service account")
+    if not spec.get("executor", {}).get("instances"):
+        problems.append("no executors")
+    for role in ("driver", "executor"):
+        problems += env_secret_problems(spec.get(role, {}).get("env", []))
     return problems
 
 
@@ -270,6 +292,50 @@ def test_operator_resources_are_checked() -> None:
     assert manifest_problems([{**rule, "spec": {"groups": [{"rules": [{"expr": "up"}]}]}}])
 
 
+SPARK_JOB = {
+    "name": "cohort-2026",
+    "settings": "s3a://hdh-central/jobs/cohort-2026/settings.json",
+    "left": "s3a://hdh-central/cohort/v1/",
+    "right": "s3a://hdh-central/population/v7/",
+    "output": "s3a://hdh-central/jobs/cohort-2026/links/",
+}
+SPARK_VALUES: dict[str, Any] = {"spark": {"enabled": True, "linkageJobs": [SPARK_JOB]}}
+
+
+def test_spark_renders_nothing_unless_enabled() -> None:
+    assert not [d for d in rendered("default") if "spark" in d["metadata"]["name"]]
+
+
+def test_spark_linkage_jobs_render_with_their_identity_and_network_policy() -> None:
+    documents = render(CHART, SPARK_VALUES)
+    assert manifest_problems(documents) == []
+    assert lint_problems(CHART, SPARK_VALUES) == []
+    spark = {d["kind"]: d for d in documents if d["metadata"]["name"].startswith("hdh-spark")}
+    (application,) = [d for d in documents if d["kind"] == "SparkApplication"]
+    spec = application["spec"]
+    assert spec["driver"]["serviceAccount"] == spark["ServiceAccount"]["metadata"]["name"]
+    assert spec["arguments"][spec["arguments"].index("--right") + 1] == SPARK_JOB["right"]
+    assert spec["image"] == "hdh/linkage-spark:0.1.0"  # no registry host: the hosting's mirror
+    assert {"pods", "services", "configmaps"} <= set(spark["Role"]["rules"][0]["resources"])
+    assert spark["RoleBinding"]["roleRef"]["name"] == spark["Role"]["metadata"]["name"]
+    policy = spark["NetworkPolicy"]
+    selected = policy["spec"]["podSelector"]["matchLabels"]
+    for role in ("driver", "executor"):
+        assert selected.items() <= spec[role]["labels"].items()
+    (peers,) = policy["spec"]["ingress"]
+    assert peers["from"][0]["podSelector"]["matchLabels"] == selected
+    defaults = yaml.safe_load((CHART / "values.yaml").read_text())
+    ports = [p["port"] for rule in policy["spec"]["egress"] for p in rule.get("ports", [])]
+    assert defaults["external"]["s3"]["port"] in ports
+
+
+def test_a_spark_application_without_executors_or_identity_is_caught() -> None:
+    (application,) = [d for d in render(CHART, SPARK_VALUES) if d["kind"] == "SparkApplication"]
+    broken = json.loads(json.dumps(application))
+    del broken["spec"]["executor"]["instances"], broken["spec"]["driver"]["serviceAccount"]
+    assert len(manifest_problems([broken])) == 2
+
+
 # ------------------------------------------------------------------ docker compose config
 
 
@@ -308,6 +374,19 @@ def test_docker_compose_config_accepts_the_file_with_the_example_env() -> None:
     services = compose_model()["services"]
     assert set(SETTINGS) <= set(services)
     assert {f"migrate-{name}" for name in SERVICES} <= set(services)
+
+
+def test_docker_compose_has_a_spark_master_and_worker_under_a_profile() -> None:
+    assert "spark-master" not in compose_model()["services"]  # not started by default
+    result = compose_config(
+        {**env_file_values(), "COMPOSE_PROFILES": "spark"}, ROOT / "docker-compose.yml"
+    )
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    worker = services["spark-worker"]
+    assert worker["command"][-1] == "spark://spark-master:7077"
+    assert services["spark-master"]["build"]["target"] == worker["build"]["target"] == "spark"
+    assert worker["image"] == "hdh/linkage-spark:dev"
 
 
 def test_docker_compose_config_refuses_a_missing_secret() -> None:

@@ -676,3 +676,11 @@ async def platform(
             ) as found,
         ):
             yield found
+
+
+@pytest.fixture(scope="session")
+def spark() -> Any:
+    """One local Spark (two cores) for the session's differential tests of the Spark engine."""
+    from hdh_common.spark import get_session  # pyspark only where a test asks for it
+
+    return get_session("local[2]", "hdh-tests")

@@ -20,7 +20,7 @@ from linkage.jobs.execute import CENTRAL_BUCKET, finish
 from linkage.jobs.models import Job, PseudonymisedVersion
 from linkage.jobs.pipeline import META_PSEUDONYMISED, PipelineError
 from linkage.jobs.repository import PseudonymisedVersionRepository
-from linkage.jobs.schemas import ComparisonSpec, LinkJobCreate
+from linkage.jobs.schemas import ComparisonSpec, LinkJobCreate, ProbabilisticSpec
 from linkage.matching import fellegi_sunter as fs
 from linkage.matching import french
 from linkage.matching.blocking import rule_columns
@@ -40,9 +40,12 @@ def _comparison(spec: ComparisonSpec, hashed: set[str]) -> Comparison:
 
 
 def _settings(spec: LinkJobCreate, hashed: set[str]) -> fs.Settings | None:
-    if spec.probabilistic is None:
-        return None
-    given = spec.probabilistic
+    return None if spec.probabilistic is None else settings_of(spec.probabilistic, hashed)
+
+
+def settings_of(given: ProbabilisticSpec, hashed: set[str]) -> fs.Settings:
+    """The model's settings of a job's probabilistic part (``hashed``: columns held as
+    pseudonyms)."""
     return fs.Settings(
         comparisons=[_comparison(c, hashed) for c in given.comparisons],
         blocking_rules=given.blocking_rules,

@@ -26,16 +26,17 @@ def _keyed(table: pa.Table, columns: Sequence[str], index: str) -> pa.Table:
     return keyed
 
 
-def _choices(rule: Sequence[str], table: pa.Table) -> list[tuple[str, ...]]:
-    options = [[a for a in name.split("|") if a in table.column_names] for name in rule]
+def choices(rule: Sequence[str], columns: Sequence[str]) -> list[tuple[str, ...]]:
+    """Each way of reading a rule's alternatives on a table of these ``columns``."""
+    options = [[a for a in name.split("|") if a in columns] for name in rule]
     return list(itertools.product(*options))
 
 
 def _joined(left: pa.Table, right: pa.Table, rule: Sequence[str]) -> Iterator[Pairs]:
     keys = [f"k{i}" for i in range(len(rule))]
-    for on_left in _choices(rule, left):
+    for on_left in choices(rule, left.column_names):
         keyed_left = _keyed(left, on_left, _LEFT)
-        for on_right in _choices(rule, right):
+        for on_right in choices(rule, right.column_names):
             joined = keyed_left.join(_keyed(right, on_right, _RIGHT), keys=keys, join_type="inner")
             yield (
                 joined.column(_LEFT).to_numpy().astype(np.int64),

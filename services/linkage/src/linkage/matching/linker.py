@@ -70,10 +70,31 @@ def link(settings: fs.Settings, left: pa.Table, right: pa.Table | None = None) -
     left, right = encode_keys(left, right)
     model, pairs, training = _fit(settings, left, right)
     scored = fs.score(settings, model, left, right, pairs, floor=decision.floor(settings))
+    return conclude(
+        settings,
+        model,
+        scored,
+        candidates=len(pairs[0]),
+        training=training,
+        rows=min(left.num_rows, right.num_rows),
+    )
+
+
+def conclude(
+    settings: fs.Settings,
+    model: fs.Model,
+    scored: fs.Links,
+    *,
+    candidates: int,
+    training: Training | None,
+    rows: int,
+) -> Linked:
+    """The links, review band and report of the scored pairs (at least the floor's
+    probability, in order of left then right row) of ``candidates`` candidate pairs."""
     recall = training.blocking_recall if training is not None else 1.0
     decided = decision.decide(settings, scored, blocking_recall=recall)
-    report = _report(settings, model, len(pairs[0]), decided, training)
-    report.match_rate = len(decided.links.left) / max(min(left.num_rows, right.num_rows), 1)
+    report = _report(settings, model, candidates, decided, training)
+    report.match_rate = len(decided.links.left) / max(rows, 1)
     return Linked(decided.links, decided.review, report)
 
 

@@ -1,5 +1,5 @@
 # ruff: noqa: S608  (identifiers from the table metadata, quoted; values are bound)
-"""A structured request compiled to DuckDB SQL.
+"""A structured request compiled to DuckDB SQL, or to Spark SQL (:data:`SPARK`).
 
 Identifiers come only from the registered table metadata and are quoted; the project tables
 are reachable only as the views ``t0``, ``t1``… the engine registers; every value from the
@@ -7,7 +7,8 @@ request (filter values, bins) is a bound parameter. Cells are computed in two st
 person and cell (``GROUP BY pseudonym, CUBE(keys)``, so the margins and the total come out
 too), then per cell, which gives each cell its distinct persons and, for each magnitude
 column, its total and its two largest contributions per person for the dominance rules.
-Quantiles are computed on the rows in a second ``CUBE`` joined on the cell.
+Quantiles are computed on the rows in a second ``CUBE`` joined on the cell. The two dialects
+differ only in the spelling of a few functions (:class:`Dialect`); both take ``?`` parameters.
 """
 
 from dataclasses import dataclass, field
@@ -27,6 +28,40 @@ QUANTILES = {"median": 0.5, "p25": 0.25, "p75": 0.75}
 MAX_IN_VALUES = 100
 
 
+@dataclass(frozen=True)
+class Dialect:
+    quote_char: str
+    grouping: str
+    """The function of the bit mask of the ``CUBE``'s rolled-up keys, first key highest."""
+    grouping_all: bool
+    """Whether it names every grouping column (Spark's ``grouping_id``), not only the
+    ``CUBE``'s: the extra one, never rolled up, is then a leading 0 bit."""
+    top_two: str
+    """The two largest values of ``{}`` in the group, largest first."""
+    quantile: str
+    """The interpolated quantile ``{1}`` of ``{0}``."""
+
+    def quote(self, name: str) -> str:
+        q = self.quote_char
+        return q + name.replace(q, q + q) + q
+
+
+DUCKDB = Dialect(
+    quote_char='"',
+    grouping="GROUPING",
+    grouping_all=False,
+    top_two="max({}, 2)",
+    quantile="quantile_cont({}, {})",
+)
+SPARK = Dialect(
+    quote_char="`",
+    grouping="grouping_id",
+    grouping_all=True,
+    top_two="slice(sort_array(collect_list({}), false), 1, 2)",
+    quantile="percentile({}, {})",
+)
+
+
 @dataclass
 class CompiledQuery:
     sql: str
@@ -40,12 +75,11 @@ class CompiledQuery:
     """Measure name → the result column holding it."""
 
 
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 class _Resolver:
-    def __init__(self, request: QueryRequest, tables: dict[str, ProjectTable]) -> None:
+    def __init__(
+        self, request: QueryRequest, tables: dict[str, ProjectTable], dialect: Dialect
+    ) -> None:
+        self.quote = dialect.quote
         if len(set(request.tables)) != len(request.tables):
             raise InvalidQuery("A table is named twice.")
         unknown = [name for name in request.tables if name not in tables]
@@ -69,12 +103,12 @@ class _Resolver:
             raise InvalidQuery("Pseudonyms are never filtered, grouped or measured.")
         if numeric and holder.columns[column] != "numeric":
             raise InvalidQuery(f"Column {column!r} is not numeric.")
-        return f"t{index}.{quote(column)}"
+        return f"t{index}.{self.quote(column)}"
 
     def source(self) -> str:
-        first = f"t0.{quote(self.tables[0].pseudonym)}"
+        first = f"t0.{self.quote(self.tables[0].pseudonym)}"
         joins = [
-            f"JOIN t{i} ON t{i}.{quote(t.pseudonym)} = {first}"
+            f"JOIN t{i} ON t{i}.{self.quote(t.pseudonym)} = {first}"
             for i, t in enumerate(self.tables)
             if i
         ]
@@ -118,11 +152,13 @@ def _check_measure(measure: Measure) -> None:
         raise InvalidQuery(f"Measure {measure.kind!r} {wants} column.")
 
 
-def compile_query(request: QueryRequest, tables: dict[str, ProjectTable]) -> CompiledQuery:
-    resolver = _Resolver(request, tables)
+def compile_query(
+    request: QueryRequest, tables: dict[str, ProjectTable], dialect: Dialect = DUCKDB
+) -> CompiledQuery:
+    resolver = _Resolver(request, tables, dialect)
     params: list[Scalar] = []
     keys = [_key(resolver, group, params) for group in request.group_by]
-    select = [f"t0.{quote(resolver.tables[0].pseudonym)} AS pid"]
+    select = [f"t0.{resolver.quote(resolver.tables[0].pseudonym)} AS pid"]
     select += [f"{expr} AS k{i}" for i, expr in enumerate(keys)]
     compiled = CompiledQuery(
         sql="",
@@ -146,7 +182,7 @@ def compile_query(request: QueryRequest, tables: dict[str, ProjectTable]) -> Com
     if where:
         base += " WHERE " + " AND ".join(where)
     compiled.values = _value_columns(request.measures, numeric, resolver)
-    compiled.sql = _cells_sql(base, compiled, list(numeric.values()), request.measures)
+    compiled.sql = _cells_sql(base, compiled, list(numeric.values()), request.measures, dialect)
     compiled.params = params
     return compiled
 
@@ -164,12 +200,14 @@ def _value_columns(
     return columns
 
 
-def _grouping(keys: list[str], *, extra: str = "") -> tuple[str, str]:
+def _grouping(keys: list[str], dialect: Dialect, *, extra: str = "") -> tuple[str, str]:
     """The ``GROUPING`` id and the ``GROUP BY`` clause of a cube over ``keys``."""
     if not keys:
         return "0", f"GROUP BY {extra}" if extra else ""
     cube = f"CUBE({', '.join(keys)})"
-    return f"GROUPING({', '.join(keys)})", f"GROUP BY {extra + ', ' if extra else ''}{cube}"
+    named = [extra, *keys] if extra and dialect.grouping_all else keys
+    grouping = f"{dialect.grouping}({', '.join(named)})"
+    return grouping, f"GROUP BY {extra + ', ' if extra else ''}{cube}"
 
 
 def _cells_sql(
@@ -177,29 +215,31 @@ def _cells_sql(
     compiled: CompiledQuery,
     values: list[str],
     measures: list[Measure],
+    dialect: Dialect,
 ) -> str:
     keys = compiled.keys
-    grouping, by = _grouping(keys, extra="pid")
+    grouping, by = _grouping(keys, dialect, extra="pid")
     person_cols = [*keys, f"{grouping} AS g", "count(*) AS n"]
     person_cols += [f"sum({v}) AS {v}, count({v}) AS {v}_n" for v in values]
     cell_cols = ["g", *keys, "count(*) AS persons", "sum(n) AS rows"]
     cell_cols += [f"sum({v}) AS {v}, sum({v}_n) AS {v}_n" for v in values]
     for v in compiled.magnitudes:
         source = "n" if v == "rows" else v
-        cell_cols += [f"sum(abs({source})) AS {v}_abs", f"max(abs({source}), 2) AS {v}_top"]
+        top_two = dialect.top_two.format(f"abs({source})")
+        cell_cols += [f"sum(abs({source})) AS {v}_abs", f"{top_two} AS {v}_top"]
     sql = (
         f"WITH base AS ({base}), "
         f"person AS (SELECT {', '.join(person_cols)} FROM base {by}), "
         f"cells AS (SELECT {', '.join(cell_cols)} FROM person GROUP BY {', '.join(['g', *keys])})"
     )
     quantiles = [
-        f"quantile_cont({column.split('_', 1)[1]}, {QUANTILES[m.kind]}) AS {column}"
+        f"{dialect.quantile.format(column.split('_', 1)[1], QUANTILES[m.kind])} AS {column}"
         for m in measures
         if m.kind in QUANTILES and (column := compiled.values[m.name])
     ]
     if not quantiles:
         return f"{sql} SELECT * FROM cells"
-    grouping, by = _grouping(keys)
+    grouping, by = _grouping(keys, dialect)
     quantile_cols = [f"{grouping} AS g", *keys, *dict.fromkeys(quantiles)]
     on = " AND ".join(["cells.g = q.g", *(f"cells.{k} IS NOT DISTINCT FROM q.{k}" for k in keys)])
     extra = ", ".join(f"q.{c.rsplit(' AS ', 1)[1]}" for c in dict.fromkeys(quantiles))

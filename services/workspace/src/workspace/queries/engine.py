@@ -8,6 +8,7 @@ and another thread can stop it at any time through its :class:`Cancel`.
 """
 
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,11 +119,26 @@ def run_query(
     cancel: Cancel | None = None,
 ) -> QueryAnswer:
     """Compile, run and protect: only cells that passed disclosure control have values."""
-    control = control or Control()
     compiled = compile_query(request, tables)
-    rows = fetch(compiled, limits or Limits(), cancel)
+    return answer(request, compiled, fetch(compiled, limits or Limits(), cancel), control)
+
+
+def _order(keys: list[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """Cells by grouping then keys (missing first): one order whichever engine ran."""
+    return lambda row: (row["g"], *((row[k] is not None, row[k]) for k in keys))
+
+
+def answer(
+    request: QueryRequest,
+    compiled: CompiledQuery,
+    rows: list[dict[str, Any]],
+    control: Control | None = None,
+) -> QueryAnswer:
+    """The released answer of a compiled query's rows: only cells that passed disclosure
+    control have values."""
+    control = control or Control()
     cells = protect(
-        rows,
+        sorted(rows, key=_order(compiled.keys)),
         keys=compiled.keys,
         values=compiled.values,
         magnitudes=compiled.magnitudes,

@@ -1,0 +1,60 @@
+"""Run a compiled query on Spark SQL over a project's Parquet, for tables past one machine.
+
+The request is compiled from the same :class:`QueryRequest` in Spark's dialect
+(:data:`workspace.queries.compile.SPARK`), values bound as parameters; the tables are the
+temporary views ``t0``, ``t1``… of a session of its own (another query's views are not
+visible to it). The rows go to the same disclosure control as DuckDB's
+(:func:`workspace.queries.engine.answer`), so both engines release the same answer. A query
+that runs past its time has its Spark jobs cancelled.
+"""
+
+import threading
+import uuid
+from typing import Any
+
+from py4j.protocol import Py4JJavaError
+from pyspark.errors import PySparkException
+from pyspark.sql import SparkSession
+
+from workspace.queries.compile import SPARK, CompiledQuery, compile_query
+from workspace.queries.disclosure import Control
+from workspace.queries.engine import Limits, answer
+from workspace.queries.errors import QueryLimitExceeded
+from workspace.queries.schemas import ProjectTable, QueryAnswer, QueryRequest
+
+
+def fetch(spark: SparkSession, compiled: CompiledQuery, limits: Limits) -> list[dict[str, Any]]:
+    session = spark.newSession()
+    for alias, table in compiled.views.items():
+        session.read.parquet(*map(str, table.paths)).createOrReplaceTempView(alias)
+    group = f"query-{uuid.uuid4()}"
+    context = session.sparkContext
+    context.setJobGroup(group, "aggregate query", interruptOnCancel=True)
+    timer = threading.Timer(limits.seconds, context.cancelJobGroup, [group])
+    timer.start()
+    try:
+        frame = session.sql(f"{compiled.sql} LIMIT {limits.max_cells + 1}", args=compiled.params)
+        rows = [row.asDict() for row in frame.collect()]
+    except (PySparkException, Py4JJavaError) as error:  # a cancelled job: the second
+        if timer.is_alive():
+            raise
+        raise QueryLimitExceeded(f"The query ran past {limits.seconds:g} s.") from error
+    finally:
+        timer.cancel()
+        context.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
+    if len(rows) > limits.max_cells:
+        raise QueryLimitExceeded(f"The query has more than {limits.max_cells} cells.")
+    return rows
+
+
+def run_query(
+    spark: SparkSession,
+    request: QueryRequest,
+    tables: dict[str, ProjectTable],
+    *,
+    limits: Limits | None = None,
+    control: Control | None = None,
+) -> QueryAnswer:
+    """:func:`workspace.queries.engine.run_query` on Spark."""
+    compiled = compile_query(request, tables, SPARK)
+    return answer(request, compiled, fetch(spark, compiled, limits or Limits()), control)
