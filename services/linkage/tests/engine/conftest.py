@@ -19,7 +19,7 @@ class SparkRun:
 
 
 @pytest.fixture(scope="session")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkRun]:
+def spark_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkRun]:
     """One Spark session (``local[2]``) for the test session: the services' engine on the
     same master finds it started. The JVM's standard error goes to a file the tests read."""
     log = tmp_path_factory.mktemp("spark") / "jvm.log"

@@ -92,13 +92,13 @@ def landed(tmp_path: Path) -> Path:
 
 
 def test_pseudonyms_are_byte_identical_and_in_the_same_order(
-    spark: SparkRun, landed: Path, tmp_path: Path
+    spark_run: SparkRun, landed: Path, tmp_path: Path
 ) -> None:
     key = central_key(os.urandom(32))
     done: list[int] = []
-    with small_splits(spark):
-        partitions = spark.engine.session.read.parquet(str(landed)).rdd.getNumPartitions()
-        on_spark = spark.engine.pseudonymise(
+    with small_splits(spark_run):
+        partitions = spark_run.engine.session.read.parquet(str(landed)).rdd.getNumPartitions()
+        on_spark = spark_run.engine.pseudonymise(
             landed,
             tmp_path / "s.parquet",
             columns=COLUMNS,
@@ -121,7 +121,7 @@ def test_pseudonyms_are_byte_identical_and_in_the_same_order(
 
 
 def test_extracts_hold_the_same_rows_with_the_period_and_objections(
-    spark: SparkRun, landed: Path, tmp_path: Path
+    spark_run: SparkRun, landed: Path, tmp_path: Path
 ) -> None:
     central = tmp_path / "central.parquet"
     EMBEDDED.pseudonymise(
@@ -143,8 +143,8 @@ def test_extracts_hold_the_same_rows_with_the_period_and_objections(
         "progress": ignore,
         "label": "t",
     }
-    with small_splits(spark):
-        on_spark = spark.engine.extract(central, tmp_path / "s.parquet", **arguments)
+    with small_splits(spark_run):
+        on_spark = spark_run.engine.extract(central, tmp_path / "s.parquet", **arguments)
     embedded = EMBEDDED.extract(central, tmp_path / "e.parquet", **arguments)
     assert on_spark == embedded
     assert embedded.excluded and embedded.outside_period
@@ -158,7 +158,7 @@ def test_extracts_hold_the_same_rows_with_the_period_and_objections(
 
 
 def test_both_engines_refuse_a_nir_shaped_value_naming_the_column(
-    spark: SparkRun, landed: Path, tmp_path: Path
+    spark_run: SparkRun, landed: Path, tmp_path: Path
 ) -> None:
     table = pq.read_table(landed)
     notes = ["fine"] * table.num_rows
@@ -183,8 +183,8 @@ def test_both_engines_refuse_a_nir_shaped_value_naming_the_column(
         "label": "t",
     }
     refusals = []
-    for engine in (spark.engine, EMBEDDED):
-        with small_splits(spark), pytest.raises(PipelineError) as refused:
+    for engine in (spark_run.engine, EMBEDDED):
+        with small_splits(spark_run), pytest.raises(PipelineError) as refused:
             engine.extract(central, tmp_path / f"{engine.name}.parquet", **arguments)
         refusals.append(str(refused.value))
     assert refusals == ["table CARE: column NOTE holds NIR-shaped values"] * 2
@@ -192,7 +192,7 @@ def test_both_engines_refuse_a_nir_shaped_value_naming_the_column(
 
 
 def test_the_key_is_in_no_plan_and_no_log(
-    spark: SparkRun,
+    spark_run: SparkRun,
     landed: Path,
     tmp_path: Path,
     captured_logs: Captured,
@@ -200,15 +200,15 @@ def test_the_key_is_in_no_plan_and_no_log(
 ) -> None:
     secret = os.urandom(32)
     key = central_key(secret)
-    context = spark.engine.session.sparkContext
+    context = spark_run.engine.session.sparkContext
     context.setLogLevel("DEBUG")
     py4j = logging.getLogger("py4j")
     previous = py4j.level
     py4j.setLevel(logging.DEBUG)
     try:
-        mapped = spark.engine.pseudonymised(landed, columns=COLUMNS, key=key)
+        mapped = spark_run.engine.pseudonymised(landed, columns=COLUMNS, key=key)
         mapped.frame.explain(extended=True)
-        spark.engine.pseudonymise(
+        spark_run.engine.pseudonymise(
             landed, tmp_path / "s.parquet", columns=COLUMNS, key=key, progress=ignore, label="t"
         )
     finally:
@@ -216,8 +216,8 @@ def test_the_key_is_in_no_plan_and_no_log(
         py4j.setLevel(previous)
     plan = capsys.readouterr().out
     assert "MapInArrow" in plan
-    seen = "\n".join([plan, *captured_logs.lines, spark.log.read_text(errors="replace")])
-    assert captured_logs.lines and "DEBUG" in spark.log.read_text(errors="replace")
+    seen = "\n".join([plan, *captured_logs.lines, spark_run.log.read_text(errors="replace")])
+    assert captured_logs.lines and "DEBUG" in spark_run.log.read_text(errors="replace")
     for shown in (
         secret.hex(),
         secret.hex().upper(),

@@ -19,7 +19,7 @@ CANCELLED_ROWS = 3_000_000
 
 
 @pytest.fixture
-def spark_settings(linkage_settings: SettingsFactory, spark: SparkRun) -> Any:
+def spark_settings(linkage_settings: SettingsFactory, spark_run: SparkRun) -> Any:
     return linkage_settings(engine="spark", spark_master=MASTER)
 
 
@@ -57,7 +57,7 @@ async def test_a_spark_job_is_followed_and_reports_its_engine(
 
 
 async def test_a_spark_job_is_cancelled_with_its_job_group(
-    spark: SparkRun, spark_settings: Any, staff: dict[str, str], clean_database: str
+    spark_run: SparkRun, spark_settings: Any, staff: dict[str, str], clean_database: str
 ) -> None:
     store = create_object_store(spark_settings)
     nirs = people_table().select(["NIR", "ACTE"])
@@ -68,7 +68,7 @@ async def test_a_spark_job_is_cancelled_with_its_job_group(
         {"name": "ACTE", "identifier": "none"},
     ]
     await record_validated(clean_database, validated)
-    tracker = spark.engine.session.sparkContext.statusTracker()
+    tracker = spark_run.engine.session.sparkContext.statusTracker()
     async with running(create_app(spark_settings)) as client:
         body = {"version_id": validated["version_id"]}
         job_id = (await client.post("/linkage/jobs", json=body, headers=staff)).json()["id"]
