@@ -539,10 +539,20 @@ def test_every_part_builds_from_the_one_dockerfile() -> None:
     ] == []
     services = load_compose(compose_text())["services"]
     images = {name: service for name, service in services.items() if "build" in service}
-    assert sorted(images) == sorted([*PARTS, *(f"migrate-{part.name}" for part in SERVICES)])
-    for name, service in images.items():
+    spark = {name for name, service in images.items() if service.get("profiles") == ["spark"]}
+    assert sorted(set(images) - spark) == sorted(
+        [*PARTS, *(f"migrate-{part.name}" for part in SERVICES)]
+    )
+    for name in set(images) - spark:
         part = PARTS[name.removeprefix("migrate-")]
-        assert service["build"] == {"context": ".", "args": part.build_args}
+        assert images[name]["build"] == {"context": ".", "args": part.build_args}
+    assert spark == {"spark-master", "spark-worker"}  # the linkage image's `spark` stage
+    for name in spark:
+        build = images[name]["build"]
+        assert build["target"] == "spark" and build["context"] == "."
+        assert build["args"] | {"COMMON_EXTRAS": ""} == PARTS["linkage"].build_args | {
+            "COMMON_EXTRAS": ""
+        }
 
 
 @pytest.mark.parametrize(
