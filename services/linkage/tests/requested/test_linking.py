@@ -21,6 +21,7 @@ from hdh_dev.testing import AccessRights, SettingsFactory, TokenFactory, bearer,
 from linkage.events import GrantIssued
 from linkage.main import create_app
 from linkage.matching.french_population import Population, population
+from linkage.requested.regions import REGIONS, UNKNOWN
 
 from ..extracts.test_build import rows
 from ..jobs.test_router import job_states, land, read_object
@@ -214,8 +215,11 @@ async def test_the_requested_linkages_land_in_the_project_space_with_their_repor
     assert probabilistic["match_rate"] == pytest.approx(len(found) / PERSONS, abs=1e-3)
     assert 0 <= probabilistic["estimated_false_match_rate"] <= 0.05
     assert 0 <= probabilistic["estimated_missed_match_rate"] <= 0.1
-    assert set(probabilistic["match_rate_by_group"]) == {"age_band", "sex", "department"}
+    assert set(probabilistic["match_rate_by_group"]) == {"age_band", "sex", "region"}
     assert set(probabilistic["match_rate_by_group"]["sex"]) >= {"1", "2"}
+    regions = set(probabilistic["match_rate_by_group"]["region"])
+    assert {"Île-de-France", "Corse", UNKNOWN} <= regions  # 20xxx: Corse; 96xxx: unknown
+    assert regions <= {name for name, _ in REGIONS.values()} | {UNKNOWN}
     deterministic = reports["link_2"]["report"]
     assert deterministic["links"] == len(in_both)
     assert set(deterministic["match_rate_by_group"]) == {"age_band", "sex"}  # its kinds

@@ -3,7 +3,7 @@
 Pure and synchronous, file to table: the job runs them in a thread on local copies of the
 extract's files. A link table holds pairs of persons, each side keyed by its dataset's
 project pseudonym, with the link's weight and probability; its report holds the match
-rate, the errors the model expects and the match rate by age band, sex and département.
+rate, the errors the model expects and the match rate by age band, sex and region.
 """
 
 import dataclasses
@@ -26,6 +26,7 @@ from linkage.jobs.pipeline import META_DOMAIN, META_KEY_VERSION, META_PSEUDONYMI
 from linkage.matching import fellegi_sunter as fs
 from linkage.matching.comparisons import Comparison
 from linkage.matching.linker import link
+from linkage.requested import regions
 
 PERSON = "person"
 PSEUDONYMS = ("left_pseudonym", "right_pseudonym")
@@ -293,8 +294,8 @@ def _years(values: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _bias(persons: pa.Table, linked: pa.Array) -> dict[str, Any]:
-    """Match rates by age band (from a birth date or year), sex and département (the first
-    two characters of a postcode or commune code), of the columns the persons have."""
+    """Match rates by age band (from a birth date or year), sex and region (of a postcode or
+    commune code, :mod:`linkage.requested.regions`), of the columns the persons have."""
     groups: dict[str, pa.Array] = {}
     names = persons.column_names
     if "birth_date" in names:
@@ -306,7 +307,7 @@ def _bias(persons: pa.Table, linked: pa.Array) -> dict[str, Any]:
         groups["sex"] = persons.column("sex")
     place = next((c for c in ("postcode", "commune") if c in names), None)
     if place is not None:
-        groups["department"] = pc.utf8_slice_codeunits(persons.column(place), 0, 2)
+        groups["region"] = regions.region(persons.column(place))
     if not groups:
         return {}
     table = pa.table(groups)

@@ -18,6 +18,7 @@ class LinkTable(BaseModel):
     key_version: int = Field(description="Version of the project's pseudonym key.")
     report: dict[str, Any] = Field(
         description="Match rate, estimated false-match and missed-match rates (probabilistic),"
-        " match rates by age band, sex and département, and the model."
+        " match rates by age band, sex and region (`unknown` for a"
+        " missing or foreign code), and the model."
     )
     created_at: datetime
