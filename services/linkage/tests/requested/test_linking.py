@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from hdh_common.storage import ObjectStore, create_object_store
+from hdh_dev.broker import TansuBroker
 from hdh_dev.testing import AccessRights, SettingsFactory, TokenFactory, bearer, eventually, running
 from linkage.events import GrantIssued
 from linkage.main import create_app
@@ -139,7 +140,8 @@ async def prepared(
     settings: Any, url: str, data: dict[str, pa.Table], linkage: Needs
 ) -> AsyncIterator[Prepared]:
     """The datasets pseudonymised into central, then the grant, delivered by the broker as
-    the access service issues it, and its extract built."""
+    the access service issues it, and its extract built. ``settings`` name a broker of the
+    test's own: the session's carries earlier tests' events, whose jobs would count here."""
     store = create_object_store(settings)
     datasets = {t: await validated(url, store, t, data[t]) for t in data}
 
@@ -162,6 +164,7 @@ async def prepared(
 
 async def test_the_requested_linkages_land_in_the_project_space_with_their_reports(
     linkage_settings: SettingsFactory,
+    own_broker: TansuBroker,
     s3_settings: dict[str, Any],
     clean_database: str,
     make_token: TokenFactory,
@@ -169,7 +172,12 @@ async def test_the_requested_linkages_land_in_the_project_space_with_their_repor
 ) -> None:
     people = population(PERSONS, seed=18)
     data = tables(people)
-    settings = linkage_settings(broker=True, access_url=access_rights.url, **s3_settings)
+    settings = linkage_settings(
+        broker=True,
+        kafka_bootstrap_servers=own_broker.bootstrap_servers,
+        access_url=access_rights.url,
+        **s3_settings,
+    )
     store = create_object_store(settings)
 
     def as_(role: str, who: str) -> dict[str, str]:
@@ -263,11 +271,16 @@ def found_pseudonyms(linked: pa.Table) -> list[str]:
 
 async def test_only_live_members_and_staff_read_the_reports(
     linkage_settings: SettingsFactory,
+    own_broker: TansuBroker,
     clean_database: str,
     make_token: TokenFactory,
     access_rights: AccessRights,
 ) -> None:
-    settings = linkage_settings(broker=True, access_url=access_rights.url)
+    settings = linkage_settings(
+        broker=True,
+        kafka_bootstrap_servers=own_broker.bootstrap_servers,
+        access_url=access_rights.url,
+    )
     data = tables(population(200, seed=3))
 
     def as_(role: str, who: str) -> dict[str, str]:
@@ -319,9 +332,14 @@ def on(column: str) -> Needs:
     ids=["key-absent", "key-no-pseudonym"],
 )
 async def test_a_linkage_that_cannot_run_fails_the_extract_with_its_reason(
-    linkage_settings: SettingsFactory, clean_database: str, linkage: Needs, reason: str
+    linkage_settings: SettingsFactory,
+    own_broker: TansuBroker,
+    clean_database: str,
+    linkage: Needs,
+    reason: str,
 ) -> None:
-    settings = linkage_settings(broker=True)
+    servers = own_broker.bootstrap_servers
+    settings = linkage_settings(broker=True, kafka_bootstrap_servers=servers)
     async with prepared(settings, clean_database, tables(population(50)), linkage) as ready:
         datasets = ready.datasets
     [error] = await rows(clean_database, "SELECT error FROM linkage.job WHERE kind = 'extract'")
