@@ -124,13 +124,9 @@ def _lifespan(settings: Settings, registry: CollectorRegistry, tracing: Tracing)
         upstream_tls = settings.upstream_tls()
         request_log.start()
         async with (
-            httpx.AsyncClient(
-                timeout=settings.readiness_timeout, verify=upstream_tls
-            ) as probe_client,
-            httpx.AsyncClient(timeout=settings.oidc_http_timeout) as oidc_client,
+            tracing.client(timeout=settings.readiness_timeout, verify=upstream_tls) as probe_client,
+            tracing.client(timeout=settings.oidc_http_timeout) as oidc_client,
         ):
-            tracing.instrument_client(probe_client)
-            tracing.instrument_client(oidc_client)
             upstream = UpstreamPool(tls=upstream_tls)
             try:
                 yield {

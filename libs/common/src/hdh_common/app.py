@@ -148,9 +148,8 @@ def _lifespan(
             service=definition.name,
             private_pem=service_key,
             urls={"access": settings.access_url},
-            timeout=settings.service_call_timeout,
+            http=tracing.client(timeout=settings.service_call_timeout),
         )
-        tracing.instrument_client(service_client.http)
         common = _common_state(
             definition,
             settings,
@@ -159,7 +158,7 @@ def _lifespan(
             registry=registry,
             relay_metrics=relay_metrics,
             consumer_metrics=consumer_metrics,
-            tracer=tracing.tracer,
+            tracing=tracing,
         )
         try:
             async with definition.resources(common) as state:
@@ -183,7 +182,7 @@ def _common_state(
     registry: CollectorRegistry,
     relay_metrics: RelayMetrics,
     consumer_metrics: ConsumerMetrics,
-    tracer: trace.Tracer,
+    tracing: Tracing,
 ) -> ServiceState[Any]:
     sessionmaker = create_sessionmaker(engine)
     bootstrap = settings.kafka()
@@ -205,7 +204,7 @@ def _common_state(
             bootstrap_servers=bootstrap,
             metrics=relay_metrics,
             poll_interval=settings.outbox_poll_interval,
-            tracer=tracer,
+            tracer=tracing.tracer,
         ),
         object_store=create_object_store(settings),
         token_verifier=InternalTokenVerifier(
@@ -217,6 +216,7 @@ def _common_state(
         service_client=client,
         registry=registry,
         consumer_metrics=consumer_metrics,
+        tracing=tracing,
         readiness_checks={"database": database_ready},
         reported_checks={"broker": broker_ready},
     )

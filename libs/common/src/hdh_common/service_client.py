@@ -22,7 +22,7 @@ SERVICE_TOKEN_TTL_SECONDS = 30
 
 class ServiceClient:
     def __init__(
-        self, *, service: str, private_pem: str, urls: Mapping[str, str], timeout: float
+        self, *, service: str, private_pem: str, urls: Mapping[str, str], http: httpx.AsyncClient
     ) -> None:
         self._signer = (
             InternalTokenSigner(
@@ -33,7 +33,7 @@ class ServiceClient:
         )
         self._principal = service_principal(service)
         self._urls = dict(urls)
-        self.http = httpx.AsyncClient(timeout=timeout)
+        self.http = http
 
     async def get(self, target: str, path: str, *, params: Mapping[str, str] | None = None) -> Any:
         """The JSON body of ``GET path`` on the ``target`` service, answered with a 200."""

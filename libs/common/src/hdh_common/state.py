@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from hdh_common.probes import Check
     from hdh_common.service_client import ServiceClient
     from hdh_common.storage import ObjectStore
+    from hdh_common.tracing import Tracing
 
 STATE_KEY = "service"
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
@@ -43,6 +44,8 @@ class ServiceState(Generic[SettingsT]):
     registry: CollectorRegistry
     """The service's Prometheus metrics (its ``/metrics``): a service registers its own there."""
     consumer_metrics: ConsumerMetrics
+    tracing: Tracing
+    """The service's traces: its outgoing HTTP clients are made by ``tracing.client``."""
     readiness_checks: Mapping[str, Check]
     reported_checks: Mapping[str, Check] = field(default_factory=dict)
     """Checked and shown by ``/readyz`` but not required: a part the service does without for a

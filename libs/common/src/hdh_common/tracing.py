@@ -13,6 +13,7 @@ the request, so the broker's own headers cannot carry it), so one trace spans ga
 service → broker → consumer.
 """
 
+from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
@@ -97,12 +98,17 @@ class Tracing:
         usage = connections.create_up_down_counter("db.client.connections")
         EngineTracer(tracer, engine.sync_engine, usage)  # type: ignore[no-untyped-call]
 
-    def instrument_client(self, client: httpx.AsyncClient) -> None:
-        """A client span per call ``client`` makes, its ``traceparent`` sent along."""
-        if self.provider is None:
-            return
-        HTTPXClientInstrumentor.instrument_client(client, tracer_provider=self.provider)
-        self._clients.append(client)
+    def client(self, **options: Any) -> httpx.AsyncClient:
+        """An HTTP client (``httpx.AsyncClient(**options)``) with a client span per call on
+        this provider, its ``traceparent`` sent along; uninstrumented at :meth:`shutdown`, closed
+        by its owner. Every outgoing client of the platform is made here. The spans record the
+        method, URL (query values hidden), status and error type; never a body, and no header
+        unless ``OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_*`` names it."""
+        http = httpx.AsyncClient(**options)
+        if self.provider is not None:
+            HTTPXClientInstrumentor.instrument_client(http, tracer_provider=self.provider)
+            self._clients.append(http)
+        return http
 
     def shutdown(self) -> None:
         """Uninstrument the clients, export what is pending, then stop."""

@@ -17,6 +17,6 @@ AccessState: TypeAlias = ServiceState[Settings]
 async def resources(state: AccessState) -> AsyncIterator[AccessState]:
     async with background(
         sweep_forever(state.sessionmaker, state.settings),
-        notify_forever(state.sessionmaker, state.settings),
+        notify_forever(state.sessionmaker, state.settings, state.tracing),
     ):
         yield state

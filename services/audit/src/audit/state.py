@@ -44,7 +44,7 @@ async def resources(common: ServiceState[Settings]) -> AsyncIterator[AuditState]
             metrics=HeadMetrics(common.registry),
         )
     ]
-    loops += cosigning_loops(settings, sessionmaker, signer)
+    loops += cosigning_loops(settings, sessionmaker, signer, common.tracing)
     if settings.audit_ingest_enabled:
         loops.append(ingester.run())
     try:

@@ -15,6 +15,7 @@ from audit.checkpoints.witnesses import WitnessConfigError, endpoints
 from audit.config import Settings
 from audit.main import create_app
 from audit.treeheads.signing import load_signer
+from hdh_dev.otlp import http_calls, receiving_spans
 from hdh_dev.processes import free_port
 from hdh_dev.testing import eventually, serve_http
 from hdh_tlog.checkpoint import Checkpoint
@@ -70,6 +71,38 @@ async def test_a_witness_down_then_up_and_one_ahead_of_the_service(
             await log_entries(sessionmaker, 2)
             # asked from size 0, the witness answers 409 with its size 3; asked again from 3
             await eventually(lambda: cosigned(http, 5), within=20, interval=0.05)
+
+
+async def test_a_cosignature_request_is_a_client_span_of_the_service(
+    audit_settings: Callable[..., Any],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    as_role: Headers,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "50")  # exported as they end
+    witness = witness_for(audit_settings(), tmp_path)
+    await log_entries(sessionmaker, 2)
+    async with (
+        receiving_spans() as (collector, spans),
+        serve_http(create_witness_app(witness)) as witness_url,
+    ):
+        settings = audit_settings(
+            audit_witnesses={str(witness.verifier_key): witness_url}, otlp_endpoint=collector
+        )
+        async with (
+            serve_http(create_app(settings)) as url,
+            httpx.AsyncClient(base_url=url, headers=as_role("researcher")) as http,
+        ):
+            await eventually(lambda: cosigned(http, 2), within=20, interval=0.05)
+            requests = await http_calls(spans)
+    request = requests[0]
+    assert (request.kind, request.service, request.name) == (3, "hdh-audit", "POST")
+    assert request.attributes == {
+        "http.method": "POST",
+        "http.url": f"{witness_url}/add-checkpoint",
+        "http.status_code": 200,
+    }
 
 
 def test_log_origin_defaults_to_the_public_url() -> None:

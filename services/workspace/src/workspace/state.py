@@ -32,7 +32,7 @@ async def resources(common: ServiceState[Settings]) -> AsyncIterator[WorkspaceSt
     )
     purge = purge_forever(common.sessionmaker, common.object_store, common.settings)
     async with (
-        open_backends(common.settings) as sessions,
+        open_backends(common.settings, common.tracing) as sessions,
         background(runner.run(), purge, sweeping(common.sessionmaker, sessions)),
     ):
         yield WorkspaceState(**vars(common), analysis_runner=runner, sessions=sessions)

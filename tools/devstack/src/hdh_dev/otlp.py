@@ -9,7 +9,9 @@ from fastapi import FastAPI, Request, Response
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from hdh_dev.testing import serve_http
+from hdh_dev.testing import eventually, serve_http
+
+HTTPX_SCOPE = "opentelemetry.instrumentation.httpx"
 
 
 @dataclass(frozen=True)
@@ -70,3 +72,14 @@ async def receiving_spans() -> AsyncIterator[tuple[str, list[ReceivedSpan]]]:
     spans: list[ReceivedSpan] = []
     async with serve_http(otlp_receiver(spans)) as url:
         yield url, spans
+
+
+async def http_calls(spans: list[ReceivedSpan], *, within: float = 10) -> list[ReceivedSpan]:
+    """The spans of outgoing HTTP calls received, once there is one (export them as they end
+    with ``OTEL_BSP_SCHEDULE_DELAY`` low)."""
+
+    async def exported() -> bool:
+        return any(s.scope == HTTPX_SCOPE for s in spans)
+
+    await eventually(exported, within=within)
+    return [s for s in spans if s.scope == HTTPX_SCOPE]

@@ -19,6 +19,7 @@ from access.config import Settings
 from access.notifications import mail
 from access.notifications.models import DeliveryStatus
 from access.notifications.repository import Claim, Letter, MailRepository, WebhookRepository
+from hdh_common.tracing import Tracing
 
 logger = logging.getLogger(__name__)
 BATCH = 20
@@ -132,11 +133,9 @@ async def one_round(
 
 
 async def notify_forever(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, tracing: Tracing
 ) -> None:
-    async with httpx.AsyncClient(
-        timeout=settings.webhook_timeout, follow_redirects=False
-    ) as client:
+    async with tracing.client(timeout=settings.webhook_timeout, follow_redirects=False) as client:
         while True:
             try:
                 await one_round(sessionmaker, settings, client)

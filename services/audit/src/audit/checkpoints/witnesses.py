@@ -20,6 +20,7 @@ from audit.checkpoints.service import SignedCheckpoint
 from audit.config import Settings
 from audit.tree import service as tree
 from audit.treeheads.signing import Signer
+from hdh_common.tracing import Tracing
 from hdh_tlog.note import COSIGNATURE_V1, NoteError, VerifierKey, parse_note
 from hdh_tlog.signatures import SignatureError, verify_note
 
@@ -174,7 +175,10 @@ def _size(text: str) -> int | None:
 
 
 def cosigning_loops(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], signer: Signer
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    signer: Signer,
+    tracing: Tracing,
 ) -> list[Coroutine[Any, Any, None]]:
     """The background loop that asks the configured witnesses, if any are."""
     witnesses = endpoints(settings.audit_witnesses)
@@ -187,6 +191,7 @@ def cosigning_loops(
         cosign_periodically(
             witnessing,
             witnesses,
+            tracing=tracing,
             http_timeout=settings.audit_witness_timeout,
             interval=settings.audit_tree_head_interval,
         )
@@ -197,11 +202,12 @@ async def cosign_periodically(
     witnessing: Callable[..., Witnessing],
     witnesses: list[WitnessEndpoint],
     *,
+    tracing: Tracing,
     http_timeout: float,
     interval: float,
 ) -> None:
     """Every ``interval`` seconds, the latest checkpoint to the witnesses that lack it."""
-    async with httpx.AsyncClient(timeout=http_timeout) as http:
+    async with tracing.client(timeout=http_timeout) as http:
         submitter = witnessing(witnesses=witnesses, http=http)
         while True:
             try:

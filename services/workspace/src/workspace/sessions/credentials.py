@@ -18,6 +18,7 @@ from minio.signer import sign_v4_sts
 from minio.time import to_amz_date
 
 from hdh_common.errors import ServiceUnavailable
+from hdh_common.tracing import Tracing
 
 STS_SHORTEST = timedelta(minutes=15)
 STS_NS = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/"}
@@ -89,12 +90,13 @@ class CredentialIssuer:
         region: str,
         role_arn: str,
         timeout: float,
+        tracing: Tracing,
     ) -> None:
         self._endpoint = endpoint
         self._keys = (access_key, secret_key)
         self._region = region
         self._role_arn = role_arn
-        self._http = httpx.AsyncClient(timeout=timeout)
+        self._http = tracing.client(timeout=timeout)
 
     async def issue(
         self, *, name: str, policy: dict[str, Any], lifetime: timedelta

@@ -8,6 +8,7 @@ from urllib.parse import quote
 import httpx
 
 from hdh_common.errors import ServiceUnavailable
+from hdh_common.tracing import Tracing
 
 
 class HubUnavailable(ServiceUnavailable):
@@ -15,9 +16,9 @@ class HubUnavailable(ServiceUnavailable):
 
 
 class JupyterHub:
-    def __init__(self, *, url: str, token: str, timeout: float) -> None:
+    def __init__(self, *, url: str, token: str, timeout: float, tracing: Tracing) -> None:
         self._configured = bool(url and token)
-        self._http = httpx.AsyncClient(
+        self._http = tracing.client(
             base_url=url.rstrip("/"),
             headers={"Authorization": f"token {token}"},
             timeout=timeout,
