@@ -253,11 +253,11 @@ def test_missing_values_of_the_schema_and_of_a_field(tmp_path: Path) -> None:
             ["2020-01", "2020-1", "2020-13"],
             ["2020-01", "2020-1", "invalid"],
         ),
-        (
+        (  # Frictionless's year: four characters Python reads as a number from 0 to 9999
             "year",
             "default",
-            ["2020", "0999", "+999", "20", "\uff12\uff10\uff12\uff10"],
-            [2020, 999, "invalid", "invalid", "invalid"],
+            ["2020", "0999", "+999", "20", "-999", "\uff12\uff10\uff12\uff10", "1 99"],
+            [2020, 999, 999, "invalid", "invalid", 2020, "invalid"],
         ),
     ],
 )

@@ -42,6 +42,7 @@ _STRING_FORMATS = {
     "uuid": r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$",
     "binary": r"^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
 }
+_CSV_EXACT = frozenset({"number", "boolean"})
 FIELD_RULE_KEYS = (
     "constraints",
     "missingValues",
@@ -113,9 +114,17 @@ class ColumnRule:
         return ARROW.get(self.type, pa.string())
 
     @property
+    def read_by_csv_reader(self) -> bool:
+        """Whether the CSV reader may convert the column itself: only where it reads what
+        Frictionless reads. It takes years of any width, datetimes without a time, dates
+        between spaces and hexadecimal integers: those columns are read as text."""
+        return self.read_typed and self.type in _CSV_EXACT
+
+    @property
     def read_typed(self) -> bool:
-        """Whether the CSV reader may convert the column itself (then only constraints remain
-        to check): default formats, plain numbers, the usual booleans, no nomenclature."""
+        """Whether values already of the field's Arrow type (a Parquet file's, or the CSV
+        reader's) are taken as read (then only constraints remain to check): default formats,
+        plain numbers, the usual booleans, no nomenclature."""
         plain = (self.decimal_char, self.group_char, self.bare_number) == (".", "", True)
         booleans = (self.true_values, self.false_values) == (TRUE, FALSE)
         return (
@@ -152,7 +161,15 @@ def _string(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
 def _integer(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
     if not rule.bare_number:
         values = pc.replace_substring_regex(pc.utf8_trim_whitespace(values), _NOT_BARE, "")
+    if _holds_x(values):  # Arrow casts "0x1F" to 31; the pattern takes decimal digits only
+        return _by_pattern(values, "integer", ARROW["integer"])
     return _cast(values, "integer")
+
+
+def _holds_x(values: pa.Array) -> bool:
+    """Whether some byte of the text's data (a slice's neighbours too) is an x or an X."""
+    data = values.buffers()[2]
+    return data is not None and bool(np.any((np.frombuffer(data, np.uint8) | 0x20) == ord("x")))
 
 
 def _number(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
@@ -185,9 +202,22 @@ def _boolean(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]
 
 
 def _year(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
-    """Four ASCII digits (``^\\d{4}$`` of ``_PATTERNS``, without a regular expression)."""
+    """Four ASCII digits, else four characters read in Python (`` 199``, ``+199``...)."""
     four_digits = pc.and_(pc.equal(pc.binary_length(values), 4), pc.ascii_is_decimal(values))
-    return _checked(values, pc.cast(pc.if_else(four_digits, values, _NO_TEXT), pa.int32()))
+    typed = pc.cast(pc.if_else(four_digits, values, _NO_TEXT), pa.int32())
+    typed, invalid = _checked(values, typed)
+    if invalid is None:
+        return typed, None
+    return _again_in_python(values, typed, invalid, _python_year)
+
+
+def _python_year(value: str) -> int | None:
+    """Frictionless's year: four characters that Python reads as a number from 0 to 9999."""
+    try:
+        year = int(value) if len(value) == 4 else -1
+    except ValueError:
+        return None
+    return year if 0 <= year <= 9999 else None
 
 
 def _yearmonth(rule: ColumnRule, values: pa.Array) -> tuple[pa.Array, Mask | None]:
@@ -309,10 +339,15 @@ def _strptime(
     typed = pc.cast(parsed, target)
     if not doubtful.true_count:
         return typed, None
-    positions = pc.indices_nonzero(doubtful)
-    again = _in_python(values.take(positions), target, slow)[0]
-    mapped = pc.replace_with_mask(typed, doubtful, again)
-    return _checked(values, mapped)
+    return _again_in_python(values, typed, doubtful, slow)
+
+
+def _again_in_python(
+    values: pa.Array, typed: pa.Array, doubtful: Mask, read: Callable[[str], object]
+) -> tuple[pa.Array, Mask | None]:
+    """``typed`` with its ``doubtful`` values read again, by ``read``."""
+    again = _in_python(values.filter(doubtful), typed.type, read)[0]
+    return _checked(values, pc.replace_with_mask(typed, doubtful, again))
 
 
 def _in_python(

@@ -1,16 +1,16 @@
 """Validation of an uploaded file against its table's schema, in record batches.
 
-Memory is bounded by the block size, not the file. A CSV is cut at line ends into blocks;
-each block is parsed straight into the declared types by the CSV reader (the fast path of a
-valid file), and a block whose values do not all convert is parsed again as text, so that
-every error is found and named. Every Table Schema rule is checked over whole columns
-(``fields``): types and formats, missing values, constraints, primary and unique keys, and
-nomenclature codes (foreign keys); errors carry Frictionless's error types and row numbers
-(the header is row 1), listed up to a cap per rule and all counted. Valid blocks are appended
-to a Parquet (zstd) file. Primary and unique keys are spilled to disk by hash partition and
-checked at the end one partition at a time. The values of every column not already an
-identifier are scanned for identifiers (``identifying``): a column found to hold them becomes
-one, with a notice in the report.
+Memory is bounded by the block size, not the file. A CSV is cut at line ends into blocks; each
+block is parsed by the CSV reader straight into those declared types it reads as Frictionless
+does (the fast path of a valid file), and a block whose values do not all convert is parsed
+again as text, so that every error is found and named. Every Table Schema rule is checked over
+whole columns (``fields``): types and formats, missing values, constraints, primary and unique
+keys, and nomenclature codes (foreign keys); errors carry Frictionless's error types and row
+numbers (the header is row 1), listed up to a cap per rule and all counted. Valid blocks are
+appended to a Parquet (zstd) file. Primary and unique keys are spilled to disk by hash
+partition and checked at the end one partition at a time. The values of every column not
+already an identifier are scanned for identifiers (``identifying``): a column found to hold
+them becomes one, with a notice in the report.
 """
 
 import contextlib
@@ -72,7 +72,7 @@ class TableRules:
 
     def reader_types(self) -> dict[str, pa.DataType]:
         """Arrow types the CSV reader converts to; other columns stay text."""
-        return {c.name: c.arrow_type if c.read_typed else pa.string() for c in self.columns}
+        return {c.name: c.arrow_type if c.read_by_csv_reader else pa.string() for c in self.columns}
 
 
 @dataclass
