@@ -45,6 +45,7 @@ SCHEMA: dict[str, Any] = {
         {"name": "UID", "type": "string", "format": "uuid"},
         {"name": "SITE", "type": "string", "format": "uri"},
         {"name": "ACTIF", "type": "boolean", "trueValues": ["oui"], "falseValues": ["non"]},
+        {"name": "VIVANT", "type": "boolean"},
         {
             "name": "NAIS",
             "type": "date",
@@ -82,6 +83,7 @@ def valid_row(i: int) -> dict[str, str]:
         "UID": f"0b8c0a52-4d1f-4b39-9d3c-6d9a0e1a2b{i:02d}",
         "SITE": f"https://example.org/p/{i}",
         "ACTIF": "oui" if i % 2 else "non",
+        "VIVANT": ["true", "False", "1", "0"][i % 4],
         "NAIS": f"{1 + i:02d}/0{1 + i % 9}/19{60 + i}",
         "ENTREE": f"2020-0{1 + i % 9}-1{i % 10}",
         "VU": f"2021-03-0{1 + i % 9}T10:{i:02d}:00",
@@ -115,6 +117,8 @@ CELL_MISTAKES: list[tuple[str, str | None]] = [
     ("UID", "pas-un-uuid"),
     ("SITE", "pas une uri"),
     ("ACTIF", "true"),
+    ("VIVANT", "oui"),  # the defaults are Table Schema's: other spellings are declared
+    ("VIVANT", "t"),
     ("NAIS", "1990-01-01"),
     ("NAIS", "31/02/1990"),
     ("NAIS", "31/12/1899"),

@@ -19,8 +19,8 @@ import pyarrow.compute as pc
 Values: TypeAlias = pa.Array | pa.ChunkedArray
 Mask: TypeAlias = pa.Array
 
-TRUE = ("true", "True", "TRUE", "1", "t", "T", "oui", "O")
-FALSE = ("false", "False", "FALSE", "0", "f", "F", "non", "N")
+TRUE = ("true", "True", "TRUE", "1")  # Table Schema's defaults: other spellings are declared
+FALSE = ("false", "False", "FALSE", "0")
 ARROW = {
     "integer": pa.int64(),
     "number": pa.float64(),
