@@ -175,6 +175,29 @@ class ServiceSettings(CommonSettings, KafkaSettings, DatabaseTlsSettings):
     )
 
 
+class EngineSettings(BaseSettings):
+    """Where a service runs its heavy work: in its own process or on Spark (linkage jobs,
+    project-space queries)."""
+
+    model_config = SettingsConfigDict(env_prefix="HDH_", extra="ignore")
+
+    engine: Literal["embedded", "spark"] = Field(
+        "embedded",
+        description="Engine of linkage's jobs (pseudonymisation, extracts, linkages) and of the"
+        " workspace's aggregate queries: `embedded` (the service's own threads, DuckDB for"
+        " queries) or `spark` (Spark on `HDH_SPARK_MASTER`, the `spark` extra installed); the"
+        " same results, a job's report says which ran.",
+    )
+    spark_master: str = Field(
+        "local[*]",
+        description="Spark master when `HDH_ENGINE=spark`: `local[N]`/`local[*]` (this process),"
+        " `spark://host:port` (standalone) or `k8s://https://host:port` (Kubernetes). A"
+        " cluster's executors read and write the service's local files (`HDH_WORK_DIR`,"
+        " `HDH_WORKSPACE_FILES_PATH`): they must then be a volume the executors mount at the"
+        " same path; S3A is set from the `HDH_S3_*` settings.",
+    )
+
+
 class HsmSettings(BaseSettings):
     """The PKCS#11 module and token of the services that keep keys in an HSM."""
 

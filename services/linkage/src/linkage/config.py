@@ -1,12 +1,11 @@
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, SecretStr
 
-from hdh_common.settings import HsmSettings, ServiceSettings
+from hdh_common.settings import EngineSettings, HsmSettings, ServiceSettings
 
 
-class Settings(ServiceSettings, HsmSettings):
+class Settings(ServiceSettings, HsmSettings, EngineSettings):
     port: int = Field(8003, description="Port the HTTP server listens on.")
     linkage_master_key: SecretStr = Field(
         SecretStr(""),
@@ -38,17 +37,4 @@ class Settings(ServiceSettings, HsmSettings):
     )
     linkage_job_poll_interval: float = Field(
         1.0, gt=0, description="Seconds between scans for queued linkage jobs."
-    )
-    engine: Literal["embedded", "spark"] = Field(
-        "embedded",
-        description="Engine of pseudonymisation and extract jobs: `embedded` (this process's"
-        " threads) or `spark` (Spark on `HDH_SPARK_MASTER`, the `spark` extra installed); the"
-        " same results, the job report says which ran.",
-    )
-    spark_master: str = Field(
-        "local[*]",
-        description="Spark master when `HDH_ENGINE=spark`: `local[N]`/`local[*]` (this process),"
-        " `spark://host:port` (standalone) or `k8s://https://host:port` (Kubernetes). A"
-        " cluster's executors read and write the job's scratch files: `HDH_WORK_DIR` must then"
-        " be a volume they mount at the same path; S3A is set from the `HDH_S3_*` settings.",
     )

@@ -3,14 +3,19 @@ cancelled (its Spark job group with it)."""
 
 from typing import Any
 
+import httpx
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from hdh_common.storage import create_object_store
+from hdh_common.storage import ObjectStore, create_object_store
 from hdh_dev.testing import SettingsFactory, TokenFactory, bearer, eventually, running
 from linkage.main import create_app
+from linkage.matching.french_population import population
 
 from ..extracts.test_period import extract_limited_to_2024
+from ..jobs.test_linking import FRENCH_SPEC, finished, french_version
+from ..jobs.test_router import read_object
 from ..support import land, people_table, record_validated, validated_people
 from .conftest import MASTER, SparkRun
 
@@ -100,3 +105,45 @@ async def test_the_grants_extract_runs_on_spark_with_the_same_rows(
     reports = await extract_limited_to_2024(spark_settings, clean_database)
     assert len(reports) == 3  # two pseudonymisations, one extract
     assert {(r["engine"], r["executors"]) for r in reports} == {("spark", 1)}
+
+
+async def link_job(
+    client: httpx.AsyncClient, store: ObjectStore, body: dict[str, Any], staff: dict[str, str]
+) -> tuple[dict[str, Any], list[pa.Table]]:
+    """The report of a link job run through the job API, and its outputs (links, review)."""
+    created = await client.post("/linkage/jobs", json=body, headers=staff)
+    job = await finished(client, created.json()["id"], staff)
+    assert job["state"] == "succeeded", job["error"]
+    report = (await client.get(f"/linkage/jobs/{job['id']}/report", headers=staff)).json()
+    outputs = []
+    for output in report["outputs"]:
+        bucket, _, key = output.partition("/")
+        outputs.append(pq.read_table(pa.BufferReader(await read_object(store, bucket, key))))
+    return report, outputs
+
+
+async def test_a_linkage_job_on_spark_gives_the_embedded_engines_links(
+    spark_settings: Any,
+    linkage_settings: SettingsFactory,
+    staff: dict[str, str],
+    clean_database: str,
+) -> None:
+    generated = population(600, seed=7)
+    store = create_object_store(spark_settings)
+    async with running(create_app(spark_settings)) as client:
+        left = await french_version(client, store, generated.left, staff, clean_database)
+        right = await french_version(client, store, generated.right, staff, clean_database)
+        body = {
+            "kind": "link",
+            "left_version_id": left,
+            "right_version_id": right,
+            "probabilistic": FRENCH_SPEC,
+        }
+        on_spark, spark_outputs = await link_job(client, store, body, staff)
+    async with running(create_app(linkage_settings())) as client:
+        embedded, embedded_outputs = await link_job(client, store, body, staff)
+    assert (on_spark["engine"], on_spark["executors"]) == ("spark", 1)
+    assert (embedded["engine"], embedded["executors"]) == ("embedded", 1)
+    assert embedded_outputs[0].num_rows > 500  # most of the 600 people are linked
+    assert spark_outputs == embedded_outputs  # links and review: same pairs, same weights
+    assert on_spark["links"] == embedded["links"]  # counts, rates, the model's report

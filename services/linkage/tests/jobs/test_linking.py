@@ -19,6 +19,7 @@ from linkage.jobs.schemas import LinkJobCreate
 from linkage.main import create_app
 from linkage.matching import french
 from linkage.matching.french_population import population
+from linkage.matching.linker import link
 from linkage.pseudonyms.hmac import KeyedHasher
 
 from ..support import people_table, record_validated
@@ -158,6 +159,7 @@ def test_the_report_expects_the_precision_and_recall_the_truth_shows(tmp_path: P
         tmp_path / "links.parquet",
         spec,
         {},
+        link=link,
     )
     links = pq.read_table(tmp_path / "links.parquet")
     found = set(zip(links["left_row"].to_pylist(), links["right_row"].to_pylist(), strict=True))
@@ -232,7 +234,12 @@ async def test_a_job_on_pseudonymised_french_sources_links_as_well_as_on_clear_n
     }
     spec = LinkJobCreate.model_validate(body)
     link_files(
-        tmp_path / "left.parquet", tmp_path / "right.parquet", tmp_path / "l.parquet", spec, {}
+        tmp_path / "left.parquet",
+        tmp_path / "right.parquet",
+        tmp_path / "l.parquet",
+        spec,
+        {},
+        link=link,
     )
     clear_f1 = f1(pq.read_table(tmp_path / "l.parquet"), generated.true_pairs())
     settings = linkage_settings()
@@ -300,7 +307,9 @@ def test_versions_written_without_derived_keys_still_link_on_their_pseudonyms(
         }
     )
     target = tmp_path / "links.parquet"
-    summary = link_files(tmp_path / "left.parquet", tmp_path / "right.parquet", target, spec, {})
+    summary = link_files(
+        tmp_path / "left.parquet", tmp_path / "right.parquet", target, spec, {}, link=link
+    )
     assert set(summary["name_keys"].values()) == {"pseudonym only"}
     assert len(summary["probabilistic"]["m"]["given_name:name"]) == 4
     assert 0.8 < f1(pq.read_table(target), generated.true_pairs()) < 0.95

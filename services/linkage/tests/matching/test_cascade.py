@@ -3,6 +3,7 @@ import pyarrow as pa
 from linkage.matching import fellegi_sunter as fs
 from linkage.matching.cascade import DETERMINISTIC, PROBABILISTIC, cascade, deterministic
 from linkage.matching.comparisons import Comparison
+from linkage.matching.linker import link
 from linkage.matching.synthetic import people
 
 
@@ -29,7 +30,9 @@ def test_cascade_links_by_pseudonym_then_probabilistically_recording_each_pass()
         ],
         blocking_rules=[["date_of_birth"], ["soc_sec_id"], ["surname", "postcode"]],
     )
-    links, review, report = cascade(left, right, pseudonym_columns=["pseudonym"], settings=settings)
+    links, review, report = cascade(
+        left, right, pseudonym_columns=["pseudonym"], settings=settings, link=link
+    )
     passes = links.column("pass").to_pylist()
     assert passes.count(DETERMINISTIC) == 1000
     assert passes.count(PROBABILISTIC) > 900

@@ -14,6 +14,7 @@ import pytest
 
 from linkage.events import ProbabilisticNeed
 from linkage.matching.french_population import population
+from linkage.matching.linker import link
 from linkage.requested.linking import Source, probabilistic
 from linkage.requested.regions import REGIONS, UNKNOWN, region
 
@@ -75,7 +76,7 @@ def test_the_report_gives_the_match_rate_of_each_region_unknown_included(
         }
     )
 
-    linked = probabilistic(need, *sources, where="linkage 1")
+    linked = probabilistic(need, *sources, where="linkage 1", link=link)
 
     persons = Counter(PLACES[p % len(PLACES)][1] for p in range(PERSONS))
     regions = {"Île-de-France": 60, "Corse": 60, "La Réunion": 30, UNKNOWN: 120}

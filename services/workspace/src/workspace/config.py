@@ -2,11 +2,11 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 
-from hdh_common.settings import ServiceSettings
+from hdh_common.settings import EngineSettings, ServiceSettings
 from workspace.queries.engine import Limits
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, EngineSettings):
     port: int = Field(8005, description="Port the HTTP server listens on.")
     workspace_files_path: Path = Field(
         Path(".hdh/workspace"),

@@ -2,7 +2,8 @@
 threads, the default) or Spark (``HDH_ENGINE=spark``), with the same results.
 
 Both take the local files the jobs download and upload; both are synchronous (jobs run them
-in a thread) and report progress, and see a cancellation, through ``progress``.
+in a thread) and report progress, and see a cancellation, through ``progress``. Both link
+Arrow tables with the same model, giving the same links (``link``).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -14,6 +15,8 @@ import pyarrow as pa
 from linkage.config import Settings
 from linkage.events import ColumnSpec, Identifier
 from linkage.jobs.pipeline import CentralKey, Outcome, Period, Progress
+from linkage.matching import fellegi_sunter as fs
+from linkage.matching.linker import Linked
 
 
 class Engine(Protocol):
@@ -60,6 +63,10 @@ class Engine(Protocol):
         period: Period | None = None,
     ) -> Outcome:
         """A project's extract of a central file (see ``pipeline.extract_file``)."""
+        ...
+
+    def link(self, settings: fs.Settings, left: pa.Table, right: pa.Table | None = None) -> Linked:
+        """Links of ``left`` to ``right`` (see ``matching.linker.link``)."""
         ...
 
 

@@ -15,6 +15,8 @@ from linkage.jobs.pipeline import (
     extract_file,
     pseudonymise_file,
 )
+from linkage.matching import fellegi_sunter as fs
+from linkage.matching.linker import Linked, link
 
 
 @dataclass(frozen=True)
@@ -72,3 +74,6 @@ class EmbeddedEngine:
             excluded_persons=excluded_persons,
             period=period,
         )
+
+    def link(self, settings: fs.Settings, left: pa.Table, right: pa.Table | None = None) -> Linked:
+        return link(settings, left, right)

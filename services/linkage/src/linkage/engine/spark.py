@@ -26,6 +26,7 @@ from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
 from hdh_common.settings import ServiceSettings
 from hdh_common.spark import get_session, is_local
+from linkage.engine import spark_linkage
 from linkage.events import ColumnSpec, Identifier
 from linkage.jobs.pipeline import (
     BatchJob,
@@ -40,6 +41,8 @@ from linkage.jobs.pipeline import (
     plan_pseudonymisation,
     read_metadata,
 )
+from linkage.matching import fellegi_sunter as fs
+from linkage.matching.linker import Linked
 
 APP_NAME = "hdh-linkage"
 POLL_SECONDS = 0.2
@@ -158,6 +161,9 @@ class SparkEngine:
             rows=reader.metadata.num_rows,
         )
         return self._write(mapped, target, progress=progress, label=label)
+
+    def link(self, settings: fs.Settings, left: pa.Table, right: pa.Table | None = None) -> Linked:
+        return spark_linkage.link(self.session, settings, left, right)
 
     def _mapped(
         self,

@@ -26,6 +26,7 @@ from linkage.matching import french
 from linkage.matching.blocking import rule_columns
 from linkage.matching.cascade import cascade
 from linkage.matching.comparisons import Comparison
+from linkage.matching.linker import Linker
 
 AGE_BAND_YEARS = 10
 
@@ -173,7 +174,13 @@ def match_rates(left: pa.Table, linked_rows: pa.Array, groups: dict[str, str]) -
 
 
 def link_files(
-    left_path: Path, right_path: Path, target: Path, spec: LinkJobCreate, groups: dict[str, str]
+    left_path: Path,
+    right_path: Path,
+    target: Path,
+    spec: LinkJobCreate,
+    groups: dict[str, str],
+    *,
+    link: Linker,
 ) -> dict[str, Any]:
     """Links to ``target``, the pairs to review beside it (:func:`review_path`)."""
     hashed = pseudonymised_columns(left_path) | pseudonymised_columns(right_path)
@@ -181,7 +188,11 @@ def link_files(
     left = _read(left_path, _needed(spec, groups), names, hashed)
     right = _read(right_path, _needed(spec, {}), names, hashed)
     links, review, model = cascade(
-        left, right, pseudonym_columns=spec.pseudonym_columns, settings=_settings(spec, hashed)
+        left,
+        right,
+        pseudonym_columns=spec.pseudonym_columns,
+        settings=_settings(spec, hashed),
+        link=link,
     )
     pq.write_table(links, target)
     pq.write_table(review, review_path(target))
@@ -233,12 +244,15 @@ async def run_link(context: JobContext, job: Job) -> None:
             folder / "links.parquet",
             spec,
             _groups(left, spec.group_columns),
+            link=context.engine.link,
         )
         await context.upload(folder / "links.parquet", CENTRAL_BUCKET, object_key)
         if spec.probabilistic is not None:
             await context.upload(review_path(folder / "links.parquet"), CENTRAL_BUCKET, review_key)
     seconds = time.perf_counter() - started
     report = {
+        "engine": context.engine.name,
+        "executors": context.engine.executors(),
         "rows_in": summary["left_rows"] + summary["right_rows"],
         "rows_out": summary["links"],
         "key_domain": "central",

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from linkage.matching import fellegi_sunter as fs
-from linkage.matching.linker import Report, link
+from linkage.matching.linker import Linker, Report
 
 DETERMINISTIC, PROBABILISTIC = "deterministic", "probabilistic"
 LINK_SCHEMA = pa.schema(
@@ -61,9 +61,10 @@ def cascade(
     *,
     pseudonym_columns: Sequence[str],
     settings: fs.Settings | None,
+    link: Linker,
 ) -> tuple[pa.Table, pa.Table, Report | None]:
     """Links of both passes, the pairs to review (near the probabilistic threshold), the
-    probabilistic report."""
+    probabilistic report; ``link`` runs the probabilistic pass."""
     exact = (
         deterministic(left, right, pseudonym_columns)
         if pseudonym_columns

@@ -1,5 +1,6 @@
 """Probabilistic linkage of two tables (or deduplication of one), and its report."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +41,10 @@ class Linked:
     links: fs.Links
     review: fs.Links
     report: Report
+
+
+Linker = Callable[[fs.Settings, pa.Table, pa.Table], Linked]
+"""What links two tables: :func:`link`, or an engine's ``link`` (``linkage.engine``)."""
 
 
 def _nothing() -> fs.Links:

@@ -25,7 +25,7 @@ from linkage.jobs.linking import match_rates
 from linkage.jobs.pipeline import META_DOMAIN, META_KEY_VERSION, META_PSEUDONYMISED, PipelineError
 from linkage.matching import fellegi_sunter as fs
 from linkage.matching.comparisons import Comparison
-from linkage.matching.linker import link
+from linkage.matching.linker import Linker
 from linkage.requested import regions
 
 PERSON = "person"
@@ -190,8 +190,11 @@ def _links(
     )
 
 
-def probabilistic(need: ProbabilisticNeed, left: Source, right: Source, *, where: str) -> Linked:
-    """Fellegi-Sunter on the quasi-identifiers; persons are then paired by their best link."""
+def probabilistic(
+    need: ProbabilisticNeed, left: Source, right: Source, *, where: str, link: Linker
+) -> Linked:
+    """Fellegi-Sunter on the quasi-identifiers (``link``: the engine's); persons are then
+    paired by their best link."""
     a = _quasi(left, need.left.person, [(q.kind, q.left) for q in need.compare], where=where)
     b = _quasi(right, need.right.person, [(q.kind, q.right) for q in need.compare], where=where)
     settings = _settings(need.compare)

@@ -26,6 +26,7 @@ from linkage.extracts.models import Grant
 from linkage.extracts.service import PROJECTS, readable_grants
 from linkage.jobs.context import JobContext, temporary_folder
 from linkage.jobs.pipeline import PipelineError
+from linkage.matching.linker import Linker
 from linkage.requested import linking, schemas
 from linkage.requested.models import LinkTable
 from linkage.requested.repository import LinkTableRepository
@@ -59,7 +60,9 @@ async def run(
         sources = await _sources(context, folder, extracted, needs)
         built = []
         for position, need in enumerate(needs, start=1):
-            linked = await asyncio.to_thread(_link, need, sources, where=f"linkage {position}")
+            linked = await asyncio.to_thread(
+                _link, need, sources, where=f"linkage {position}", link=context.engine.link
+            )
             name = f"link_{position}"
             target = folder / f"{name}.parquet"
             await asyncio.to_thread(
@@ -97,12 +100,16 @@ def _datasets(need: DeterministicNeed | ProbabilisticNeed) -> list[uuid.UUID]:
 
 
 def _link(
-    need: DeterministicNeed | ProbabilisticNeed, sources: list[linking.Source], *, where: str
+    need: DeterministicNeed | ProbabilisticNeed,
+    sources: list[linking.Source],
+    *,
+    where: str,
+    link: Linker,
 ) -> linking.Linked:
     if isinstance(need, DeterministicNeed):
         return linking.deterministic(need, sources, where=where)
     left, right = (_side(sources, side, where=where) for side in (need.left, need.right))
-    return linking.probabilistic(need, left, right, where=where)
+    return linking.probabilistic(need, left, right, where=where, link=link)
 
 
 def _side(sources: list[linking.Source], side: LinkedSide, *, where: str) -> linking.Source:

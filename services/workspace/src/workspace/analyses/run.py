@@ -40,7 +40,7 @@ def run_sql(
 ) -> int:
     """The number of rows written to ``target``."""
     connection = sandbox(tables, limits, progress=True)
-    cancel.attach(connection)
+    cancel.attach(connection.interrupt)
     done = threading.Event()
     timer = threading.Timer(limits.seconds, connection.interrupt)
     poller = threading.Thread(target=_poll, args=(connection, progress, done), daemon=True)

@@ -29,24 +29,26 @@ class Limits:
 
 
 class Cancel:
-    """Stops a running query from another thread: before it starts, or while it runs."""
+    """Stops a running query from another thread: before it starts, or while it runs. The
+    running engine attaches how to stop it (DuckDB: interrupt the connection; Spark: cancel
+    the query's job group)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._connection: duckdb.DuckDBPyConnection | None = None
+        self._stop: Callable[[], None] | None = None
         self.reason: str | None = None
 
-    def attach(self, connection: duckdb.DuckDBPyConnection | None) -> None:
+    def attach(self, stop: Callable[[], None] | None) -> None:
         with self._lock:
-            self._connection = connection
-            if connection is not None and self.reason is not None:
-                connection.interrupt()
+            self._stop = stop
+            if stop is not None and self.reason is not None:
+                stop()
 
     def __call__(self, reason: str) -> None:
         with self._lock:
             self.reason = reason
-            if self._connection is not None:
-                self._connection.interrupt()
+            if self._stop is not None:
+                self._stop()
 
 
 def _literal(text: str) -> str:
@@ -88,7 +90,7 @@ def fetch(
 ) -> list[dict[str, Any]]:
     cancel = cancel or Cancel()
     connection = sandbox(compiled.views, limits)
-    cancel.attach(connection)
+    cancel.attach(connection.interrupt)
     timer = threading.Timer(limits.seconds, connection.interrupt)
     timer.start()
     try:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hdh_common.identity import Principal
 from hdh_common.service_client import ServiceClient
+from hdh_common.spark import get_session
 from hdh_common.storage import ObjectStore
 from workspace.config import Settings
 from workspace.db import outbox
@@ -19,8 +20,29 @@ from workspace.events import QUERY_ANSWERED, QueryAnswered
 from workspace.queries.disclosure import Control
 from workspace.queries.engine import Cancel, run_query
 from workspace.queries.errors import QueryCancelled
-from workspace.queries.schemas import QueryAnswer, QueryRequest
+from workspace.queries.schemas import ProjectTable, QueryAnswer, QueryRequest
 from workspace.spaces import data
+
+SPARK_APP_NAME = "hdh-workspace"
+
+
+def _run(
+    settings: Settings,
+    request: QueryRequest,
+    tables: dict[str, ProjectTable],
+    *,
+    control: Control,
+    cancel: Cancel,
+) -> QueryAnswer:
+    """The query on the engine the settings choose: DuckDB, or Spark SQL (``HDH_ENGINE``)."""
+    if settings.engine == "spark":
+        from workspace.queries import spark_engine  # pyspark: the ``spark`` extra
+
+        spark = get_session(settings.spark_master, SPARK_APP_NAME, storage=settings)
+        return spark_engine.run_query(
+            spark, request, tables, limits=settings.limits, control=control, cancel=cancel
+        )
+    return run_query(request, tables, limits=settings.limits, control=control, cancel=cancel)
 
 
 async def answer(
@@ -38,9 +60,7 @@ async def answer(
     started = time.monotonic()
     cancel = Cancel()
     control = Control(threshold=settings.workspace_query_threshold)
-    work = asyncio.to_thread(
-        run_query, request, tables, limits=settings.limits, control=control, cancel=cancel
-    )
+    work = asyncio.to_thread(_run, settings, request, tables, control=control, cancel=cancel)
     try:
         result = await data.watch_rights(work, cancel, session, principal, found)
     except QueryCancelled as stopped:
