@@ -64,7 +64,7 @@ def test_duplicates_are_found_across_batches(tmp_path: Path) -> None:
 
 
 def test_a_valid_file_is_typed_parquet(tmp_path: Path) -> None:
-    outcome = run(tmp_path, b"ID;N;OK;AT\nx;1;oui;2020-02-03\ny;;non;\n")
+    outcome = run(tmp_path, b"ID;N;OK;AT\nx;1;true;2020-02-03\ny;;false;\n")
     assert outcome.report.ok and outcome.parquet is not None
     table = pq.read_table(outcome.parquet)
     assert table.to_pylist()[1] == {"ID": "y", "N": None, "OK": False, "AT": None}
@@ -76,7 +76,7 @@ def test_bad_encoding_is_reported(tmp_path: Path) -> None:
 
 
 def test_a_column_named_twice_is_reported_not_a_crash(tmp_path: Path) -> None:
-    outcome = run(tmp_path, b"ID;N;OK;AT;N\nx;1;oui;2020-02-03;2\n")
+    outcome = run(tmp_path, b"ID;N;OK;AT;N\nx;1;true;2020-02-03;2\n")
     assert [(e["type"], e["value"]) for e in outcome.report.errors] == [("duplicate-label", "N")]
     assert outcome.parquet is None
 
@@ -85,12 +85,12 @@ def test_labels_are_compared_with_the_fields_as_frictionless_does(tmp_path: Path
     outcome = run(tmp_path, b"ID;N;EXTRA\nx;1;2\n")
     found = {(e["type"], e["column"], e["value"]) for e in outcome.report.errors}
     assert found == {("incorrect-label", "OK", "EXTRA"), ("missing-label", "AT", None)}
-    longer = run(tmp_path, b"ID;N;OK;AT;PLUS\nx;1;oui;2020-02-03;2\n").report.errors
+    longer = run(tmp_path, b"ID;N;OK;AT;PLUS\nx;1;true;2020-02-03;2\n").report.errors
     assert [(e["type"], e["column"]) for e in longer] == [("extra-label", "PLUS")]
 
 
 def test_columns_in_another_order_are_taken_by_name(tmp_path: Path) -> None:
-    outcome = run(tmp_path, b"AT;OK;N;ID\n2020-02-03;oui;1;x\n")
+    outcome = run(tmp_path, b"AT;OK;N;ID\n2020-02-03;true;1;x\n")
     assert outcome.report.ok and outcome.parquet is not None
     assert pq.read_table(outcome.parquet).to_pylist()[0]["N"] == 1
 
@@ -132,7 +132,7 @@ def test_long_and_composite_keys_are_compared_whole(tmp_path: Path) -> None:
 
 
 def test_typed_and_text_blocks_give_the_same_parquet(tmp_path: Path) -> None:
-    data = b"ID;N;OK;AT\nx;1;oui;2020-02-03\ny;;non;\nz;-4;1;1999-12-31\n"
+    data = b"ID;N;OK;AT\nx;1;true;2020-02-03\ny;;false;\nz;-4;1;1999-12-31\n"
     typed = Validator(RULES, workdir=tmp_path / "typed", max_errors=5)
     (tmp_path / "typed").mkdir()
     outcome = typed.run(
